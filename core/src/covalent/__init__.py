@@ -1,0 +1,67 @@
+"""Covalent: Pythonic workflows of electrons (tasks) and lattices (workflows).
+
+    import covalent as ct
+
+    @ct.electron
+    def add(x, y):
+        return x + y
+
+    @ct.lattice
+    def workflow(a, b):
+        return add(a, b)
+
+    dispatch_id = ct.dispatch(workflow)(1, 2)
+    print(ct.get_result(dispatch_id, wait=True).result)
+"""
+
+from covalent import executor, status
+from covalent._sdk.deps import DepsBash, DepsCall, DepsPip
+from covalent._sdk.electron import Electron, electron, wait
+from covalent._sdk.lattice import Lattice, lattice
+from covalent._version import __version__
+from covalent.client import (
+    Result,
+    cancel,
+    dispatch,
+    dispatch_sync,
+    get_result,
+    redispatch,
+)
+from covalent.errors import (
+    CovalentError,
+    DispatchNotFoundError,
+    ExecutorNotFoundError,
+    GraphBuildError,
+    SerializationError,
+    ServerError,
+    ServerUnavailableError,
+    TaskFailedError,
+)
+
+__all__ = [
+    "CovalentError",
+    "DepsBash",
+    "DepsCall",
+    "DepsPip",
+    "DispatchNotFoundError",
+    "Electron",
+    "ExecutorNotFoundError",
+    "GraphBuildError",
+    "Lattice",
+    "Result",
+    "SerializationError",
+    "ServerError",
+    "ServerUnavailableError",
+    "TaskFailedError",
+    "__version__",
+    "cancel",
+    "dispatch",
+    "dispatch_sync",
+    "electron",
+    "executor",
+    "get_result",
+    "lattice",
+    "redispatch",
+    "status",
+    "wait",
+]

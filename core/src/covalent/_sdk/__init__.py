@@ -1,0 +1,1 @@
+"""The user-facing SDK: electrons, lattices and their dependencies."""

@@ -1,0 +1,351 @@
+"""Turning a lattice body into a transport graph.
+
+While a lattice body runs under :func:`covalent._sdk.context.building`, each
+electron call adds a node and returns a :class:`NodeOutput` standing for the
+value the task will produce.  Outputs can be indexed, unpacked, attribute-
+accessed, combined arithmetically and nested in lists, tuples and dicts; each
+such use adds a small built-in node, so the graph carries the whole data flow.
+"""
+
+from __future__ import annotations
+
+import dis
+import inspect
+import sys
+import typing
+from typing import TYPE_CHECKING, Any
+
+from covalent._sdk.executors import executor_spec
+from covalent.errors import GraphBuildError, SerializationError
+from covalent.graph.serialize import blob_key, dumps
+from covalent.graph.transport_graph import Edge, NodeKind, TransportGraph
+from covalent.runtime import ops
+from covalent.runtime.hooks import TaskHooks
+
+if TYPE_CHECKING:
+    from covalent._sdk.electron import Electron
+    from covalent._sdk.lattice import Lattice
+
+__all__ = ["ElectronCallError", "GraphBuilder", "NodeOutput"]
+
+
+class ElectronCallError(GraphBuildError, TypeError):
+    """An electron was called with arguments its signature does not accept."""
+
+
+class GraphBuilder:
+    """Collects nodes, edges and content-addressed blobs for one graph."""
+
+    def __init__(
+        self, lattice: Lattice | None = None, replacements: dict[str, Any] | None = None
+    ) -> None:
+        self.graph = TransportGraph()
+        self.blobs: dict[str, bytes] = {}
+        self.lattice = lattice
+        self.replacements = dict(replacements or {})
+        self._functions: dict[int, tuple[Any, str]] = {}
+
+    # -- blobs ------------------------------------------------------------
+    def add_blob(self, data: bytes) -> str:
+        key = blob_key(data)
+        self.blobs.setdefault(key, data)
+        return key
+
+    def add_function(self, func: Any, what: str) -> str:
+        cached = self._functions.get(id(func))
+        if cached is not None and cached[0] is func:
+            return cached[1]
+        key = self.add_blob(dumps(func, what=what))
+        self._functions[id(func)] = (func, key)
+        return key
+
+    def add_value(self, value: Any, what: str) -> str:
+        return self.add_blob(dumps(value, what=what))
+
+    # -- nodes ------------------------------------------------------------
+    def add_call(self, electron: Electron, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        from covalent._sdk.electron import Electron as _Electron
+        from covalent._sdk.lattice import Lattice
+
+        name = electron.name
+        func = electron.function
+        replacement = self.replacements.get(name)
+        if replacement is not None:
+            func = replacement.function if isinstance(replacement, _Electron) else replacement
+        display = _bind(func, name, args, kwargs)
+        is_sublattice = isinstance(func, Lattice)
+        executor = electron.executor
+        if executor is None and self.lattice is not None:
+            executor = self.lattice.executor
+        attrs: dict[str, Any] = {
+            "function": self.add_function(
+                _SublatticeBuilder(func) if is_sublattice else func, f"electron {name!r}"
+            ),
+            "executor": executor_spec(executor),
+            "retries": electron.retries,
+            "time_limit": electron.time_limit,
+        }
+        hooks = electron.hooks(self.lattice)
+        if hooks:
+            attrs["hooks"] = self.add_function(hooks, f"dependencies of electron {name!r}")
+        if electron.metadata:
+            attrs["metadata"] = dict(electron.metadata)
+        kind = NodeKind.SUBLATTICE if is_sublattice else NodeKind.ELECTRON
+        node_id = self.graph.add_node(kind, name, **attrs)
+        for index, value in enumerate(args):
+            source = self.input_node(value, display[index], name)
+            self.graph.add_edge(Edge(source, node_id, display[index], arg_index=index))
+        for key, value in kwargs.items():
+            source = self.input_node(value, key, name)
+            self.graph.add_edge(Edge(source, node_id, key, key=key))
+        return NodeOutput(self, node_id, name, _return_length(func))
+
+    def add_builtin(
+        self,
+        kind: NodeKind,
+        name: str,
+        func: Any,
+        inputs: list[Any],
+        executor: dict[str, Any] | None,
+    ) -> NodeOutput:
+        node_id = self.graph.add_node(
+            kind,
+            name,
+            function=self.add_function(func, name),
+            executor=executor,
+            retries=0,
+            time_limit=None,
+        )
+        for index, value in enumerate(inputs):
+            source = self.input_node(value, f"[{index}]", name)
+            self.graph.add_edge(Edge(source, node_id, f"[{index}]", arg_index=index))
+        return NodeOutput(self, node_id, name, None)
+
+    def input_node(self, value: Any, param: str, target: str) -> int:
+        """The node that provides ``value`` (an output, a collection, or a parameter)."""
+        if isinstance(value, NodeOutput):
+            if value._builder is not self:
+                raise GraphBuildError(
+                    f"argument {param!r} of {target!r} is the output of an electron "
+                    "from another workflow"
+                )
+            return value._node_id
+        if _holds_outputs(value):
+            return self._collection(value, param, target)._node_id
+        try:
+            key = self.add_value(value, what=f"argument {param!r} of {target!r}")
+        except SerializationError:
+            raise
+        return self.graph.add_node(NodeKind.PARAMETER, f":parameter:{param}", value=key)
+
+    def _collection(self, value: Any, param: str, target: str) -> NodeOutput:
+        executor = _first_executor(self, value)
+        if isinstance(value, dict):
+            keys = list(value.keys())
+            return self.add_builtin(
+                NodeKind.COLLECTION, ":dict:", ops.build_dict(keys), list(value.values()), executor
+            )
+        if isinstance(value, tuple):
+            if hasattr(value, "_fields"):  # namedtuple: rebuild the same type
+                return self.add_builtin(
+                    NodeKind.COLLECTION, ":tuple:", type(value)._make, [list(value)], executor
+                )
+            return self.add_builtin(
+                NodeKind.COLLECTION, ":tuple:", ops.build_tuple, list(value), executor
+            )
+        return self.add_builtin(NodeKind.COLLECTION, ":list:", ops.build_list, list(value), executor)
+
+    def wait_edge(self, child: NodeOutput, parent: NodeOutput) -> None:
+        self.graph.add_edge(Edge(parent._node_id, child._node_id, ":wait:", wait=True))
+
+
+def _holds_outputs(value: Any) -> bool:
+    if isinstance(value, NodeOutput):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_outputs(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_outputs(v) for v in value)
+    return False
+
+
+def _first_executor(builder: GraphBuilder, value: Any) -> dict[str, Any] | None:
+    if isinstance(value, NodeOutput):
+        return builder.graph.node(value._node_id).get("executor")
+    items = value.values() if isinstance(value, dict) else value
+    if isinstance(items, list | tuple) or isinstance(value, dict):
+        for item in items:
+            if _holds_outputs(item):
+                return _first_executor(builder, item)
+    return None
+
+
+def _bind(func: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[str]:
+    """Check the call against the signature; name each positional argument."""
+    target = getattr(func, "workflow_function", func)
+    try:
+        signature = inspect.signature(target)
+    except (TypeError, ValueError):
+        return [f"arg[{i}]" for i in range(len(args))]
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise ElectronCallError(f"electron {name!r} called with wrong arguments: {exc}") from None
+    names: list[str] = []
+    for param_name, param in signature.parameters.items():
+        if param_name not in bound.arguments:
+            continue
+        if param.kind is param.VAR_POSITIONAL:
+            names += [f"{param_name}[{i}]" for i in range(len(bound.arguments[param_name]))]
+        elif param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+            if len(names) < len(args):
+                names.append(param_name)
+    names += [f"arg[{i}]" for i in range(len(names), len(args))]
+    return names[: len(args)]
+
+
+def _return_length(func: Any) -> int | None:
+    """The length of a fixed-size tuple return annotation, if there is one."""
+    target = getattr(func, "workflow_function", func)
+    try:
+        hints = typing.get_type_hints(target)
+    except Exception:
+        hints = getattr(target, "__annotations__", {}) or {}
+    annotation = hints.get("return")
+    if annotation is None:
+        return None
+    origin = typing.get_origin(annotation)
+    if origin in (tuple, typing.Tuple):  # noqa: UP006
+        parts = typing.get_args(annotation)
+        if parts and Ellipsis not in parts:
+            return len(parts)
+    return None
+
+
+def _unpack_count(frame: Any) -> int | None:
+    """How many names the caller unpacks into (``a, b = out``), from its bytecode.
+
+    Only a fallback for outputs without a tuple return annotation, kept so
+    that existing Covalent workflows unpack unchanged.
+    """
+    if frame is None:
+        return None
+    for instruction in dis.get_instructions(frame.f_code):
+        if instruction.offset == frame.f_lasti:
+            if instruction.opname == "UNPACK_SEQUENCE":
+                return int(instruction.argval)
+            return None
+    return None
+
+
+class _SublatticeBuilder:
+    """The function of a sublattice node: builds the inner graph from real inputs."""
+
+    def __init__(self, lattice: Lattice) -> None:
+        self.lattice = lattice
+
+    def __call__(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        manifest = self.lattice.build_manifest(*args, **kwargs)
+        return manifest.to_payload()
+
+
+class NodeOutput:
+    """Stands, while the graph is built, for the value a node will produce."""
+
+    __slots__ = ("_builder", "_length", "_name", "_node_id")
+
+    def __init__(
+        self, builder: GraphBuilder, node_id: int, name: str, length: int | None
+    ) -> None:
+        self._builder = builder
+        self._node_id = node_id
+        self._name = name
+        self._length = length
+
+    @property
+    def node_id(self) -> int:
+        return self._node_id
+
+    def __repr__(self) -> str:
+        return f"<output of node {self._node_id} ({self._name})>"
+
+    def _executor(self) -> dict[str, Any] | None:
+        return self._builder.graph.node(self._node_id).get("executor")
+
+    def _op(self, name: str, func: Any, *others: Any) -> NodeOutput:
+        return self._builder.add_builtin(
+            NodeKind.OPERATION, name, func, [self, *others], self._executor()
+        )
+
+    def __getitem__(self, key: Any) -> NodeOutput:
+        if isinstance(key, NodeOutput) or _holds_outputs(key):
+            import operator
+
+            return self._op(":getitem:", operator.getitem, key)
+        out = self._op(f":getitem:{key!r}"[:60], ops.get_item(key))
+        return out
+
+    def __getattr__(self, name: str) -> NodeOutput:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._op(f":getattr:{name}", ops.get_attr(name))
+
+    def __iter__(self) -> Any:
+        length = self._length
+        if length is None:
+            length = _unpack_count(sys._getframe(1))
+        if length is None:
+            raise GraphBuildError(
+                f"cannot iterate over the output of electron {self._name!r} while the graph "
+                "is built: its length is unknown. Annotate the electron's return type as a "
+                "fixed-size tuple (-> tuple[int, int]), unpack it directly (a, b = task()), "
+                "or index it (out[0])."
+            )
+        return iter([self[i] for i in range(length)])
+
+    def __len__(self) -> int:
+        if self._length is None:
+            raise GraphBuildError(
+                f"the length of electron {self._name!r}'s output is unknown while the graph "
+                "is built; annotate its return type as a fixed-size tuple"
+            )
+        return self._length
+
+    def __bool__(self) -> bool:
+        raise GraphBuildError(
+            f"the truth value of electron {self._name!r}'s output is unknown while the graph "
+            "is built; move the condition into an electron"
+        )
+
+    def __reduce__(self) -> Any:
+        raise GraphBuildError(
+            f"the output of electron {self._name!r} was captured inside an object that is not "
+            "a list, tuple or dict; pass it to electrons directly"
+        )
+
+
+def _binary(name: str, reflected: bool = False) -> Any:
+    label = f":{'r' if reflected else ''}{name}:"
+
+    def method(self: NodeOutput, other: Any) -> NodeOutput:
+        return self._op(label, ops.binary_op(name, reflected), other)
+
+    method.__name__ = f"__{'r' if reflected else ''}{name}__"
+    return method
+
+
+def _unary(name: str) -> Any:
+    def method(self: NodeOutput) -> NodeOutput:
+        return self._op(f":{name}:", ops.unary_op(name))
+
+    method.__name__ = f"__{name}__"
+    return method
+
+
+for _name in ops.BINARY_OPERATORS:
+    _dunder = _name if _name not in ("and", "or") else f"{_name}_"
+    dunder = {"and_": "and", "or_": "or"}.get(_dunder, _dunder)
+    setattr(NodeOutput, f"__{dunder}__", _binary(_name))
+    setattr(NodeOutput, f"__r{dunder}__", _binary(_name, reflected=True))
+for _name in ops.UNARY_OPERATORS:
+    setattr(NodeOutput, f"__{_name}__", _unary(_name))

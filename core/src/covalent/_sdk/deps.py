@@ -1,0 +1,131 @@
+"""Dependencies that run around a task, where the task runs.
+
+``DepsBash`` runs shell commands, ``DepsPip`` installs packages, and
+``DepsCall`` calls a function; with ``retval_keyword`` the function's return
+value is passed to the task as that keyword argument.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Deps", "DepsBash", "DepsCall", "DepsPip"]
+
+
+class Deps:
+    """Base of every dependency: ``apply()`` runs it and returns a value."""
+
+    retval_keyword: str = ""
+
+    def apply(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+@dataclass
+class DepsBash(Deps):
+    """Shell commands run, in order, before the task; a failing one fails the task."""
+
+    commands: list[str] = field(default_factory=list)
+
+    def __init__(self, commands: str | Iterable[str] = ()) -> None:
+        self.commands = [commands] if isinstance(commands, str) else list(commands)
+
+    def apply(self) -> str:
+        out = []
+        for command in self.commands:
+            proc = subprocess.run(
+                command, shell=True, capture_output=True, text=True, check=False
+            )
+            out.append(proc.stdout)
+            if proc.stderr:
+                sys.stderr.write(proc.stderr)
+            if proc.returncode:
+                raise RuntimeError(
+                    f"DepsBash command {command!r} exited with {proc.returncode}: "
+                    f"{proc.stderr.strip()}"
+                )
+        text = "".join(out)
+        if text:
+            sys.stdout.write(text)
+        return text
+
+
+@dataclass
+class DepsPip(Deps):
+    """Packages installed with pip where the task runs, before it runs."""
+
+    packages: list[str] = field(default_factory=list)
+    reqs_path: str = ""
+
+    def __init__(self, packages: str | Iterable[str] = (), reqs_path: str = "") -> None:
+        self.packages = [packages] if isinstance(packages, str) else list(packages)
+        self.reqs_path = reqs_path
+
+    def apply(self) -> None:
+        args = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        if self.reqs_path:
+            args += ["-r", self.reqs_path]
+        args += self.packages
+        if len(args) == 5:
+            return
+        proc = subprocess.run(args, capture_output=True, text=True, check=False)
+        if proc.returncode:
+            raise RuntimeError(
+                f"DepsPip could not install {' '.join(map(shlex.quote, args[5:]))}: "
+                f"{proc.stderr.strip()}"
+            )
+
+
+@dataclass
+class DepsCall(Deps):
+    """Call ``func(*args, **kwargs)``; pass its result as ``retval_keyword`` if set."""
+
+    func: Callable[..., Any] | None = None
+    args: Sequence[Any] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    retval_keyword: str = ""
+
+    def __init__(
+        self,
+        func: Callable[..., Any] | None = None,
+        args: Sequence[Any] | None = None,
+        kwargs: dict[str, Any] | None = None,
+        *,
+        retval_keyword: str = "",
+    ) -> None:
+        self.func = func
+        self.args = list(args or ())
+        self.kwargs = dict(kwargs or {})
+        self.retval_keyword = retval_keyword
+
+    def apply(self) -> Any:
+        if self.func is None:
+            return None
+        return self.func(*self.args, **self.kwargs)
+
+
+def as_deps_list(value: Any, kind: type[Deps]) -> list[Deps]:
+    """Normalise the forms users pass (None, a Deps, strings, lists of either)."""
+    if value is None:
+        return []
+    if isinstance(value, Deps):
+        return [value]
+    if isinstance(value, str):
+        return [kind(value)] if kind in (DepsBash, DepsPip) else []
+    items = list(value)
+    if kind in (DepsBash, DepsPip) and all(isinstance(v, str) for v in items):
+        return [kind(items)] if items else []
+    result: list[Deps] = []
+    for item in items:
+        if isinstance(item, Deps):
+            result.append(item)
+        elif callable(item):
+            result.append(DepsCall(item))
+        else:
+            raise TypeError(f"expected a Deps object or a callable, got {item!r}")
+    return result

@@ -1,0 +1,148 @@
+"""``@ct.lattice``: a workflow whose body, run with stand-ins, yields the graph."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from covalent._sdk.building import GraphBuilder, NodeOutput, _holds_outputs
+from covalent._sdk.context import building
+from covalent._sdk.deps import DepsBash, DepsCall, DepsPip, as_deps_list
+from covalent._sdk.executors import executor_spec
+from covalent.errors import GraphBuildError
+from covalent.graph.manifest import Manifest
+from covalent.graph.serialize import dumps
+from covalent.graph.transport_graph import TransportGraph
+
+__all__ = ["Lattice", "lattice"]
+
+
+class Lattice:
+    """A workflow: a function whose electron calls form a transport graph."""
+
+    def __init__(
+        self,
+        function: Callable[..., Any],
+        *,
+        executor: Any = None,
+        workflow_executor: Any = None,
+        deps_bash: Any = None,
+        deps_pip: Any = None,
+        call_before: Any = None,
+        call_after: Any = None,
+        triggers: Any = None,
+        task_packing: bool = True,
+        name: str | None = None,
+    ) -> None:
+        if not callable(function):
+            raise TypeError(f"@lattice needs a callable, got {function!r}")
+        executor_spec(executor)
+        self.workflow_function = function
+        self.executor = executor
+        # Covalent ran post-processing on this executor; here the server assembles
+        # the result itself, so it is recorded only (existing code keeps working).
+        self.workflow_executor = workflow_executor
+        self.deps_bash = as_deps_list(deps_bash, DepsBash)
+        self.deps_pip = as_deps_list(deps_pip, DepsPip)
+        self.call_before = as_deps_list(call_before, DepsCall)
+        self.call_after = as_deps_list(call_after, DepsCall)
+        self.triggers = triggers
+        self.task_packing = bool(task_packing)
+        self.name = name or getattr(function, "__name__", "workflow")
+        self.transport_graph: TransportGraph | None = None
+        functools.update_wrapper(self, function)  # type: ignore[arg-type]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.workflow_function(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<lattice {self.name}>"
+
+    @property
+    def source(self) -> str:
+        try:
+            return inspect.getsource(self.workflow_function)
+        except (OSError, TypeError):
+            return ""
+
+    def _run_body(self, builder: GraphBuilder, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        try:
+            inspect.signature(self.workflow_function).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise GraphBuildError(f"lattice {self.name!r} called with wrong arguments: {exc}") from None
+        except ValueError:
+            pass
+        with building(builder):
+            try:
+                return self.workflow_function(*args, **kwargs)
+            except GraphBuildError:
+                raise
+            except Exception as exc:
+                raise GraphBuildError(
+                    f"lattice {self.name!r} raised while its graph was being built: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+
+    def build_graph(self, *args: Any, **kwargs: Any) -> TransportGraph:
+        """Build (and keep as ``self.transport_graph``) the graph for these inputs."""
+        manifest = self.build_manifest(*args, **kwargs)
+        return manifest.graph
+
+    def build_manifest(
+        self, *args: Any, replace_electrons: dict[str, Any] | None = None, **kwargs: Any
+    ) -> Manifest:
+        """The graph for these inputs with every blob it needs, ready to dispatch."""
+        builder = GraphBuilder(self, replace_electrons)
+        returned = self._run_body(builder, args, kwargs)
+        if isinstance(returned, NodeOutput) or _holds_outputs(returned):
+            output: dict[str, Any] = {"node": builder.input_node(returned, "return", self.name)}
+        else:
+            output = {"value": builder.add_value(returned, what=f"return value of lattice {self.name!r}")}
+        self.transport_graph = builder.graph
+        lattice_info = {
+            "function": builder.add_blob(dumps(self, what=f"lattice {self.name!r}")),
+            "inputs": builder.add_blob(
+                dumps({"args": list(args), "kwargs": kwargs}, what=f"inputs of lattice {self.name!r}")
+            ),
+            "source": self.source,
+            "doc": inspect.getdoc(self.workflow_function) or "",
+            "executor": executor_spec(self.executor),
+            "workflow_executor": executor_spec(self.workflow_executor),
+            "parameters": _describe_inputs(self.workflow_function, args, kwargs),
+        }
+        return Manifest(
+            name=self.name,
+            graph=builder.graph,
+            blobs=builder.blobs,
+            lattice=lattice_info,
+            output=output,
+        )
+
+    def draw(self, *args: Any, **kwargs: Any) -> Any:
+        """Preview this workflow's graph (inline SVG in a notebook)."""
+        from covalent.graph.draw import GraphPreview
+
+        return GraphPreview(self.build_manifest(*args, **kwargs))
+
+
+def _describe_inputs(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, str]:
+    """A short, human-readable form of each input, for the dashboard."""
+    try:
+        bound = inspect.signature(func).bind(*args, **kwargs)
+        items = bound.arguments.items()
+    except (TypeError, ValueError):
+        items = [*((f"arg[{i}]", a) for i, a in enumerate(args)), *kwargs.items()]
+    described = {}
+    for name, value in items:
+        text = repr(value)
+        described[name] = text if len(text) <= 200 else text[:197] + "..."
+    return described
+
+
+def lattice(_func: Callable[..., Any] | None = None, **options: Any) -> Any:
+    """Make ``_func`` a workflow; usable as ``@lattice`` or ``@lattice(executor=...)``."""
+    if _func is not None:
+        return Lattice(_func, **options)
+    return lambda func: Lattice(func, **options)

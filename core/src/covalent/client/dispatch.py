@@ -1,0 +1,166 @@
+"""``ct.dispatch``, ``ct.dispatch_sync``, ``ct.get_result``, ``ct.redispatch``, ``ct.cancel``."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from covalent._sdk.lattice import Lattice
+from covalent.client.connection import Connection
+from covalent.client.result import Result
+from covalent.errors import ServerError
+from covalent.graph.bundle import read_bundle, write_bundle
+from covalent.graph.manifest import Manifest
+from covalent.status import TERMINAL, Status
+
+__all__ = ["cancel", "dispatch", "dispatch_sync", "get_result", "redispatch", "submit_manifest"]
+
+
+def submit_manifest(
+    manifest: Manifest,
+    *,
+    start: bool = True,
+    reuse_from: str | None = None,
+    dispatcher_addr: str | None = None,
+) -> str:
+    """Upload a manifest and its blobs in one request; return the dispatch id."""
+    options = {"start": start, "reuse_from": reuse_from}
+    files = [
+        ("manifest", ("manifest.json", json.dumps(manifest.to_json()).encode(), "application/json")),
+        ("options", ("options.json", json.dumps(options).encode(), "application/json")),
+        ("blobs", ("blobs.bin", write_bundle(manifest.blobs.items()), "application/octet-stream")),
+    ]
+    with Connection(dispatcher_addr, timeout=600) as conn:
+        return str(conn.request("POST", "/dispatches", files=files).json()["dispatch_id"])
+
+
+def dispatch(
+    orig_lattice: Lattice, dispatcher_addr: str | None = None, *, disable_run: bool = False
+) -> Callable[..., str]:
+    """``dispatch(lattice)(*args, **kwargs)`` sends the workflow; returns its dispatch id.
+
+    With ``disable_run=True`` the dispatch is recorded but not started.
+    """
+    if not isinstance(orig_lattice, Lattice):
+        raise TypeError(f"dispatch() needs a @ct.lattice, got {orig_lattice!r}")
+
+    def wrapper(*args: Any, **kwargs: Any) -> str:
+        manifest = orig_lattice.build_manifest(*args, **kwargs)
+        return submit_manifest(manifest, start=not disable_run, dispatcher_addr=dispatcher_addr)
+
+    return wrapper
+
+
+def dispatch_sync(orig_lattice: Lattice, dispatcher_addr: str | None = None) -> Callable[..., Result]:
+    """``dispatch_sync(lattice)(*args, **kwargs)`` dispatches and waits for the :class:`Result`."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Result:
+        dispatch_id = dispatch(orig_lattice, dispatcher_addr)(*args, **kwargs)
+        return get_result(dispatch_id, wait=True, dispatcher_addr=dispatcher_addr)
+
+    return wrapper
+
+
+def _wait(conn: Connection, dispatch_id: str, progress: bool) -> None:
+    """Block until the dispatch ends, following the server's event stream."""
+    bar = None
+    if progress:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True)
+        bar.start()
+        task = bar.add_task(dispatch_id[:8], total=None)
+    try:
+        while True:
+            try:
+                for event in conn.stream_events({"dispatch_id": dispatch_id}):
+                    if bar is not None and "completed" in event:
+                        bar.update(task, completed=event["completed"], total=event.get("total"))
+                    if event.get("kind") == "dispatch" and event.get("dispatch_id") == dispatch_id:
+                        if event.get("status") in TERMINAL:
+                            return
+            except ServerError:
+                raise
+            except Exception:
+                pass  # the stream broke (server restart?): check, then listen again
+            summary = conn.get_json(f"/dispatches/{dispatch_id}")
+            if summary["status"] in TERMINAL:
+                return
+    finally:
+        if bar is not None:
+            bar.stop()
+
+
+def get_result(
+    dispatch_id: str,
+    wait: bool = False,
+    dispatcher_addr: str | None = None,
+    status_only: bool = False,
+    *,
+    progress: bool | None = None,
+) -> Any:
+    """The :class:`Result` of a dispatch (partial while it runs).
+
+    ``wait=True`` blocks until it ends, following the server's event stream
+    (with a progress bar in a terminal).  ``status_only=True`` returns just
+    ``{"status": ..., "start_time": ..., "end_time": ...}``.
+    """
+    with Connection(dispatcher_addr, timeout=600) as conn:
+        if wait:
+            show = sys.stderr.isatty() if progress is None else progress
+            _wait(conn, dispatch_id, show)
+        summary = conn.get_json(f"/dispatches/{dispatch_id}")
+        if status_only:
+            return {
+                "status": Status(summary["status"]),
+                "start_time": summary.get("started_at"),
+                "end_time": summary.get("ended_at"),
+            }
+        nodes = conn.get_json(f"/dispatches/{dispatch_id}/nodes")["nodes"]
+        keys = [summary["output_key"]] if summary.get("output_key") else []
+        blobs = read_bundle(conn.request("POST", "/blobs/fetch", json={"keys": keys}).content) if keys else {}
+        return Result(summary, nodes, blobs, conn.address)
+
+
+def cancel(dispatch_id: str, task_ids: list[int] | None = None, dispatcher_addr: str | None = None) -> str:
+    """Cancel a dispatch, or only the given task node ids of it."""
+    body = {"task_ids": list(task_ids) if task_ids is not None else None}
+    with Connection(dispatcher_addr) as conn:
+        answer = conn.post_json(f"/dispatches/{dispatch_id}/cancel", body)
+    return str(answer.get("message", "cancel requested"))
+
+
+def redispatch(
+    dispatch_id: str,
+    replace_electrons: dict[str, Any] | None = None,
+    reuse_previous_results: bool = False,
+    dispatcher_addr: str | None = None,
+) -> Callable[..., str]:
+    """``redispatch(id, ...)(*new_args, **new_kwargs)`` runs a stored workflow again.
+
+    ``replace_electrons`` maps electron names to new functions or electrons.
+    With ``reuse_previous_results``, a node whose code, inputs and upstream
+    are all unchanged takes its stored output instead of running.  With no
+    new arguments, the original inputs are used.
+    """
+
+    def wrapper(*args: Any, **kwargs: Any) -> str:
+        with Connection(dispatcher_addr) as conn:
+            summary = conn.get_json(f"/dispatches/{dispatch_id}")
+            keys = [summary["lattice"]["function"], summary["lattice"]["inputs"]]
+            blobs = read_bundle(conn.request("POST", "/blobs/fetch", json={"keys": keys}).content)
+        lattice_obj = pickle.loads(blobs[keys[0]])
+        if not args and not kwargs:
+            inputs = pickle.loads(blobs[keys[1]])
+            args, kwargs = tuple(inputs["args"]), dict(inputs["kwargs"])
+        manifest = lattice_obj.build_manifest(*args, replace_electrons=replace_electrons, **kwargs)
+        return submit_manifest(
+            manifest,
+            reuse_from=dispatch_id if reuse_previous_results else None,
+            dispatcher_addr=dispatcher_addr,
+        )
+
+    return wrapper

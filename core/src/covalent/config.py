@@ -1,0 +1,150 @@
+"""Settings: ``covalent.conf`` (TOML) in the config directory, plus environment.
+
+Locations: ``$COVALENT_CONFIG_DIR`` or ``~/.config/covalent`` for
+``covalent.conf``; ``$COVALENT_DATA_DIR`` or ``~/.local/share/covalent`` for
+the database, object store, logs and pid file.  ``COVALENT_DATABASE_URL``
+selects another database; ``COVALENT_DISPATCHER_ADDR`` points the SDK at a
+server (``http://host:port``).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import tomli_w
+
+__all__ = [
+    "DEFAULTS",
+    "config_dir",
+    "config_path",
+    "data_dir",
+    "database_url",
+    "dispatcher_address",
+    "executor_config",
+    "get",
+    "load",
+    "save",
+    "set_value",
+]
+
+DEFAULT_PORT = 48008
+
+DEFAULTS: dict[str, Any] = {
+    "server": {
+        "host": "127.0.0.1",
+        "port": DEFAULT_PORT,
+        "max_request_bytes": 1 << 30,
+        "inline_value_bytes": 64 * 1024,
+        "cors_origins": [],
+    },
+    "dispatcher": {
+        # "" means "dask" when covalent-dask is installed, else "local".
+        "default_executor": "",
+    },
+    "executors": {},
+}
+
+
+def config_dir() -> Path:
+    env = os.environ.get("COVALENT_CONFIG_DIR")
+    return Path(env) if env else Path(platformdirs.user_config_dir("covalent", appauthor=False))
+
+
+def data_dir() -> Path:
+    env = os.environ.get("COVALENT_DATA_DIR")
+    return Path(env) if env else Path(platformdirs.user_data_dir("covalent", appauthor=False))
+
+
+def config_path() -> Path:
+    return config_dir() / "covalent.conf"
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def load() -> dict[str, Any]:
+    """The effective settings: defaults, then the user's file."""
+    settings = copy.deepcopy(DEFAULTS)
+    path = config_path()
+    if path.exists():
+        try:
+            _merge(settings, tomllib.loads(path.read_text()))
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path} is not valid TOML: {exc}") from exc
+    return settings
+
+
+def save(settings: dict[str, Any]) -> Path:
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(tomli_w.dumps(settings))
+    return path
+
+
+def get(dotted: str, default: Any = None) -> Any:
+    node: Any = load()
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return default
+        node = node[part]
+    return node
+
+
+def _parse_value(raw: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def set_value(dotted: str, raw: str) -> Any:
+    """Set ``a.b.c`` in the user's file; ``raw`` is parsed as a TOML value if it is one."""
+    path = config_path()
+    user = tomllib.loads(path.read_text()) if path.exists() else {}
+    node = user
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ValueError(f"{dotted}: {part} is not a section")
+    value = _parse_value(raw)
+    node[parts[-1]] = value
+    save(user)
+    return value
+
+
+def database_url() -> str:
+    env = os.environ.get("COVALENT_DATABASE_URL")
+    if env:
+        return env
+    configured = get("database.url")
+    if configured:
+        return str(configured)
+    return f"sqlite:///{data_dir() / 'covalent.db'}"
+
+
+def dispatcher_address() -> str:
+    env = os.environ.get("COVALENT_DISPATCHER_ADDR")
+    if env:
+        return env if "://" in env else f"http://{env}"
+    server = load()["server"]
+    host = server.get("host", "127.0.0.1")
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://{host}:{server.get('port', DEFAULT_PORT)}"
+
+
+def executor_config(name: str) -> dict[str, Any]:
+    """The user's ``[executors.<name>]`` section."""
+    return dict(load().get("executors", {}).get(name, {}))

@@ -1,0 +1,102 @@
+"""Executor classes by name, and turning ``executor=`` specs into instances."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from covalent.errors import ExecutorNotFoundError
+from covalent.executor.base import AsyncBaseExecutor
+
+__all__ = [
+    "KNOWN_PACKAGES",
+    "build_executor",
+    "clear_cache",
+    "default_executor_name",
+    "executor_classes",
+    "executor_defaults",
+]
+
+#: Where the executors this project publishes come from, for error messages.
+KNOWN_PACKAGES = {
+    "dask": "covalent-dask",
+    "slurm": "covalent-slurm",
+    "awsbatch": "covalent-aws",
+    "awslambda": "covalent-aws",
+    "qiskit": "covalent-qiskit",
+    "pennylane": "covalent-pennylane",
+}
+
+_lock = threading.Lock()
+_classes: dict[str, type[AsyncBaseExecutor]] | None = None
+
+
+def clear_cache() -> None:
+    global _classes
+    with _lock:
+        _classes = None
+
+
+def executor_classes() -> dict[str, type[AsyncBaseExecutor]]:
+    """Every registered executor class, by short name."""
+    global _classes
+    from covalent.plugins.manager import get_plugin_manager
+
+    with _lock:
+        if _classes is not None:
+            return dict(_classes)
+    pm = get_plugin_manager()
+    found: dict[str, type[AsyncBaseExecutor]] = {}
+
+    def register(cls: type[AsyncBaseExecutor]) -> None:
+        if isinstance(cls, type) and issubclass(cls, AsyncBaseExecutor) and cls.short_name:
+            found.setdefault(cls.short_name, cls)
+
+    for impl in pm.hook.register_executors.get_hookimpls():
+        try:
+            impl.function(register=register)
+        except Exception:  # a failing plugin is listed by `covalent plugins`
+            continue
+    with _lock:
+        _classes = found
+    return dict(found)
+
+
+def executor_defaults(name: str) -> dict[str, Any]:
+    """Plugin defaults for ``name``, overridden by the user's config section."""
+    from covalent import config
+    from covalent.plugins.manager import get_plugin_manager
+
+    merged: dict[str, Any] = {}
+    for result in reversed(get_plugin_manager().hook.executor_defaults()):
+        if result and isinstance(result.get(name), dict):
+            merged.update(result[name])
+    merged.update(config.executor_config(name))
+    return merged
+
+
+def default_executor_name() -> str:
+    from covalent import config
+
+    configured = str(config.get("dispatcher.default_executor", "") or "")
+    if configured:
+        return configured
+    return "dask" if "dask" in executor_classes() else "local"
+
+
+def build_executor(spec: dict[str, Any] | None) -> AsyncBaseExecutor:
+    """An executor instance from its serialized form (``None``: the default)."""
+    name = (spec or {}).get("name") or default_executor_name()
+    classes = executor_classes()
+    cls = classes.get(name)
+    if cls is None:
+        package = KNOWN_PACKAGES.get(name)
+        hint = f" Install it with: pip install {package}." if package else ""
+        installed = ", ".join(sorted(classes)) or "none"
+        raise ExecutorNotFoundError(
+            f"executor {name!r} is not installed (installed: {installed}).{hint}"
+        )
+    data = {"name": name, "kwargs": {**executor_defaults(name), **((spec or {}).get("kwargs") or {})}}
+    if spec and spec.get("pickled_kwargs"):
+        data["pickled_kwargs"] = spec["pickled_kwargs"]
+    return cls.from_dict(data)

@@ -1,0 +1,101 @@
+"""The manifest: a built graph in JSON plus the blobs it refers to.
+
+The JSON part (``to_json``) is what the server stores and the dashboard
+reads; blobs are content-addressed bytes (cloudpickle) named by SHA-256.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from covalent.graph.serialize import blob_key
+from covalent.graph.transport_graph import TransportGraph
+
+__all__ = ["MANIFEST_SCHEMA", "Manifest"]
+
+MANIFEST_SCHEMA = 1
+
+
+@dataclass
+class Manifest:
+    name: str
+    graph: TransportGraph
+    blobs: dict[str, bytes]
+    lattice: dict[str, Any] = field(default_factory=dict)
+    output: dict[str, Any] = field(default_factory=dict)
+    schema: int = MANIFEST_SCHEMA
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": self.schema,
+            "name": self.name,
+            "lattice": self.lattice,
+            "output": self.output,
+            "graph": self.graph.to_dict(),
+            "blobs": {key: len(data) for key, data in self.blobs.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], blobs: dict[str, bytes]) -> Manifest:
+        schema = int(data.get("schema", 0))
+        if schema != MANIFEST_SCHEMA:
+            raise ValueError(f"unsupported manifest schema {schema} (expected {MANIFEST_SCHEMA})")
+        for key, data_ in blobs.items():
+            if blob_key(data_) != key:
+                raise ValueError(f"blob {key} does not match its content")
+        return cls(
+            name=str(data["name"]),
+            graph=TransportGraph.from_dict(data["graph"]),
+            blobs=dict(blobs),
+            lattice=dict(data.get("lattice") or {}),
+            output=dict(data.get("output") or {}),
+            schema=schema,
+        )
+
+    def missing_blobs(self) -> list[str]:
+        """Keys the JSON refers to that ``blobs`` lacks."""
+        return [key for key in referenced_blobs(self.to_json()) if key not in self.blobs]
+
+    # -- sublattices travel as a plain dict (no covalent classes inside) --
+    def to_payload(self) -> dict[str, Any]:
+        return {"manifest": self.to_json(), "blobs": dict(self.blobs)}
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Manifest:
+        return cls.from_json(payload["manifest"], payload["blobs"])
+
+    # -- a folder on disk: manifest.json and blobs/<key> ------------------
+    def save(self, directory: str | os.PathLike[str]) -> Path:
+        path = Path(directory)
+        (path / "blobs").mkdir(parents=True, exist_ok=True)
+        (path / "manifest.json").write_text(json.dumps(self.to_json()))
+        for key, data in self.blobs.items():
+            (path / "blobs" / key).write_bytes(data)
+        return path
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> Manifest:
+        path = Path(directory)
+        data = json.loads((path / "manifest.json").read_text())
+        blobs = {key: (path / "blobs" / key).read_bytes() for key in data.get("blobs", {})}
+        return cls.from_json(data, blobs)
+
+
+def referenced_blobs(data: dict[str, Any]) -> set[str]:
+    """Every blob key a manifest's JSON refers to."""
+    keys: set[str] = set()
+    lattice = data.get("lattice") or {}
+    for name in ("function", "inputs"):
+        if lattice.get(name):
+            keys.add(lattice[name])
+    if (data.get("output") or {}).get("value"):
+        keys.add(data["output"]["value"])
+    for node in data["graph"]["nodes"]:
+        for name in ("function", "value", "hooks"):
+            if node.get(name):
+                keys.add(node[name])
+    return keys

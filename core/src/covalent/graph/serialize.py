@@ -1,0 +1,156 @@
+"""Pickling of functions and values, content-addressed.
+
+Functions and values travel as cloudpickle bytes named by their SHA-256, so a
+function called by a thousand nodes is stored and sent once.
+
+Modules that are *installed* (the standard library, anything in
+site-packages, and the covalent packages) are pickled by reference, as usual.
+Every other module a workflow uses -- a script, a notebook, a package folder
+that only the client has on its path -- is pickled *by value*, so the server
+and the workers do not need to import it.  Covalent fails there with
+``ModuleNotFoundError``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import site
+import sys
+import sysconfig
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from types import ModuleType
+from typing import Any
+
+import cloudpickle
+
+from covalent.errors import SerializationError
+
+__all__ = [
+    "blob_key",
+    "by_value_modules",
+    "dumps",
+    "is_installed_module",
+    "loads",
+]
+
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
+_lock = threading.Lock()
+
+
+def blob_key(data: bytes) -> str:
+    """The content address of a blob."""
+    return hashlib.sha256(data).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _installed_roots() -> tuple[str, ...]:
+    roots = set()
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        path = sysconfig.get_paths().get(key)
+        if path:
+            roots.add(os.path.realpath(path))
+    try:
+        roots.update(os.path.realpath(p) for p in site.getsitepackages())
+    except AttributeError:  # some virtualenv layouts
+        pass
+    user_site = site.getusersitepackages() if hasattr(site, "getusersitepackages") else None
+    if user_site:
+        roots.add(os.path.realpath(user_site))
+    roots.add(os.path.realpath(sys.base_prefix))
+    roots.add(os.path.realpath(sys.prefix))
+    return tuple(sorted(roots))
+
+
+_ALWAYS_BY_REFERENCE = ("covalent", "covalent_", "cloudpickle", "_pytest", "pytest")
+
+
+_classified: dict[str, bool] = {}
+
+
+def is_installed_module(module: ModuleType) -> bool:
+    """True when workers can be expected to import ``module`` by name."""
+    name = module.__name__
+    known = _classified.get(name)
+    if known is None:
+        known = _classified[name] = _classify(module)
+    return known
+
+
+def _classify(module: ModuleType) -> bool:
+    name = module.__name__
+    if name == "__main__":
+        return False
+    top = name.partition(".")[0]
+    if top in sys.builtin_module_names or top.startswith(_ALWAYS_BY_REFERENCE):
+        return True
+    path = getattr(module, "__file__", None)
+    if not path:
+        # Built-in, frozen or namespace package without a file: importable by name.
+        return True
+    real = os.path.realpath(path)
+    return any(real.startswith(root + os.sep) for root in _installed_roots())
+
+
+def by_value_modules() -> list[str]:
+    """Top-level names of the loaded modules that must travel by value."""
+    names = set()
+    for name, module in list(sys.modules.items()):
+        if module is None or "." in name or name == "__main__":
+            continue
+        if not isinstance(module, ModuleType):
+            continue
+        if not is_installed_module(module):
+            names.add(name)
+    return sorted(names)
+
+
+_registered: set[str] = set()
+_scanned_size = 0
+
+
+def _register_local_modules() -> None:
+    global _scanned_size
+    if len(sys.modules) == _scanned_size:
+        return  # nothing new was imported since the last scan
+    _scanned_size = len(sys.modules)
+    for name in by_value_modules():
+        if name in _registered:
+            continue
+        try:
+            cloudpickle.register_pickle_by_value(sys.modules[name])
+        except (ValueError, KeyError):
+            continue
+        _registered.add(name)
+
+
+@contextmanager
+def _local_modules_by_value() -> Iterator[None]:
+    with _lock:
+        _register_local_modules()
+        yield
+
+
+def dumps(obj: Any, *, what: str = "object") -> bytes:
+    """cloudpickle ``obj``, pickling the user's own modules by value.
+
+    ``what`` names the object in the error raised when it cannot be pickled.
+    """
+    try:
+        with _local_modules_by_value():
+            return cloudpickle.dumps(obj, protocol=_PROTOCOL)
+    except Exception as exc:
+        raise SerializationError(f"{what} cannot be pickled: {type(exc).__name__}: {exc}") from exc
+
+
+def loads(data: bytes, *, what: str = "object") -> Any:
+    try:
+        return pickle.loads(data)
+    except Exception as exc:
+        raise SerializationError(
+            f"{what} cannot be unpickled here: {type(exc).__name__}: {exc}"
+        ) from exc

@@ -1,0 +1,130 @@
+"""The transport graph: tasks and parameters as nodes, data flow as edges.
+
+Node ids are integers handed out in build order, so building the same
+lattice with the same arguments always gives the same ids.  Every edge says
+how the source's value reaches the target: as positional argument
+``arg_index``, as keyword ``key``, or only as an ordering constraint
+(``wait``, from ``ct.wait``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+import networkx as nx
+
+__all__ = ["Edge", "NodeKind", "TransportGraph"]
+
+
+class NodeKind(StrEnum):
+    ELECTRON = "electron"
+    PARAMETER = "parameter"
+    SUBLATTICE = "sublattice"
+    COLLECTION = "collection"
+    OPERATION = "operation"
+
+    @property
+    def runs(self) -> bool:
+        """Whether nodes of this kind execute a function."""
+        return self is not NodeKind.PARAMETER
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: int
+    target: int
+    param: str
+    arg_index: int | None = None
+    key: str | None = None
+    wait: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None and v is not False}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Edge:
+        return cls(
+            source=int(data["source"]),
+            target=int(data["target"]),
+            param=str(data.get("param", "")),
+            arg_index=data.get("arg_index"),
+            key=data.get("key"),
+            wait=bool(data.get("wait", False)),
+        )
+
+
+class TransportGraph:
+    """A DAG of nodes (dicts of JSON-safe attributes) and :class:`Edge` s."""
+
+    def __init__(self) -> None:
+        self._g = nx.MultiDiGraph()
+
+    # -- building ---------------------------------------------------------
+    def add_node(self, kind: NodeKind, name: str, **attrs: Any) -> int:
+        node_id = self._g.number_of_nodes()
+        self._g.add_node(node_id, id=node_id, kind=str(kind), name=name, **attrs)
+        return node_id
+
+    def add_edge(self, edge: Edge) -> None:
+        if edge.source not in self._g or edge.target not in self._g:
+            raise KeyError(f"edge {edge} names a node that does not exist")
+        self._g.add_edge(edge.source, edge.target, edge=edge)
+
+    # -- reading ----------------------------------------------------------
+    @property
+    def nx(self) -> nx.MultiDiGraph:
+        """The underlying networkx graph (read it, do not mutate it)."""
+        return self._g
+
+    def __len__(self) -> int:
+        return self._g.number_of_nodes()
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._g
+
+    def node(self, node_id: int) -> dict[str, Any]:
+        return self._g.nodes[node_id]
+
+    def nodes(self) -> Iterator[dict[str, Any]]:
+        for node_id in sorted(self._g.nodes):
+            yield self._g.nodes[node_id]
+
+    def edges(self) -> Iterator[Edge]:
+        for _, _, data in self._g.edges(data=True):
+            yield data["edge"]
+
+    def in_edges(self, node_id: int) -> list[Edge]:
+        return [d["edge"] for _, _, d in self._g.in_edges(node_id, data=True)]
+
+    def parents(self, node_id: int) -> list[int]:
+        return sorted(set(self._g.predecessors(node_id)))
+
+    def children(self, node_id: int) -> list[int]:
+        return sorted(set(self._g.successors(node_id)))
+
+    def topological_order(self) -> list[int]:
+        return list(nx.lexicographical_topological_sort(self._g))
+
+    def set_node_attr(self, node_id: int, key: str, value: Any) -> None:
+        self._g.nodes[node_id][key] = value
+
+    # -- JSON form --------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "nodes": [dict(n) for n in self.nodes()],
+            "edges": [e.to_dict() for e in self.edges()],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TransportGraph:
+        graph = cls()
+        for node in sorted(data["nodes"], key=lambda n: int(n["id"])):
+            attrs = dict(node)
+            node_id = int(attrs.pop("id"))
+            graph._g.add_node(node_id, id=node_id, **attrs)
+        for edge in data["edges"]:
+            graph.add_edge(Edge.from_dict(edge))
+        return graph

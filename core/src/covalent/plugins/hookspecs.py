@@ -1,0 +1,89 @@
+"""The plugin contract: every hook covalent calls, typed and documented.
+
+Plugins are modules or objects with functions marked ``@hookimpl`` and are
+found through the ``covalent`` entry-point group.  Covalent's own executors
+register through these same hooks.
+
+Registration hooks receive a ``register`` callback, so one plugin can
+register any number of things.  Lifecycle hooks come in before / after /
+on_error triads; they are notifications (their return values are ignored),
+are called in the server process, and must not block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pluggy
+
+__all__ = ["PROJECT_NAME", "CovalentSpec", "hookimpl", "hookspec"]
+
+PROJECT_NAME = "covalent"
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+class CovalentSpec:
+    """Hook specifications of the ``covalent`` project."""
+
+    # -- registration ------------------------------------------------------
+    @hookspec
+    def register_executors(self, register: Callable[[type], None]) -> None:
+        """Register executor classes: call ``register(ExecutorClass)`` for each.
+
+        The class must subclass :class:`covalent.executor.AsyncBaseExecutor`
+        (or :class:`~covalent.executor.BaseExecutor`) and set ``short_name``,
+        the name electrons use (``executor="name"``).  It becomes reachable as
+        ``ct.executor.<ClassName>``.
+        """
+
+    @hookspec
+    def executor_defaults(self) -> dict[str, dict[str, Any]] | None:
+        """Default constructor arguments per executor name.
+
+        Return ``{"slurm": {"partition": "debug"}}``.  The user's
+        ``[executors.<name>]`` section of ``covalent.conf`` overrides these,
+        and arguments given to an executor instance override both.
+        """
+
+    @hookspec
+    def register_routes(self, register: Callable[[str, Any], None]) -> None:
+        """Extend the server: ``register(path, asgi_app)`` mounts an ASGI app at ``path``.
+
+        The dashboard is mounted at ``/`` this way; API routes live under ``/api``.
+        """
+
+    @hookspec
+    def register_dashboard_panels(self, register: Callable[[str, str, str], None]) -> None:
+        """Add a dashboard page: ``register(title, path, description)``.
+
+        ``path`` is served by a route the plugin registered with
+        :meth:`register_routes`; the dashboard links to it from its menu.
+        """
+
+    # -- dispatch lifecycle ------------------------------------------------
+    @hookspec
+    def before_dispatch(self, dispatch_id: str, name: str, node_count: int) -> None:
+        """A dispatch is about to start running."""
+
+    @hookspec
+    def after_dispatch(self, dispatch_id: str, status: str) -> None:
+        """A dispatch ended: ``status`` is COMPLETED or CANCELLED."""
+
+    @hookspec
+    def on_dispatch_error(self, dispatch_id: str, error: str) -> None:
+        """A dispatch ended FAILED; ``error`` says why."""
+
+    # -- task lifecycle ----------------------------------------------------
+    @hookspec
+    def before_task(self, dispatch_id: str, node_id: int, name: str, executor: str) -> None:
+        """A task node was handed to its executor."""
+
+    @hookspec
+    def after_task(self, dispatch_id: str, node_id: int, name: str, status: str) -> None:
+        """A task node finished (COMPLETED or CANCELLED)."""
+
+    @hookspec
+    def on_task_error(self, dispatch_id: str, node_id: int, name: str, error: str) -> None:
+        """A task node FAILED; ``error`` is its traceback."""

@@ -1,0 +1,164 @@
+"""Loading plugins from the ``covalent`` entry-point group, each in isolation.
+
+A plugin that fails to import or to register is logged and listed with its
+error; it never breaks the SDK or the server.  ``COVALENT_PLUGINS`` (a
+comma-separated list of entry-point names) restricts which plugins load;
+the built-in plugins always load.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import traceback
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+import pluggy
+
+from covalent.plugins.hookspecs import PROJECT_NAME, CovalentSpec
+
+__all__ = ["BUILTIN_PLUGINS", "PluginInfo", "get_plugin_manager", "plugin_infos", "reset_plugins"]
+
+log = logging.getLogger(__name__)
+
+#: Modules of covalent itself registered as plugins, exactly like third-party ones.
+BUILTIN_PLUGINS = ("covalent.executor.local",)
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    module: str
+    version: str = ""
+    distribution: str = ""
+    executors: list[str] = field(default_factory=list)
+    error: str = ""
+    builtin: bool = False
+
+    @property
+    def loaded(self) -> bool:
+        return not self.error
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "module": self.module,
+            "version": self.version,
+            "distribution": self.distribution,
+            "executors": list(self.executors),
+            "loaded": self.loaded,
+            "error": self.error,
+            "builtin": self.builtin,
+        }
+
+
+_lock = threading.RLock()
+_manager: pluggy.PluginManager | None = None
+_infos: list[PluginInfo] = []
+
+
+def _allowed() -> set[str] | None:
+    raw = os.environ.get("COVALENT_PLUGINS", "").strip()
+    if not raw:
+        return None
+    return {name.strip() for name in raw.split(",") if name.strip()}
+
+
+def _executor_names(pm: pluggy.PluginManager, plugin: object) -> list[str]:
+    """The executors one plugin registers (checked, so a bad one fails here)."""
+    from covalent.executor.base import AsyncBaseExecutor
+
+    names: list[str] = []
+
+    def register(cls: type) -> None:
+        if not (isinstance(cls, type) and issubclass(cls, AsyncBaseExecutor)):
+            raise TypeError(f"register_executors: {cls!r} is not an executor class")
+        if not cls.short_name:
+            raise TypeError(f"register_executors: {cls.__name__} has no short_name")
+        names.append(cls.short_name)
+
+    impl = getattr(plugin, "register_executors", None)
+    if impl is not None:
+        impl(register=register)
+    return names
+
+
+def _load_one(pm: pluggy.PluginManager, info: PluginInfo, load: Any) -> None:
+    try:
+        plugin = load()
+        pm.register(plugin, name=info.name)
+    except Exception as exc:  # isolate: the plugin is listed with its error
+        info.error = f"{type(exc).__name__}: {exc}"
+        log.warning("covalent plugin %r failed to load: %s", info.name, info.error)
+        log.debug("%s", traceback.format_exc())
+        return
+    try:
+        info.executors = _executor_names(pm, plugin)
+    except Exception as exc:
+        pm.unregister(plugin)
+        info.error = f"{type(exc).__name__}: {exc}"
+        log.warning("covalent plugin %r failed to register: %s", info.name, info.error)
+
+
+def _load(pm: pluggy.PluginManager) -> list[PluginInfo]:
+    import importlib
+
+    from covalent import __version__
+
+    infos: list[PluginInfo] = []
+    for module in BUILTIN_PLUGINS:
+        info = PluginInfo(
+            name=module.rsplit(".", 1)[-1], module=module, version=__version__,
+            distribution="covalent", builtin=True,
+        )
+        _load_one(pm, info, lambda m=module: importlib.import_module(m))
+        infos.append(info)
+    allowed = _allowed()
+    seen: set[str] = set()
+    ep: EntryPoint
+    for ep in sorted(entry_points(group=PROJECT_NAME), key=lambda e: e.name):
+        if ep.name in seen or (allowed is not None and ep.name not in allowed):
+            continue
+        seen.add(ep.name)
+        dist = getattr(ep, "dist", None)
+        info = PluginInfo(
+            name=ep.name,
+            module=ep.value,
+            version=getattr(dist, "version", "") or "",
+            distribution=getattr(dist, "name", "") or "",
+        )
+        _load_one(pm, info, ep.load)
+        infos.append(info)
+    return infos
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    """The process-wide plugin manager, loading plugins on first use."""
+    global _manager, _infos
+    with _lock:
+        if _manager is None:
+            pm = pluggy.PluginManager(PROJECT_NAME)
+            pm.add_hookspecs(CovalentSpec)
+            _infos = _load(pm)
+            _manager = pm
+        return _manager
+
+
+def plugin_infos() -> list[PluginInfo]:
+    """What loaded and what failed to load, in load order."""
+    get_plugin_manager()
+    return list(_infos)
+
+
+def reset_plugins() -> None:
+    """Forget loaded plugins (the next use loads them again)."""
+    global _manager, _infos
+    with _lock:
+        _manager = None
+        _infos = []
+    from covalent.executor import registry
+
+    registry.clear_cache()

@@ -1,0 +1,154 @@
+"""Run a job's nodes where the job runs, recording each node's outcome."""
+
+from __future__ import annotations
+
+import inspect
+import pickle
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from covalent.runtime.capture import captured
+from covalent.runtime.outcome import JobOutcome, NodeOutcome
+from covalent.runtime.spec import JobSpec, NodeSpec, Ref, check_versions
+
+__all__ = ["execute_job", "execute_payload", "run_payload"]
+
+_MISSING = object()
+
+
+class _Skipped(Exception):
+    """A node was not run because a node it needs failed in this job."""
+
+
+def _loads(data: bytes) -> Any:
+    return pickle.loads(data)
+
+
+def execute_job(
+    spec: JobSpec,
+    *,
+    inject: dict[str, Any] | None = None,
+    postprocess: Callable[[NodeSpec, Any], Any] | None = None,
+) -> JobOutcome:
+    """Run every node of ``spec`` in order.
+
+    ``inject``: keyword arguments an executor offers to tasks (a quantum
+    executor's ready primitive, say); a task receives those its signature
+    names and its caller did not pass.  ``postprocess``: applied by an
+    executor to each task's return value (a quantum executor runs returned
+    circuits).  A node whose input node failed in this job is not run and is
+    left out of the outcome.
+    """
+    check_versions(spec.versions)
+    functions: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+    outputs: dict[int, Any] = {}
+    failed: set[int] = set()
+    outcome = JobOutcome()
+
+    def function(key: str) -> Any:
+        if key not in functions:
+            functions[key] = _loads(spec.functions[key])
+        return functions[key]
+
+    def resolve(ref: Ref) -> Any:
+        if ref.node is not None:
+            if ref.node in failed or ref.node not in outputs:
+                raise _Skipped()
+            return outputs[ref.node]
+        assert ref.blob is not None
+        if ref.blob not in values:
+            values[ref.blob] = _loads(spec.values[ref.blob])
+        return values[ref.blob]
+
+    for node in spec.nodes:
+        try:
+            args = [resolve(r) for r in node.args]
+            kwargs = {k: resolve(r) for k, r in node.kwargs.items()}
+        except _Skipped:
+            failed.add(node.node_id)
+            continue
+        result = _run_node(node, function, args, kwargs, inject, postprocess)
+        if result.status == "COMPLETED" and result.sublattice is not None:
+            # The inner graph runs as its own dispatch; dependents wait for it.
+            pass
+        elif result.status == "COMPLETED":
+            outputs[node.node_id] = result.output
+            try:
+                result.output = pickle.dumps(result.output, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:
+                import cloudpickle
+
+                try:
+                    result.output = cloudpickle.dumps(outputs[node.node_id])
+                except Exception as exc:
+                    result.status, result.output = "FAILED", None
+                    result.error = f"the return value of {node.name} cannot be pickled: {exc!r}"
+                    failed.add(node.node_id)
+                    outputs.pop(node.node_id)
+        else:
+            failed.add(node.node_id)
+        outcome.nodes.append(result)
+    return outcome
+
+
+def _accepts(func: Any, name: str) -> bool:
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def _run_node(
+    node: NodeSpec,
+    function: Callable[[str], Any],
+    args: list[Any],
+    kwargs: dict[str, Any],
+    inject: dict[str, Any] | None,
+    postprocess: Callable[[NodeSpec, Any], Any] | None,
+) -> NodeOutcome:
+    start = time.time()
+    result = NodeOutcome(node_id=node.node_id, status="FAILED", start_time=start)
+    with captured() as streams:
+        try:
+            func = function(node.function)
+            hooks = function(node.hooks) if node.hooks else None
+            if hooks:
+                kwargs = {**hooks.before(), **kwargs}
+            if inject and node.kind == "electron":
+                for name, value in inject.items():
+                    if name not in kwargs and _accepts(func, name):
+                        kwargs[name] = value
+            value = func(*args, **kwargs)
+            if postprocess is not None and node.kind == "electron":
+                value = postprocess(node, value)
+            if node.kind == "sublattice":
+                result.sublattice = value
+                value = None
+            if hooks:
+                hooks.after()
+            result.status = "COMPLETED"
+            result.output = value
+        except BaseException as exc:  # a task may raise SystemExit too
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            result.error = "".join(traceback.format_exception(exc))
+    result.stdout = streams["stdout"].getvalue()
+    result.stderr = streams["stderr"].getvalue()
+    result.end_time = time.time()
+    return result
+
+
+def execute_payload(payload: bytes, **options: Any) -> JobOutcome:
+    spec = pickle.loads(payload)
+    if not isinstance(spec, JobSpec):
+        raise TypeError(f"not a covalent job payload: {type(spec).__name__}")
+    return execute_job(spec, **options)
+
+
+def run_payload(payload: bytes) -> bytes:
+    """Bytes in, bytes out: the whole contract of a remote worker."""
+    return execute_payload(payload).to_bytes()

@@ -1,0 +1,34 @@
+"""What runs around a task where it runs: deps_bash, deps_pip, call_before, call_after."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from covalent._sdk.deps import Deps
+
+__all__ = ["TaskHooks"]
+
+
+@dataclass
+class TaskHooks:
+    deps_bash: list[Deps] = field(default_factory=list)
+    deps_pip: list[Deps] = field(default_factory=list)
+    call_before: list[Deps] = field(default_factory=list)
+    call_after: list[Deps] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.deps_bash or self.deps_pip or self.call_before or self.call_after)
+
+    def before(self) -> dict[str, Any]:
+        """Run the dependencies; return the keyword arguments to inject."""
+        injected: dict[str, Any] = {}
+        for dep in [*self.deps_bash, *self.deps_pip, *self.call_before]:
+            value = dep.apply()
+            if dep.retval_keyword:
+                injected[dep.retval_keyword] = value
+        return injected
+
+    def after(self) -> None:
+        for dep in self.call_after:
+            dep.apply()

@@ -1,0 +1,19 @@
+"""Tools for plugin authors: build jobs from functions and check an executor.
+
+In your plugin's tests::
+
+    import pytest
+    from covalent.testing import ExecutorConformance
+
+    class TestMyExecutor(ExecutorConformance):
+        @pytest.fixture(scope="class")
+        def executor(self):
+            return MyExecutor(option=...)
+
+and pytest runs the whole conformance suite against it.
+"""
+
+from covalent.testing.conformance import ExecutorConformance
+from covalent.testing.harness import ExecutorHarness, make_job, node_value
+
+__all__ = ["ExecutorConformance", "ExecutorHarness", "make_job", "node_value"]
