@@ -187,6 +187,10 @@ class AsyncBaseExecutor(_Recorded, ABC):
     async def teardown(self) -> None:
         """Release what :meth:`setup` acquired."""
 
+    def describe(self) -> dict[str, Any]:
+        """What ``covalent status`` shows about this executor's backend (JSON-safe)."""
+        return {}
+
     def parallelism(self) -> int:
         """How many jobs the backend runs at once (a hint for packing)."""
         return 1

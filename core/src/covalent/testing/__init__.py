@@ -7,7 +7,8 @@ In your plugin's tests::
 
     class TestMyExecutor(ExecutorConformance):
         @pytest.fixture(scope="class")
-        def executor(self):
+        @classmethod
+        def executor(cls):
             return MyExecutor(option=...)
 
 and pytest runs the whole conformance suite against it.

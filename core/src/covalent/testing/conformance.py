@@ -36,13 +36,25 @@ def _talk(text: str) -> str:
     return text
 
 
-def _sleep_then_mark(seconds: float, marker: str) -> str:
+def _heartbeat(beats: int, marker: str) -> str:
+    """Touch ``marker.started``, then count heartbeats into ``marker.beat``."""
     with open(marker + ".started", "w") as f:
         f.write(str(os.getpid()))
-    time.sleep(seconds)
+    for i in range(beats):
+        with open(marker + ".beat", "w") as f:
+            f.write(str(i))
+        time.sleep(0.1)
     with open(marker + ".finished", "w") as f:
         f.write("done")
     return "finished"
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
 
 
 def _echo_size(data: bytes) -> bytes:
@@ -58,11 +70,13 @@ class ExecutorConformance:
     start_timeout: float = 120.0
 
     @pytest.fixture(scope="class")
-    def executor(self) -> AsyncBaseExecutor:  # pragma: no cover - must be overridden
+    @classmethod
+    def executor(cls) -> AsyncBaseExecutor:  # pragma: no cover - must be overridden
         raise NotImplementedError("define an `executor` fixture returning your executor")
 
     @pytest.fixture(scope="class")
-    def harness(self, executor: AsyncBaseExecutor) -> Iterator[ExecutorHarness]:
+    @classmethod
+    def harness(cls, executor: AsyncBaseExecutor) -> Iterator[ExecutorHarness]:
         harness = ExecutorHarness(executor)
         yield harness
         harness.close()
@@ -95,7 +109,7 @@ class ExecutorConformance:
         assert "err:hello" in node.stderr
 
     def test_cancels_running_task(self, harness: ExecutorHarness, marker: str) -> None:
-        job = make_job(_sleep_then_mark, 600, marker)
+        job = make_job(_heartbeat, 6000, marker)
         future = harness.submit(job)
         deadline = time.monotonic() + self.start_timeout
         while not os.path.exists(marker + ".started"):
@@ -108,6 +122,11 @@ class ExecutorConformance:
         except Exception:
             pass  # a cancelled job may end by raising; it must end, and soon
         assert future.done()
+        # The task itself must have stopped, not just been forgotten: no more heartbeats.
+        time.sleep(1.0)
+        beat = _read(marker + ".beat")
+        time.sleep(2.0)
+        assert _read(marker + ".beat") == beat, "the cancelled task is still running"
         assert not os.path.exists(marker + ".finished")
 
     def test_moves_large_payload(self, harness: ExecutorHarness) -> None:
