@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from covalent._sdk.executors import executor_spec
 from covalent.errors import GraphBuildError, SerializationError
-from covalent.graph.serialize import blob_key, dumps
+from covalent.graph.serialize import blob_key, code_fingerprint, dumps
 from covalent.graph.transport_graph import Edge, NodeKind, TransportGraph
 from covalent.runtime import ops
 from covalent.runtime.hooks import TaskHooks
@@ -85,6 +85,9 @@ class GraphBuilder:
             "retries": electron.retries,
             "time_limit": electron.time_limit,
         }
+        code_hash = None if is_sublattice else code_fingerprint(func)
+        if code_hash:
+            attrs["code_hash"] = code_hash
         hooks = electron.hooks(self.lattice)
         if hooks:
             attrs["hooks"] = self.add_function(hooks, f"dependencies of electron {name!r}")

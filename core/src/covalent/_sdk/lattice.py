@@ -111,6 +111,7 @@ class Lattice:
             "executor": executor_spec(self.executor),
             "workflow_executor": executor_spec(self.workflow_executor),
             "parameters": _describe_inputs(self.workflow_function, args, kwargs),
+            "task_packing": self.task_packing,
         }
         return Manifest(
             name=self.name,

@@ -154,3 +154,36 @@ def loads(data: bytes, *, what: str = "object") -> Any:
         raise SerializationError(
             f"{what} cannot be unpickled here: {type(exc).__name__}: {exc}"
         ) from exc
+
+
+def _code_parts(code: Any, out: list[str]) -> None:
+    out.append(code.co_code.hex())
+    out.append(repr(code.co_names))
+    for const in code.co_consts:
+        if hasattr(const, "co_code"):
+            _code_parts(const, out)
+        else:
+            out.append(repr(const))
+
+
+def code_fingerprint(func: Any) -> str | None:
+    """A hash of what a function *does*: its bytecode, constants, names and defaults.
+
+    Unlike the pickle of a function, it is the same in every process that
+    defines the same code, so redispatch can tell changed code from unchanged.
+    Returns None for callables that are not plain functions.
+    """
+    target = getattr(func, "workflow_function", None) or getattr(func, "function", None) or func
+    code = getattr(target, "__code__", None)
+    if code is None:
+        return None
+    parts = [getattr(target, "__module__", "") or "", getattr(target, "__qualname__", "")]
+    _code_parts(code, parts)
+    parts.append(repr(getattr(target, "__defaults__", None)))
+    parts.append(repr(sorted((getattr(target, "__kwdefaults__", None) or {}).items())))
+    for cell in getattr(target, "__closure__", None) or ():
+        try:
+            parts.append(repr(cell.cell_contents))
+        except ValueError:
+            parts.append("<empty>")
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()

@@ -1,0 +1,155 @@
+"""``covalent start | stop | restart | status | logs | purge``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+
+import click
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from covalent import config
+from covalent.server import service
+
+__all__ = ["logs", "purge", "restart", "start", "status", "stop"]
+
+console = Console()
+
+
+def _port_option(func):  # type: ignore[no-untyped-def]
+    return click.option("--port", "-p", type=int, default=None, help="Port (default: config server.port, 48008).")(func)
+
+
+def _start(port: int | None, host: str | None, no_cluster: bool, develop: bool) -> None:
+    settings = config.load()["server"]
+    host = host or settings.get("host", "127.0.0.1")
+    port = port or int(settings.get("port", config.DEFAULT_PORT))
+    if develop:
+        from covalent.server.main import main as server_main
+
+        args = ["--host", host, "--port", str(port)] + (["--no-cluster"] if no_cluster else [])
+        sys.exit(server_main(args))
+    try:
+        info, seconds = service.start(host, port, no_cluster=no_cluster)
+    except service.ServiceError as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"[green]Covalent server started[/] at {info.address} (pid {info.pid}, ready in {seconds:.2f} s)")
+    console.print(f"Dashboard: {info.address}/    Log: {service.log_path()}")
+
+
+@click.command()
+@_port_option
+@click.option("--host", default=None, help="Interface to bind (default 127.0.0.1; others need the token).")
+@click.option("--no-cluster", is_flag=True, help="Do not start a local Dask cluster.")
+@click.option("--develop", "-d", "develop", is_flag=True, help="Run in the foreground, logging to the terminal.")
+def start(port: int | None, host: str | None, no_cluster: bool, develop: bool) -> None:
+    """Start the server in the background."""
+    _start(port, host, no_cluster, develop)
+
+
+@click.command()
+def stop() -> None:
+    """Stop the server; running dispatches resume at the next start."""
+    info = service.stop()
+    if info is None:
+        console.print("No Covalent server is running.")
+    else:
+        console.print(f"Covalent server stopped (pid {info.pid}).")
+
+
+@click.command()
+@_port_option
+@click.option("--no-cluster", is_flag=True)
+def restart(port: int | None, no_cluster: bool) -> None:
+    """Stop and start the server."""
+    info = service.stop()
+    _start(port or (info.port if info else None), info.host if info else None, no_cluster, False)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the server's status as JSON.")
+def status(as_json: bool) -> None:
+    """Show the server's address, database, executors and running dispatches."""
+    info = service.running()
+    address = info.address if info else config.dispatcher_address()
+    from covalent.client.connection import Connection
+
+    try:
+        with Connection(address, timeout=5) as conn:
+            data = conn.get_json("/status")
+    except Exception:
+        if as_json:
+            click.echo('{"running": false}')
+        else:
+            console.print(f"[red]No Covalent server answers at {address}.[/] Start one with `covalent start`.")
+        sys.exit(1)
+    if as_json:
+        import json
+
+        click.echo(json.dumps({"running": True, "address": address, **data}, indent=2))
+        return
+    table = Table(show_header=False, box=None)
+    table.add_row("Address", address)
+    table.add_row("Dashboard", f"{address}/")
+    table.add_row("PID", str(data["pid"]))
+    table.add_row("Uptime", f"{data['uptime']:.0f} s")
+    table.add_row("Database", data["database"])
+    table.add_row("Default executor", data["default_executor"])
+    table.add_row("Installed executors", ", ".join(data["installed_executors"]))
+    for ex in data["executors"]:
+        details = ", ".join(f"{k}={v}" for k, v in ex.items() if k not in ("name", "config"))
+        table.add_row(f"  {ex['name']}", details)
+    counts = ", ".join(f"{k.lower()} {v}" for k, v in sorted(data["dispatch_counts"].items())) or "none"
+    table.add_row("Dispatches", counts)
+    table.add_row("Running", ", ".join(data["running_dispatches"]) or "none")
+    console.print(table)
+
+
+@click.command()
+@click.option("--lines", "-n", default=50, show_default=True, help="How many lines to show.")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new lines.")
+def logs(lines: int, follow: bool) -> None:
+    """Show the server log."""
+    path = service.log_path()
+    if not path.exists():
+        raise click.ClickException(f"no log at {path}; has the server been started?")
+    with open(path, errors="replace") as f:
+        for line in f.readlines()[-lines:]:
+            click.echo(line.rstrip("\n"))
+        while follow:
+            line = f.readline()
+            if line:
+                click.echo(line.rstrip("\n"))
+            else:
+                time.sleep(0.3)
+
+
+@click.command()
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--config", "with_config", is_flag=True, help="Also delete covalent.conf and the token.")
+def purge(yes: bool, with_config: bool) -> None:
+    """Stop the server and delete every recorded dispatch, result and log."""
+    data = config.data_dir()
+    what = f"{data}" + (f" and {config.config_dir()}" if with_config else "")
+    if not yes and not click.confirm(f"Delete {what}? This cannot be undone", default=False):
+        console.print("Nothing deleted.")
+        return
+    service.stop()
+    if data.exists():
+        shutil.rmtree(data)
+    if with_config and config.config_dir().exists():
+        shutil.rmtree(config.config_dir())
+    console.print(f"Deleted {what}.")
+    if os.environ.get("COVALENT_DATABASE_URL"):
+        console.print("COVALENT_DATABASE_URL points at an external database; it was not touched.")
+
+
+def ping(address: str) -> bool:
+    try:
+        return httpx.get(f"{address}/api/v1/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False

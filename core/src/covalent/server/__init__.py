@@ -1,0 +1,1 @@
+"""The Covalent server: HTTP API, dispatcher, result manager and service control."""

@@ -1,0 +1,61 @@
+"""Helpers shared by the API modules."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Connection
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from covalent.server.state import ServerState
+
+__all__ = ["parse_body", "read_db", "server_state"]
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+
+def server_state(request: Request) -> ServerState:
+    return request.app.state.covalent
+
+
+async def read_db(request: Request, fn: Callable[[Connection], T]) -> T:
+    """Run a read on a connection in a worker thread (SQLite readers never block writers)."""
+    engine = server_state(request).engine
+
+    def run() -> T:
+        with engine.connect() as conn:
+            return fn(conn)
+
+    return await asyncio.to_thread(run)
+
+
+def _describe(exc: ValidationError) -> list[dict[str, Any]]:
+    return [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+
+
+async def parse_body(request: Request, model: type[M], *, optional: bool = False) -> M:
+    body = await request.body()
+    if not body.strip():
+        if optional:
+            return model()
+        raise HTTPException(422, "request body is required")
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        raise HTTPException(422, detail=_describe(exc)) from None
+
+
+def parse_query(request: Request, model: type[M]) -> M:
+    params: dict[str, Any] = {}
+    for key in request.query_params:
+        values = request.query_params.getlist(key)
+        params[key] = values if len(values) > 1 or key == "status" else values[0]
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        raise HTTPException(422, detail=_describe(exc)) from None

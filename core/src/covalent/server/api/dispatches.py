@@ -1,0 +1,233 @@
+"""Dispatch endpoints: register, start, list, read, cancel, delete."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from covalent.graph.bundle import BundleError, read_bundle
+from covalent.server.api.common import parse_body, parse_query, read_db, server_state
+from covalent.server.api.schemas import CancelRequest, DispatchListQuery, DispatchOptions
+from covalent.server.registration import ManifestError, prepare_dispatch, reusable_outputs
+from covalent.server.store.records import (
+    count_nodes,
+    delete_dispatch,
+    insert_dispatch,
+    list_dispatches,
+    read_dispatch,
+)
+
+__all__ = [
+    "cancel_dispatch",
+    "delete_dispatch_route",
+    "get_dispatch",
+    "get_manifest",
+    "list_dispatches_route",
+    "register_dispatch",
+    "start_dispatch",
+]
+
+_MAX_PARTS = 8
+
+
+async def _part(form: Any, name: str, *, required: bool = True) -> bytes | None:
+    item = form.get(name)
+    if item is None:
+        if required:
+            raise HTTPException(422, f"multipart field {name!r} is required")
+        return None
+    if isinstance(item, UploadFile):
+        return await item.read()
+    return str(item).encode()
+
+
+async def register_dispatch(request: Request) -> Response:
+    """
+    summary: Register a dispatch (manifest and blobs in one multipart upload), and start it
+    requestBody:
+      required: true
+      content:
+        multipart/form-data:
+          schema:
+            type: object
+            required: [manifest, blobs]
+            properties:
+              manifest: {type: string, format: binary, description: "manifest JSON"}
+              blobs: {type: string, format: binary, description: "blob bundle"}
+              options: {type: string, format: binary, description: "{start, reuse_from} JSON"}
+    responses:
+      201: {description: "registered: {dispatch_id}"}
+      413: {description: request too large}
+      422: {description: the manifest, bundle or options are not acceptable}
+    """
+    state = server_state(request)
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        raise HTTPException(415, "send the manifest and blobs as multipart/form-data")
+    try:
+        form = await request.form(max_files=_MAX_PARTS, max_fields=_MAX_PARTS)
+    except HTTPException:
+        raise
+    except Exception as exc:  # malformed multipart body
+        raise HTTPException(400, f"malformed multipart body: {exc}") from None
+    try:
+        raw_manifest = await _part(form, "manifest")
+        raw_blobs = await _part(form, "blobs", required=False) or b""
+        raw_options = await _part(form, "options", required=False)
+    finally:
+        await form.close()
+    try:
+        manifest = json.loads(raw_manifest or b"")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise HTTPException(422, f"manifest is not valid JSON: {exc}") from None
+    try:
+        options = DispatchOptions.model_validate_json(raw_options) if raw_options else DispatchOptions()
+    except ValidationError as exc:
+        raise HTTPException(422, f"options are not valid: {exc.errors()[0]['msg']}") from None
+    limit = int(state.settings["server"]["max_request_bytes"])
+    try:
+        blobs = await asyncio.to_thread(read_bundle, raw_blobs, max_blob=limit)
+    except BundleError as exc:
+        raise HTTPException(422, f"blob bundle rejected: {exc}") from None
+
+    def prepare(conn: Any) -> Any:
+        reuse = None
+        if options.reuse_from:
+            if read_dispatch(conn, options.reuse_from) is None:
+                raise HTTPException(404, f"no dispatch {options.reuse_from} to reuse results from")
+            reuse = reusable_outputs(conn, options.reuse_from)
+        return prepare_dispatch(conn, state.blobs, manifest, blobs, reuse=reuse, reuse_from=options.reuse_from)
+
+    try:
+        new = await read_db(request, prepare)
+    except ManifestError as exc:
+        raise HTTPException(422, str(exc)) from None
+    await state.writer.write(insert_dispatch(state.blobs, new))
+    if options.start:
+        await state.dispatcher.start(new.dispatch_id)
+    return JSONResponse({"dispatch_id": new.dispatch_id}, status_code=201)
+
+
+async def _summary_or_404(request: Request, dispatch_id: str) -> dict[str, Any]:
+    def read(conn: Any) -> dict[str, Any] | None:
+        record = read_dispatch(conn, dispatch_id)
+        if record is not None:
+            record["node_counts"] = count_nodes(conn, [dispatch_id])[dispatch_id]
+        return record
+
+    record = await read_db(request, read)
+    if record is None:
+        raise HTTPException(404, f"no dispatch with id {dispatch_id}")
+    return record
+
+
+async def get_dispatch(request: Request) -> Response:
+    """
+    summary: A dispatch's status, times, result key, error and node counts
+    responses:
+      200: {description: the dispatch}
+      404: {description: no such dispatch}
+    """
+    return JSONResponse(await _summary_or_404(request, request.path_params["dispatch_id"]))
+
+
+async def start_dispatch(request: Request) -> Response:
+    """
+    summary: Start a dispatch registered with start=false
+    responses:
+      202: {description: started}
+      404: {description: no such dispatch}
+      409: {description: the dispatch has already ended}
+    """
+    dispatch_id = request.path_params["dispatch_id"]
+    await _summary_or_404(request, dispatch_id)
+    if not await server_state(request).dispatcher.start(dispatch_id):
+        raise HTTPException(409, f"dispatch {dispatch_id} has already ended")
+    return JSONResponse({"dispatch_id": dispatch_id, "status": "RUNNING"}, status_code=202)
+
+
+async def cancel_dispatch(request: Request) -> Response:
+    """
+    summary: Cancel a dispatch, or only some of its task nodes
+    requestBody:
+      content:
+        application/json:
+          schema:
+            type: object
+            properties:
+              task_ids: {type: array, items: {type: integer}, nullable: true}
+    responses:
+      200: {description: what was cancelled}
+      404: {description: no such dispatch}
+      422: {description: malformed body}
+    """
+    dispatch_id = request.path_params["dispatch_id"]
+    body = await parse_body(request, CancelRequest, optional=True)
+    record = await _summary_or_404(request, dispatch_id)
+    cancelled = server_state(request).dispatcher.cancel(dispatch_id, body.task_ids)
+    if cancelled is None:
+        return JSONResponse({"dispatch_id": dispatch_id, "cancelled": [], "message": f"dispatch is not running (status {record['status']})"})
+    return JSONResponse({"dispatch_id": dispatch_id, "cancelled": cancelled, "message": f"cancel requested for {len(cancelled)} node(s)"})
+
+
+async def delete_dispatch_route(request: Request) -> Response:
+    """
+    summary: Delete an ended dispatch and its sublattice dispatches
+    responses:
+      200: {description: deleted ids}
+      404: {description: no such dispatch}
+      409: {description: the dispatch is still running}
+    """
+    dispatch_id = request.path_params["dispatch_id"]
+    state = server_state(request)
+    await _summary_or_404(request, dispatch_id)
+    if dispatch_id in state.dispatcher.runs:
+        raise HTTPException(409, "cancel the dispatch before deleting it")
+    deleted: list[str] = []
+
+    def op(conn: Any) -> list[dict[str, Any]]:
+        deleted.extend(delete_dispatch(conn, dispatch_id))
+        return [{"kind": "deleted", "dispatch_id": dispatch_id}]
+
+    await state.writer.write(op)
+    return JSONResponse({"deleted": deleted})
+
+
+async def list_dispatches_route(request: Request) -> Response:
+    """
+    summary: List dispatches (filter by status, search by name or id, sort, paginate)
+    parameters:
+      - {name: status, in: query, schema: {type: array, items: {type: string}}}
+      - {name: search, in: query, schema: {type: string}}
+      - {name: sort, in: query, schema: {type: string, enum: [created, started, ended, name, status]}}
+      - {name: order, in: query, schema: {type: string, enum: [asc, desc]}}
+      - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000}}
+      - {name: offset, in: query, schema: {type: integer, minimum: 0}}
+    responses:
+      200: {description: "{items, total}"}
+      422: {description: bad query}
+    """
+    query = parse_query(request, DispatchListQuery)
+    items, total = await read_db(request, lambda conn: list_dispatches(conn, **query.model_dump()))
+    return JSONResponse({"items": items, "total": total, "limit": query.limit, "offset": query.offset})
+
+
+async def get_manifest(request: Request) -> Response:
+    """
+    summary: The dispatch's manifest (graph, lattice metadata, blob references)
+    responses:
+      200: {description: manifest JSON}
+      404: {description: no such dispatch}
+    """
+    dispatch_id = request.path_params["dispatch_id"]
+    record = await read_db(request, lambda conn: read_dispatch(conn, dispatch_id, with_manifest=True))
+    if record is None:
+        raise HTTPException(404, f"no dispatch with id {dispatch_id}")
+    return JSONResponse(record["manifest"])

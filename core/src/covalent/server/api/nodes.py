@@ -1,0 +1,120 @@
+"""Node endpoints: every node's state, one node's details, output and graph."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from covalent.server.api.common import read_db, server_state
+from covalent.server.store.records import read_dispatch, read_node, read_nodes
+
+__all__ = ["get_graph", "get_node", "get_node_output", "list_nodes"]
+
+_PREVIEW = 2000
+
+
+def _node_id(request: Request) -> int:
+    try:
+        return int(request.path_params["node_id"])
+    except ValueError:
+        raise HTTPException(422, "node_id must be an integer") from None
+
+
+async def list_nodes(request: Request) -> Response:
+    """
+    summary: Every node of a dispatch with status, times, stdout, stderr and error
+    responses:
+      200: {description: "{nodes: [...]}"}
+      404: {description: no such dispatch}
+    """
+    dispatch_id = request.path_params["dispatch_id"]
+    brief = request.query_params.get("brief") in ("1", "true")
+
+    def read(conn: Any) -> list[dict[str, Any]] | None:
+        if read_dispatch(conn, dispatch_id) is None:
+            return None
+        return read_nodes(conn, dispatch_id, brief=brief)
+
+    rows = await read_db(request, read)
+    if rows is None:
+        raise HTTPException(404, f"no dispatch with id {dispatch_id}")
+    return JSONResponse({"nodes": rows})
+
+
+def _preview(data: bytes) -> str:
+    try:
+        text = repr(pickle.loads(data))
+    except Exception as exc:  # the value's classes may not exist in the server
+        return f"<{len(data)} bytes; not previewable here: {type(exc).__name__}>"
+    return text if len(text) <= _PREVIEW else text[: _PREVIEW - 3] + "..."
+
+
+async def get_node(request: Request) -> Response:
+    """
+    summary: One node's details (executor, status, times, stdout, stderr, traceback, output preview)
+    responses:
+      200: {description: the node}
+      404: {description: no such dispatch or node}
+    """
+    dispatch_id = request.path_params["dispatch_id"]
+    node_id = _node_id(request)
+    state = server_state(request)
+    row = await read_db(request, lambda conn: read_node(conn, dispatch_id, node_id))
+    if row is None:
+        raise HTTPException(404, f"dispatch {dispatch_id} has no node {node_id}")
+    if row.get("output_key") and row["status"] == "COMPLETED" and request.query_params.get("preview") != "0":
+        size_limit = 1 << 20
+        data = await asyncio.to_thread(state.blobs.get, row["output_key"])
+        row["output_preview"] = _preview(data) if len(data) <= size_limit else f"<{len(data)} bytes>"
+        row["output_size"] = len(data)
+    return JSONResponse(row)
+
+
+async def get_node_output(request: Request) -> Response:
+    """
+    summary: A node's output, pickled (application/octet-stream)
+    responses:
+      200: {description: pickled value}
+      404: {description: no such node, or no output yet}
+    """
+    dispatch_id = request.path_params["dispatch_id"]
+    node_id = _node_id(request)
+    row = await read_db(request, lambda conn: read_node(conn, dispatch_id, node_id))
+    if row is None or not row.get("output_key"):
+        raise HTTPException(404, f"node {node_id} of dispatch {dispatch_id} has no output")
+    data = await asyncio.to_thread(server_state(request).blobs.get, row["output_key"])
+    return Response(data, media_type="application/octet-stream")
+
+
+async def get_graph(request: Request) -> Response:
+    """
+    summary: The transport graph with each node's current status
+    responses:
+      200: {description: "{nodes, edges}"}
+      404: {description: no such dispatch}
+    """
+    dispatch_id = request.path_params["dispatch_id"]
+
+    def read(conn: Any) -> dict[str, Any] | None:
+        record = read_dispatch(conn, dispatch_id, with_manifest=True)
+        if record is None:
+            return None
+        statuses = {r["node_id"]: r for r in read_nodes(conn, dispatch_id, brief=True)}
+        graph = record["manifest"]["graph"]
+        for node in graph["nodes"]:
+            row = statuses.get(node["id"], {})
+            node["status"] = row.get("status")
+            node["start_time"] = row.get("start_time")
+            node["end_time"] = row.get("end_time")
+            node["sublattice_dispatch_id"] = row.get("sublattice_dispatch_id")
+        return graph
+
+    graph = await read_db(request, read)
+    if graph is None:
+        raise HTTPException(404, f"no dispatch with id {dispatch_id}")
+    return JSONResponse(graph)

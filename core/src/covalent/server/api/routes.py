@@ -1,0 +1,58 @@
+"""The route table of ``/api/v1`` and its OpenAPI description."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.schemas import SchemaGenerator
+
+from covalent import __version__
+from covalent.server.api import blobs, dispatches, nodes, stream, system
+
+__all__ = ["api_routes"]
+
+_schemas = SchemaGenerator(
+    {"openapi": "3.0.3", "info": {"title": "Covalent server API", "version": __version__}}
+)
+
+
+def _routes() -> list[Route]:
+    return [
+        Route("/health", system.health, methods=["GET"]),
+        Route("/status", system.get_status, methods=["GET"]),
+        Route("/plugins", system.get_plugins, methods=["GET"]),
+        Route("/settings", system.get_settings, methods=["GET"]),
+        Route("/logs", system.get_logs, methods=["GET"]),
+        Route("/events", stream.events, methods=["GET"]),
+        Route("/dispatches", dispatches.register_dispatch, methods=["POST"]),
+        Route("/dispatches", dispatches.list_dispatches_route, methods=["GET"]),
+        Route("/dispatches/{dispatch_id}", dispatches.get_dispatch, methods=["GET"]),
+        Route("/dispatches/{dispatch_id}", dispatches.delete_dispatch_route, methods=["DELETE"]),
+        Route("/dispatches/{dispatch_id}/start", dispatches.start_dispatch, methods=["POST"]),
+        Route("/dispatches/{dispatch_id}/cancel", dispatches.cancel_dispatch, methods=["POST"]),
+        Route("/dispatches/{dispatch_id}/manifest", dispatches.get_manifest, methods=["GET"]),
+        Route("/dispatches/{dispatch_id}/graph", nodes.get_graph, methods=["GET"]),
+        Route("/dispatches/{dispatch_id}/nodes", nodes.list_nodes, methods=["GET"]),
+        Route("/dispatches/{dispatch_id}/nodes/{node_id}", nodes.get_node, methods=["GET"]),
+        Route("/dispatches/{dispatch_id}/nodes/{node_id}/output", nodes.get_node_output, methods=["GET"]),
+        Route("/blobs/fetch", blobs.fetch_blobs, methods=["POST"]),
+        Route("/blobs/{key}", blobs.get_blob, methods=["GET"]),
+    ]
+
+
+def api_routes() -> list[Route]:
+    routes = _routes()
+
+    async def openapi(request: Request) -> Response:
+        """
+        summary: This API's OpenAPI description
+        responses:
+          200: {description: OpenAPI 3 document}
+        """
+        schema = _schemas.get_schema(routes=routes)
+        schema["servers"] = [{"url": "/api/v1"}]
+        return _schemas.OpenAPIResponse(schema)
+
+    routes.append(Route("/openapi.json", openapi, methods=["GET"]))
+    return routes

@@ -1,0 +1,38 @@
+"""Request schemas (pydantic): every body and query is validated against one."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["BlobKeys", "CancelRequest", "DispatchListQuery", "DispatchOptions"]
+
+_KEY = r"^[0-9a-f]{64}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DispatchOptions(_Strict):
+    start: bool = True
+    reuse_from: str | None = Field(default=None, max_length=64)
+
+
+class CancelRequest(_Strict):
+    task_ids: list[int] | None = Field(default=None, max_length=1_000_000)
+
+
+class BlobKeys(_Strict):
+    keys: list[str] = Field(max_length=200_000)
+
+
+class DispatchListQuery(_Strict):
+    status: list[Literal["NEW_OBJECT", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"]] | None = None
+    search: str = Field(default="", max_length=256)
+    sort: Literal["created", "started", "ended", "name", "status"] = "created"
+    order: Literal["asc", "desc"] = "desc"
+    limit: int = Field(default=50, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+    include_children: bool = False

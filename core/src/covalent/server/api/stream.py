@@ -1,0 +1,68 @@
+"""The server-sent-events stream of status changes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sse_starlette.sse import EventSourceResponse
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from covalent.server.api.common import read_db, server_state
+from covalent.server.store.records import count_nodes, read_dispatch
+
+__all__ = ["events"]
+
+
+async def events(request: Request) -> Response:
+    """
+    summary: Server-sent events of dispatch and node status changes
+    description: >
+      With `dispatch_id`, the stream starts with the dispatch's current state and
+      carries its (and its sublattices') changes; without, every change on the server.
+      Events are sent only after the change is committed to the database.
+    parameters:
+      - {name: dispatch_id, in: query, schema: {type: string}}
+    responses:
+      200: {description: text/event-stream}
+      404: {description: no such dispatch}
+    """
+    state = server_state(request)
+    dispatch_id = request.query_params.get("dispatch_id") or None
+    subscription = state.events.open(dispatch_id)
+    snapshot: dict[str, Any] | None = None
+    if dispatch_id:
+
+        def read(conn: Any) -> dict[str, Any] | None:
+            record = read_dispatch(conn, dispatch_id)
+            if record is None:
+                return None
+            counts = count_nodes(conn, [dispatch_id])[dispatch_id]
+            return {
+                "kind": "dispatch",
+                "snapshot": True,
+                "dispatch_id": dispatch_id,
+                "root_dispatch_id": record["root_dispatch_id"],
+                "status": record["status"],
+                "completed": counts.get("COMPLETED", 0),
+                "total": sum(counts.values()),
+            }
+
+        snapshot = await read_db(request, read)
+        if snapshot is None:
+            subscription.close()
+            raise HTTPException(404, f"no dispatch with id {dispatch_id}")
+
+    async def stream() -> AsyncIterator[dict[str, str]]:
+        try:
+            if snapshot is not None:
+                yield {"data": json.dumps(snapshot)}
+            async for event in subscription:
+                yield {"event": event.get("kind", "message"), "data": json.dumps(event), "id": str(event["id"])}
+        finally:
+            subscription.close()
+
+    return EventSourceResponse(stream(), ping=15)

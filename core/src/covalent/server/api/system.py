@@ -1,0 +1,137 @@
+"""Server endpoints: health, status, plugins, settings and logs."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from typing import Any
+
+from sqlalchemy import func, select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+
+from covalent import __version__
+from covalent.server.api.common import read_db, server_state
+from covalent.server.db.tables import dispatches
+
+__all__ = ["get_logs", "get_plugins", "get_settings", "get_status", "health", "mask_secrets"]
+
+_SECRET = re.compile(r"(token|secret|password|passwd|key|credential)", re.IGNORECASE)
+
+
+async def health(request: Request) -> Response:
+    """
+    summary: Liveness and version
+    responses:
+      200: {description: "{status: ok, version}"}
+    """
+    return JSONResponse({"status": "ok", "version": __version__, "pid": os.getpid()})
+
+
+async def get_status(request: Request) -> Response:
+    """
+    summary: Address, database, executors (with their backends) and running dispatches
+    responses:
+      200: {description: server status}
+    """
+    state = server_state(request)
+
+    def counts(conn: Any) -> dict[str, int]:
+        rows = conn.execute(select(dispatches.c.status, func.count()).group_by(dispatches.c.status))
+        return {status: n for status, n in rows}
+
+    from covalent.executor.registry import default_executor_name, executor_classes
+
+    return JSONResponse(
+        {
+            "version": __version__,
+            "pid": os.getpid(),
+            "uptime": time.time() - state.started_at,
+            "database": _mask_url(state.database_url),
+            "data_dir": str(state.data_dir),
+            "default_executor": default_executor_name(),
+            "installed_executors": sorted(executor_classes()),
+            "executors": state.executors.describe(),
+            "running_dispatches": sorted(state.dispatcher.runs),
+            "dispatch_counts": await read_db(request, counts),
+            "writer": {"batches": state.writer.batches, "operations": state.writer.operations, "last_error": state.writer.last_error},
+        }
+    )
+
+
+async def get_plugins(request: Request) -> Response:
+    """
+    summary: Loaded plugins, their executors, and plugins that failed to load
+    responses:
+      200: {description: "{plugins: [...]}"}
+    """
+    from covalent.plugins.manager import plugin_infos
+
+    return JSONResponse({"plugins": [p.to_dict() for p in plugin_infos()], "panels": server_state(request).panels})
+
+
+def _mask_url(url: str) -> str:
+    return re.sub(r"://([^:/@]+):([^@]+)@", r"://\1:****@", url)
+
+
+def mask_secrets(value: Any, key: str = "") -> Any:
+    """The settings with anything that looks like a secret replaced by ****."""
+    if isinstance(value, dict):
+        return {k: mask_secrets(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(v, key) for v in value]
+    if isinstance(value, str):
+        if _SECRET.search(key) and value:
+            return "****"
+        return _mask_url(value) if "://" in value else value
+    return value
+
+
+async def get_settings(request: Request) -> Response:
+    """
+    summary: The effective configuration, with secrets masked
+    responses:
+      200: {description: settings}
+    """
+    state = server_state(request)
+    settings = dict(state.settings)
+    settings["database"] = {"url": _mask_url(state.database_url)}
+    settings["paths"] = {"data_dir": str(state.data_dir), "log": str(state.log_path or "")}
+    return JSONResponse(mask_secrets(settings))
+
+
+async def get_logs(request: Request) -> Response:
+    """
+    summary: The server log (last lines, or the whole file with download=1)
+    parameters:
+      - {name: lines, in: query, schema: {type: integer, minimum: 1, maximum: 100000}}
+      - {name: download, in: query, schema: {type: boolean}}
+    responses:
+      200: {description: "{lines: [...]} or the file"}
+      404: {description: the server runs without a log file}
+      422: {description: bad query}
+    """
+    path = server_state(request).log_path
+    if path is None or not path.exists():
+        raise HTTPException(404, "this server writes no log file (started in the foreground?)")
+    if request.query_params.get("download") in ("1", "true"):
+        return FileResponse(path, filename="covalent.log", media_type="text/plain")
+    try:
+        count = int(request.query_params.get("lines", "200"))
+    except ValueError:
+        raise HTTPException(422, "lines must be an integer") from None
+    if not 1 <= count <= 100_000:
+        raise HTTPException(422, "lines must be between 1 and 100000")
+    return JSONResponse({"lines": _tail(path, count)})
+
+
+def _tail(path: Any, count: int) -> list[str]:
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        block = min(size, max(8192, count * 200))
+        f.seek(size - block)
+        data = f.read().decode("utf-8", errors="replace")
+    return data.splitlines()[-count:]

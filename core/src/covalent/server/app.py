@@ -1,0 +1,142 @@
+"""The Starlette application: API under /api/v1, plugin mounts, lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from covalent import config
+from covalent.server.api import api_routes
+from covalent.server.middleware import BodyLimit, TokenAuth
+
+__all__ = ["create_app", "ensure_token", "is_loopback"]
+
+log = logging.getLogger("covalent.server")
+
+
+def is_loopback(host: str) -> bool:
+    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+
+
+def ensure_token() -> str:
+    """The server's token: ``COVALENT_TOKEN``, else the token file (created 0600 on first use)."""
+    import os
+
+    env = os.environ.get("COVALENT_TOKEN", "").strip()
+    if env:
+        return env
+    path = config.config_dir() / "token"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token)
+    return token
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return JSONResponse({"detail": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500)
+
+
+def _plugin_mounts(panels: list[dict[str, str]]) -> list[BaseRoute]:
+    from covalent.plugins.manager import get_plugin_manager
+
+    pm = get_plugin_manager()
+    mounts: list[tuple[str, Any]] = []
+
+    def register(path: str, asgi_app: Any) -> None:
+        mounts.append((path.rstrip("/"), asgi_app))
+
+    def register_panel(title: str, path: str, description: str = "") -> None:
+        panels.append({"title": title, "path": path, "description": description})
+
+    for impl in pm.hook.register_routes.get_hookimpls():
+        try:
+            impl.function(register=register)
+        except Exception as exc:
+            log.warning("plugin %s failed to register routes: %s", impl.plugin_name, exc)
+    for impl in pm.hook.register_dashboard_panels.get_hookimpls():
+        try:
+            impl.function(register=register_panel)
+        except Exception as exc:
+            log.warning("plugin %s failed to register panels: %s", impl.plugin_name, exc)
+    # Longer paths first, the root (the dashboard) last.
+    mounts.sort(key=lambda m: -len(m[0]))
+    return [Mount(path or "", app=asgi_app) for path, asgi_app in mounts]
+
+
+async def _root(request: Request) -> Response:
+    return JSONResponse({"detail": "Covalent server. The API is at /api/v1 (see /api/v1/openapi.json); install covalent-ui for the dashboard."})
+
+
+def create_app(
+    *,
+    host: str = "127.0.0.1",
+    log_path: Path | None = None,
+    start_cluster: bool = True,
+) -> Starlette:
+    """The server application; its lifespan opens the database and starts the dispatcher."""
+    settings = config.load()
+    panels: list[dict[str, str]] = []
+    token = "" if is_loopback(host) else ensure_token()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        from covalent.server.lifecycle import start_services, stop_services
+
+        state = await start_services(settings, log_path=log_path, token=token, panels=panels)
+        app.state.covalent = state
+        background = asyncio.get_running_loop().create_task(_after_ready(state, start_cluster))
+        try:
+            yield
+        finally:
+            background.cancel()
+            await stop_services(state)
+
+    routes: list[BaseRoute] = [Mount("/api/v1", routes=api_routes())]
+    routes += _plugin_mounts(panels)
+    if not any(isinstance(r, Mount) and r.path == "" for r in routes):
+        routes.append(Route("/", _root))
+    middleware = [Middleware(BodyLimit, max_bytes=int(settings["server"]["max_request_bytes"]))]
+    origins = settings["server"].get("cors_origins") or []
+    if origins:
+        middleware.append(Middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"], allow_headers=["*"]))
+    if token:
+        middleware.append(Middleware(TokenAuth, token=token))
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error, Exception: _unexpected},
+    )
+
+
+async def _after_ready(state: Any, start_cluster: bool) -> None:
+    """Heavy start-up work, done after the server accepts requests."""
+    try:
+        await state.dispatcher.resume_all()
+    except Exception:
+        log.exception("resuming dispatches failed")
+    if start_cluster:
+        state.executors.warm_up(None)

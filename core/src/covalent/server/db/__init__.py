@@ -1,0 +1,1 @@
+"""The result manager's database: tables, engine and migrations."""

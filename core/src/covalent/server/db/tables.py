@@ -1,0 +1,77 @@
+"""Tables of the result manager (SQLAlchemy Core; the schema is owned by alembic).
+
+Times are UNIX seconds (floats).  Small values live inline in ``blobs.data``;
+large ones in the object store on disk, with ``data`` NULL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+__all__ = ["blobs", "dispatches", "metadata", "nodes"]
+
+metadata = MetaData()
+
+dispatches = Table(
+    "dispatches",
+    metadata,
+    Column("dispatch_id", String(64), primary_key=True),
+    Column("root_dispatch_id", String(64), nullable=False),
+    Column("parent_dispatch_id", String(64), nullable=True),
+    Column("parent_node_id", Integer, nullable=True),
+    Column("name", String(256), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("started_at", Float, nullable=True),
+    Column("ended_at", Float, nullable=True),
+    Column("manifest", Text, nullable=False),
+    Column("lattice", Text, nullable=False),
+    Column("output_key", String(64), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("reuse_from", String(64), nullable=True),
+    Column("node_count", Integer, nullable=False, default=0),
+    Index("ix_dispatches_status", "status"),
+    Index("ix_dispatches_created_at", "created_at"),
+    Index("ix_dispatches_parent", "parent_dispatch_id"),
+)
+
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("dispatch_id", String(64), primary_key=True),
+    Column("node_id", Integer, primary_key=True),
+    Column("name", String(256), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("executor", String(64), nullable=True),
+    Column("start_time", Float, nullable=True),
+    Column("end_time", Float, nullable=True),
+    Column("output_key", String(64), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("stdout", Text, nullable=True),
+    Column("stderr", Text, nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("job_handle", Text, nullable=True),
+    Column("sublattice_dispatch_id", String(64), nullable=True),
+    Column("fingerprint", String(64), nullable=True),
+    Index("ix_nodes_dispatch_status", "dispatch_id", "status"),
+)
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=True),
+    Column("created_at", Float, nullable=False),
+)

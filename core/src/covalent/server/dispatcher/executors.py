@@ -1,0 +1,91 @@
+"""Executor instances shared by every dispatch in the server, set up once each."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from covalent.executor.base import AsyncBaseExecutor
+from covalent.executor.registry import build_executor, default_executor_name
+
+__all__ = ["ExecutorPool", "spec_key"]
+
+log = logging.getLogger(__name__)
+
+
+def spec_key(spec: dict[str, Any] | None) -> str:
+    return json.dumps(spec or None, sort_keys=True)
+
+
+class ExecutorPool:
+    """Builds each distinct executor configuration once and runs its ``setup()`` once."""
+
+    def __init__(self) -> None:
+        self._instances: dict[str, AsyncBaseExecutor] = {}
+        self._ready: dict[str, asyncio.Task[None]] = {}
+
+    def _normalise(self, spec: dict[str, Any] | None) -> dict[str, Any]:
+        spec = dict(spec or {})
+        spec.setdefault("name", default_executor_name())
+        spec.setdefault("kwargs", {})
+        return spec
+
+    async def get(self, spec: dict[str, Any] | None) -> AsyncBaseExecutor:
+        """The set-up executor for ``spec`` (None: the default executor)."""
+        full = self._normalise(spec)
+        key = spec_key(full)
+        if key not in self._instances:
+            self._instances[key] = build_executor(full)
+        executor = self._instances[key]
+        if key not in self._ready:
+            self._ready[key] = asyncio.get_running_loop().create_task(executor.setup())
+        task = self._ready[key]
+        try:
+            await asyncio.shield(task)
+        except Exception:
+            # Let the next use try again rather than failing forever.
+            self._ready.pop(key, None)
+            self._instances.pop(key, None)
+            raise
+        return executor
+
+    def warm_up(self, spec: dict[str, Any] | None = None) -> None:
+        """Start setting up an executor in the background (e.g. the default at start-up)."""
+
+        async def go() -> None:
+            try:
+                await self.get(spec)
+            except Exception as exc:
+                log.warning("executor %s could not be set up: %s", (spec or {}).get("name", "default"), exc)
+
+        asyncio.get_running_loop().create_task(go())
+
+    def describe(self) -> list[dict[str, Any]]:
+        out = []
+        for key, executor in self._instances.items():
+            task = self._ready.get(key)
+            state = "ready" if task and task.done() and not task.exception() else "starting"
+            if task and task.done() and task.exception():
+                state = f"failed: {task.exception()}"
+            try:
+                details = executor.describe()
+            except Exception as exc:  # describe is informational only
+                details = {"error": str(exc)}
+            out.append({"name": executor.short_name, "config": json.loads(key), "state": state, **details})
+        return out
+
+    async def teardown(self) -> None:
+        for key, executor in list(self._instances.items()):
+            task = self._ready.get(key)
+            if task is None or not task.done() or task.exception():
+                if task is not None:
+                    task.cancel()
+                continue
+            try:
+                await asyncio.wait_for(executor.teardown(), timeout=30)
+            except Exception as exc:
+                log.warning("teardown of %s failed: %s", executor.short_name, exc)
+        self._instances.clear()
+        self._ready.clear()

@@ -1,0 +1,95 @@
+"""In-process publish/subscribe of status changes, feeding the SSE stream.
+
+Events are published only after the change they describe is committed, so
+anything a client sees through the stream is already durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+__all__ = ["EventBus", "Subscription"]
+
+log = logging.getLogger(__name__)
+
+
+class _Subscriber:
+    def __init__(self, dispatch_id: str | None, maxsize: int) -> None:
+        self.dispatch_id = dispatch_id
+        self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize)
+        self.overflowed = False
+
+
+class Subscription:
+    """An open subscription; iterate it for events, close it when done."""
+
+    def __init__(self, bus: EventBus, sub: _Subscriber) -> None:
+        self._bus = bus
+        self._sub = sub
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> dict[str, Any]:
+        event = await self._sub.queue.get()
+        if event is None:
+            raise StopAsyncIteration
+        return event
+
+    def close(self) -> None:
+        self._bus._subscribers.discard(self._sub)
+
+
+class EventBus:
+    def __init__(self, maxsize: int = 10_000) -> None:
+        self._subscribers: set[_Subscriber] = set()
+        self._maxsize = maxsize
+        self._ids = itertools.count(1)
+
+    def publish(self, event: dict[str, Any]) -> None:
+        """Deliver ``event`` to matching subscribers (call from the event loop)."""
+        event = {"id": next(self._ids), **event}
+        for sub in list(self._subscribers):
+            if sub.dispatch_id is not None and sub.dispatch_id not in (
+                event.get("dispatch_id"),
+                event.get("root_dispatch_id"),
+            ):
+                continue
+            try:
+                sub.queue.put_nowait(event)
+            except asyncio.QueueFull:
+                # A reader that fell this far behind reconnects and re-reads the state.
+                sub.overflowed = True
+                self._subscribers.discard(sub)
+                sub.queue = asyncio.Queue(1)
+                sub.queue.put_nowait(None)
+
+    def open(self, dispatch_id: str | None = None) -> Subscription:
+        """Start receiving events now (before reading any snapshot, so none is missed)."""
+        sub = _Subscriber(dispatch_id, self._maxsize)
+        self._subscribers.add(sub)
+        return Subscription(self, sub)
+
+    async def subscribe(self, dispatch_id: str | None = None) -> AsyncIterator[dict[str, Any]]:
+        subscription = self.open(dispatch_id)
+        try:
+            async for event in subscription:
+                yield event
+        finally:
+            subscription.close()
+
+    def close(self) -> None:
+        for sub in list(self._subscribers):
+            try:
+                sub.queue.put_nowait(None)
+            except asyncio.QueueFull:
+                pass
+        self._subscribers.clear()
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)

@@ -1,0 +1,67 @@
+"""Starting and stopping the server's services (database, writer, dispatcher)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from covalent import config
+from covalent.server.db.engine import migrate, open_engine
+from covalent.server.dispatcher import Dispatcher
+from covalent.server.dispatcher.executors import ExecutorPool
+from covalent.server.events import EventBus
+from covalent.server.state import ServerState
+from covalent.server.store.blobs import BlobStore
+from covalent.server.store.writer import Writer
+
+__all__ = ["start_services", "stop_services"]
+
+log = logging.getLogger("covalent.server")
+
+
+async def start_services(
+    settings: dict[str, Any], *, log_path: Path | None, token: str, panels: list[dict[str, str]]
+) -> ServerState:
+    from covalent.plugins.manager import get_plugin_manager
+
+    data_dir = config.data_dir()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    url = config.database_url()
+    engine = open_engine(url)
+    await asyncio.to_thread(migrate, engine)
+    blobs = BlobStore(engine, data_dir / "objects", int(settings["server"]["inline_value_bytes"]))
+    events = EventBus()
+    writer = Writer(engine, events)
+    writer.start()
+    executors = ExecutorPool()
+    dispatcher = Dispatcher(writer, blobs, events, executors, get_plugin_manager())
+    log.info("covalent server ready (database %s)", url.split("@")[-1])
+    return ServerState(
+        engine=engine,
+        blobs=blobs,
+        writer=writer,
+        events=events,
+        executors=executors,
+        dispatcher=dispatcher,
+        settings=settings,
+        database_url=url,
+        data_dir=data_dir,
+        log_path=log_path,
+        token=token,
+        panels=panels,
+    )
+
+
+async def stop_services(state: ServerState) -> None:
+    """Stop without cancelling anything: unfinished dispatches resume at the next start."""
+    await state.dispatcher.shutdown()
+    await state.executors.teardown()
+    from covalent.executor.local import shutdown_pools
+
+    await asyncio.to_thread(shutdown_pools)
+    await state.writer.close()
+    state.events.close()
+    state.engine.dispose()
+    log.info("covalent server stopped")

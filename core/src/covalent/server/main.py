@@ -1,0 +1,63 @@
+"""The server process: ``python -m covalent.server.main`` (what ``covalent start`` runs)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _configure_logging(log_file: str | None, level: str) -> None:
+    handlers: list[logging.Handler] = []
+    if log_file:
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file))
+    else:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=handlers,
+        force=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    from covalent import config
+
+    parser = argparse.ArgumentParser(prog="covalent-server")
+    parser.add_argument("--host", default=None)
+    parser.add_argument("--port", type=int, default=None)
+    parser.add_argument("--log-file", default=None)
+    parser.add_argument("--log-level", default="info")
+    parser.add_argument("--no-cluster", action="store_true")
+    args = parser.parse_args(argv)
+    settings = config.load()["server"]
+    host = args.host or settings.get("host", "127.0.0.1")
+    port = args.port or int(settings.get("port", config.DEFAULT_PORT))
+    _configure_logging(args.log_file, args.log_level)
+
+    import uvicorn
+
+    from covalent.server.app import create_app
+
+    app = create_app(host=host, log_path=Path(args.log_file) if args.log_file else None, start_cluster=not args.no_cluster)
+    logging.getLogger("covalent.server").info("starting on http://%s:%d (pid %d)", host, port, os.getpid())
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=3,
+        lifespan="on",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

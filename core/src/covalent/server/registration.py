@@ -1,0 +1,164 @@
+"""Validating a manifest and turning it into the rows of a new dispatch."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import networkx as nx
+from sqlalchemy import Connection, select
+
+from covalent.executor.registry import default_executor_name, executor_classes
+from covalent.graph.manifest import MANIFEST_SCHEMA, referenced_blobs
+from covalent.graph.transport_graph import NodeKind, TransportGraph
+from covalent.server.db.tables import nodes
+from covalent.server.store.blobs import BlobStore
+from covalent.server.store.fingerprints import fingerprints
+from covalent.server.store.records import NewDispatch
+
+__all__ = ["ManifestError", "prepare_dispatch", "reusable_outputs"]
+
+_KINDS = {str(k) for k in NodeKind}
+
+
+class ManifestError(ValueError):
+    """The manifest is not acceptable; the message says why (HTTP 422)."""
+
+
+def _check_shape(data: Any) -> None:
+    if not isinstance(data, dict):
+        raise ManifestError("manifest must be a JSON object")
+    if data.get("schema") != MANIFEST_SCHEMA:
+        raise ManifestError(f"manifest schema must be {MANIFEST_SCHEMA}, got {data.get('schema')!r}")
+    if not isinstance(data.get("name"), str) or not data["name"]:
+        raise ManifestError("manifest.name must be a non-empty string")
+    graph = data.get("graph")
+    if not isinstance(graph, dict) or not isinstance(graph.get("nodes"), list) or not isinstance(graph.get("edges"), list):
+        raise ManifestError("manifest.graph must have 'nodes' and 'edges' lists")
+    for node in graph["nodes"]:
+        if not isinstance(node, dict) or not isinstance(node.get("id"), int):
+            raise ManifestError("every node needs an integer 'id'")
+        if node.get("kind") not in _KINDS:
+            raise ManifestError(f"node {node.get('id')}: unknown kind {node.get('kind')!r}")
+        if not isinstance(node.get("name"), str):
+            raise ManifestError(f"node {node['id']}: 'name' must be a string")
+        key = "value" if node["kind"] == "parameter" else "function"
+        if not isinstance(node.get(key), str):
+            raise ManifestError(f"node {node['id']}: '{key}' must be a blob key")
+    for edge in graph["edges"]:
+        if not isinstance(edge, dict) or not isinstance(edge.get("source"), int) or not isinstance(edge.get("target"), int):
+            raise ManifestError("every edge needs integer 'source' and 'target'")
+    output = data.get("output")
+    if not isinstance(output, dict) or not (isinstance(output.get("node"), int) or isinstance(output.get("value"), str)):
+        raise ManifestError("manifest.output must be {'node': id} or {'value': blob key}")
+
+
+def _check_executors(graph: TransportGraph) -> None:
+    installed = executor_classes()
+    default = default_executor_name()
+    for node in graph.nodes():
+        if node["kind"] == "parameter":
+            continue
+        spec = node.get("executor") or {}
+        name = spec.get("name") if isinstance(spec, dict) else None
+        name = name or default
+        if name not in installed:
+            from covalent.executor.registry import KNOWN_PACKAGES
+
+            package = KNOWN_PACKAGES.get(name)
+            hint = f"; install it with `pip install {package}`" if package else ""
+            raise ManifestError(
+                f"node {node['id']} ({node['name']}) asks for executor {name!r}, which is not "
+                f"installed on the server (installed: {', '.join(sorted(installed))}){hint}"
+            )
+
+
+def prepare_dispatch(
+    conn: Connection,
+    store: BlobStore,
+    data: Any,
+    blobs: Mapping[str, bytes],
+    *,
+    parent_dispatch_id: str | None = None,
+    parent_node_id: int | None = None,
+    root_dispatch_id: str = "",
+    reuse: Mapping[str, dict[str, Any]] | None = None,
+    reuse_from: str | None = None,
+) -> NewDispatch:
+    """Check ``data`` (manifest JSON) and build the rows of a new dispatch."""
+    _check_shape(data)
+    try:
+        graph = TransportGraph.from_dict(data["graph"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ManifestError(f"manifest.graph is malformed: {exc}") from None
+    if not nx.is_directed_acyclic_graph(graph.nx):
+        raise ManifestError("manifest.graph has a cycle")
+    output_node = data["output"].get("node")
+    if output_node is not None and output_node not in graph:
+        raise ManifestError(f"manifest.output names node {output_node}, which does not exist")
+    missing = referenced_blobs(data) - set(blobs)
+    if missing:
+        missing -= store.existing(conn, missing)
+    if missing:
+        raise ManifestError(f"manifest refers to {len(missing)} blob(s) that were not uploaded, e.g. {sorted(missing)[0]}")
+    _check_executors(graph)
+    prints = fingerprints(graph)
+    default = default_executor_name()
+    rows = []
+    for node in graph.nodes():
+        node_id = node["id"]
+        is_param = node["kind"] == "parameter"
+        spec = node.get("executor") or {}
+        row: dict[str, Any] = {
+            "node_id": node_id,
+            "name": node["name"][:256],
+            "kind": node["kind"],
+            "status": "COMPLETED" if is_param else "NEW_OBJECT",
+            "executor": None if is_param else (spec.get("name") or default),
+            "output_key": node["value"] if is_param else None,
+            "attempts": 0,
+            "fingerprint": prints[node_id],
+        }
+        old = (reuse or {}).get(prints[node_id]) if not is_param else None
+        if old is not None:
+            row.update(
+                status="COMPLETED",
+                output_key=old["output_key"],
+                stdout=old.get("stdout"),
+                stderr=old.get("stderr"),
+                start_time=old.get("start_time"),
+                end_time=old.get("end_time"),
+            )
+        rows.append(row)
+    return NewDispatch(
+        dispatch_id=str(uuid.uuid4()),
+        name=data["name"],
+        manifest=data,
+        node_rows=rows,
+        blobs=dict(blobs),
+        root_dispatch_id=root_dispatch_id,
+        parent_dispatch_id=parent_dispatch_id,
+        parent_node_id=parent_node_id,
+        reuse_from=reuse_from,
+    )
+
+
+def reusable_outputs(conn: Connection, dispatch_id: str) -> dict[str, dict[str, Any]]:
+    """Completed task nodes of a dispatch, by fingerprint."""
+    rows = conn.execute(
+        select(
+            nodes.c.fingerprint,
+            nodes.c.output_key,
+            nodes.c.stdout,
+            nodes.c.stderr,
+            nodes.c.start_time,
+            nodes.c.end_time,
+        ).where(
+            nodes.c.dispatch_id == dispatch_id,
+            nodes.c.status == "COMPLETED",
+            nodes.c.kind != "parameter",
+            nodes.c.output_key.is_not(None),
+        )
+    )
+    return {r.fingerprint: dict(r._mapping) for r in rows if r.fingerprint}

@@ -1,0 +1,126 @@
+"""Controlling the background server: start, stop, find it (pid file, log file)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+
+from covalent import config
+
+__all__ = ["ServerInfo", "ServiceError", "log_path", "pid_path", "running", "start", "stop"]
+
+
+class ServiceError(RuntimeError):
+    """The server could not be started or stopped; the message says why."""
+
+
+@dataclass
+class ServerInfo:
+    pid: int
+    host: str
+    port: int
+
+    @property
+    def address(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"http://{host}:{self.port}"
+
+
+def pid_path() -> Path:
+    return config.data_dir() / "covalent.pid"
+
+
+def log_path() -> Path:
+    return config.data_dir() / "covalent.log"
+
+
+def running() -> ServerInfo | None:
+    """The server this data directory belongs to, if its process is alive."""
+    path = pid_path()
+    try:
+        data = json.loads(path.read_text())
+        info = ServerInfo(int(data["pid"]), str(data["host"]), int(data["port"]))
+    except (OSError, ValueError, KeyError):
+        return None
+    if not psutil.pid_exists(info.pid):
+        path.unlink(missing_ok=True)
+        return None
+    try:
+        if psutil.Process(info.pid).status() == psutil.STATUS_ZOMBIE:
+            path.unlink(missing_ok=True)
+            return None
+    except psutil.NoSuchProcess:
+        return None
+    return info
+
+
+def _healthy(address: str) -> bool:
+    try:
+        return httpx.get(f"{address}/api/v1/health", timeout=0.5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def start(host: str, port: int, *, no_cluster: bool = False, timeout: float = 30.0) -> tuple[ServerInfo, float]:
+    """Start the server in the background; returns it and the seconds until it was ready."""
+    existing = running()
+    if existing is not None:
+        raise ServiceError(f"a server is already running at {existing.address} (pid {existing.pid})")
+    config.data_dir().mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "covalent.server.main", "--host", host, "--port", str(port), "--log-file", str(log_path())]
+    if no_cluster:
+        command.append("--no-cluster")
+    began = time.monotonic()
+    with open(os.devnull, "rb") as devnull, open(log_path(), "ab") as log:
+        proc = subprocess.Popen(command, stdin=devnull, stdout=log, stderr=log, start_new_session=True)
+    info = ServerInfo(proc.pid, host, port)
+    pid_path().write_text(json.dumps({"pid": proc.pid, "host": host, "port": port}))
+    while time.monotonic() - began < timeout:
+        if proc.poll() is not None:
+            pid_path().unlink(missing_ok=True)
+            raise ServiceError(f"the server exited with status {proc.returncode}; see {log_path()}:\n{_tail(log_path())}")
+        if _healthy(info.address):
+            return info, time.monotonic() - began
+        time.sleep(0.02)
+    raise ServiceError(f"the server did not become ready within {timeout:.0f} s; see {log_path()}")
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def stop(timeout: float = 20.0) -> ServerInfo | None:
+    """Stop the server gracefully (SIGTERM), then forcefully; None if none was running."""
+    info = running()
+    if info is None:
+        return None
+    try:
+        proc = psutil.Process(info.pid)
+        children = proc.children(recursive=True)
+        proc.send_signal(signal.SIGTERM)
+        gone, alive = psutil.wait_procs([proc], timeout=timeout)
+        for p in alive:
+            p.kill()
+        # Anything the server started and left behind (cluster workers) goes too.
+        _, stragglers = psutil.wait_procs(children, timeout=5)
+        for p in stragglers:
+            try:
+                p.kill()
+            except psutil.NoSuchProcess:
+                pass
+    except psutil.NoSuchProcess:
+        pass
+    pid_path().unlink(missing_ok=True)
+    return info

@@ -1,0 +1,35 @@
+"""Everything the server holds while it runs, in one object on ``app.state``."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from covalent.server.dispatcher import Dispatcher
+from covalent.server.dispatcher.executors import ExecutorPool
+from covalent.server.events import EventBus
+from covalent.server.store.blobs import BlobStore
+from covalent.server.store.writer import Writer
+
+__all__ = ["ServerState"]
+
+
+@dataclass
+class ServerState:
+    engine: Engine
+    blobs: BlobStore
+    writer: Writer
+    events: EventBus
+    executors: ExecutorPool
+    dispatcher: Dispatcher
+    settings: dict[str, Any]
+    database_url: str
+    data_dir: Path
+    log_path: Path | None = None
+    token: str = ""
+    started_at: float = field(default_factory=time.time)
+    panels: list[dict[str, str]] = field(default_factory=list)

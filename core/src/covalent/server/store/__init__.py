@@ -1,0 +1,1 @@
+"""The result manager's storage: blobs (inline or on disk), batched writes, reads."""

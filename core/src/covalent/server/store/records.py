@@ -1,0 +1,235 @@
+"""Reading and changing dispatch and node records (operations for the writer)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, update
+
+from covalent.server.db.tables import dispatches, nodes
+from covalent.server.store.blobs import BlobStore
+
+__all__ = [
+    "DISPATCH_SORTS",
+    "NewDispatch",
+    "NodeUpdate",
+    "count_nodes",
+    "delete_dispatch",
+    "insert_dispatch",
+    "list_dispatches",
+    "read_dispatch",
+    "read_node",
+    "read_nodes",
+    "set_dispatch",
+    "update_nodes",
+]
+
+DISPATCH_SORTS = {
+    "created": dispatches.c.created_at,
+    "started": dispatches.c.started_at,
+    "ended": dispatches.c.ended_at,
+    "name": dispatches.c.name,
+    "status": dispatches.c.status,
+}
+
+
+@dataclass
+class NewDispatch:
+    dispatch_id: str
+    name: str
+    manifest: dict[str, Any]
+    node_rows: list[dict[str, Any]]
+    blobs: Mapping[str, bytes]
+    root_dispatch_id: str = ""
+    parent_dispatch_id: str | None = None
+    parent_node_id: int | None = None
+    reuse_from: str | None = None
+    created_at: float = field(default_factory=time.time)
+
+
+def insert_dispatch(store: BlobStore, new: NewDispatch) -> Any:
+    """An operation that records a whole new dispatch (blobs, dispatch row, node rows)."""
+
+    def op(conn: Connection) -> list[dict[str, Any]]:
+        store.put_many(conn, new.blobs)
+        manifest = new.manifest
+        conn.execute(
+            dispatches.insert(),
+            [
+                {
+                    "dispatch_id": new.dispatch_id,
+                    "root_dispatch_id": new.root_dispatch_id or new.dispatch_id,
+                    "parent_dispatch_id": new.parent_dispatch_id,
+                    "parent_node_id": new.parent_node_id,
+                    "name": new.name[:256],
+                    "status": "NEW_OBJECT",
+                    "created_at": new.created_at,
+                    "manifest": json.dumps(manifest),
+                    "lattice": json.dumps({**manifest.get("lattice", {}), "output": manifest.get("output", {})}),
+                    "reuse_from": new.reuse_from,
+                    "node_count": len(new.node_rows),
+                }
+            ],
+        )
+        rows = [{"dispatch_id": new.dispatch_id, **row} for row in new.node_rows]
+        for i in range(0, len(rows), 5000):
+            conn.execute(nodes.insert(), rows[i : i + 5000])
+        return [
+            {
+                "kind": "dispatch",
+                "dispatch_id": new.dispatch_id,
+                "root_dispatch_id": new.root_dispatch_id or new.dispatch_id,
+                "status": "NEW_OBJECT",
+                "name": new.name,
+            }
+        ]
+
+    return op
+
+
+@dataclass
+class NodeUpdate:
+    node_id: int
+    values: dict[str, Any]
+
+
+_NODE_FIELDS = (
+    "status",
+    "executor",
+    "start_time",
+    "end_time",
+    "output_key",
+    "error",
+    "stdout",
+    "stderr",
+    "attempts",
+    "job_handle",
+    "sublattice_dispatch_id",
+)
+
+
+def update_nodes(conn: Connection, dispatch_id: str, updates: Iterable[NodeUpdate]) -> None:
+    """Apply node updates, grouped by the set of columns they change (executemany)."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for upd in updates:
+        cols = tuple(sorted(k for k in upd.values if k in _NODE_FIELDS))
+        if not cols:
+            continue
+        row = {f"v_{k}": upd.values[k] for k in cols}
+        row["b_node_id"] = upd.node_id
+        groups.setdefault(cols, []).append(row)
+    for cols, rows in groups.items():
+        stmt = (
+            update(nodes)
+            .where(and_(nodes.c.dispatch_id == dispatch_id, nodes.c.node_id == bindparam("b_node_id")))
+            .values({k: bindparam(f"v_{k}") for k in cols})
+        )
+        conn.execute(stmt, rows)
+
+
+def set_dispatch(conn: Connection, dispatch_id: str, **values: Any) -> None:
+    conn.execute(update(dispatches).where(dispatches.c.dispatch_id == dispatch_id).values(**values))
+
+
+def _summary(row: Any) -> dict[str, Any]:
+    data = dict(row._mapping)
+    data["lattice"] = json.loads(data.pop("lattice") or "{}")
+    data.pop("manifest", None)
+    return data
+
+
+_SUMMARY_COLUMNS = [c for c in dispatches.c if c.name != "manifest"]
+
+
+def read_dispatch(conn: Connection, dispatch_id: str, *, with_manifest: bool = False) -> dict[str, Any] | None:
+    cols = list(dispatches.c) if with_manifest else _SUMMARY_COLUMNS
+    row = conn.execute(select(*cols).where(dispatches.c.dispatch_id == dispatch_id)).first()
+    if row is None:
+        return None
+    data = _summary(row)
+    if with_manifest:
+        data["manifest"] = json.loads(row._mapping["manifest"])
+    return data
+
+
+def count_nodes(conn: Connection, dispatch_ids: list[str]) -> dict[str, dict[str, int]]:
+    """Task-node counts by status for each dispatch (parameters excluded)."""
+    counts: dict[str, dict[str, int]] = {d: {} for d in dispatch_ids}
+    if not dispatch_ids:
+        return counts
+    stmt = (
+        select(nodes.c.dispatch_id, nodes.c.status, func.count())
+        .where(nodes.c.dispatch_id.in_(dispatch_ids), nodes.c.kind != "parameter")
+        .group_by(nodes.c.dispatch_id, nodes.c.status)
+    )
+    for dispatch_id, status, n in conn.execute(stmt):
+        counts[dispatch_id][status] = n
+    return counts
+
+
+def list_dispatches(
+    conn: Connection,
+    *,
+    status: list[str] | None = None,
+    search: str = "",
+    sort: str = "created",
+    order: str = "desc",
+    limit: int = 50,
+    offset: int = 0,
+    include_children: bool = False,
+) -> tuple[list[dict[str, Any]], int]:
+    where = []
+    if status:
+        where.append(dispatches.c.status.in_(status))
+    if search:
+        pattern = f"%{search}%"
+        where.append(or_(dispatches.c.name.ilike(pattern), dispatches.c.dispatch_id.ilike(pattern)))
+    if not include_children:
+        where.append(dispatches.c.parent_dispatch_id.is_(None))
+    column = DISPATCH_SORTS[sort]
+    ordering = column.desc() if order == "desc" else column.asc()
+    total = conn.execute(select(func.count()).select_from(dispatches).where(*where)).scalar_one()
+    rows = conn.execute(
+        select(*_SUMMARY_COLUMNS).where(*where).order_by(ordering, dispatches.c.dispatch_id).limit(limit).offset(offset)
+    ).all()
+    items = [_summary(r) for r in rows]
+    counts = count_nodes(conn, [i["dispatch_id"] for i in items])
+    for item in items:
+        item["node_counts"] = counts.get(item["dispatch_id"], {})
+    return items, int(total)
+
+
+def read_nodes(conn: Connection, dispatch_id: str, *, brief: bool = False) -> list[dict[str, Any]]:
+    cols = list(nodes.c)
+    if brief:
+        cols = [c for c in cols if c.name not in ("stdout", "stderr", "error", "job_handle")]
+    rows = conn.execute(select(*cols).where(nodes.c.dispatch_id == dispatch_id).order_by(nodes.c.node_id))
+    return [dict(r._mapping) for r in rows]
+
+
+def read_node(conn: Connection, dispatch_id: str, node_id: int) -> dict[str, Any] | None:
+    row = conn.execute(
+        select(nodes).where(nodes.c.dispatch_id == dispatch_id, nodes.c.node_id == node_id)
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+def delete_dispatch(conn: Connection, dispatch_id: str) -> list[str]:
+    """Delete a dispatch and its child dispatches; returns the ids deleted."""
+    ids = [dispatch_id]
+    frontier = [dispatch_id]
+    while frontier:
+        children = list(
+            conn.execute(
+                select(dispatches.c.dispatch_id).where(dispatches.c.parent_dispatch_id.in_(frontier))
+            ).scalars()
+        )
+        ids += children
+        frontier = children
+    conn.execute(delete(nodes).where(nodes.c.dispatch_id.in_(ids)))
+    conn.execute(delete(dispatches).where(dispatches.c.dispatch_id.in_(ids)))
+    return ids

@@ -1,0 +1,121 @@
+"""The single database writer: operations queued, committed in batches.
+
+Every change to the result database goes through :meth:`Writer.write`.  The
+writer takes whatever is queued, runs it in one transaction on its own
+thread (group commit), and only then publishes the events the operations
+returned and resolves their futures.  A batch that fails is retried one
+operation at a time, so one bad operation cannot lose the others; transient
+failures (database locked, disk full) are retried with backoff while the
+server stays up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from covalent.server.events import EventBus
+
+__all__ = ["Operation", "Writer"]
+
+log = logging.getLogger(__name__)
+
+#: An operation runs inside the batch's transaction and returns events to publish.
+Operation = Callable[[Connection], list[dict[str, Any]] | None]
+
+
+class Writer:
+    def __init__(self, engine: Engine, events: EventBus, max_batch: int = 2000) -> None:
+        self.engine = engine
+        self.events = events
+        self.max_batch = max_batch
+        self._queue: list[tuple[Operation, asyncio.Future[None]]] = []
+        self._wakeup = asyncio.Event()
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="covalent-db-writer")
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self.batches = 0
+        self.operations = 0
+        self.last_error = ""
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="db-writer")
+
+    def write(self, op: Operation) -> asyncio.Future[None]:
+        """Queue ``op``; the future resolves once it is committed."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((op, future))
+        self._wakeup.set()
+        return future
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is committed."""
+        await self.write(lambda conn: None)
+
+    def _commit(self, ops: list[Operation]) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        with self.engine.begin() as conn:
+            for op in ops:
+                events.extend(op(conn) or [])
+        return events
+
+    async def _commit_with_retry(self, ops: list[Operation]) -> list[dict[str, Any]]:
+        loop = asyncio.get_running_loop()
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(OperationalError),
+            wait=wait_exponential(multiplier=0.1, max=5),
+            stop=stop_after_attempt(8),
+            reraise=True,
+        ):
+            with attempt:
+                return await loop.run_in_executor(self._thread, self._commit, ops)
+        return []  # pragma: no cover - AsyncRetrying always returns or raises
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._queue:
+                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+                await self._apply(batch)
+            if self._closing and not self._queue:
+                return
+
+    async def _apply(self, batch: list[tuple[Operation, asyncio.Future[None]]]) -> None:
+        ops = [op for op, _ in batch]
+        try:
+            events = await self._commit_with_retry(ops)
+        except Exception as exc:
+            if len(batch) == 1:
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.error("database write failed: %s", self.last_error)
+                if not batch[0][1].done():
+                    batch[0][1].set_exception(exc)
+                return
+            for item in batch:  # isolate the failing operation
+                await self._apply([item])
+            return
+        self.batches += 1
+        self.operations += len(batch)
+        for event in events:
+            self.events.publish(event)
+        for _, future in batch:
+            if not future.done():
+                future.set_result(None)
+
+    async def close(self) -> None:
+        self._closing = True
+        self._wakeup.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout=30)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+        self._thread.shutdown(wait=True)
