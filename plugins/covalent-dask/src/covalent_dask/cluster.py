@@ -1,0 +1,200 @@
+"""One Dask cluster and client per configuration, shared by every executor instance.
+
+The server builds a :class:`~covalent_dask.DaskExecutor` per electron
+executor spec, so many instances with the same settings exist at once; they
+must all use one cluster.  :class:`ClusterCache` keeps one
+:class:`SharedCluster` per (event loop, :class:`ClusterConfig`): an
+asynchronous Dask client belongs to the event loop it was created on.
+Instances acquire it in ``setup()`` and release it in ``teardown()``; the
+last release closes the client (and the local cluster, if it started one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ClusterCache", "ClusterConfig", "SharedCluster"]
+
+log = logging.getLogger(__name__)
+
+_OPEN_STATES = ("running", "connecting", "newly-created")
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """What identifies a cluster: an external scheduler, or how to start a local one."""
+
+    scheduler_address: str = ""
+    n_workers: int | None = None
+    threads_per_worker: int | None = None
+    memory_limit: str | int | float | None = "auto"
+    processes: bool = True
+    dashboard_address: str | None = ":8787"
+
+    @property
+    def external(self) -> bool:
+        """True when connecting to an existing scheduler instead of starting one."""
+        return bool(self.scheduler_address)
+
+    def local_cluster_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``distributed.LocalCluster``."""
+        kwargs: dict[str, Any] = {
+            "processes": self.processes,
+            "memory_limit": self.memory_limit,
+            "dashboard_address": self.dashboard_address,
+        }
+        if self.n_workers is not None:
+            kwargs["n_workers"] = self.n_workers
+        if self.threads_per_worker is not None:
+            kwargs["threads_per_worker"] = self.threads_per_worker
+        return kwargs
+
+
+@dataclass(eq=False)
+class SharedCluster:
+    """A connected client (and the local cluster it owns, if any)."""
+
+    config: ClusterConfig
+    client: Any
+    cluster: Any | None = None
+    users: set[str] = field(default_factory=set)
+    identity: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_open(self) -> bool:
+        return getattr(self.client, "status", "closed") in _OPEN_STATES
+
+    @property
+    def scheduler_address(self) -> str:
+        return str(self.client.scheduler.address)
+
+    def totals(self) -> tuple[int, int, int]:
+        """(workers, threads, memory bytes) as last heard from the scheduler.
+
+        The asynchronous client refreshes its copy every few seconds; until it
+        has one, the identity read by :meth:`refresh` answers.
+        """
+        info = self.client.scheduler_info() or {}
+        if "total_threads" not in info:
+            info = self.identity
+        return (
+            int(info.get("n_workers", 0)),
+            int(info.get("total_threads", 0)),
+            int(info.get("total_memory", 0)),
+        )
+
+    async def refresh(self) -> None:
+        """Ask the scheduler for its totals now."""
+        self.identity = dict(await self.client.scheduler.identity(n_workers=0))
+
+    async def close(self) -> None:
+        """Close the client, then the local cluster this process started (if any)."""
+        try:
+            await self.client.close()
+        finally:
+            if self.cluster is not None:
+                await self.cluster.close()
+
+
+def _ship_worker_code_by_value() -> None:
+    """Send :mod:`covalent_dask.worker` to workers by value, so they need not install us."""
+    import cloudpickle
+
+    from covalent_dask import worker
+
+    if worker.__name__ not in cloudpickle.list_registry_pickle_by_value():
+        cloudpickle.register_pickle_by_value(worker)
+
+
+async def _start(config: ClusterConfig, connect_timeout: float) -> SharedCluster:
+    from distributed import Client, LocalCluster
+
+    _ship_worker_code_by_value()
+    if config.external:
+        client = await Client(config.scheduler_address, asynchronous=True, timeout=connect_timeout)
+        shared = SharedCluster(config, client)
+    else:
+        cluster = await LocalCluster(asynchronous=True, **config.local_cluster_kwargs())
+        try:
+            client = await Client(cluster, asynchronous=True, timeout=connect_timeout)
+        except BaseException:
+            await cluster.close()
+            raise
+        shared = SharedCluster(config, client, cluster)
+    try:
+        await shared.refresh()
+    except OSError as exc:  # the totals are informative; the client works without them
+        log.debug("could not read scheduler identity: %r", exc)
+    return shared
+
+
+class ClusterCache:
+    """Shared clusters by (event loop, config); one per key, reference counted."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[asyncio.AbstractEventLoop, ClusterConfig], SharedCluster] = {}
+        self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+    def _lock(self, loop: asyncio.AbstractEventLoop) -> asyncio.Lock:
+        for stale in [lp for lp in self._locks if lp.is_closed()]:
+            del self._locks[stale]
+        for key in [k for k in self._entries if k[0].is_closed()]:
+            del self._entries[key]
+        return self._locks.setdefault(loop, asyncio.Lock())
+
+    def get(self, config: ClusterConfig) -> SharedCluster | None:
+        """The open shared cluster for ``config`` on the running loop, if any."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loops = [k for k in self._entries if k[1] == config and not k[0].is_closed()]
+            entry = self._entries.get(loops[0]) if loops else None
+        else:
+            entry = self._entries.get((loop, config))
+        return entry if entry is not None and entry.is_open else None
+
+    async def acquire(
+        self, config: ClusterConfig, user: str, connect_timeout: float = 30.0
+    ) -> SharedCluster:
+        """The shared cluster for ``config`` (started or connected on first use)."""
+        loop = asyncio.get_running_loop()
+        async with self._lock(loop):
+            entry = self._entries.get((loop, config))
+            if entry is not None and not entry.is_open:
+                self._entries.pop((loop, config), None)
+                try:
+                    await entry.close()
+                except Exception as exc:
+                    log.debug("closing a dead dask client failed: %r", exc)
+                entry = None
+            if entry is None:
+                entry = await _start(config, connect_timeout)
+                self._entries[(loop, config)] = entry
+            entry.users.add(user)
+            return entry
+
+    async def release(self, config: ClusterConfig, user: str) -> None:
+        """Drop ``user``'s hold; the last one closes the client and any local cluster."""
+        loop = asyncio.get_running_loop()
+        async with self._lock(loop):
+            entry = self._entries.get((loop, config))
+            if entry is None or user not in entry.users:
+                return
+            entry.users.discard(user)
+            if entry.users:
+                return
+            del self._entries[(loop, config)]
+        await entry.close()
+
+    async def close_all(self) -> None:
+        """Close every shared cluster of the running loop, whoever holds it."""
+        loop = asyncio.get_running_loop()
+        async with self._lock(loop):
+            entries = [e for (lp, _), e in self._entries.items() if lp is loop]
+            for key in [k for k in self._entries if k[0] is loop]:
+                del self._entries[key]
+        for entry in entries:
+            await entry.close()

@@ -1,0 +1,269 @@
+"""``DaskExecutor`` ("dask"): run covalent jobs on a Dask cluster.
+
+Without a ``scheduler_address`` the executor starts a
+``distributed.LocalCluster`` (worker processes on this machine) the first
+time it is set up; with one it connects to that existing cluster.  Every
+instance with the same configuration in one process shares one cluster and
+one asynchronous client (see :mod:`covalent_dask.cluster`).
+
+Dask is imported lazily: importing this module costs nothing, which keeps the
+server's start-up fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobOutcome
+
+from covalent_dask.cluster import ClusterCache, ClusterConfig, SharedCluster
+
+__all__ = ["DaskExecutor"]
+
+log = logging.getLogger(__name__)
+
+#: Payloads larger than this are scattered to the cluster instead of being
+#: embedded in the task (Dask warns about large task graphs).
+SCATTER_BYTES = 1 << 20
+
+
+@dataclass(eq=False)
+class _RunningJob:
+    """A job this process submitted and has not seen end yet."""
+
+    future: Any
+    shared: SharedCluster
+    cancelled: bool = False
+
+
+class DaskExecutor(AsyncBaseExecutor):
+    """Run tasks on a Dask cluster: a local one started on demand, or an existing one.
+
+    Args:
+        scheduler_address: address of an existing Dask scheduler
+            (``tcp://host:8786``).  Empty: start a ``LocalCluster`` here.
+        n_workers: worker processes of the local cluster (default: sized for
+            this machine by Dask).
+        threads_per_worker: threads per local worker (default: Dask's choice).
+        memory_limit: memory limit per local worker (``"auto"``, ``"4GiB"``,
+            bytes, or ``None``/``0`` for no limit).
+        processes: local workers are processes (True) or threads of this
+            process (False).
+        dashboard_address: where the local cluster serves its dashboard
+            (``":0"`` for any free port, ``None`` for none).
+        cancel_grace: seconds a cancelled job gets to stop after it was
+            interrupted, before the worker running it is restarted.
+        connect_timeout: seconds to wait for the scheduler when connecting.
+    """
+
+    short_name = "dask"
+    #: The dispatcher may pack many small ready nodes into one job.
+    max_nodes_per_job = 1024
+
+    #: Shared clusters of every DaskExecutor in this process.
+    clusters: ClassVar[ClusterCache] = ClusterCache()
+    #: Jobs running through any DaskExecutor of this process, by job id.
+    _jobs: ClassVar[dict[str, _RunningJob]] = {}
+    _background: ClassVar[set[asyncio.Task[Any]]] = set()
+
+    def __init__(
+        self,
+        scheduler_address: str = "",
+        n_workers: int | None = None,
+        threads_per_worker: int | None = None,
+        memory_limit: str | int | float | None = "auto",
+        processes: bool = True,
+        dashboard_address: str | None = ":8787",
+        cancel_grace: float = 10.0,
+        connect_timeout: float = 30.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.config = ClusterConfig(
+            scheduler_address=scheduler_address or "",
+            n_workers=None if n_workers is None else int(n_workers),
+            threads_per_worker=None if threads_per_worker is None else int(threads_per_worker),
+            memory_limit=memory_limit,
+            processes=bool(processes),
+            dashboard_address=dashboard_address,
+        )
+        self.cancel_grace = float(cancel_grace)
+        self.connect_timeout = float(connect_timeout)
+        self._holding = False
+        self._token = uuid.uuid4().hex
+
+    # -- lifecycle --------------------------------------------------------
+    async def setup(self) -> None:
+        """Start the local cluster, or connect to the scheduler (once per configuration)."""
+        await self._shared()
+
+    async def teardown(self) -> None:
+        """Release this instance's hold; the last holder closes the client and local cluster."""
+        if self._holding:
+            self._holding = False
+            await self.clusters.release(self.config, self._token)
+
+    @classmethod
+    async def close_all(cls) -> None:
+        """Close every cluster and client the DaskExecutors of this event loop opened."""
+        await cls.clusters.close_all()
+
+    async def _shared(self) -> SharedCluster:
+        shared = self.clusters.get(self.config)
+        if shared is not None and self._holding and self._token in shared.users:
+            return shared
+        shared = await self.clusters.acquire(self.config, self._token, self.connect_timeout)
+        self._holding = True
+        return shared
+
+    def describe(self) -> dict[str, Any]:
+        """Scheduler address, dashboard link, workers and threads (for ``covalent status``)."""
+        shared = self.clusters.get(self.config)
+        if shared is None:
+            return {
+                "cluster": "external" if self.config.external else "local",
+                "scheduler_address": self.config.scheduler_address or None,
+                "running": False,
+            }
+        workers, threads, memory = shared.totals()
+        return {
+            "cluster": "external" if self.config.external else "local",
+            "scheduler_address": shared.scheduler_address,
+            "dashboard": shared.client.dashboard_link,
+            "workers": workers,
+            "threads": threads,
+            "memory_bytes": memory,
+            "running": True,
+        }
+
+    def parallelism(self) -> int:
+        """Total worker threads of the cluster (an estimate before setup)."""
+        shared = self.clusters.get(self.config)
+        if shared is not None:
+            threads = shared.totals()[1]
+            if threads > 0:
+                return threads
+        if self.config.n_workers and self.config.threads_per_worker:
+            return self.config.n_workers * self.config.threads_per_worker
+        import os
+
+        return max(1, os.cpu_count() or 1)
+
+    # -- running ----------------------------------------------------------
+    async def run(self, job: Job) -> JobOutcome:
+        """Run the job on the cluster and return its outcome.
+
+        Raises :class:`JobFailedError` when Dask fails the job (a worker died
+        running it, the scheduler went away, the payload could not run), and
+        :class:`asyncio.CancelledError` when :meth:`cancel` stopped it.
+        """
+        from covalent_dask.worker import run_job
+
+        shared = await self._shared()
+        client = shared.client
+        payload: Any = job.payload
+        try:
+            if len(job.payload) > SCATTER_BYTES:
+                payload = await client.scatter(job.payload, hash=False)
+            future = client.submit(
+                run_job,
+                job.job_id,
+                payload,
+                key=f"covalent-job-{job.job_id}-{uuid.uuid4().hex[:8]}",
+                pure=False,
+            )
+        except Exception as exc:
+            raise JobFailedError(
+                f"dask could not accept job {job.job_id}: {exc!r}", log=_format(exc)
+            ) from exc
+        running = _RunningJob(future, shared)
+        self._jobs[job.job_id] = running
+        try:
+            data = await future
+        except asyncio.CancelledError:
+            if not running.cancelled:  # our caller was cancelled: stop the job too
+                self._in_background(self._stop(job.job_id, running))
+            raise
+        except Exception as exc:
+            if running.cancelled:
+                raise asyncio.CancelledError(f"job {job.job_id} was cancelled") from exc
+            raise JobFailedError(_failure_message(job, exc), log=_format(exc)) from exc
+        finally:
+            if self._jobs.get(job.job_id) is running and not running.cancelled:
+                del self._jobs[job.job_id]
+        if running.cancelled:
+            raise asyncio.CancelledError(f"job {job.job_id} was cancelled")
+        return JobOutcome.from_bytes(data)
+
+    async def cancel(self, job: Job, handle: Any) -> bool:
+        """Stop a running job: interrupt its worker thread, restart the worker if that fails.
+
+        Returns True once the job is no longer running (or will never start).
+        """
+        running = self._jobs.get(job.job_id)
+        if running is None:
+            return False
+        running.cancelled = True
+        try:
+            return await self._stop(job.job_id, running)
+        finally:
+            self._jobs.pop(job.job_id, None)
+
+    async def _stop(self, job_id: str, running: _RunningJob) -> bool:
+        from covalent_dask.worker import interrupt_job
+
+        client = running.shared.client
+        future = running.future
+        if future.done():
+            return True
+        answers = await client.run(interrupt_job, job_id, on_error="return")
+        hosts = [addr for addr, answer in answers.items() if answer in ("interrupted", "interrupting")]
+        deadline = time.monotonic() + self.cancel_grace
+        while hosts and not future.done() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        stopped = future.done() or not hosts
+        # Release the future: a job still queued never starts, and a worker
+        # restarted below does not get the job rescheduled elsewhere.
+        await client.cancel([future], force=True)
+        if not stopped:
+            log.warning(
+                "dask job %s did not stop within %.1fs of its interrupt; restarting %s",
+                job_id,
+                self.cancel_grace,
+                ", ".join(hosts),
+            )
+            try:
+                result = await client.restart_workers(
+                    hosts, timeout=max(30.0, self.cancel_grace), raise_for_error=False
+                )
+            except Exception as exc:
+                log.warning("restarting dask workers %s failed: %r", hosts, exc)
+                return False
+            stopped = all(status in ("OK", "removed") for status in result.values())
+        return stopped
+
+    def _in_background(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+
+def _format(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc))
+
+
+def _failure_message(job: Job, exc: BaseException) -> str:
+    from distributed import KilledWorker
+
+    if isinstance(exc, KilledWorker):
+        return (
+            f"dask job {job.job_id} ({', '.join(job.names)}) killed the workers that ran it "
+            f"({exc}); a task probably crashed its process (segfault, out of memory, os._exit)"
+        )
+    return f"dask failed job {job.job_id} ({', '.join(job.names)}): {exc!r}"
