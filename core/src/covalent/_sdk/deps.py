@@ -7,7 +7,9 @@ value is passed to the task as that keyword argument.
 
 from __future__ import annotations
 
+import importlib.util
 import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -67,16 +69,19 @@ class DepsPip(Deps):
         self.reqs_path = reqs_path
 
     def apply(self) -> None:
-        args = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        if self.reqs_path:
-            args += ["-r", self.reqs_path]
-        args += self.packages
-        if len(args) == 5:
+        wanted = (["-r", self.reqs_path] if self.reqs_path else []) + self.packages
+        if not wanted:
             return
-        proc = subprocess.run(args, capture_output=True, text=True, check=False)
+        if importlib.util.find_spec("pip") is not None:
+            base = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        elif shutil.which("uv"):  # environments made by uv have no pip
+            base = ["uv", "pip", "install", "--quiet", "--python", sys.executable]
+        else:
+            raise RuntimeError("DepsPip: neither pip nor uv is available where the task runs")
+        proc = subprocess.run(base + wanted, capture_output=True, text=True, check=False)
         if proc.returncode:
             raise RuntimeError(
-                f"DepsPip could not install {' '.join(map(shlex.quote, args[5:]))}: "
+                f"DepsPip could not install {' '.join(map(shlex.quote, wanted))}: "
                 f"{proc.stderr.strip()}"
             )
 

@@ -11,7 +11,7 @@ from covalent._sdk.building import GraphBuilder, NodeOutput, _holds_outputs
 from covalent._sdk.context import building
 from covalent._sdk.deps import DepsBash, DepsCall, DepsPip, as_deps_list
 from covalent._sdk.executors import executor_spec
-from covalent.errors import GraphBuildError
+from covalent.errors import CovalentError, GraphBuildError
 from covalent.graph.manifest import Manifest
 from covalent.graph.serialize import dumps
 from covalent.graph.transport_graph import TransportGraph
@@ -77,7 +77,7 @@ class Lattice:
         with building(builder):
             try:
                 return self.workflow_function(*args, **kwargs)
-            except GraphBuildError:
+            except CovalentError:
                 raise
             except Exception as exc:
                 raise GraphBuildError(

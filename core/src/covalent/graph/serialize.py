@@ -28,7 +28,7 @@ from typing import Any
 
 import cloudpickle
 
-from covalent.errors import SerializationError
+from covalent.errors import CovalentError, SerializationError
 
 __all__ = [
     "blob_key",
@@ -143,6 +143,8 @@ def dumps(obj: Any, *, what: str = "object") -> bytes:
     try:
         with _local_modules_by_value():
             return cloudpickle.dumps(obj, protocol=_PROTOCOL)
+    except CovalentError:
+        raise
     except Exception as exc:
         raise SerializationError(f"{what} cannot be pickled: {type(exc).__name__}: {exc}") from exc
 

@@ -1,0 +1,58 @@
+"""The manifest: JSON + content-addressed blobs, and back."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import covalent as ct
+from covalent.graph import Manifest
+from covalent.graph.bundle import BundleError, read_bundle, write_bundle
+from covalent.graph.local_run import run_manifest
+
+
+@ct.electron
+def square(x):
+    return x * x
+
+
+@ct.lattice
+def wf(values):
+    return [square(v) for v in values]
+
+
+def test_round_trip_through_json_and_a_folder(tmp_path):
+    manifest = wf.build_manifest([1, 2, 3])
+    data = json.loads(json.dumps(manifest.to_json()))
+    again = Manifest.from_json(data, manifest.blobs)
+    assert again.graph.to_dict() == manifest.graph.to_dict()
+    assert run_manifest(again)["result"] == [1, 4, 9]
+    loaded = Manifest.load(manifest.save(tmp_path / "m"))
+    assert run_manifest(loaded)["result"] == [1, 4, 9]
+
+
+def test_each_distinct_function_is_stored_once():
+    manifest = wf.build_manifest(list(range(50)))
+    function_keys = {n["function"] for n in manifest.graph.nodes() if n["kind"] == "electron"}
+    assert len(function_keys) == 1
+    assert manifest.missing_blobs() == []
+
+
+def test_tampered_blob_is_rejected():
+    manifest = wf.build_manifest([1])
+    key = next(iter(manifest.blobs))
+    with pytest.raises(ValueError, match="does not match"):
+        Manifest.from_json(manifest.to_json(), {key: b"tampered"})
+
+
+def test_bundle_round_trip_and_truncation():
+    blobs = {"a" * 64: b"", }
+    from covalent.graph.serialize import blob_key
+
+    items = {blob_key(b"x"): b"x", blob_key(b"yy" * 1000): b"yy" * 1000}
+    data = write_bundle(items.items())
+    assert read_bundle(data) == items
+    with pytest.raises(BundleError):
+        read_bundle(data[:-3])
+    assert blobs  # keys are checked, not trusted
