@@ -6,9 +6,9 @@ import asyncio
 import os
 import time
 from collections.abc import Iterator
+from concurrent.futures import CancelledError
 
 import pytest
-
 from covalent.executor.base import JobFailedError
 from covalent.testing import ExecutorConformance, ExecutorHarness, make_job, node_value
 from covalent_dask import DaskExecutor
@@ -152,20 +152,24 @@ class TestDaskExecutorConformance(ExecutorConformance):
         assert wait_until(lambda: os.path.exists(marker) and _read(marker), timeout=60)
         pid = int(_read(marker))
         assert harness.cancel(job) is True
-        with pytest.raises(BaseException):
+        with pytest.raises(CancelledError):
             future.result(timeout=30)
         # The interrupt cannot reach time.sleep(600): the worker process was restarted.
         assert wait_until(lambda: not _alive(pid), timeout=30), "the stuck worker still runs"
         self._full_strength(harness, executor)
         assert node_value(harness.run(make_job(_add, 2, 2)).nodes[0]) == 4
 
-    def test_cancelling_the_caller_stops_the_task(
+    def test_cancelling_the_caller_then_the_job_stops_the_task(
         self, harness: ExecutorHarness, tmp_path, wait_until
     ) -> None:
         marker = str(tmp_path / "beating")
-        future = harness.submit(make_job(_beat, marker))
+        job = make_job(_beat, marker)
+        future = harness.submit(job)
         assert wait_until(lambda: os.path.exists(marker + ".started"), timeout=60)
-        future.cancel()  # cancels the coroutine running the job, as a dispatcher shutdown does
+        # What the dispatcher does: cancel the coroutine running the job (its
+        # cancel or a time limit), then ask the executor to cancel the job.
+        future.cancel()
+        assert harness.cancel(job) is True
         time.sleep(1.5)
         beat = _read(marker + ".beat")
         time.sleep(1.5)

@@ -39,7 +39,7 @@ class _RunningJob:
 
     future: Any
     shared: SharedCluster
-    cancelled: bool = False
+    stopping: asyncio.Task[bool] | None = None
 
 
 class DaskExecutor(AsyncBaseExecutor):
@@ -70,7 +70,6 @@ class DaskExecutor(AsyncBaseExecutor):
     clusters: ClassVar[ClusterCache] = ClusterCache()
     #: Jobs running through any DaskExecutor of this process, by job id.
     _jobs: ClassVar[dict[str, _RunningJob]] = {}
-    _background: ClassVar[set[asyncio.Task[Any]]] = set()
 
     def __init__(
         self,
@@ -187,33 +186,43 @@ class DaskExecutor(AsyncBaseExecutor):
         try:
             data = await future
         except asyncio.CancelledError:
-            if not running.cancelled:  # our caller was cancelled: stop the job too
-                self._in_background(self._stop(job.job_id, running))
+            # Our caller was cancelled (a dispatcher's cancel or time limit):
+            # stop the job too; a following cancel() joins the same stop.
+            self._begin_stop(job.job_id, running)
             raise
         except Exception as exc:
-            if running.cancelled:
+            if running.stopping is not None:
                 raise asyncio.CancelledError(f"job {job.job_id} was cancelled") from exc
             raise JobFailedError(_failure_message(job, exc), log=_format(exc)) from exc
         finally:
-            if self._jobs.get(job.job_id) is running and not running.cancelled:
+            if running.stopping is None and self._jobs.get(job.job_id) is running:
                 del self._jobs[job.job_id]
-        if running.cancelled:
+        if running.stopping is not None:
             raise asyncio.CancelledError(f"job {job.job_id} was cancelled")
         return JobOutcome.from_bytes(data)
 
     async def cancel(self, job: Job, handle: Any) -> bool:
         """Stop a running job: interrupt its worker thread, restart the worker if that fails.
 
-        Returns True once the job is no longer running (or will never start).
+        Returns True once the job is no longer running (or will never start),
+        False if this process is not running the job.
         """
         running = self._jobs.get(job.job_id)
         if running is None:
             return False
-        running.cancelled = True
-        try:
-            return await self._stop(job.job_id, running)
-        finally:
-            self._jobs.pop(job.job_id, None)
+        return await asyncio.shield(self._begin_stop(job.job_id, running))
+
+    def _begin_stop(self, job_id: str, running: _RunningJob) -> asyncio.Task[bool]:
+        """Start stopping a job, once; the returned task says whether it stopped."""
+        if running.stopping is None:
+            running.stopping = asyncio.ensure_future(self._stop(job_id, running))
+
+            def forget(_: Any) -> None:
+                if self._jobs.get(job_id) is running:
+                    del self._jobs[job_id]
+
+            running.stopping.add_done_callback(forget)
+        return running.stopping
 
     async def _stop(self, job_id: str, running: _RunningJob) -> bool:
         from covalent_dask.worker import interrupt_job
@@ -222,15 +231,25 @@ class DaskExecutor(AsyncBaseExecutor):
         future = running.future
         if future.done():
             return True
-        answers = await client.run(interrupt_job, job_id, on_error="return")
-        hosts = [addr for addr, answer in answers.items() if answer in ("interrupted", "interrupting")]
+        try:
+            answers = await client.run(interrupt_job, job_id, on_error="return")
+        except Exception as exc:  # the scheduler is gone: nothing runs there any more
+            log.warning("could not reach the dask workers to stop job %s: %r", job_id, exc)
+            return False
+        hosts = [a for a, answer in answers.items() if answer in ("interrupted", "interrupting")]
+        for addr, answer in answers.items():
+            if isinstance(answer, BaseException):
+                log.warning("dask worker %s could not stop job %s: %r", addr, job_id, answer)
         deadline = time.monotonic() + self.cancel_grace
         while hosts and not future.done() and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         stopped = future.done() or not hosts
         # Release the future: a job still queued never starts, and a worker
         # restarted below does not get the job rescheduled elsewhere.
-        await client.cancel([future], force=True)
+        try:
+            await client.cancel([future], force=True)
+        except Exception as exc:
+            log.warning("releasing dask job %s failed: %r", job_id, exc)
         if not stopped:
             log.warning(
                 "dask job %s did not stop within %.1fs of its interrupt; restarting %s",
@@ -247,11 +266,6 @@ class DaskExecutor(AsyncBaseExecutor):
                 return False
             stopped = all(status in ("OK", "removed") for status in result.values())
         return stopped
-
-    def _in_background(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
 
 
 def _format(exc: BaseException) -> str:
