@@ -59,7 +59,11 @@ def fake_backend(name: str) -> Any:
         cls = getattr(fake_provider, candidate, None)
         if isinstance(cls, type):
             return cls()
-    return fake_provider.FakeProviderForBackendV2().backend(name)
+    known = sorted(n for n in dir(fake_provider) if n.startswith("Fake") and "Provider" not in n)
+    raise ValueError(
+        f"qiskit-ibm-runtime has no fake backend {name!r}; known: {', '.join(known)} "
+        "(name them as 'fake_manila' or 'FakeManilaV2')"
+    )
 
 
 def _pass_manager(config: QiskitConfig, backend: Any) -> PassManager | None:

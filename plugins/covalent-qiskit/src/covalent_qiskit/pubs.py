@@ -64,11 +64,20 @@ def _looks_like_observables(value: Any, circuit: QuantumCircuit) -> bool:
             isinstance(k, str) and _PAULI_LABEL.match(k) and k not in names for k in value
         )
     if isinstance(value, (list, tuple, np.ndarray)):
-        flat = np.asarray(value, dtype=object).ravel()
-        return flat.size > 0 and all(
-            isinstance(item, (*_OBSERVABLE_TYPES, Mapping)) for item in flat
-        )
+        flat = list(_leaves(value))
+        return bool(flat) and all(isinstance(item, (*_OBSERVABLE_TYPES, Mapping)) for item in flat)
     return False
+
+
+def _leaves(value: Any) -> Any:
+    """The items of nested lists / tuples / object arrays (observables are not unpacked)."""
+    if isinstance(value, (list, tuple)) or (
+        isinstance(value, np.ndarray) and value.dtype == object
+    ):
+        for item in value:
+            yield from _leaves(item)
+    else:
+        yield value
 
 
 def _is_parameter_binding(value: Any) -> bool:

@@ -1,0 +1,40 @@
+"""Aer with a noise model: as an object (travels pickled) or its JSON-friendly dict."""
+
+from __future__ import annotations
+
+import pytest
+from covalent.testing import ExecutorHarness, make_job, node_value
+from covalent_qiskit import QiskitExecutor
+
+
+def bell():  # type: ignore[no-untyped-def]
+    from qiskit import QuantumCircuit
+
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.measure_all()
+    return circuit
+
+
+def noisy_model():  # type: ignore[no-untyped-def]
+    from qiskit_aer.noise import NoiseModel, depolarizing_error
+
+    model = NoiseModel()
+    model.add_all_qubit_quantum_error(depolarizing_error(0.2, 2), ["cx"])
+    return model
+
+
+@pytest.mark.parametrize("as_dict", [False, True])
+def test_noise_model_adds_errors(as_dict: bool) -> None:
+    model = noisy_model()
+    noise = model.to_dict(serializable=True) if as_dict else model
+    executor = QiskitExecutor(backend="aer", noise_model=noise, shots=2000, seed=6)
+    rebuilt = QiskitExecutor.from_dict(executor.to_dict())  # as the server rebuilds it
+    harness = ExecutorHarness(rebuilt)
+    try:
+        counts = node_value(harness.run(make_job(bell), timeout=120).nodes[0])["counts"]
+    finally:
+        harness.close()
+    wrong = counts.get("01", 0) + counts.get("10", 0)
+    assert 0.03 < wrong / 2000 < 0.3

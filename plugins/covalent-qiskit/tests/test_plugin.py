@@ -1,0 +1,24 @@
+"""Registration through the ``covalent`` entry points, and a cheap plugin import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from covalent.executor.registry import executor_classes
+from covalent_qiskit import QiskitExecutor
+
+
+def test_registered_as_qiskit() -> None:
+    assert executor_classes()["qiskit"] is QiskitExecutor
+
+
+def test_plugin_import_does_not_import_qiskit() -> None:
+    code = (
+        "import sys, covalent_qiskit.plugin;"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('qiskit', 'qiskit_aer', 'numpy')];"
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
