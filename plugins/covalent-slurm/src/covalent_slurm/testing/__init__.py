@@ -1,0 +1,1 @@
+"""Helpers for testing covalent-slurm against real Slurm and SSH servers."""
