@@ -102,9 +102,24 @@ class TaskQNode:
         return self.bound(*args, **kwargs)
 
     def __getstate__(self) -> dict[str, Any]:
+        import cloudpickle
+
         state = dict(self.__dict__)
         state["_bound"] = None  # devices stay where they were made
+        # The module attribute of the decorated name is this object, not the
+        # function, so the function cannot travel by reference: cloudpickle
+        # sends it by value.
+        state["func"] = cloudpickle.dumps(self.func)
+        state.pop("__wrapped__", None)
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        import pickle
+
+        state = dict(state)
+        state["func"] = pickle.loads(state["func"])
+        state["__wrapped__"] = state["func"]
+        self.__dict__.update(state)
 
 
 def qnode(
