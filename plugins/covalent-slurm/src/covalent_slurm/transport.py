@@ -170,22 +170,34 @@ class SSHTransport:
         return CommandResult(int(code), str(result.stdout or ""), str(result.stderr or ""))
 
     async def write_file(self, path: str, data: bytes) -> None:
+        import asyncssh
+
         _, sftp = await self._connection()
         tmp = f"{path}.part"
-        async with sftp.open(tmp, "wb") as f:
-            view = memoryview(data)
-            chunk = 4 * 1024 * 1024
-            for start in range(0, len(view), chunk):
-                await f.write(bytes(view[start : start + chunk]))
-        await sftp.posix_rename(tmp, path)
+        try:
+            async with sftp.open(tmp, "wb") as f:
+                view = memoryview(data)
+                chunk = 4 * 1024 * 1024
+                for start in range(0, len(view), chunk):
+                    await f.write(bytes(view[start : start + chunk]))
+            await sftp.posix_rename(tmp, path)
+        except asyncssh.SFTPError as exc:
+            raise OSError(f"cannot write {self.description}:{path}: {exc.reason}") from exc
 
     async def read_file(self, path: str, max_bytes: int | None = None) -> bytes:
+        import asyncssh
+
         _, sftp = await self._connection()
-        async with sftp.open(path, "rb") as f:
-            if max_bytes is not None:
-                size = (await f.stat()).size or 0
-                await f.seek(max(0, size - max_bytes))
-            return bytes(await f.read())
+        try:
+            async with sftp.open(path, "rb") as f:
+                if max_bytes is not None:
+                    size = (await f.stat()).size or 0
+                    await f.seek(max(0, size - max_bytes))
+                return bytes(await f.read())
+        except asyncssh.SFTPNoSuchFile as exc:
+            raise FileNotFoundError(f"{self.description}:{path}: {exc.reason}") from exc
+        except asyncssh.SFTPError as exc:
+            raise OSError(f"{self.description}:{path}: {exc.reason}") from exc
 
     async def exists(self, path: str) -> bool:
         _, sftp = await self._connection()
