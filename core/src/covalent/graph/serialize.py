@@ -185,7 +185,18 @@ def code_fingerprint(func: Any) -> str | None:
     parts.append(repr(sorted((getattr(target, "__kwdefaults__", None) or {}).items())))
     for cell in getattr(target, "__closure__", None) or ():
         try:
-            parts.append(repr(cell.cell_contents))
+            parts.append(_value_fingerprint(cell.cell_contents))
         except ValueError:
             parts.append("<empty>")
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+def _value_fingerprint(value: Any) -> str:
+    """A process-independent identity of a value captured by a function."""
+    nested = code_fingerprint(value) if callable(value) else None
+    if nested is not None:
+        return nested
+    try:
+        return blob_key(cloudpickle.dumps(value, protocol=_PROTOCOL))
+    except Exception:
+        return type(value).__qualname__

@@ -111,6 +111,10 @@ def prepare_dispatch(
         is_param = node["kind"] == "parameter"
         spec = node.get("executor") or {}
         row: dict[str, Any] = {
+            "stdout": None,
+            "stderr": None,
+            "start_time": None,
+            "end_time": None,
             "node_id": node_id,
             "name": node["name"][:256],
             "kind": node["kind"],

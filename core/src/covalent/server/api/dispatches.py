@@ -65,7 +65,7 @@ async def register_dispatch(request: Request) -> Response:
     responses:
       201: {description: "registered: {dispatch_id}"}
       413: {description: request too large}
-      422: {description: the manifest, bundle or options are not acceptable}
+      422: {description: "the manifest, bundle or options are not acceptable"}
     """
     state = server_state(request)
     content_type = request.headers.get("content-type", "")

@@ -80,7 +80,7 @@ async def get_node_output(request: Request) -> Response:
     summary: A node's output, pickled (application/octet-stream)
     responses:
       200: {description: pickled value}
-      404: {description: no such node, or no output yet}
+      404: {description: "no such node, or no output yet"}
     """
     dispatch_id = request.path_params["dispatch_id"]
     node_id = _node_id(request)

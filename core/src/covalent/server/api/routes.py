@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.schemas import SchemaGenerator
 
@@ -52,7 +52,7 @@ def api_routes() -> list[Route]:
         """
         schema = _schemas.get_schema(routes=routes)
         schema["servers"] = [{"url": "/api/v1"}]
-        return _schemas.OpenAPIResponse(schema)
+        return JSONResponse(schema)
 
     routes.append(Route("/openapi.json", openapi, methods=["GET"]))
     return routes

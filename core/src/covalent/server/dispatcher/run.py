@@ -79,6 +79,7 @@ class DispatchRun:
         self.in_flight: dict[int, str] = {}
         self.jobs: dict[str, JobRecord] = {}
         self.retry_timers: dict[int, asyncio.TimerHandle] = {}
+        self.held: dict[str, list[int]] = defaultdict(list)
         self.busy = 0
         self.cancel_requested = False
         self.finished = asyncio.Event()
@@ -156,7 +157,34 @@ class DispatchRun:
             and node["kind"] != "sublattice"
             and not node.get("retries")
             and not node.get("time_limit")
+            and (node["kind"] in ("collection", "operation") or self.svc.durations.is_fast(node["function"]))
         )
+
+    def _hold_unknown(self, ready: list[int], parallelism: int) -> list[int]:
+        """Probe functions never timed: run a few alone, hold the rest until one reports."""
+        runnable: list[int] = []
+        probes: dict[str, int] = defaultdict(int)
+        for n in ready:
+            node = self.node(n)
+            key = node["function"]
+            unknown = node["kind"] == "electron" and self.svc.durations.estimate(key) is None
+            if not unknown or probes[key] < parallelism:
+                probes[key] += 1 if unknown else 0
+                runnable.append(n)
+            else:
+                self.in_flight[n] = "held"
+                self.held[key].append(n)
+        return runnable
+
+    def _release_held(self, function_keys: set[str]) -> None:
+        released: list[int] = []
+        for key in function_keys:
+            for n in self.held.pop(key, []):
+                if self.in_flight.get(n) == "held":
+                    self.in_flight.pop(n)
+                    if self.status.get(n) == NEW:
+                        released.append(n)
+        self._schedule(released)
 
     def _schedule(self, ready: list[int]) -> None:
         if not ready or self.cancel_requested or self.ended:
@@ -185,11 +213,16 @@ class DispatchRun:
                     self.in_flight.pop(n, None)
                 return
             key = spec_key(spec)
+            parallelism = max(1, executor.parallelism())
+            ready = self._hold_unknown(ready, parallelism)
+            cap = max(1, executor.max_nodes_per_job)
+            electrons = [self.node(n)["function"] for n in ready if self.node(n)["kind"] == "electron"]
+            max_nodes = min((self.svc.durations.batch_limit(f, cap) for f in set(electrons)), default=cap)
             plans = plan_jobs(
                 self.graph,
                 ready,
-                max_nodes=max(1, executor.max_nodes_per_job),
-                parallelism=max(1, executor.parallelism()),
+                max_nodes=max_nodes,
+                parallelism=parallelism,
                 packable=self._packable,
                 fusable=lambda c: (
                     self._packable(c)
@@ -311,11 +344,16 @@ class DispatchRun:
         blobs: dict[str, bytes] = {}
         completed: list[int] = []
         seen: set[int] = set()
+        timed: set[str] = set()
         for node in outcome.nodes:
             n = node.node_id
             if n not in self.status or self.in_flight.get(n) != rec.job_id:
                 continue
             seen.add(n)
+            if node.end_time and node.start_time and self.node(n)["kind"] == "electron":
+                key = self.node(n)["function"]
+                self.svc.durations.observe(key, node.end_time - node.start_time)
+                timed.add(key)
             times = {"start_time": node.start_time or None, "end_time": node.end_time or None,
                      "stdout": node.stdout, "stderr": node.stderr}
             if node.status == COMPLETED and node.sublattice is not None:
@@ -341,6 +379,7 @@ class DispatchRun:
             self.status[n] = NEW
             updates.append(NodeUpdate(n, {"status": NEW, "job_handle": None}))
         self._write(updates, blobs)
+        self._release_held(timed)
         self._completed(completed)
         self._schedule([n for n in unseen if self.remaining[n] == 0 and self.status[n] == NEW])
 
@@ -386,6 +425,7 @@ class DispatchRun:
         for n in nodes:
             self.in_flight.pop(n, None)
         self._fail_nodes(nodes, error)
+        self._release_held({self.node(n)["function"] for n in rec.node_ids})
 
     def _requeue(self, rec: JobRecord, nodes: list[int]) -> None:
         updates = []

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from covalent.server.db.tables import dispatches
+from covalent.server.dispatcher.durations import DurationModel
 from covalent.server.dispatcher.executors import ExecutorPool
 from covalent.server.dispatcher.run import DispatchRun
 from covalent.server.events import EventBus
@@ -40,6 +41,7 @@ class Dispatcher:
         self._cache: OrderedDict[str, bytes] = OrderedDict()
         self._cache_bytes = 0
         self._child_watch: dict[str, tuple[str, int]] = {}
+        self.durations = DurationModel()
 
     # -- blobs the dispatcher reads (from any thread) --------------------------
     def pin(self, blobs: dict[str, bytes]) -> None:

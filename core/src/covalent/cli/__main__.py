@@ -1,0 +1,5 @@
+"""``python -m covalent.cli``."""
+
+from covalent.cli import main
+
+main()

@@ -1,0 +1,133 @@
+"""The HTTP API: listing, events, OpenAPI, and bad requests answered 4xx."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import httpx
+import pytest
+
+import covalent as ct
+
+
+@ct.electron
+def add(x, y):
+    return x + y
+
+
+@ct.lattice
+def named_flow(a):
+    return add(a, 1)
+
+
+def api(server, path):
+    return f"{server.address}/api/v1{path}"
+
+
+def test_list_filter_sort_paginate_and_delete(server):
+    ids = [ct.dispatch(named_flow)(i) for i in range(3)]
+    for dispatch_id in ids:
+        ct.get_result(dispatch_id, wait=True)
+    page = httpx.get(api(server, "/dispatches"), params={"search": "named_flow", "limit": 2, "sort": "created", "order": "asc"}).json()
+    assert page["total"] >= 3 and len(page["items"]) == 2
+    assert all(item["name"] == "named_flow" for item in page["items"])
+    assert page["items"][0]["node_counts"] == {"COMPLETED": 1}
+    completed = httpx.get(api(server, "/dispatches"), params={"status": "COMPLETED", "limit": 1000}).json()
+    assert {i["dispatch_id"] for i in completed["items"]} >= set(ids)
+    deleted = httpx.delete(api(server, f"/dispatches/{ids[0]}")).json()["deleted"]
+    assert deleted == [ids[0]]
+    assert httpx.get(api(server, f"/dispatches/{ids[0]}")).status_code == 404
+
+
+def test_event_stream_reports_progress_then_the_end(server):
+    dispatch_id = ct.dispatch(named_flow, disable_run=True)(5)
+    seen: list[dict] = []
+    ready = threading.Event()
+
+    def listen():
+        with httpx.stream("GET", api(server, "/events"), params={"dispatch_id": dispatch_id}, timeout=60) as response:
+            for line in response.iter_lines():
+                if line.startswith("data:"):
+                    event = json.loads(line[5:])
+                    seen.append(event)
+                    ready.set()
+                    if event.get("kind") == "dispatch" and event.get("status") == "COMPLETED":
+                        return
+
+    thread = threading.Thread(target=listen)
+    thread.start()
+    assert ready.wait(30)
+    httpx.post(api(server, f"/dispatches/{dispatch_id}/start")).raise_for_status()
+    thread.join(60)
+    assert not thread.is_alive()
+    assert seen[0]["snapshot"] is True and seen[0]["status"] == "NEW_OBJECT"
+    kinds = [(e["kind"], e.get("status")) for e in seen]
+    assert ("dispatch", "RUNNING") in kinds and ("dispatch", "COMPLETED") in kinds
+    node_events = [e for e in seen if e["kind"] == "nodes"]
+    assert any(n["status"] == "COMPLETED" for e in node_events for n in e["nodes"])
+
+
+def test_openapi_describes_the_api(server):
+    schema = httpx.get(api(server, "/openapi.json")).json()
+    assert schema["openapi"].startswith("3.")
+    assert "/dispatches" in schema["paths"] and "/events" in schema["paths"]
+
+
+def test_graph_and_node_detail(server):
+    result = ct.dispatch_sync(named_flow)(1)
+    graph = httpx.get(api(server, f"/dispatches/{result.dispatch_id}/graph")).json()
+    assert [n["status"] for n in graph["nodes"]] == ["COMPLETED"] * 3
+    node = httpx.get(api(server, f"/dispatches/{result.dispatch_id}/nodes/0")).json()
+    assert node["output_preview"] == "2" and node["executor"] == "local"
+    output = httpx.get(api(server, f"/dispatches/{result.dispatch_id}/nodes/0/output")).content
+    import pickle
+
+    assert pickle.loads(output) == 2
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status"),
+    [
+        ("POST", "/dispatches", {"content": b"not multipart", "headers": {"content-type": "text/plain"}}, 415),
+        ("POST", "/dispatches", {"files": {"manifest": ("m.json", b"{not json", "application/json")}}, 422),
+        ("POST", "/dispatches", {"files": {"manifest": ("m.json", b"[]", "application/json")}}, 422),
+        ("POST", "/dispatches", {"files": {"manifest": ("m.json", json.dumps({"schema": 1, "name": "x", "graph": {"nodes": [{"id": 0, "kind": "electron", "name": "f", "function": "ab"}], "edges": []}, "output": {"node": 0}}).encode(), "application/json")}}, 422),
+        ("POST", "/dispatches", {"files": {"manifest": ("m.json", b"{}", "application/json"), "blobs": ("b", b"\x00" * 10, "application/octet-stream")}}, 422),
+        ("POST", "/dispatches", {"files": {"options": ("o.json", b"{}", "application/json")}}, 422),
+        ("POST", "/dispatches/abc/cancel", {"content": b"{\"task_ids\": \"x\"}"}, 422),
+        ("POST", "/blobs/fetch", {"content": b"{\"keys\": [\"../../etc/passwd\"]}"}, 422),
+        ("POST", "/blobs/fetch", {"content": b"garbage"}, 422),
+        ("GET", "/blobs/notakey", {}, 422),
+        ("GET", "/blobs/" + "0" * 64, {}, 404),
+        ("GET", "/dispatches?limit=0", {}, 422),
+        ("GET", "/dispatches?sort=drop_table", {}, 422),
+        ("GET", "/dispatches/nope/nodes/abc", {}, 422),
+        ("GET", "/dispatches/nope/nodes/1", {}, 404),
+        ("GET", "/events?dispatch_id=nope", {}, 404),
+        ("POST", "/dispatches/nope/start", {}, 404),
+    ],
+)
+def test_malformed_requests_answer_4xx(server, method, path, kwargs, status):
+    response = httpx.request(method, api(server, path), timeout=30, **kwargs)
+    assert response.status_code == status, response.text
+    assert "detail" in response.json()
+    assert httpx.get(api(server, "/health")).status_code == 200
+
+
+def test_oversized_request_is_refused_and_the_server_stays_up(tmp_path):
+    from covalent.testing import ServerProcess
+
+    small = ServerProcess(tmp_path, config="[server]\nmax_request_bytes = 100000\n")
+    with small:
+        big = b"\x00" * 200_000
+        response = httpx.post(api(small, "/dispatches"), files={"manifest": ("m.json", big, "application/json")})
+        assert response.status_code == 413
+
+        def chunks():
+            for _ in range(30):
+                yield b"x" * 10_000
+
+        streamed = httpx.post(api(small, "/blobs/fetch"), content=chunks())
+        assert streamed.status_code == 413
+        assert httpx.get(api(small, "/health")).status_code == 200

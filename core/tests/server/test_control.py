@@ -1,0 +1,186 @@
+"""Cancel, retries, time limits and redispatch against a real server."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import covalent as ct
+
+
+@ct.electron
+def add(x, y):
+    return x + y
+
+
+@ct.electron
+def slow(seconds, marker):
+    import time as _time
+
+    with open(marker, "w") as f:
+        f.write("started")
+    _time.sleep(seconds)
+    return seconds
+
+
+def _wait_for(path, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.05)
+
+
+def test_cancel_whole_dispatch_stops_running_and_queued(server, tmp_path):
+    marker = tmp_path / "started"
+
+    @ct.lattice
+    def wf(path):
+        return add(slow(600, path), 1)
+
+    dispatch_id = ct.dispatch(wf)(str(marker))
+    _wait_for(marker)
+    ct.cancel(dispatch_id)
+    result = ct.get_result(dispatch_id, wait=True)
+    assert result.status == "CANCELLED"
+    statuses = {r["node_name"]: r["status"] for r in result.get_all_node_results()}
+    assert statuses == {"slow": "CANCELLED", "add": "CANCELLED"}
+
+
+def test_cancel_some_task_ids_lets_the_rest_finish(server, tmp_path):
+    marker = tmp_path / "started"
+
+    @ct.lattice
+    def wf(path):
+        return slow(600, path), add(1, 2)
+
+    dispatch_id = ct.dispatch(wf)(str(marker))
+    _wait_for(marker)
+    ct.cancel(dispatch_id, task_ids=[0])
+    result = ct.get_result(dispatch_id, wait=True)
+    assert result.status == "CANCELLED"
+    assert result.get_node_result(0)["status"] == "CANCELLED"
+    add_node = next(r for r in result.get_all_node_results() if r["node_name"] == "add")
+    assert add_node["status"] == "COMPLETED" and add_node["output"] == 3
+
+
+def test_retries_are_enforced(server, tmp_path):
+    counter = tmp_path / "attempts"
+
+    @ct.electron(retries=2)
+    def flaky(path):
+        n = int(open(path).read()) + 1 if os.path.exists(path) else 1
+        with open(path, "w") as f:
+            f.write(str(n))
+        if n < 3:
+            raise RuntimeError(f"attempt {n} fails")
+        return n
+
+    @ct.lattice
+    def wf(path):
+        return flaky(path)
+
+    result = ct.dispatch_sync(wf)(str(counter))
+    assert result.status == "COMPLETED" and result.result == 3
+    assert result.get_node_result(0)["attempts"] == 3
+
+
+def test_retries_exhausted_fail_with_last_traceback(server, tmp_path):
+    @ct.electron(retries=1)
+    def always_fails():
+        raise RuntimeError("still broken")
+
+    @ct.lattice
+    def wf():
+        return always_fails()
+
+    result = ct.dispatch_sync(wf)()
+    node = result.get_node_result(0)
+    assert result.status == "FAILED" and node["attempts"] == 2
+    assert "RuntimeError: still broken" in node["error"]
+
+
+def test_time_limit_is_enforced(server, tmp_path):
+    marker = tmp_path / "started"
+
+    @ct.electron(time_limit=1)
+    def too_slow(path):
+        return slow.function(600, path)
+
+    @ct.lattice
+    def wf(path):
+        return too_slow(path)
+
+    started = time.monotonic()
+    result = ct.dispatch_sync(wf)(str(marker))
+    assert result.status == "FAILED"
+    assert "time limit of 1 s exceeded" in result.get_node_result(0)["error"]
+    assert time.monotonic() - started < 120
+
+
+def test_redispatch_with_new_arguments_and_replaced_electron(server):
+    @ct.electron
+    def double(x):
+        return x * 2
+
+    @ct.lattice
+    def wf(a):
+        return add(double(a), 1)
+
+    first = ct.dispatch_sync(wf)(5)
+    assert first.result == 11
+
+    def triple(x):
+        return x * 3
+
+    again = ct.get_result(ct.redispatch(first.dispatch_id)(), wait=True)
+    assert again.result == 11
+    changed = ct.get_result(ct.redispatch(first.dispatch_id, replace_electrons={"double": triple})(5), wait=True)
+    assert changed.result == 16
+    new_args = ct.get_result(ct.redispatch(first.dispatch_id)(10), wait=True)
+    assert new_args.result == 21
+
+
+def test_reuse_previous_results_only_where_code_and_inputs_are_unchanged(server, tmp_path):
+    log = tmp_path / "runs.log"
+
+    def record(name):
+        with open(log, "a") as f:
+            f.write(name + "\n")
+
+    @ct.electron
+    def stage_one(x):
+        record("one")
+        return x + 1
+
+    @ct.electron
+    def stage_two(x):
+        record("two")
+        return x * 10
+
+    @ct.lattice
+    def wf(a):
+        return stage_two(stage_one(a))
+
+    first = ct.dispatch_sync(wf)(1)
+    assert first.result == 20
+    log.write_text("")
+
+    reused = ct.get_result(ct.redispatch(first.dispatch_id, reuse_previous_results=True)(), wait=True)
+    assert reused.result == 20
+    assert log.read_text() == ""  # nothing ran again
+
+    def stage_two_changed(x):
+        record("two-changed")
+        return x * 100
+
+    changed = ct.get_result(
+        ct.redispatch(first.dispatch_id, replace_electrons={"stage_two": stage_two_changed}, reuse_previous_results=True)(),
+        wait=True,
+    )
+    assert changed.result == 200
+    assert log.read_text().split() == ["two-changed"]  # stage_one reused, stage_two re-ran
+
+    log.write_text("")
+    other_input = ct.get_result(ct.redispatch(first.dispatch_id, reuse_previous_results=True)(2), wait=True)
+    assert other_input.result == 30
+    assert sorted(log.read_text().split()) == ["one", "two"]  # new input: nothing reused

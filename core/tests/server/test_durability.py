@@ -1,0 +1,63 @@
+"""A stopped or killed server loses nothing recorded and resumes every dispatch."""
+
+from __future__ import annotations
+
+import collections
+import time
+
+import httpx
+import pytest
+
+import covalent as ct
+
+
+def _completed(address: str, dispatch_id: str) -> set[int]:
+    nodes = httpx.get(f"{address}/api/v1/dispatches/{dispatch_id}/nodes?brief=1", timeout=30).json()["nodes"]
+    return {n["node_id"] for n in nodes if n["status"] == "COMPLETED" and n["kind"] == "electron"}
+
+
+def _workflow(log_path: str, width: int):
+    @ct.electron
+    def step(i, log):
+        import time as _time
+
+        with open(log, "a") as f:
+            f.write(f"{i}\n")
+        _time.sleep(0.25)
+        return i
+
+    @ct.electron
+    def total(values):
+        return sum(values)
+
+    @ct.lattice
+    def wf(log):
+        return total([step(i, log) for i in range(width)])
+
+    return wf
+
+
+@pytest.mark.parametrize("how", ["kill", "stop"])
+def test_restart_resumes_without_rerunning_completed_nodes(fresh_server, tmp_path, how):
+    log = tmp_path / "runs.log"
+    width = 16
+    dispatch_id = ct.dispatch(_workflow(str(log), width))(str(log))
+    deadline = time.monotonic() + 60
+    while len(done_before := _completed(fresh_server.address, dispatch_id)) < 3:
+        assert time.monotonic() < deadline, "no progress before the interruption"
+        time.sleep(0.1)
+    if how == "kill":
+        fresh_server.kill()
+    else:
+        fresh_server.stop()
+    runs_before = collections.Counter(log.read_text().split())
+    fresh_server.start()
+    result = ct.get_result(dispatch_id, wait=True)
+    assert result.status == "COMPLETED"
+    assert result.result == sum(range(width))
+    runs = collections.Counter(log.read_text().split())
+    step_ids = {r["node_id"]: r["output"] for r in result.get_all_node_results() if r["node_name"] == "step"}
+    for node_id in done_before:
+        i = str(step_ids[node_id])
+        assert runs[i] == runs_before[i] == 1, f"step {i} was recorded complete before the {how}, yet ran again"
+    assert set(runs) == {str(i) for i in range(width)}
