@@ -1,0 +1,3 @@
+"""The dashboard's pages, one module per area."""
+
+__all__: list[str] = []

@@ -1,0 +1,102 @@
+"""Server pages: the log (tail and download), the settings (masked) and the plugins."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from covalent_ui.context import server_state
+from covalent_ui.templating import page
+
+__all__ = ["logs_page", "plugins_page", "settings_page", "tail", "flatten"]
+
+LINE_CHOICES = (100, 200, 1000, 5000)
+
+
+def tail(path: Path, count: int) -> list[str]:
+    """The last ``count`` lines of a text file, read from its end."""
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        block = min(size, max(8192, count * 240))
+        f.seek(size - block)
+        data = f.read().decode("utf-8", errors="replace")
+    lines = data.splitlines()
+    if block < size:
+        lines = lines[1:]  # the first line read is probably cut
+    return lines[-count:]
+
+
+async def logs_page(request: Request) -> Response:
+    """``GET /logs``: the end of the server log, with a download link to the whole file."""
+    try:
+        count = int(request.query_params.get("lines", "200"))
+    except ValueError:
+        count = 200
+    count = min(max(count, 1), 100_000)
+    path = server_state(request).log_path
+    lines: list[str] = []
+    if path is not None and path.exists():
+        lines = await asyncio.to_thread(tail, path, count)
+    return page(
+        request,
+        "logs.html",
+        {
+            "lines": lines,
+            "count": count,
+            "choices": LINE_CHOICES,
+            "log_path": path,
+            "has_log": bool(path and path.exists()),
+        },
+    )
+
+
+def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested settings as ``(dotted.key, value)`` rows."""
+    if isinstance(value, dict) and value:
+        rows: list[tuple[str, Any]] = []
+        for key in sorted(value):
+            rows += flatten(value[key], f"{prefix}.{key}" if prefix else str(key))
+        return rows
+    return [(prefix, value)]
+
+
+async def settings_page(request: Request) -> Response:
+    """``GET /settings``: the effective configuration, secrets masked as the API masks them."""
+    from covalent import config
+    from covalent.server.api.system import mask_secrets
+
+    state = server_state(request)
+    settings = dict(state.settings)
+    settings["database"] = {"url": state.database_url}
+    settings["paths"] = {
+        "data_dir": str(state.data_dir),
+        "config_file": str(config.config_path()),
+        "log": str(state.log_path or ""),
+    }
+    rows = flatten(mask_secrets(settings))
+    return page(request, "settings.html", {"rows": rows})
+
+
+async def plugins_page(request: Request) -> Response:
+    """``GET /plugins``: loaded plugins with their executors, load errors, and dashboard panels."""
+    from covalent.executor.registry import default_executor_name
+    from covalent.plugins.manager import plugin_infos
+
+    state = server_state(request)
+    infos = [p.to_dict() for p in plugin_infos()]
+    return page(
+        request,
+        "plugins.html",
+        {
+            "plugins": [p for p in infos if p["loaded"]],
+            "failed": [p for p in infos if not p["loaded"]],
+            "running_executors": state.executors.describe(),
+            "default_executor": default_executor_name(),
+        },
+    )
