@@ -67,3 +67,40 @@ def test_time_limit_stops_the_job(harness_for) -> None:
 def test_unknown_fake_backend_fails_the_job(harness_for) -> None:
     with pytest.raises(JobFailedError, match="fake_nowhere"):
         harness_for(backend="fake_nowhere").run(make_job(bell), timeout=120)
+
+
+def heartbeat(path: str) -> None:
+    import time
+
+    for i in range(600):
+        with open(path, "w") as f:
+            f.write(str(i))
+        time.sleep(0.1)
+
+
+def test_cancelling_the_run_coroutine_stops_the_task(tmp_path) -> None:
+    """The dispatcher's way: cancel the task awaiting run_job, then call cancel()."""
+    beat = tmp_path / "beat"
+
+    async def main() -> bool:
+        executor = QiskitExecutor(backend="statevector")
+        await executor.setup()
+        try:
+            job = make_job(heartbeat, str(beat))
+            task = asyncio.ensure_future(run_job(executor, job))
+            for _ in range(600):
+                if beat.exists():
+                    break
+                await asyncio.sleep(0.1)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            await executor.cancel(job, None)
+            await asyncio.sleep(1.0)
+            first = beat.read_text()
+            await asyncio.sleep(1.5)
+            return beat.read_text() == first
+        finally:
+            await executor.teardown()
+
+    assert asyncio.run(main()), "the task kept running after its coroutine was cancelled"
