@@ -1,0 +1,174 @@
+"""Every hook is documented and exercised by a throwaway in-process plugin."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+import covalent as ct
+from covalent.executor import LocalExecutor
+from covalent.executor.registry import build_executor, executor_classes, executor_defaults
+from covalent.graph.bundle import write_bundle
+from covalent.plugins import CovalentSpec, get_plugin_manager, hookimpl, reset_plugins
+
+HOOKS = [name for name, _ in inspect.getmembers(CovalentSpec, inspect.isfunction)]
+
+
+class RecordingExecutor(LocalExecutor):
+    short_name = "recording"
+
+
+class ThrowawayPlugin:
+    """Implements every hook and records the calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict]] = []
+
+    @hookimpl
+    def register_executors(self, register):
+        register(RecordingExecutor)
+
+    @hookimpl
+    def executor_defaults(self):
+        return {"recording": {"workers": 3}}
+
+    @hookimpl
+    def register_routes(self, register):
+        app = Starlette(routes=[Route("/hello", lambda r: PlainTextResponse("hello from a plugin"))])
+        register("/throwaway", app)
+
+    @hookimpl
+    def register_dashboard_panels(self, register):
+        register("Throwaway", "/throwaway/hello", "a panel from a test plugin")
+
+    @hookimpl
+    def before_dispatch(self, dispatch_id, name, node_count):
+        self.calls.append(("before_dispatch", {"name": name, "node_count": node_count}))
+
+    @hookimpl
+    def after_dispatch(self, dispatch_id, status):
+        self.calls.append(("after_dispatch", {"status": status}))
+
+    @hookimpl
+    def on_dispatch_error(self, dispatch_id, error):
+        self.calls.append(("on_dispatch_error", {"error": error}))
+
+    @hookimpl
+    def before_task(self, dispatch_id, node_id, name, executor):
+        self.calls.append(("before_task", {"name": name, "executor": executor}))
+
+    @hookimpl
+    def after_task(self, dispatch_id, node_id, name, status):
+        self.calls.append(("after_task", {"name": name, "status": status}))
+
+    @hookimpl
+    def on_task_error(self, dispatch_id, node_id, name, error):
+        self.calls.append(("on_task_error", {"name": name, "error": error}))
+
+
+@pytest.fixture
+def plugin(tmp_path, monkeypatch) -> Iterator[ThrowawayPlugin]:
+    monkeypatch.setenv("COVALENT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COVALENT_CONFIG_DIR", str(tmp_path / "config"))
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "covalent.conf").write_text('[dispatcher]\ndefault_executor = "local"\n')
+    reset_plugins()
+    instance = ThrowawayPlugin()
+    pm = get_plugin_manager()
+    pm.register(instance, name="throwaway")
+    reset_cache()
+    yield instance
+    pm.unregister(instance)
+    reset_plugins()
+
+
+def reset_cache():
+    from covalent.executor import registry
+
+    registry.clear_cache()
+
+
+def test_every_hook_is_documented():
+    for name in HOOKS:
+        doc = inspect.getdoc(getattr(CovalentSpec, name))
+        assert doc and len(doc) > 20, f"hook {name} needs a docstring"
+
+
+def test_every_hook_is_exercised_here():
+    implemented = {name for name, _ in inspect.getmembers(ThrowawayPlugin, inspect.isfunction) if not name.startswith("_")}
+    assert set(HOOKS) <= implemented
+
+
+def test_register_executors_and_defaults(plugin, tmp_path):
+    assert executor_classes()["recording"] is RecordingExecutor
+    assert ct.executor.RecordingExecutor is RecordingExecutor
+    assert executor_defaults("recording") == {"workers": 3}
+    (tmp_path / "config" / "covalent.conf").write_text('[executors.recording]\nworkers = 5\n')
+    assert build_executor({"name": "recording", "kwargs": {}}).workers == 5
+    assert build_executor({"name": "recording", "kwargs": {"workers": 7}}).workers == 7
+
+
+def _manifest_files(lattice, *args):
+    manifest = lattice.build_manifest(*args)
+    return [
+        ("manifest", ("m.json", json.dumps(manifest.to_json()).encode(), "application/json")),
+        ("blobs", ("b", write_bundle(manifest.blobs.items()), "application/octet-stream")),
+    ]
+
+
+def _wait(client, dispatch_id):
+    deadline = time.monotonic() + 60
+    while True:
+        status = client.get(f"/api/v1/dispatches/{dispatch_id}").json()["status"]
+        if status in ("COMPLETED", "FAILED", "CANCELLED"):
+            return status
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+@ct.electron(executor="recording")
+def ok(x):
+    return x + 1
+
+
+@ct.electron(executor="recording")
+def broken(x):
+    raise RuntimeError("hook test failure")
+
+
+@ct.lattice
+def good_flow(a):
+    return ok(a)
+
+
+@ct.lattice
+def bad_flow(a):
+    return broken(a)
+
+
+def test_server_extension_and_lifecycle_hooks(plugin):
+    from covalent.server.app import create_app
+
+    with TestClient(create_app(start_cluster=False)) as client:
+        assert client.get("/throwaway/hello").text == "hello from a plugin"
+        panels = client.get("/api/v1/plugins").json()["panels"]
+        assert {"title": "Throwaway", "path": "/throwaway/hello", "description": "a panel from a test plugin"} in panels
+        good = client.post("/api/v1/dispatches", files=_manifest_files(good_flow, 1)).json()["dispatch_id"]
+        assert _wait(client, good) == "COMPLETED"
+        bad = client.post("/api/v1/dispatches", files=_manifest_files(bad_flow, 1)).json()["dispatch_id"]
+        assert _wait(client, bad) == "FAILED"
+    names = [name for name, _ in plugin.calls]
+    for hook in ("before_dispatch", "after_dispatch", "on_dispatch_error", "before_task", "after_task", "on_task_error"):
+        assert hook in names, f"{hook} was not called"
+    assert ("before_task", {"name": "ok", "executor": "recording"}) in plugin.calls
+    assert ("after_dispatch", {"status": "COMPLETED"}) in plugin.calls
+    error = next(args["error"] for name, args in plugin.calls if name == "on_task_error")
+    assert "RuntimeError: hook test failure" in error

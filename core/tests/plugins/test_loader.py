@@ -1,0 +1,88 @@
+"""Plugin discovery through real entry points; a broken plugin is isolated and listed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+
+def _fake_distribution(site: Path, name: str, module_source: str, entry: str) -> None:
+    """A real installed distribution: a module plus its .dist-info with entry points."""
+    (site / f"{name}.py").write_text(textwrap.dedent(module_source))
+    info = site / f"{name}-1.2.3.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.2.3\n")
+    (info / "entry_points.txt").write_text(f"[covalent]\n{entry} = {name}\n")
+    (info / "RECORD").write_text("")
+
+
+def _plugins(site: Path, **env: str) -> dict[str, dict]:
+    code = "import json; from covalent.plugins import plugin_infos; print(json.dumps([p.to_dict() for p in plugin_infos()]))"
+    environ = {**os.environ, "PYTHONPATH": str(site), **env}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environ)
+    return {p["name"]: p for p in json.loads(out.stdout)}
+
+
+def _site(tmp_path: Path) -> Path:
+    site = tmp_path / "site"
+    site.mkdir()
+    _fake_distribution(site, "broken_import", "raise ImportError('missing dependency xyz')\n", "broken-import")
+    _fake_distribution(
+        site,
+        "broken_register",
+        """
+        from covalent.plugins import hookimpl
+
+        @hookimpl
+        def register_executors(register):
+            register(object)
+        """,
+        "broken-register",
+    )
+    _fake_distribution(
+        site,
+        "good_plugin",
+        """
+        from covalent.executor import LocalExecutor
+        from covalent.plugins import hookimpl
+
+        class GoodExecutor(LocalExecutor):
+            short_name = "good"
+
+        @hookimpl
+        def register_executors(register):
+            register(GoodExecutor)
+        """,
+        "good",
+    )
+    return site
+
+
+def test_broken_plugins_are_isolated_and_listed(tmp_path):
+    infos = _plugins(_site(tmp_path))
+    assert infos["broken-import"]["loaded"] is False
+    assert "ImportError: missing dependency xyz" in infos["broken-import"]["error"]
+    assert infos["broken-register"]["loaded"] is False
+    assert "is not an executor class" in infos["broken-register"]["error"]
+    assert infos["good"]["loaded"] and infos["good"]["executors"] == ["good"]
+    assert infos["good"]["version"] == "1.2.3"
+    assert infos["local"]["loaded"]
+
+
+def test_the_sdk_and_cli_survive_a_broken_plugin(tmp_path):
+    site = _site(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(site), "COVALENT_CONFIG_DIR": str(tmp_path / "c")}
+    code = "import covalent as ct; print(ct.executor.GoodExecutor.short_name)"
+    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.strip() == "good"
+    listing = subprocess.run([sys.executable, "-m", "covalent.cli", "plugins", "--json"], env=env, capture_output=True, text=True, check=True)
+    names = {p["name"]: p["loaded"] for p in json.loads(listing.stdout)}
+    assert names["broken-import"] is False and names["good"] is True
+
+
+def test_allow_list_restricts_what_loads(tmp_path):
+    infos = _plugins(_site(tmp_path), COVALENT_PLUGINS="good")
+    assert "broken-import" not in infos and "good" in infos and "local" in infos
