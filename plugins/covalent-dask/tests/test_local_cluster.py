@@ -132,7 +132,7 @@ class TestDaskExecutorConformance(ExecutorConformance):
         self, harness: ExecutorHarness, executor: DaskExecutor
     ) -> None:
         other = DaskExecutor(n_workers=1, threads_per_worker=1, processes=False,
-                             dashboard_address=None)
+                             dashboard_address=":0")
         harness.call(other.setup(), timeout=120)
         try:
             mine = harness.call(_current(other.config))
@@ -190,7 +190,7 @@ class TestDaskExecutorConformance(ExecutorConformance):
 
 def test_close_all_closes_every_shared_cluster() -> None:
     executor = DaskExecutor(n_workers=1, threads_per_worker=1, processes=False,
-                            dashboard_address=None)
+                            dashboard_address=":0")
     loop = asyncio.new_event_loop()
     try:
         loop.run_until_complete(executor.setup())

@@ -99,20 +99,9 @@ class SharedCluster:
                 await self.cluster.close()
 
 
-def _ship_worker_code_by_value() -> None:
-    """Send :mod:`covalent_dask.worker` to workers by value, so they need not install us."""
-    import cloudpickle
-
-    from covalent_dask import worker
-
-    if worker.__name__ not in cloudpickle.list_registry_pickle_by_value():
-        cloudpickle.register_pickle_by_value(worker)
-
-
 async def _start(config: ClusterConfig, connect_timeout: float) -> SharedCluster:
     from distributed import Client, LocalCluster
 
-    _ship_worker_code_by_value()
     if config.external:
         client = await Client(config.scheduler_address, asynchronous=True, timeout=connect_timeout)
         shared = SharedCluster(config, client)

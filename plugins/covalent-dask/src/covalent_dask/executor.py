@@ -162,6 +162,7 @@ class DaskExecutor(AsyncBaseExecutor):
         running it, the scheduler went away, the payload could not run), and
         :class:`asyncio.CancelledError` when :meth:`cancel` stopped it.
         """
+        from covalent_dask.shipping import by_value
         from covalent_dask.worker import run_job
 
         shared = await self._shared()
@@ -171,7 +172,7 @@ class DaskExecutor(AsyncBaseExecutor):
             if len(job.payload) > SCATTER_BYTES:
                 payload = await client.scatter(job.payload, hash=False)
             future = client.submit(
-                run_job,
+                by_value(run_job),
                 job.job_id,
                 payload,
                 key=f"covalent-job-{job.job_id}-{uuid.uuid4().hex[:8]}",
@@ -225,6 +226,7 @@ class DaskExecutor(AsyncBaseExecutor):
         return running.stopping
 
     async def _stop(self, job_id: str, running: _RunningJob) -> bool:
+        from covalent_dask.shipping import by_value
         from covalent_dask.worker import interrupt_job
 
         client = running.shared.client
@@ -232,7 +234,7 @@ class DaskExecutor(AsyncBaseExecutor):
         if future.done():
             return True
         try:
-            answers = await client.run(interrupt_job, job_id, on_error="return")
+            answers = await client.run(by_value(interrupt_job), job_id, on_error="return")
         except Exception as exc:  # the scheduler is gone: nothing runs there any more
             log.warning("could not reach the dask workers to stop job %s: %r", job_id, exc)
             return False
