@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
 from covalent_slurm import SlurmExecutor
 from covalent_slurm.testing import local_cluster
 from covalent_slurm.testing.helpers import sleep_for

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from covalent.executor.base import JobFailedError
 from covalent.runtime.spec import runtime_versions
 from covalent.testing import ExecutorHarness, make_job
@@ -36,7 +35,7 @@ def test_setup_rejects_a_missing_python(slurm: LocalSlurm, make_executor: Any) -
 def test_version_mismatch_is_reported(slurm: LocalSlurm) -> None:
     """The cluster's real Python, compared with what a server on another Python would send."""
     other = {**runtime_versions(), "python": "3.10"}
-    with pytest.raises(EnvironmentMismatch, match="python 3.10 on the server but 3.11 on the cluster"):
+    with pytest.raises(EnvironmentMismatch, match=r"python 3\.10 on the server but 3\.11 on the cluster"):
         asyncio.run(check_environment(LocalTransport(), sys.executable, [], expected=other))
     info = asyncio.run(check_environment(LocalTransport(), sys.executable, []))
     assert info["python"] == runtime_versions()["python"]

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from covalent.executor.base import JobFailedError
 from covalent.testing import ExecutorConformance, ExecutorHarness, make_job, node_value
 from covalent_slurm.testing.helpers import job_environment, sleep_for, squeue_ids, wait_until
@@ -108,8 +107,22 @@ def test_sbatch_refusal_is_a_clear_error(slurm: LocalSlurm, staging: Path, make_
     harness = ExecutorHarness(make_executor(partition="no-such-partition"))
     staged_before = set(staging.rglob("payload.pkl"))
     try:
-        with pytest.raises(JobFailedError, match="sbatch refused.*[Pp]artition"):
+        with pytest.raises(JobFailedError, match=r"sbatch refused.*[Pp]artition"):
             harness.run(make_job(sleep_for, 0.0))
         assert set(staging.rglob("payload.pkl")) <= staged_before  # nothing left behind
     finally:
         harness.close()
+
+
+def test_many_jobs_at_once(slurm: LocalSlurm, make_executor: Any) -> None:
+    """More jobs than the node's CPUs: they queue, share batched squeue calls, and all finish."""
+    from covalent.testing.conformance import _add
+
+    harness = ExecutorHarness(make_executor())
+    try:
+        jobs = [make_job(_add, i, i) for i in range(5)]
+        futures = [harness.submit(job) for job in jobs]
+        values = [node_value(f.result(timeout=180).nodes[0]) for f in futures]
+    finally:
+        harness.close()
+    assert values == [0, 2, 4, 6, 8]

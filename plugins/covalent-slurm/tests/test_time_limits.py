@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from covalent.executor.base import JobFailedError
 from covalent.testing import ExecutorHarness, make_job
 from covalent_slurm.script import JobFiles
@@ -31,7 +30,7 @@ def test_job_over_its_time_limit_fails_saying_so(slurm: LocalSlurm, make_executo
 
 def test_slurm_kills_job_over_its_time_limit(overtime_job: Any) -> None:
     """Slurm's own kill (whole minutes: the job started at the session's start)."""
-    harness, job, future = overtime_job
+    _harness, _job, future = overtime_job
     with pytest.raises(JobFailedError) as failure:
         future.result(timeout=240)
     message = str(failure.value)

@@ -73,7 +73,9 @@ async def check_environment(
     here = expected or runtime_versions()
     wrong = {k: (v, info.get(k)) for k, v in here.items() if info.get(k) != v}
     if wrong:
-        detail = ", ".join(f"{k} {mine} on the server but {theirs} on the cluster" for k, (mine, theirs) in wrong.items())
+        detail = ", ".join(
+            f"{k} {mine} on the server but {theirs} on the cluster" for k, (mine, theirs) in wrong.items()
+        )
         raise EnvironmentMismatch(
             f"the job's Python {info.get('executable') or python} on {where} does not match the server: {detail}. "
             "Install the same Python minor version and cloudpickle version on the cluster."

@@ -91,7 +91,9 @@ class SlurmExecutor(AsyncBaseExecutor):
         self.qos = qos
         self.extra_options = extra_directives(options)
         self.env = validate_env(env)
-        self.setup_lines = environment_lines(env=self.env, modules=modules, conda_env=conda_env, venv=venv, prerun=prerun)
+        self.setup_lines = environment_lines(
+            env=self.env, modules=modules, conda_env=conda_env, venv=venv, prerun=prerun
+        )
         self.postrun_lines = environment_lines(prerun=postrun)
         self.use_srun = use_srun
         self.srun_options = extra_directives(srun_options)

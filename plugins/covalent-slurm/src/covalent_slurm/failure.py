@@ -52,7 +52,8 @@ def failure_message(
     elif state is None:
         head = f"{who} ended without writing an outcome (Slurm no longer lists it)"
     else:
-        head = f"{who} ended without writing an outcome (state {state}{', reason ' + reason if reason and reason != 'None' else ''})"
+        because = f", reason {reason}" if reason and reason != "None" else ""
+        head = f"{who} ended without writing an outcome (state {state}{because})"
     error = last_exception_line(stderr)
     if error:
         head += f": {error}"

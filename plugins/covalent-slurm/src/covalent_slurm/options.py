@@ -43,8 +43,7 @@ def format_time(value: float | int | str) -> str:
     text = str(value).strip()
     if not _SLURM_TIME.match(text):
         raise ValueError(
-            f"time limit {value!r} is neither seconds nor a Slurm time "
-            "(MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS)"
+            f"time limit {value!r} is neither seconds nor a Slurm time (MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS)"
         )
     return text
 

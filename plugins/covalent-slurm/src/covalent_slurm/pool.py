@@ -117,7 +117,9 @@ class SlurmPoolExecutor(AsyncBaseExecutor):
         pool = self._pool
         if pool is not None:
             info["scheduler"] = pool.cluster.scheduler_address
-            info["worker_jobs"] = sorted(str(w.job_id) for w in pool.cluster.workers.values() if getattr(w, "job_id", None))
+            info["worker_jobs"] = sorted(
+                str(w.job_id) for w in pool.cluster.workers.values() if getattr(w, "job_id", None)
+            )
         return info
 
     async def setup(self) -> None:
@@ -141,10 +143,14 @@ class SlurmPoolExecutor(AsyncBaseExecutor):
 
     async def run(self, job: Job) -> JobOutcome:
         """Run ``job`` on a pool worker; raise :class:`JobFailedError` if it was stopped or lost."""
+        import dask
+
         pool = await self._ensure_pool()
-        future = pool.client.submit(
-            pool_worker.run_job, job.job_id, job.payload, job.time_limit, key=f"covalent-{job.job_id}", pure=False
-        )
+        # a payload is meant to travel in the task: no "large graph" warning for it
+        with dask.config.set({"distributed.admin.large-graph-warning-threshold": "64GB"}):
+            future = pool.client.submit(
+                pool_worker.run_job, job.job_id, job.payload, job.time_limit, key=f"covalent-{job.job_id}", pure=False
+            )
         self._futures[job.job_id] = future
         try:
             data = await future

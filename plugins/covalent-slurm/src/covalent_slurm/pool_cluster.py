@@ -62,9 +62,31 @@ def shared_pools() -> dict[tuple[int, str], Pool]:
     return _pools
 
 
+def _import_jobqueue() -> Any:
+    """Import ``dask_jobqueue.slurm`` without letting it take over SIGINT.
+
+    dask-jobqueue 0.9 installs a SIGINT handler (``sys.exit``) when imported:
+    that fails outside the main thread and would replace the server's own
+    handler.  The handlers are left as they were.
+    """
+    import signal
+    import sys
+
+    module = sys.modules.get("dask_jobqueue.slurm")
+    if module is not None:
+        return module
+    original = signal.signal
+    signal.signal = lambda signalnum, handler: signal.getsignal(signalnum)  # type: ignore[assignment]
+    try:
+        import dask_jobqueue.slurm as module
+    finally:
+        signal.signal = original
+    return module
+
+
 def _job_class(env: dict[str, str]) -> type:
     """``SLURMJob`` whose sbatch/scancel calls carry ``env`` (e.g. ``SLURM_CONF``)."""
-    from dask_jobqueue.slurm import SLURMJob
+    SLURMJob = _import_jobqueue().SLURMJob
 
     prefix = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
     if not prefix:
@@ -77,8 +99,9 @@ def _job_class(env: dict[str, str]) -> type:
 
 
 async def _start(config: PoolConfig) -> tuple[Any, Any]:
-    from dask_jobqueue import SLURMCluster
     from distributed import Client
+
+    SLURMCluster = _import_jobqueue().SLURMCluster
 
     scheduler_options = {"dashboard": False, "dashboard_address": None, **config.scheduler_options}
     cluster = await SLURMCluster(

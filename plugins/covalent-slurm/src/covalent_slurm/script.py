@@ -78,11 +78,11 @@ def _run_lines(spec: ScriptSpec) -> list[str]:
     command = [shell_path(spec.python), "-m", "covalent.runtime", "run"]
     command += [shlex.quote(files.payload), shlex.quote(files.outcome)]
     if spec.use_srun:
-        command = ["srun", *(shlex.quote(o) for o in spec.srun_options)] + command
+        command = ["srun", *(shlex.quote(o) for o in spec.srun_options), *command]
     lines: list[str] = []
     if spec.task_time_limit is not None:
         limit = max(1, round(spec.task_time_limit))
-        command = ["timeout", "--signal=TERM", "--kill-after=10", str(limit)] + command
+        command = ["timeout", "--signal=TERM", "--kill-after=10", str(limit), *command]
         lines.append(" ".join(command))
         lines.append("covalent_rc=$?")
         lines.append(

@@ -17,13 +17,34 @@ from covalent.executor.base import JobState
 
 from covalent_slurm.transport import Transport, with_env
 
-__all__ = ["FAILED_STATES", "PENDING_STATES", "RUNNING_STATES", "SlurmStatus", "StatusPoller", "query_squeue", "to_job_state"]
+__all__ = [
+    "FAILED_STATES",
+    "PENDING_STATES",
+    "RUNNING_STATES",
+    "SlurmStatus",
+    "StatusPoller",
+    "query_squeue",
+    "to_job_state",
+]
 
-PENDING_STATES = frozenset({"PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_FED", "REQUEUE_HOLD", "RESV_DEL_HOLD", "SUSPENDED", "RESIZING"})
+PENDING_STATES = frozenset(
+    {"PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_FED", "REQUEUE_HOLD", "RESV_DEL_HOLD", "SUSPENDED", "RESIZING"}
+)
 RUNNING_STATES = frozenset({"RUNNING", "COMPLETING", "STAGE_OUT", "SIGNALING", "STOPPED"})
 #: States in which Slurm ended the job itself.
 FAILED_STATES = frozenset(
-    {"FAILED", "TIMEOUT", "CANCELLED", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "BOOT_FAIL", "DEADLINE", "REVOKED", "SPECIAL_EXIT"}
+    {
+        "FAILED",
+        "TIMEOUT",
+        "CANCELLED",
+        "NODE_FAIL",
+        "OUT_OF_MEMORY",
+        "PREEMPTED",
+        "BOOT_FAIL",
+        "DEADLINE",
+        "REVOKED",
+        "SPECIAL_EXIT",
+    }
 )
 
 
@@ -115,5 +136,7 @@ async def query_squeue(transport: Transport, env: dict[str, str], ids: list[str]
     for line in result.stdout.splitlines():
         parts = line.strip().split("|")
         if len(parts) >= 2 and parts[0] in statuses:
-            statuses[parts[0]] = SlurmStatus(parts[0], parts[1].strip().upper(), parts[2].strip() if len(parts) > 2 else "")
+            statuses[parts[0]] = SlurmStatus(
+                parts[0], parts[1].strip().upper(), parts[2].strip() if len(parts) > 2 else ""
+            )
     return statuses

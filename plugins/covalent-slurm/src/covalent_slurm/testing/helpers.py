@@ -22,8 +22,14 @@ def sleep_for(seconds: float) -> str:
 def job_environment() -> dict[str, str | None]:
     """What a task sees of its Slurm job."""
     names = [
-        "SLURM_JOB_ID", "SLURM_JOB_PARTITION", "SLURM_CPUS_PER_TASK", "SLURM_MEM_PER_NODE",
-        "SLURM_STEP_ID", "VIRTUAL_ENV", "COVALENT_TEST_VAR", "SLURM_JOB_NAME",
+        "SLURM_JOB_ID",
+        "SLURM_JOB_PARTITION",
+        "SLURM_CPUS_PER_TASK",
+        "SLURM_MEM_PER_NODE",
+        "SLURM_STEP_ID",
+        "VIRTUAL_ENV",
+        "COVALENT_TEST_VAR",
+        "SLURM_JOB_NAME",
     ]
     info: dict[str, str | None] = {name: os.environ.get(name) for name in names}
     info["cwd"] = os.getcwd()
@@ -34,7 +40,10 @@ def job_environment() -> dict[str, str | None]:
 def squeue_ids(conf: Path | str) -> set[str]:
     """Ids of the jobs Slurm still runs or queues."""
     out = subprocess.run(
-        ["squeue", "-h", "-o", "%i"], capture_output=True, text=True, check=True,
+        ["squeue", "-h", "-o", "%i"],
+        capture_output=True,
+        text=True,
+        check=True,
         env={**os.environ, "SLURM_CONF": str(conf)},
     ).stdout
     return {line.strip() for line in out.splitlines() if line.strip()}

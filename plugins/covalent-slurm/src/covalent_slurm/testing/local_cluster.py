@@ -187,7 +187,9 @@ def _node_ready(conf: Path) -> bool:
     if out.rstrip("*~#") in {"down", "drained", "draining"}:
         subprocess.run(
             ["scontrol", "update", f"NodeName={NODE}", "State=RESUME"],
-            capture_output=True, timeout=20, env=env,
+            capture_output=True,
+            timeout=20,
+            env=env,
         )
         return False
     return out.rstrip("*") in {"idle", "mixed", "allocated", "completing"}
