@@ -1,17 +1,17 @@
 """Covalent: Pythonic workflows of electrons (tasks) and lattices (workflows).
 
-    import covalent as ct
+import covalent as ct
 
-    @ct.electron
-    def add(x, y):
-        return x + y
+@ct.electron
+def add(x, y):
+    return x + y
 
-    @ct.lattice
-    def workflow(a, b):
-        return add(a, b)
+@ct.lattice
+def workflow(a, b):
+    return add(a, b)
 
-    dispatch_id = ct.dispatch(workflow)(1, 2)
-    print(ct.get_result(dispatch_id, wait=True).result)
+dispatch_id = ct.dispatch(workflow)(1, 2)
+print(ct.get_result(dispatch_id, wait=True).result)
 """
 
 from covalent import executor, status

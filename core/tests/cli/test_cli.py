@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from covalent.testing import free_port
 
 
@@ -30,7 +29,12 @@ def env(tmp_path):
 def covalent(env, *args, input=None, check=True):
     return subprocess.run(
         [sys.executable, "-c", "from covalent.cli import main; main()", *args],
-        env=env, capture_output=True, text=True, input=input, check=check, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        input=input,
+        check=check,
+        timeout=120,
     )
 
 

@@ -1,5 +1,4 @@
 import pytest
-
 from covalent.executor import LocalExecutor
 from covalent.testing import ExecutorConformance
 

@@ -12,7 +12,8 @@ def test_lattice_from_an_uninstalled_module_runs_elsewhere(tmp_path):
     (project / "mypkg").mkdir(parents=True)
     (project / "mypkg" / "__init__.py").write_text("")
     (project / "mypkg" / "helpers.py").write_text("def scale(x):\n    return x * 3\n")
-    (project / "mypkg" / "flows.py").write_text(textwrap.dedent("""
+    (project / "mypkg" / "flows.py").write_text(
+        textwrap.dedent("""
         import covalent as ct
         from mypkg.helpers import scale
 
@@ -23,7 +24,8 @@ def test_lattice_from_an_uninstalled_module_runs_elsewhere(tmp_path):
         @ct.lattice
         def flow(x):
             return task(task(x))
-    """))
+    """)
+    )
     out = tmp_path / "manifest"
     build = textwrap.dedent(f"""
         import sys

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 import covalent as ct
+import pytest
 from covalent.graph import Manifest
 from covalent.graph.bundle import BundleError, read_bundle, write_bundle
 from covalent.graph.local_run import run_manifest
@@ -47,7 +46,9 @@ def test_tampered_blob_is_rejected():
 
 
 def test_bundle_round_trip_and_truncation():
-    blobs = {"a" * 64: b"", }
+    blobs = {
+        "a" * 64: b"",
+    }
     from covalent.graph.serialize import blob_key
 
     items = {blob_key(b"x"): b"x", blob_key(b"yy" * 1000): b"yy" * 1000}

@@ -7,17 +7,16 @@ import json
 import time
 from collections.abc import Iterator
 
-import pytest
-from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse
-from starlette.routing import Route
-from starlette.testclient import TestClient
-
 import covalent as ct
+import pytest
 from covalent.executor import LocalExecutor
 from covalent.executor.registry import build_executor, executor_classes, executor_defaults
 from covalent.graph.bundle import write_bundle
 from covalent.plugins import CovalentSpec, get_plugin_manager, hookimpl, reset_plugins
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
 
 HOOKS = [name for name, _ in inspect.getmembers(CovalentSpec, inspect.isfunction)]
 
@@ -103,7 +102,9 @@ def test_every_hook_is_documented():
 
 
 def test_every_hook_is_exercised_here():
-    implemented = {name for name, _ in inspect.getmembers(ThrowawayPlugin, inspect.isfunction) if not name.startswith("_")}
+    implemented = {
+        name for name, _ in inspect.getmembers(ThrowawayPlugin, inspect.isfunction) if not name.startswith("_")
+    }
     assert set(HOOKS) <= implemented
 
 
@@ -111,7 +112,7 @@ def test_register_executors_and_defaults(plugin, tmp_path):
     assert executor_classes()["recording"] is RecordingExecutor
     assert ct.executor.RecordingExecutor is RecordingExecutor
     assert executor_defaults("recording") == {"workers": 3}
-    (tmp_path / "config" / "covalent.conf").write_text('[executors.recording]\nworkers = 5\n')
+    (tmp_path / "config" / "covalent.conf").write_text("[executors.recording]\nworkers = 5\n")
     assert build_executor({"name": "recording", "kwargs": {}}).workers == 5
     assert build_executor({"name": "recording", "kwargs": {"workers": 7}}).workers == 7
 
@@ -166,7 +167,14 @@ def test_server_extension_and_lifecycle_hooks(plugin):
         bad = client.post("/api/v1/dispatches", files=_manifest_files(bad_flow, 1)).json()["dispatch_id"]
         assert _wait(client, bad) == "FAILED"
     names = [name for name, _ in plugin.calls]
-    for hook in ("before_dispatch", "after_dispatch", "on_dispatch_error", "before_task", "after_task", "on_task_error"):
+    for hook in (
+        "before_dispatch",
+        "after_dispatch",
+        "on_dispatch_error",
+        "before_task",
+        "after_task",
+        "on_task_error",
+    ):
         assert hook in names, f"{hook} was not called"
     assert ("before_task", {"name": "ok", "executor": "recording"}) in plugin.calls
     assert ("after_dispatch", {"status": "COMPLETED"}) in plugin.calls

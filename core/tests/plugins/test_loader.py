@@ -21,7 +21,10 @@ def _fake_distribution(site: Path, name: str, module_source: str, entry: str) ->
 
 
 def _plugins(site: Path, **env: str) -> dict[str, dict]:
-    code = "import json; from covalent.plugins import plugin_infos; print(json.dumps([p.to_dict() for p in plugin_infos()]))"
+    code = (
+        "import json; from covalent.plugins import plugin_infos; "
+        "print(json.dumps([p.to_dict() for p in plugin_infos()]))"
+    )
     environ = {**os.environ, "PYTHONPATH": str(site), **env}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environ)
     return {p["name"]: p for p in json.loads(out.stdout)}
@@ -77,8 +80,13 @@ def test_the_sdk_and_cli_survive_a_broken_plugin(tmp_path):
     site = _site(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(site), "COVALENT_CONFIG_DIR": str(tmp_path / "c")}
     code = "import covalent as ct; print(ct.executor.GoodExecutor.short_name)"
-    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.strip() == "good"
-    listing = subprocess.run([sys.executable, "-m", "covalent.cli", "plugins", "--json"], env=env, capture_output=True, text=True, check=True)
+    assert (
+        subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.strip()
+        == "good"
+    )
+    listing = subprocess.run(
+        [sys.executable, "-m", "covalent.cli", "plugins", "--json"], env=env, capture_output=True, text=True, check=True
+    )
     names = {p["name"]: p["loaded"] for p in json.loads(listing.stdout)}
     assert names["broken-import"] is False and names["good"] is True
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
 import covalent as ct
+import pytest
 
 
 @ct.electron
@@ -20,7 +19,7 @@ def test_lattice_body_that_raises():
         add(a, 1)
         raise RuntimeError("broken body")
 
-    with pytest.raises(ct.GraphBuildError, match="lattice 'wf' raised.*RuntimeError: broken body"):
+    with pytest.raises(ct.GraphBuildError, match=r"lattice 'wf' raised.*RuntimeError: broken body"):
         wf.build_graph(1)
 
 
@@ -38,7 +37,9 @@ def test_wrong_arguments_to_an_electron():
     def wf(a):
         return add(a)
 
-    with pytest.raises(ct.GraphBuildError, match="electron 'add' called with wrong arguments: missing a required argument: 'y'"):
+    with pytest.raises(
+        ct.GraphBuildError, match="electron 'add' called with wrong arguments: missing a required argument: 'y'"
+    ):
         wf.build_graph(1)
     with pytest.raises(TypeError):  # also a TypeError, as a plain call would raise
         wf.build_graph(1)

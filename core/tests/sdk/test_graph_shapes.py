@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 import covalent as ct
+import pytest
 from covalent.graph.local_run import run_manifest
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import threading
 
+import covalent as ct
 import httpx
 import pytest
-
-import covalent as ct
 
 
 @ct.electron
@@ -29,7 +28,9 @@ def test_list_filter_sort_paginate_and_delete(server):
     ids = [ct.dispatch(named_flow)(i) for i in range(3)]
     for dispatch_id in ids:
         ct.get_result(dispatch_id, wait=True)
-    page = httpx.get(api(server, "/dispatches"), params={"search": "named_flow", "limit": 2, "sort": "created", "order": "asc"}).json()
+    page = httpx.get(
+        api(server, "/dispatches"), params={"search": "named_flow", "limit": 2, "sort": "created", "order": "asc"}
+    ).json()
     assert page["total"] >= 3 and len(page["items"]) == 2
     assert all(item["name"] == "named_flow" for item in page["items"])
     assert page["items"][0]["node_counts"] == {"COMPLETED": 1}
@@ -92,11 +93,44 @@ def test_graph_and_node_detail(server):
         ("POST", "/dispatches", {"content": b"not multipart", "headers": {"content-type": "text/plain"}}, 415),
         ("POST", "/dispatches", {"files": {"manifest": ("m.json", b"{not json", "application/json")}}, 422),
         ("POST", "/dispatches", {"files": {"manifest": ("m.json", b"[]", "application/json")}}, 422),
-        ("POST", "/dispatches", {"files": {"manifest": ("m.json", json.dumps({"schema": 1, "name": "x", "graph": {"nodes": [{"id": 0, "kind": "electron", "name": "f", "function": "ab"}], "edges": []}, "output": {"node": 0}}).encode(), "application/json")}}, 422),
-        ("POST", "/dispatches", {"files": {"manifest": ("m.json", b"{}", "application/json"), "blobs": ("b", b"\x00" * 10, "application/octet-stream")}}, 422),
+        (
+            "POST",
+            "/dispatches",
+            {
+                "files": {
+                    "manifest": (
+                        "m.json",
+                        json.dumps(
+                            {
+                                "schema": 1,
+                                "name": "x",
+                                "graph": {
+                                    "nodes": [{"id": 0, "kind": "electron", "name": "f", "function": "ab"}],
+                                    "edges": [],
+                                },
+                                "output": {"node": 0},
+                            }
+                        ).encode(),
+                        "application/json",
+                    )
+                }
+            },
+            422,
+        ),
+        (
+            "POST",
+            "/dispatches",
+            {
+                "files": {
+                    "manifest": ("m.json", b"{}", "application/json"),
+                    "blobs": ("b", b"\x00" * 10, "application/octet-stream"),
+                }
+            },
+            422,
+        ),
         ("POST", "/dispatches", {"files": {"options": ("o.json", b"{}", "application/json")}}, 422),
-        ("POST", "/dispatches/abc/cancel", {"content": b"{\"task_ids\": \"x\"}"}, 422),
-        ("POST", "/blobs/fetch", {"content": b"{\"keys\": [\"../../etc/passwd\"]}"}, 422),
+        ("POST", "/dispatches/abc/cancel", {"content": b'{"task_ids": "x"}'}, 422),
+        ("POST", "/blobs/fetch", {"content": b'{"keys": ["../../etc/passwd"]}'}, 422),
         ("POST", "/blobs/fetch", {"content": b"garbage"}, 422),
         ("GET", "/blobs/notakey", {}, 422),
         ("GET", "/blobs/" + "0" * 64, {}, 404),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import covalent as ct
 
@@ -68,7 +69,7 @@ def test_retries_are_enforced(server, tmp_path):
 
     @ct.electron(retries=2)
     def flaky(path):
-        n = int(open(path).read()) + 1 if os.path.exists(path) else 1
+        n = int(Path(path).read_text()) + 1 if os.path.exists(path) else 1
         with open(path, "w") as f:
             f.write(str(n))
         if n < 3:
@@ -174,7 +175,9 @@ def test_reuse_previous_results_only_where_code_and_inputs_are_unchanged(server,
         return x * 100
 
     changed = ct.get_result(
-        ct.redispatch(first.dispatch_id, replace_electrons={"stage_two": stage_two_changed}, reuse_previous_results=True)(),
+        ct.redispatch(
+            first.dispatch_id, replace_electrons={"stage_two": stage_two_changed}, reuse_previous_results=True
+        )(),
         wait=True,
     )
     assert changed.result == 200

@@ -7,9 +7,8 @@ import sys
 import textwrap
 import time
 
-import pytest
-
 import covalent as ct
+import pytest
 
 
 @ct.electron
@@ -57,7 +56,18 @@ def test_dispatch_and_result(server):
     assert result.lattice.name == "arithmetic"
     node = result.get_node_result(0)
     assert node["node_name"] == "add" and node["output"] == 3 and node["status"] == "COMPLETED"
-    assert set(node) >= {"node_id", "node_name", "start_time", "end_time", "status", "output", "error", "stdout", "stderr", "sublattice_result"}
+    assert set(node) >= {
+        "node_id",
+        "node_name",
+        "start_time",
+        "end_time",
+        "status",
+        "output",
+        "error",
+        "stdout",
+        "stderr",
+        "sublattice_result",
+    }
     outputs = result.get_all_node_outputs()
     assert outputs["add(0)"] == 3
     assert len(result.get_all_node_results()) == len([k for k in outputs])
@@ -143,7 +153,8 @@ def test_partial_results_while_running(server, tmp_path):
 
 def test_dispatch_from_a_process_that_exits_at_once(server, tmp_path):
     script = tmp_path / "client.py"
-    script.write_text(textwrap.dedent("""
+    script.write_text(
+        textwrap.dedent("""
         import covalent as ct
 
         @ct.electron
@@ -155,7 +166,8 @@ def test_dispatch_from_a_process_that_exits_at_once(server, tmp_path):
             return mul(a, 7)
 
         print(ct.dispatch(wf)(6))
-    """))
+    """)
+    )
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True, cwd=tmp_path)
     dispatch_id = out.stdout.strip()
     result = ct.get_result(dispatch_id, wait=True)
@@ -193,5 +205,5 @@ def test_unknown_executor_is_rejected_at_dispatch(server):
     def wf(a):
         return task(a)
 
-    with pytest.raises(ct.ServerError, match="'nosuchexecutor'.*not installed.*installed: .*local"):
+    with pytest.raises(ct.ServerError, match=r"'nosuchexecutor'.*not installed.*installed: .*local"):
         ct.dispatch(wf)(1)

@@ -6,9 +6,8 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 import covalent as ct
+import pytest
 from covalent.testing import ExecutorConformance, ServerProcess
 from covalent_example_executor import SubprocessExecutor
 
@@ -21,8 +20,10 @@ class TestSubprocessExecutorConformance(ExecutorConformance):
 
 
 def test_discovered_through_its_entry_point_in_a_fresh_process():
-    code = "import covalent as ct, json; from covalent.plugins import plugin_infos; " \
+    code = (
+        "import covalent as ct, json; from covalent.plugins import plugin_infos; "
         "print(json.dumps([p.to_dict() for p in plugin_infos()])); print(ct.executor.SubprocessExecutor.__module__)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
     infos = {p["name"]: p for p in json.loads(out[0])}
     assert infos["subprocess"]["executors"] == ["subprocess"]

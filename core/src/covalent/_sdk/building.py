@@ -20,7 +20,6 @@ from covalent.errors import GraphBuildError, SerializationError
 from covalent.graph.serialize import blob_key, code_fingerprint, dumps
 from covalent.graph.transport_graph import Edge, NodeKind, TransportGraph
 from covalent.runtime import ops
-from covalent.runtime.hooks import TaskHooks
 
 if TYPE_CHECKING:
     from covalent._sdk.electron import Electron
@@ -36,9 +35,7 @@ class ElectronCallError(GraphBuildError, TypeError):
 class GraphBuilder:
     """Collects nodes, edges and content-addressed blobs for one graph."""
 
-    def __init__(
-        self, lattice: Lattice | None = None, replacements: dict[str, Any] | None = None
-    ) -> None:
+    def __init__(self, lattice: Lattice | None = None, replacements: dict[str, Any] | None = None) -> None:
         self.graph = TransportGraph()
         self.blobs: dict[str, bytes] = {}
         self.lattice = lattice
@@ -79,7 +76,7 @@ class GraphBuilder:
             executor = self.lattice.executor
         attrs: dict[str, Any] = {
             "function": self.add_function(
-                _SublatticeBuilder(func) if is_sublattice else func, f"electron {name!r}"
+                _SublatticeBuilder(func) if isinstance(func, Lattice) else func, f"electron {name!r}"
             ),
             "executor": executor_spec(executor),
             "retries": electron.retries,
@@ -129,8 +126,7 @@ class GraphBuilder:
         if isinstance(value, NodeOutput):
             if value._builder is not self:
                 raise GraphBuildError(
-                    f"argument {param!r} of {target!r} is the output of an electron "
-                    "from another workflow"
+                    f"argument {param!r} of {target!r} is the output of an electron from another workflow"
                 )
             return value._node_id
         if _holds_outputs(value):
@@ -145,17 +141,12 @@ class GraphBuilder:
         executor = _first_executor(self, value)
         if isinstance(value, dict):
             keys = list(value.keys())
-            return self.add_builtin(
-                NodeKind.COLLECTION, ":dict:", ops.build_dict(keys), list(value.values()), executor
-            )
+            return self.add_builtin(NodeKind.COLLECTION, ":dict:", ops.build_dict(keys), list(value.values()), executor)
         if isinstance(value, tuple):
             if hasattr(value, "_fields"):  # namedtuple: rebuild the same type
-                return self.add_builtin(
-                    NodeKind.COLLECTION, ":tuple:", type(value)._make, [list(value)], executor
-                )
-            return self.add_builtin(
-                NodeKind.COLLECTION, ":tuple:", ops.build_tuple, list(value), executor
-            )
+                make = getattr(type(value), "_make")  # noqa: B009 - namedtuple API
+                return self.add_builtin(NodeKind.COLLECTION, ":tuple:", make, [list(value)], executor)
+            return self.add_builtin(NodeKind.COLLECTION, ":tuple:", ops.build_tuple, list(value), executor)
         return self.add_builtin(NodeKind.COLLECTION, ":list:", ops.build_list, list(value), executor)
 
     def wait_edge(self, child: NodeOutput, parent: NodeOutput) -> None:
@@ -200,9 +191,8 @@ def _bind(func: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -
             continue
         if param.kind is param.VAR_POSITIONAL:
             names += [f"{param_name}[{i}]" for i in range(len(bound.arguments[param_name]))]
-        elif param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
-            if len(names) < len(args):
-                names.append(param_name)
+        elif param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD) and len(names) < len(args):
+            names.append(param_name)
     names += [f"arg[{i}]" for i in range(len(names), len(args))]
     return names[: len(args)]
 
@@ -257,9 +247,7 @@ class NodeOutput:
 
     __slots__ = ("_builder", "_length", "_name", "_node_id")
 
-    def __init__(
-        self, builder: GraphBuilder, node_id: int, name: str, length: int | None
-    ) -> None:
+    def __init__(self, builder: GraphBuilder, node_id: int, name: str, length: int | None) -> None:
         self._builder = builder
         self._node_id = node_id
         self._name = name
@@ -276,9 +264,7 @@ class NodeOutput:
         return self._builder.graph.node(self._node_id).get("executor")
 
     def _op(self, name: str, func: Any, *others: Any) -> NodeOutput:
-        return self._builder.add_builtin(
-            NodeKind.OPERATION, name, func, [self, *others], self._executor()
-        )
+        return self._builder.add_builtin(NodeKind.OPERATION, name, func, [self, *others], self._executor())
 
     def __getitem__(self, key: Any) -> NodeOutput:
         if isinstance(key, NodeOutput) or _holds_outputs(key):

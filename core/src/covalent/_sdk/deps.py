@@ -40,17 +40,12 @@ class DepsBash(Deps):
     def apply(self) -> str:
         out = []
         for command in self.commands:
-            proc = subprocess.run(
-                command, shell=True, capture_output=True, text=True, check=False
-            )
+            proc = subprocess.run(command, shell=True, capture_output=True, text=True, check=False)
             out.append(proc.stdout)
             if proc.stderr:
                 sys.stderr.write(proc.stderr)
             if proc.returncode:
-                raise RuntimeError(
-                    f"DepsBash command {command!r} exited with {proc.returncode}: "
-                    f"{proc.stderr.strip()}"
-                )
+                raise RuntimeError(f"DepsBash command {command!r} exited with {proc.returncode}: {proc.stderr.strip()}")
         text = "".join(out)
         if text:
             sys.stdout.write(text)
@@ -80,10 +75,7 @@ class DepsPip(Deps):
             raise RuntimeError("DepsPip: neither pip nor uv is available where the task runs")
         proc = subprocess.run(base + wanted, capture_output=True, text=True, check=False)
         if proc.returncode:
-            raise RuntimeError(
-                f"DepsPip could not install {' '.join(map(shlex.quote, wanted))}: "
-                f"{proc.stderr.strip()}"
-            )
+            raise RuntimeError(f"DepsPip could not install {' '.join(map(shlex.quote, wanted))}: {proc.stderr.strip()}")
 
 
 @dataclass

@@ -131,8 +131,6 @@ def wait(child: NodeOutput, parents: Any) -> NodeOutput:
     items = parents if isinstance(parents, list | tuple) else [parents]
     for parent in items:
         if not isinstance(parent, NodeOutput):
-            raise GraphBuildError(
-                f"ct.wait(child, parents): every parent must be an electron's output, got {parent!r}"
-            )
+            raise GraphBuildError(f"ct.wait(child, parents): every parent must be an electron's output, got {parent!r}")
         builder.wait_edge(child, parent)
     return child

@@ -19,6 +19,4 @@ def executor_spec(executor: Any) -> dict[str, Any] | None:
         return executor.to_dict()
     if isinstance(executor, dict) and "name" in executor:
         return {"name": str(executor["name"]), "kwargs": dict(executor.get("kwargs") or {})}
-    raise TypeError(
-        f"executor must be a name such as 'dask' or an executor instance, not {executor!r}"
-    )
+    raise TypeError(f"executor must be a name such as 'dask' or an executor instance, not {executor!r}")

@@ -50,7 +50,7 @@ class Lattice:
         self.call_after = as_deps_list(call_after, DepsCall)
         self.triggers = triggers
         self.task_packing = bool(task_packing)
-        self.name = name or getattr(function, "__name__", "workflow")
+        self.name: str = str(name or getattr(function, "__name__", "workflow"))
         self.transport_graph: TransportGraph | None = None
         functools.update_wrapper(self, function)  # type: ignore[arg-type]
 
@@ -81,8 +81,7 @@ class Lattice:
                 raise
             except Exception as exc:
                 raise GraphBuildError(
-                    f"lattice {self.name!r} raised while its graph was being built: "
-                    f"{type(exc).__name__}: {exc}"
+                    f"lattice {self.name!r} raised while its graph was being built: {type(exc).__name__}: {exc}"
                 ) from exc
 
     def build_graph(self, *args: Any, **kwargs: Any) -> TransportGraph:
@@ -90,9 +89,7 @@ class Lattice:
         manifest = self.build_manifest(*args, **kwargs)
         return manifest.graph
 
-    def build_manifest(
-        self, *args: Any, replace_electrons: dict[str, Any] | None = None, **kwargs: Any
-    ) -> Manifest:
+    def build_manifest(self, *args: Any, replace_electrons: dict[str, Any] | None = None, **kwargs: Any) -> Manifest:
         """The graph for these inputs with every blob it needs, ready to dispatch."""
         builder = GraphBuilder(self, replace_electrons)
         returned = self._run_body(builder, args, kwargs)
@@ -130,9 +127,10 @@ class Lattice:
 
 def _describe_inputs(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, str]:
     """A short, human-readable form of each input, for the dashboard."""
+    items: list[tuple[str, Any]]
     try:
         bound = inspect.signature(func).bind(*args, **kwargs)
-        items = bound.arguments.items()
+        items = list(bound.arguments.items())
     except (TypeError, ValueError):
         items = [*((f"arg[{i}]", a) for i, a in enumerate(args)), *kwargs.items()]
     described = {}

@@ -79,9 +79,7 @@ class Connection:
         from httpx_sse import connect_sse
 
         try:
-            with connect_sse(
-                self._client, "GET", API + "/events", params=params, timeout=None
-            ) as source:
+            with connect_sse(self._client, "GET", API + "/events", params=params, timeout=None) as source:
                 check(source.response)
                 for event in source.iter_sse():
                     if event.data:

@@ -79,9 +79,9 @@ def _wait(conn: Connection, dispatch_id: str, progress: bool) -> None:
                 for event in conn.stream_events({"dispatch_id": dispatch_id}):
                     if bar is not None and "completed" in event:
                         bar.update(task, completed=event["completed"], total=event.get("total"))
-                    if event.get("kind") == "dispatch" and event.get("dispatch_id") == dispatch_id:
-                        if event.get("status") in TERMINAL:
-                            return
+                    ours = event.get("kind") == "dispatch" and event.get("dispatch_id") == dispatch_id
+                    if ours and event.get("status") in TERMINAL:
+                        return
             except ServerError:
                 raise
             except Exception:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pickle
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from covalent.status import Status
@@ -15,13 +15,15 @@ __all__ = ["Result"]
 
 
 def _time(value: float | None) -> datetime | None:
-    return datetime.fromtimestamp(value, tz=timezone.utc) if value else None
+    return datetime.fromtimestamp(value, tz=UTC) if value else None
 
 
 class Result:
     """The outcome of a dispatch (complete or, during a run, partial)."""
 
-    def __init__(self, summary: dict[str, Any], nodes: list[dict[str, Any]], blobs: dict[str, bytes], address: str | None) -> None:
+    def __init__(
+        self, summary: dict[str, Any], nodes: list[dict[str, Any]], blobs: dict[str, bytes], address: str | None
+    ) -> None:
         self._summary = summary
         self._nodes = {int(n["node_id"]): n for n in nodes}
         self._blobs = dict(blobs)
@@ -176,7 +178,9 @@ class Result:
     def _repr_html_(self) -> str:
         from html import escape
 
-        rows = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in self._rows())
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in self._rows()
+        )
         return f"<table>{rows}</table>"
 
     def __getstate__(self) -> dict[str, Any]:

@@ -40,8 +40,7 @@ def __getattr__(name: str) -> Any:
         if cls.__name__ == name:
             return cls
     raise AttributeError(
-        f"module 'covalent.executor' has no executor {name!r}; `covalent plugins` lists "
-        "what is installed"
+        f"module 'covalent.executor' has no executor {name!r}; `covalent plugins` lists what is installed"
     )
 
 

@@ -135,7 +135,7 @@ class _Recorded:
                 self._init_kwargs = params
             original(self, *args, **kw)
 
-        cls.__init__ = __init__  # type: ignore[misc]
+        cls.__init__ = __init__  # type: ignore[method-assign]
 
     def to_dict(self) -> dict[str, Any]:
         """Stable serialized form: ``{"name": short_name, "kwargs": {...}}``.
@@ -219,9 +219,7 @@ class AsyncBaseExecutor(_Recorded, ABC):
             if state is JobState.LOST:
                 raise JobLostError(f"job {job.job_id} is no longer known to {self.short_name}")
             if state is JobState.FAILED:
-                raise JobFailedError(
-                    f"{self.short_name} failed job {job.job_id}", log=await self.get_log(job, handle)
-                )
+                raise JobFailedError(f"{self.short_name} failed job {job.job_id}", log=await self.get_log(job, handle))
             await asyncio.sleep(self.poll_interval)
 
     async def get_log(self, job: Job, handle: Any) -> str:

@@ -93,9 +93,7 @@ def build_executor(spec: dict[str, Any] | None) -> AsyncBaseExecutor:
         package = KNOWN_PACKAGES.get(name)
         hint = f" Install it with: pip install {package}." if package else ""
         installed = ", ".join(sorted(classes)) or "none"
-        raise ExecutorNotFoundError(
-            f"executor {name!r} is not installed (installed: {installed}).{hint}"
-        )
+        raise ExecutorNotFoundError(f"executor {name!r} is not installed (installed: {installed}).{hint}")
     data = {"name": name, "kwargs": {**executor_defaults(name), **((spec or {}).get("kwargs") or {})}}
     if spec and spec.get("pickled_kwargs"):
         data["pickled_kwargs"] = spec["pickled_kwargs"]

@@ -37,9 +37,7 @@ def run_manifest(manifest: Manifest) -> dict[str, Any]:
         outcome = execute_job(spec)
         for node in outcome.nodes:
             if node.status != "COMPLETED":
-                raise TaskFailedError(
-                    f"node {node.node_id} ({graph.node(node.node_id)['name']}) failed:\n{node.error}"
-                )
+                raise TaskFailedError(f"node {node.node_id} ({graph.node(node.node_id)['name']}) failed:\n{node.error}")
             if node.sublattice is not None:
                 inner = run_manifest(Manifest.from_payload(node.sublattice))
                 data = pickle.dumps(inner["result"])

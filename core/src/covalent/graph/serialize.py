@@ -153,9 +153,7 @@ def loads(data: bytes, *, what: str = "object") -> Any:
     try:
         return pickle.loads(data)
     except Exception as exc:
-        raise SerializationError(
-            f"{what} cannot be unpickled here: {type(exc).__name__}: {exc}"
-        ) from exc
+        raise SerializationError(f"{what} cannot be unpickled here: {type(exc).__name__}: {exc}") from exc
 
 
 def _code_parts(code: Any, out: list[str]) -> None:

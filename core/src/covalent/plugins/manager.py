@@ -111,8 +111,11 @@ def _load(pm: pluggy.PluginManager) -> list[PluginInfo]:
     infos: list[PluginInfo] = []
     for module in BUILTIN_PLUGINS:
         info = PluginInfo(
-            name=module.rsplit(".", 1)[-1], module=module, version=__version__,
-            distribution="covalent", builtin=True,
+            name=module.rsplit(".", 1)[-1],
+            module=module,
+            version=__version__,
+            distribution="covalent",
+            builtin=True,
         )
         _load_one(pm, info, lambda m=module: importlib.import_module(m))
         infos.append(info)

@@ -54,7 +54,7 @@ def build_tuple(*items: Any) -> tuple[Any, ...]:
     return tuple(items)
 
 
-class build_dict:  # noqa: N801 - used like a function
+class build_dict:
     """Rebuild a dict whose values were passed positionally."""
 
     def __init__(self, keys: list[Any]) -> None:
@@ -64,7 +64,7 @@ class build_dict:  # noqa: N801 - used like a function
         return dict(zip(self.keys, values, strict=True))
 
 
-class get_item:  # noqa: N801
+class get_item:
     def __init__(self, key: Any) -> None:
         self.key = key
 
@@ -72,7 +72,7 @@ class get_item:  # noqa: N801
         return obj[self.key]
 
 
-class get_attr:  # noqa: N801
+class get_attr:
     def __init__(self, name: str) -> None:
         self.name = name
 
@@ -80,7 +80,7 @@ class get_attr:  # noqa: N801
         return getattr(obj, self.name)
 
 
-class binary_op:  # noqa: N801
+class binary_op:
     def __init__(self, name: str, reflected: bool = False) -> None:
         self.name = name
         self.reflected = reflected
@@ -90,7 +90,7 @@ class binary_op:  # noqa: N801
         return func(right, left) if self.reflected else func(left, right)
 
 
-class unary_op:  # noqa: N801
+class unary_op:
     def __init__(self, name: str) -> None:
         self.name = name
 

@@ -55,7 +55,7 @@ class JobSpec:
 def runtime_versions() -> dict[str, str]:
     """Versions that must match between the pickling and the unpickling side."""
     return {
-        "python": "%d.%d" % sys.version_info[:2],
+        "python": "{}.{}".format(*sys.version_info[:2]),
         "cloudpickle": str(cloudpickle.__version__),
     }
 

@@ -87,7 +87,14 @@ def _plugin_mounts(panels: list[dict[str, str]]) -> list[BaseRoute]:
 
 
 async def _root(request: Request) -> Response:
-    return JSONResponse({"detail": "Covalent server. The API is at /api/v1 (see /api/v1/openapi.json); install covalent-ui for the dashboard."})
+    return JSONResponse(
+        {
+            "detail": (
+                "Covalent server. The API is at /api/v1 (see /api/v1/openapi.json); "
+                "install covalent-ui for the dashboard."
+            )
+        }
+    )
 
 
 def create_app(

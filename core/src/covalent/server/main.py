@@ -45,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from covalent.server.app import create_app
 
-    app = create_app(host=host, log_path=Path(args.log_file) if args.log_file else None, start_cluster=not args.no_cluster)
+    app = create_app(
+        host=host, log_path=Path(args.log_file) if args.log_file else None, start_cluster=not args.no_cluster
+    )
     logging.getLogger("covalent.server").info("starting on http://%s:%d (pid %d)", host, port, os.getpid())
     uvicorn.run(
         app,

@@ -14,7 +14,17 @@ __all__ = ["BodyLimit", "TokenAuth"]
 
 async def _json(send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
     body = json.dumps({"detail": detail}).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *(headers or [])]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -37,7 +47,9 @@ class BodyLimit:
                     await _json(send, 400, "malformed Content-Length header")
                     return
                 if declared > self.max_bytes:
-                    await _json(send, 413, f"request body of {declared} bytes exceeds the limit of {self.max_bytes} bytes")
+                    await _json(
+                        send, 413, f"request body of {declared} bytes exceeds the limit of {self.max_bytes} bytes"
+                    )
                     return
         seen = 0
 
@@ -89,4 +101,9 @@ class TokenAuth:
             await self.app(scope, receive, send)
             return
         if scope["type"] == "http":
-            await _json(send, 401, "a valid token is required (COVALENT_TOKEN, or the token file in the config directory)", [(b"www-authenticate", b"Bearer")])
+            await _json(
+                send,
+                401,
+                "a valid token is required (COVALENT_TOKEN, or the token file in the config directory)",
+                [(b"www-authenticate", b"Bearer")],
+            )

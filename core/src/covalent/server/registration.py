@@ -34,7 +34,11 @@ def _check_shape(data: Any) -> None:
     if not isinstance(data.get("name"), str) or not data["name"]:
         raise ManifestError("manifest.name must be a non-empty string")
     graph = data.get("graph")
-    if not isinstance(graph, dict) or not isinstance(graph.get("nodes"), list) or not isinstance(graph.get("edges"), list):
+    if (
+        not isinstance(graph, dict)
+        or not isinstance(graph.get("nodes"), list)
+        or not isinstance(graph.get("edges"), list)
+    ):
         raise ManifestError("manifest.graph must have 'nodes' and 'edges' lists")
     for node in graph["nodes"]:
         if not isinstance(node, dict) or not isinstance(node.get("id"), int):
@@ -47,10 +51,16 @@ def _check_shape(data: Any) -> None:
         if not isinstance(node.get(key), str):
             raise ManifestError(f"node {node['id']}: '{key}' must be a blob key")
     for edge in graph["edges"]:
-        if not isinstance(edge, dict) or not isinstance(edge.get("source"), int) or not isinstance(edge.get("target"), int):
+        if (
+            not isinstance(edge, dict)
+            or not isinstance(edge.get("source"), int)
+            or not isinstance(edge.get("target"), int)
+        ):
             raise ManifestError("every edge needs integer 'source' and 'target'")
     output = data.get("output")
-    if not isinstance(output, dict) or not (isinstance(output.get("node"), int) or isinstance(output.get("value"), str)):
+    if not isinstance(output, dict) or not (
+        isinstance(output.get("node"), int) or isinstance(output.get("value"), str)
+    ):
         raise ManifestError("manifest.output must be {'node': id} or {'value': blob key}")
 
 
@@ -101,7 +111,9 @@ def prepare_dispatch(
     if missing:
         missing -= store.existing(conn, missing)
     if missing:
-        raise ManifestError(f"manifest refers to {len(missing)} blob(s) that were not uploaded, e.g. {sorted(missing)[0]}")
+        raise ManifestError(
+            f"manifest refers to {len(missing)} blob(s) that were not uploaded, e.g. {sorted(missing)[0]}"
+        )
     _check_executors(graph)
     prints = fingerprints(graph)
     default = default_executor_name()

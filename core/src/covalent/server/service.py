@@ -76,7 +76,17 @@ def start(host: str, port: int, *, no_cluster: bool = False, timeout: float = 30
     if existing is not None:
         raise ServiceError(f"a server is already running at {existing.address} (pid {existing.pid})")
     config.data_dir().mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "covalent.server.main", "--host", host, "--port", str(port), "--log-file", str(log_path())]
+    command = [
+        sys.executable,
+        "-m",
+        "covalent.server.main",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--log-file",
+        str(log_path()),
+    ]
     if no_cluster:
         command.append("--no-cluster")
     began = time.monotonic()
@@ -87,7 +97,9 @@ def start(host: str, port: int, *, no_cluster: bool = False, timeout: float = 30
     while time.monotonic() - began < timeout:
         if proc.poll() is not None:
             pid_path().unlink(missing_ok=True)
-            raise ServiceError(f"the server exited with status {proc.returncode}; see {log_path()}:\n{_tail(log_path())}")
+            raise ServiceError(
+                f"the server exited with status {proc.returncode}; see {log_path()}:\n{_tail(log_path())}"
+            )
         if _healthy(info.address):
             return info, time.monotonic() - began
         time.sleep(0.02)
@@ -110,7 +122,7 @@ def stop(timeout: float = 20.0) -> ServerInfo | None:
         proc = psutil.Process(info.pid)
         children = proc.children(recursive=True)
         proc.send_signal(signal.SIGTERM)
-        gone, alive = psutil.wait_procs([proc], timeout=timeout)
+        _, alive = psutil.wait_procs([proc], timeout=timeout)
         for p in alive:
             p.kill()
         # Anything the server started and left behind (cluster workers) goes too.

@@ -71,9 +71,7 @@ class ExecutorHarness:
         async def on_handle(handle: Any) -> None:
             self.handles[job.job_id] = handle
 
-        return asyncio.run_coroutine_threadsafe(
-            run_job(self.executor, job, on_handle), self.loop
-        )
+        return asyncio.run_coroutine_threadsafe(run_job(self.executor, job, on_handle), self.loop)
 
     def run(self, job: Job, timeout: float = 300) -> JobOutcome:
         return self.submit(job).result(timeout)

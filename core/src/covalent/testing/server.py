@@ -62,10 +62,20 @@ class ServerProcess:
 
     def start(self, timeout: float = 60.0) -> ServerProcess:
         env = {**os.environ, **self.env}
-        command = [sys.executable, "-m", "covalent.server.main", "--port", str(self.port), "--log-file", str(self.log_file)]
+        command = [
+            sys.executable,
+            "-m",
+            "covalent.server.main",
+            "--port",
+            str(self.port),
+            "--log-file",
+            str(self.log_file),
+        ]
         if self.no_cluster:
             command.append("--no-cluster")
-        self.proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -33,7 +33,12 @@ class SubprocessExecutor(AsyncBaseExecutor):
             payload, outcome = Path(folder) / "payload", Path(folder) / "outcome"
             payload.write_bytes(job.payload)
             proc = await asyncio.create_subprocess_exec(
-                self.python, "-m", "covalent.runtime", "run", str(payload), str(outcome),
+                self.python,
+                "-m",
+                "covalent.runtime",
+                "run",
+                str(payload),
+                str(outcome),
                 env={**os.environ, **self.env},
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,

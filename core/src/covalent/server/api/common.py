@@ -47,7 +47,7 @@ async def parse_body(request: Request, model: type[M], *, optional: bool = False
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:
-        raise HTTPException(422, detail=_describe(exc)) from None
+        raise HTTPException(422, detail=_describe(exc)) from None  # type: ignore[arg-type]
 
 
 def parse_query(request: Request, model: type[M]) -> M:
@@ -58,4 +58,4 @@ def parse_query(request: Request, model: type[M]) -> M:
     try:
         return model.model_validate(params)
     except ValidationError as exc:
-        raise HTTPException(422, detail=_describe(exc)) from None
+        raise HTTPException(422, detail=_describe(exc)) from None  # type: ignore[arg-type]

@@ -173,8 +173,20 @@ async def cancel_dispatch(request: Request) -> Response:
     record = await _summary_or_404(request, dispatch_id)
     cancelled = server_state(request).dispatcher.cancel(dispatch_id, body.task_ids)
     if cancelled is None:
-        return JSONResponse({"dispatch_id": dispatch_id, "cancelled": [], "message": f"dispatch is not running (status {record['status']})"})
-    return JSONResponse({"dispatch_id": dispatch_id, "cancelled": cancelled, "message": f"cancel requested for {len(cancelled)} node(s)"})
+        return JSONResponse(
+            {
+                "dispatch_id": dispatch_id,
+                "cancelled": [],
+                "message": f"dispatch is not running (status {record['status']})",
+            }
+        )
+    return JSONResponse(
+        {
+            "dispatch_id": dispatch_id,
+            "cancelled": cancelled,
+            "message": f"cancel requested for {len(cancelled)} node(s)",
+        }
+    )
 
 
 async def delete_dispatch_route(request: Request) -> Response:

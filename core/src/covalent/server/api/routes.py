@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.schemas import SchemaGenerator
 
 from covalent import __version__
@@ -12,12 +12,10 @@ from covalent.server.api import blobs, dispatches, nodes, stream, system
 
 __all__ = ["api_routes"]
 
-_schemas = SchemaGenerator(
-    {"openapi": "3.0.3", "info": {"title": "Covalent server API", "version": __version__}}
-)
+_schemas = SchemaGenerator({"openapi": "3.0.3", "info": {"title": "Covalent server API", "version": __version__}})
 
 
-def _routes() -> list[Route]:
+def _routes() -> list[BaseRoute]:
     return [
         Route("/health", system.health, methods=["GET"]),
         Route("/status", system.get_status, methods=["GET"]),
@@ -41,7 +39,7 @@ def _routes() -> list[Route]:
     ]
 
 
-def api_routes() -> list[Route]:
+def api_routes() -> list[BaseRoute]:
     routes = _routes()
 
     async def openapi(request: Request) -> Response:

@@ -56,7 +56,11 @@ async def get_status(request: Request) -> Response:
             "executors": state.executors.describe(),
             "running_dispatches": sorted(state.dispatcher.runs),
             "dispatch_counts": await read_db(request, counts),
-            "writer": {"batches": state.writer.batches, "operations": state.writer.operations, "last_error": state.writer.last_error},
+            "writer": {
+                "batches": state.writer.batches,
+                "operations": state.writer.operations,
+                "last_error": state.writer.last_error,
+            },
         }
     )
 

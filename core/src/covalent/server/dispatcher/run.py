@@ -144,8 +144,11 @@ class DispatchRun:
 
     def _ready_nodes(self) -> list[int]:
         return [
-            n for n in self.graph.topological_order()
-            if self.status.get(n) == NEW and self.remaining[n] == 0 and n not in self.in_flight
+            n
+            for n in self.graph.topological_order()
+            if self.status.get(n) == NEW
+            and self.remaining[n] == 0
+            and n not in self.in_flight
             and n not in self.retry_timers
         ]
 
@@ -249,16 +252,30 @@ class DispatchRun:
             self.status[n] = RUNNING
             self.attempts[n] = self.attempts.get(n, 0) + 1
             updates.append(NodeUpdate(n, {"status": RUNNING, "start_time": now, "attempts": self.attempts[n]}))
-            self.svc.hook("before_task", dispatch_id=self.dispatch_id, node_id=n, name=self.node(n)["name"], executor=executor.short_name)
+            self.svc.hook(
+                "before_task",
+                dispatch_id=self.dispatch_id,
+                node_id=n,
+                name=self.node(n)["name"],
+                executor=executor.short_name,
+            )
         self._write(updates)
         self.jobs[job_id] = rec
         rec.task = asyncio.get_running_loop().create_task(self._run(rec))
 
     def _reattach(self, handle: dict[str, Any]) -> None:
-        rec = JobRecord(job_id=handle["job_id"], node_ids=[int(n) for n in handle["node_ids"]], spec=handle.get("executor"))
+        rec = JobRecord(
+            job_id=handle["job_id"], node_ids=[int(n) for n in handle["node_ids"]], spec=handle.get("executor")
+        )
         rec.handle = handle.get("handle")
         rec.reattach = True
-        rec.job = Job(job_id=rec.job_id, dispatch_id=self.dispatch_id, node_ids=tuple(rec.node_ids), names=tuple(handle.get("names", [])), payload=b"")
+        rec.job = Job(
+            job_id=rec.job_id,
+            dispatch_id=self.dispatch_id,
+            node_ids=tuple(rec.node_ids),
+            names=tuple(handle.get("names", [])),
+            payload=b"",
+        )
         for n in rec.node_ids:
             self.in_flight[n] = rec.job_id
         self.jobs[rec.job_id] = rec
@@ -307,7 +324,7 @@ class DispatchRun:
                 if rec.time_limit:
                     try:
                         outcome = await asyncio.wait_for(coro, timeout=rec.time_limit)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         await self._cancel_backend(rec)
                         failure = f"time limit of {rec.time_limit:g} s exceeded; the task was cancelled"
                 else:
@@ -354,8 +371,12 @@ class DispatchRun:
                 key = self.node(n)["function"]
                 self.svc.durations.observe(key, node.end_time - node.start_time)
                 timed.add(key)
-            times = {"start_time": node.start_time or None, "end_time": node.end_time or None,
-                     "stdout": node.stdout, "stderr": node.stderr}
+            times = {
+                "start_time": node.start_time or None,
+                "end_time": node.end_time or None,
+                "stdout": node.stdout,
+                "stderr": node.stderr,
+            }
             if node.status == COMPLETED and node.sublattice is not None:
                 self.in_flight.pop(n, None)
                 updates.append(NodeUpdate(n, {"stdout": node.stdout, "stderr": node.stderr}))
@@ -368,8 +389,12 @@ class DispatchRun:
                 self.status[n] = COMPLETED
                 self.in_flight.pop(n, None)
                 completed.append(n)
-                updates.append(NodeUpdate(n, {"status": COMPLETED, "output_key": key, "error": None, "job_handle": None, **times}))
-                self.svc.hook("after_task", dispatch_id=self.dispatch_id, node_id=n, name=self.node(n)["name"], status=COMPLETED)
+                updates.append(
+                    NodeUpdate(n, {"status": COMPLETED, "output_key": key, "error": None, "job_handle": None, **times})
+                )
+                self.svc.hook(
+                    "after_task", dispatch_id=self.dispatch_id, node_id=n, name=self.node(n)["name"], status=COMPLETED
+                )
             else:
                 self.in_flight.pop(n, None)
                 updates.extend(self._node_failed(n, node.error, times))
@@ -547,11 +572,19 @@ class DispatchRun:
                     self.status[n] = CANCELLED
                 self._write([NodeUpdate(n, {"status": CANCELLED}) for n in pending])
         ended_at = time.time()
-        event = {"kind": "dispatch", "dispatch_id": self.dispatch_id, "root_dispatch_id": self.root_dispatch_id,
-                 "status": status, "completed": self.completed_count(), "total": self.task_total}
+        event = {
+            "kind": "dispatch",
+            "dispatch_id": self.dispatch_id,
+            "root_dispatch_id": self.root_dispatch_id,
+            "status": status,
+            "completed": self.completed_count(),
+            "total": self.task_total,
+        }
 
         def op(conn: Any) -> list[dict[str, Any]]:
-            set_dispatch(conn, self.dispatch_id, status=status, ended_at=ended_at, output_key=output_key, error=error or None)
+            set_dispatch(
+                conn, self.dispatch_id, status=status, ended_at=ended_at, output_key=output_key, error=error or None
+            )
             return [event]
 
         await self.svc.writer.write(op)

@@ -28,7 +28,9 @@ _CACHE_BYTES = 64 * 1024 * 1024
 
 
 class Dispatcher:
-    def __init__(self, writer: Writer, blobs: BlobStore, events: EventBus, executors: ExecutorPool, hooks: Any = None) -> None:
+    def __init__(
+        self, writer: Writer, blobs: BlobStore, events: EventBus, executors: ExecutorPool, hooks: Any = None
+    ) -> None:
         self.writer = writer
         self.blobs = blobs
         self.events = events
@@ -113,8 +115,14 @@ class Dispatcher:
         self.runs[dispatch_id] = run
         if record["status"] != "RUNNING":
             started = record.get("started_at") or __import__("time").time()
-            event = {"kind": "dispatch", "dispatch_id": dispatch_id, "root_dispatch_id": run.root_dispatch_id,
-                     "status": "RUNNING", "completed": run.completed_count(), "total": run.task_total}
+            event = {
+                "kind": "dispatch",
+                "dispatch_id": dispatch_id,
+                "root_dispatch_id": run.root_dispatch_id,
+                "status": "RUNNING",
+                "completed": run.completed_count(),
+                "total": run.task_total,
+            }
 
             def op(conn: Any) -> list[dict[str, Any]]:
                 set_dispatch(conn, dispatch_id, status="RUNNING", started_at=started)
@@ -174,11 +182,16 @@ class Dispatcher:
     # -- sublattices ------------------------------------------------------------------
     async def start_child(self, parent: DispatchRun, node_id: int, payload: dict[str, Any]) -> None:
         try:
+
             def prepare() -> Any:
                 with self.blobs.engine.connect() as conn:
                     return prepare_dispatch(
-                        conn, self.blobs, payload["manifest"], payload["blobs"],
-                        parent_dispatch_id=parent.dispatch_id, parent_node_id=node_id,
+                        conn,
+                        self.blobs,
+                        payload["manifest"],
+                        payload["blobs"],
+                        parent_dispatch_id=parent.dispatch_id,
+                        parent_node_id=node_id,
                         root_dispatch_id=parent.root_dispatch_id,
                     )
 

@@ -84,13 +84,13 @@ class BlobStore:
                 return self.get_many(keys, own)
         for i in range(0, len(keys), 500):
             chunk = keys[i : i + 500]
-            for key, data in conn.execute(
-                select(blobs.c.key, blobs.c.data).where(blobs.c.key.in_(chunk))
-            ):
+            for key, data in conn.execute(select(blobs.c.key, blobs.c.data).where(blobs.c.key.in_(chunk))):
                 result[key] = data if data is not None else self._path(key).read_bytes()
         missing = [k for k in keys if k not in result]
         if missing:
-            raise BlobNotFoundError(f"no blob {missing[0]}" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+            raise BlobNotFoundError(
+                f"no blob {missing[0]}" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+            )
         return result
 
     def get(self, key: str) -> bytes:

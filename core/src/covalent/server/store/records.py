@@ -182,7 +182,7 @@ def list_dispatches(
     offset: int = 0,
     include_children: bool = False,
 ) -> tuple[list[dict[str, Any]], int]:
-    where = []
+    where: list[Any] = []
     if status:
         where.append(dispatches.c.status.in_(status))
     if search:
@@ -212,9 +212,7 @@ def read_nodes(conn: Connection, dispatch_id: str, *, brief: bool = False) -> li
 
 
 def read_node(conn: Connection, dispatch_id: str, node_id: int) -> dict[str, Any] | None:
-    row = conn.execute(
-        select(nodes).where(nodes.c.dispatch_id == dispatch_id, nodes.c.node_id == node_id)
-    ).first()
+    row = conn.execute(select(nodes).where(nodes.c.dispatch_id == dispatch_id, nodes.c.node_id == node_id)).first()
     return dict(row._mapping) if row else None
 
 

@@ -116,6 +116,6 @@ class Writer:
         if self._task is not None:
             try:
                 await asyncio.wait_for(self._task, timeout=30)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
+            except (TimeoutError, asyncio.CancelledError):
                 self._task.cancel()
         self._thread.shutdown(wait=True)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Set everything up and run the whole test suite (lint, types, tests).
+# Installs the Debian packages the tests drive for real: Slurm and munge,
+# Chromium, PostgreSQL and an SSH server (needs root or sudo, as on CI).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+APT_PACKAGES="slurm-wlm munge chromium postgresql openssh-server"
+missing=""
+for pkg in $APT_PACKAGES; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+bash scripts/setup.sh
+.venv/bin/ruff check core examples
+.venv/bin/mypy core/src
+exec .venv/bin/python -m pytest "$@"
