@@ -91,9 +91,23 @@
     else if (panel.dataset.group !== undefined && memberOf.get(nid) === parseInt(panel.dataset.group, 10)) openGroup(memberOf.get(nid));
   }
 
+  const ORDER = ["NEW_OBJECT", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"];
+  function renderCounts() {
+    const box = document.getElementById("task-counts");
+    if (!box) return;
+    const counts = {};
+    for (const st of status.values()) counts[st] = (counts[st] || 0) + 1;
+    const wrap = el("span", { class: "counts" });
+    for (const s of ORDER) {
+      if (counts[s]) wrap.appendChild(el("span", { class: "badge " + s, title: s.toLowerCase(), text: counts[s] + " " + (s === "NEW_OBJECT" ? "new" : s.toLowerCase()) }));
+    }
+    box.replaceChildren(wrap);
+  }
+
   function applyMany(pairs) {
     for (const [nid, st] of pairs) applyStatus(nid, st);
     if (dirty.size) repaintGroups();
+    if (pairs.length) renderCounts();
   }
 
   // ---- header: status badge, progress ---------------------------------------------
@@ -270,10 +284,13 @@
       panel.appendChild(el("h3", { text: "Inputs" + (inputs.total > inputs.inputs.length ? " (first " + inputs.inputs.length + " of " + inputs.total + ")" : "") }));
       panel.appendChild(el("table", { class: "inputs" }, [el("tbody", {}, rows)]));
     }
-    if (node.status === "COMPLETED") panel.appendChild(section("Output", node.output_preview !== undefined ? node.output_preview : "(no output)", "output"));
-    panel.appendChild(section("Stdout", node.stdout, "stdout"));
-    panel.appendChild(section("Stderr", node.stderr, "stderr"));
-    panel.appendChild(section(node.status === "FAILED" ? "Traceback" : "Error", node.error, "error traceback"));
+    const extra = [
+      node.status === "COMPLETED" ? section("Output", node.output_preview !== undefined ? node.output_preview : "(no output)", "output") : null,
+      section("Stdout", node.stdout, "stdout"),
+      section("Stderr", node.stderr, "stderr"),
+      section(node.status === "FAILED" ? "Traceback" : "Error", node.error, "error traceback"),
+    ];
+    for (const part of extra) if (part) panel.appendChild(part);
   }
 
   function openGroup(i) {

@@ -67,7 +67,7 @@ async def login_submit(request: Request) -> Response:
     if expected and not hmac.compare_digest(token.encode(), expected.encode()):
         return _form(
             request,
-            error="That token is not this server's token.",
+            error="That is not the token of this server.",
             status_code=401,
             next_url=next_url,
         )

@@ -1,0 +1,96 @@
+"""Fixtures: a real covalent server with the dashboard, and headless Chromium.
+
+The browser is Debian's ``chromium`` (``/usr/bin/chromium``, or
+``COVALENT_UI_CHROMIUM``) driven by Playwright; no browser is ever
+downloaded.  Screenshots go to ``artifacts/screenshots/`` at the repository
+root (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from covalent.testing import ServerProcess
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def chromium_path() -> str:
+    path = os.environ.get("COVALENT_UI_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        raise RuntimeError(
+            f"no Chromium at {path}: install Debian's `chromium` package "
+            "(apt-get install chromium) or set COVALENT_UI_CHROMIUM"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server for the browser tests (local executor, no Dask cluster)."""
+    proc = ServerProcess(tmp_path_factory.mktemp("ui-server"), default_executor="local")
+    proc.start()
+    proc.activate()
+    try:
+        yield proc
+    finally:
+        proc.deactivate()
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, timeout=60_000)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: ServerProcess) -> Iterator[Any]:
+    """A fresh browser page on the server; confirm() dialogs are accepted."""
+    context = browser.new_context(base_url=server.address, viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(30_000)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("dialog", lambda dialog: dialog.accept())
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.js_errors = errors
+    try:
+        yield tab
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def _screenshot(page: Any, name: str, *, full_page: bool = False) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+@pytest.fixture(scope="session")
+def shot() -> Any:
+    """``shot(page, name)`` saves a PNG of the page under ``artifacts/screenshots/``."""
+    return _screenshot
