@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from covalent.testing import ServerProcess
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,6 +38,19 @@ def chromium_path() -> str:
             "(apt-get install chromium) or set COVALENT_UI_CHROMIUM"
         )
     return path
+
+
+@pytest.fixture
+def covalent_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Temporary config (local executor) and data directories for an in-process server app."""
+    config_dir = tmp_path / "config"
+    config_dir.mkdir(parents=True)
+    (config_dir / "covalent.conf").write_text('[dispatcher]\ndefault_executor = "local"\n')
+    monkeypatch.setenv("COVALENT_CONFIG_DIR", str(config_dir))
+    monkeypatch.setenv("COVALENT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("COVALENT_DATABASE_URL", raising=False)
+    monkeypatch.delenv("COVALENT_TOKEN", raising=False)
+    return tmp_path
 
 
 @pytest.fixture(scope="session")

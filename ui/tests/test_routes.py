@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import warnings
 
 import pytest
 
@@ -46,16 +45,6 @@ def hostile(x):
 # -- fixtures ----------------------------------------------------------------------
 
 
-def _configure(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
-    config_dir = root / "config"
-    config_dir.mkdir(parents=True)
-    (config_dir / "covalent.conf").write_text('[dispatcher]\ndefault_executor = "local"\n')
-    monkeypatch.setenv("COVALENT_CONFIG_DIR", str(config_dir))
-    monkeypatch.setenv("COVALENT_DATA_DIR", str(root / "data"))
-    monkeypatch.delenv("COVALENT_DATABASE_URL", raising=False)
-    monkeypatch.delenv("COVALENT_TOKEN", raising=False)
-
-
 class PanelPlugin:
     """A plugin that adds a dashboard panel, registered like any other."""
 
@@ -65,11 +54,10 @@ class PanelPlugin:
 
 
 @pytest.fixture
-def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+def client(covalent_env: Path) -> Iterator[TestClient]:
     from covalent.plugins.manager import get_plugin_manager
     from covalent.server.app import create_app
 
-    _configure(monkeypatch, tmp_path)
     pm = get_plugin_manager()
     panel = PanelPlugin()
     pm.register(panel, name="test-panel")
@@ -141,7 +129,10 @@ def test_dispatch_page_shows_graph_lattice_and_script_data(client: TestClient) -
     data = json.loads(re.search(r'id="graph-data">(.*?)</script>', page.text).group(1))
     assert data["dispatch_id"] == dispatch_id and data["mode"] == "full" and not data["terminal"]
     collapsed = client.get(f"/dispatches/{dispatch_id}", params={"view": "collapsed"})
-    assert 'class="group"' in collapsed.text and ":parameter:" not in collapsed.text.split("graph-wrap")[1].split("</svg>")[0]
+    assert (
+        'class="group"' in collapsed.text
+        and ":parameter:" not in collapsed.text.split("graph-wrap")[1].split("</svg>")[0]
+    )
     statuses = client.get(f"/dispatches/{dispatch_id}/statuses").json()
     assert statuses["status"] == "NEW_OBJECT" and len(statuses["nodes"]) == 2
     summary = client.get(f"/dispatches/{dispatch_id}/summary")
@@ -198,7 +189,9 @@ def test_preview_from_json_and_from_the_form(client: TestClient) -> None:
     form = client.post("/preview", data={"manifest": json.dumps(manifest)}, follow_redirects=False)
     assert form.status_code == 303 and form.headers["location"].startswith("/preview/")
     assert "alpha" in client.get("/preview").text
-    assert client.post("/preview", json={"graph": {"nodes": [], "edges": [{"source": 0, "target": 1}]}}).status_code == 422
+    assert (
+        client.post("/preview", json={"graph": {"nodes": [], "edges": [{"source": 0, "target": 1}]}}).status_code == 422
+    )
     assert client.post("/preview", data={"manifest": "not json"}).status_code == 422
     assert client.get("/preview/unknown").status_code == 404
 
@@ -217,10 +210,11 @@ def test_pages_forbid_inline_and_foreign_scripts(client: TestClient) -> None:
     assert client.get("/static/dispatch.js").status_code == 200
 
 
-def test_login_sets_the_cookie_the_token_middleware_accepts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_login_sets_the_cookie_the_token_middleware_accepts(
+    covalent_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from covalent.server.app import create_app
 
-    _configure(monkeypatch, tmp_path)
     monkeypatch.setenv("COVALENT_TOKEN", "s3cret-token")
     app = create_app(host="0.0.0.0", start_cluster=False)
     with TestClient(app) as client:
@@ -236,7 +230,9 @@ def test_login_sets_the_cookie_the_token_middleware_accepts(tmp_path: Path, monk
         assert "httponly" in cookie and "samesite=strict" in cookie
         assert client.get("/settings").status_code == 200  # the cookie is sent from now on
         assert client.get("/api/v1/status").status_code == 200
-        elsewhere = client.post("/login", data={"token": "s3cret-token", "next": "//evil.example/x"}, follow_redirects=False)
+        elsewhere = client.post(
+            "/login", data={"token": "s3cret-token", "next": "//evil.example/x"}, follow_redirects=False
+        )
         assert elsewhere.headers["location"] == "/"
         client.get("/logout")
         assert client.get("/settings").status_code == 401

@@ -27,6 +27,4 @@ def preview(
     """
     from covalent_ui.preview_client import preview as _preview
 
-    return _preview(
-        workflow, *args, open_browser=open_browser, dispatcher_addr=dispatcher_addr, **kwargs
-    )
+    return _preview(workflow, *args, open_browser=open_browser, dispatcher_addr=dispatcher_addr, **kwargs)

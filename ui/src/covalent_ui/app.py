@@ -27,9 +27,7 @@ async def _error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     wants_json = "application/json" in request.headers.get("accept", "") or request.method != "GET"
     if wants_json:
-        return JSONResponse(
-            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-        )
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
     return page(
         request,
         "error.html",

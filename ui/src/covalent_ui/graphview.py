@@ -108,26 +108,20 @@ def _groups(
             name = str(tasks[node_id]["name"])
             if name not in index:
                 index[name] = len(groups)
-                groups.append(
-                    {"name": name, "layer": layer, "kind": tasks[node_id]["kind"], "members": []}
-                )
+                groups.append({"name": name, "layer": layer, "kind": tasks[node_id]["kind"], "members": []})
             groups[index[name]]["members"].append(node_id)
             members[node_id] = index[name]
     edges = {(members[s], members[t]) for s, t in g.edges if members[s] != members[t]}
     return groups, members, edges
 
 
-def _group_svg(
-    index: int, group: dict[str, Any], x: float, y: float, statuses: dict[int, str]
-) -> str:
+def _group_svg(index: int, group: dict[str, Any], x: float, y: float, statuses: dict[int, str]) -> str:
     ids = group["members"]
     counts = Counter(statuses.get(n, "NEW_OBJECT") for n in ids)
     status = aggregate_status(counts, len(ids))
     done = counts.get("COMPLETED", 0)
     label = group["name"] if len(group["name"]) <= 16 else group["name"][:15] + "…"
-    title = f"{group['name']}: {len(ids)} node(s), " + ", ".join(
-        f"{n} {s.lower()}" for s, n in sorted(counts.items())
-    )
+    title = f"{group['name']}: {len(ids)} node(s), " + ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()))
     single = f' data-node-id="{ids[0]}"' if len(ids) == 1 else ""
     bar = GROUP_W - 16
     stroke = ' stroke="#334e68" stroke-width="2"' if len(ids) > 1 else ""

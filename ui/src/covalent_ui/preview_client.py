@@ -34,9 +34,7 @@ def manifest_json(workflow: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         return workflow
     build = getattr(workflow, "build_manifest", None)
     if build is None:
-        raise TypeError(
-            f"preview() needs a @ct.lattice, its draw() result or a manifest, got {workflow!r}"
-        )
+        raise TypeError(f"preview() needs a @ct.lattice, its draw() result or a manifest, got {workflow!r}")
     return build(*args, **kwargs).to_json()
 
 
@@ -68,15 +66,12 @@ def preview(
         response = httpx.post(f"{address}/preview", content=body, headers=headers, timeout=60)
     except httpx.TransportError as exc:
         raise ConnectionError(
-            f"no Covalent server answers at {address} ({type(exc).__name__}); "
-            "start one with `covalent start`"
+            f"no Covalent server answers at {address} ({type(exc).__name__}); start one with `covalent start`"
         ) from None
     if response.status_code == 404:
         raise RuntimeError(f"the server at {address} has no dashboard: install covalent-ui there")
     if response.status_code >= 400:
-        raise RuntimeError(
-            f"the server refused the preview ({response.status_code}): {response.text[:500]}"
-        )
+        raise RuntimeError(f"the server refused the preview ({response.status_code}): {response.text[:500]}")
     url = address + response.json()["url"]
     if open_browser:
         webbrowser.open(url)

@@ -47,9 +47,7 @@ def _panels(request: Request) -> list[dict[str, str]]:
     return list(getattr(state, "panels", []) or [])
 
 
-def page(
-    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
-) -> Response:
+def page(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> Response:
     """Render template ``name`` with the values every page uses (base path, menu, version)."""
     base = base_path(request)
     values = {

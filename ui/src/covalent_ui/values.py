@@ -47,11 +47,7 @@ async def preview_blobs(store: BlobStore, keys: Iterable[str]) -> dict[str, str]
             sizes: dict[str, int] = {}
             for i in range(0, len(wanted), 500):
                 chunk = wanted[i : i + 500]
-                sizes.update(
-                    conn.execute(
-                        select(blobs.c.key, blobs.c.size).where(blobs.c.key.in_(chunk))
-                    ).all()
-                )
+                sizes.update(conn.execute(select(blobs.c.key, blobs.c.size).where(blobs.c.key.in_(chunk))).all())
             small = [k for k in wanted if sizes.get(k, MAX_PREVIEW_BYTES + 1) <= MAX_PREVIEW_BYTES]
             found = store.get_many(small, conn) if small else {}
         out = {}

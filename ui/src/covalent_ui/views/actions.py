@@ -23,6 +23,4 @@ async def redispatch(request: Request) -> Response:
         raise HTTPException(404, f"no dispatch with id {dispatch_id}") from None
     except ManifestError as exc:
         raise HTTPException(422, f"cannot run this workflow again: {exc}") from None
-    return JSONResponse(
-        {"dispatch_id": new_id, "url": f"{base_path(request)}/dispatches/{new_id}"}, status_code=201
-    )
+    return JSONResponse({"dispatch_id": new_id, "url": f"{base_path(request)}/dispatches/{new_id}"}, status_code=201)

@@ -34,9 +34,7 @@ def _token_required(request: Request) -> bool:
     return bool(getattr(state, "token", ""))
 
 
-def _form(
-    request: Request, *, error: str = "", status_code: int = 200, next_url: str = ""
-) -> Response:
+def _form(request: Request, *, error: str = "", status_code: int = 200, next_url: str = "") -> Response:
     css = (TEMPLATE_DIR.parent / "static" / "style.css").read_text(encoding="utf-8")
     return page(
         request,

@@ -35,9 +35,7 @@ def _node_id(request: Request) -> int:
         raise HTTPException(422, "node_id must be an integer") from None
 
 
-async def _summary(
-    request: Request, dispatch_id: str, *, with_manifest: bool = False
-) -> dict[str, Any]:
+async def _summary(request: Request, dispatch_id: str, *, with_manifest: bool = False) -> dict[str, Any]:
     def read(conn: Any) -> dict[str, Any] | None:
         record = read_dispatch(conn, dispatch_id, with_manifest=with_manifest)
         if record is None:
@@ -155,15 +153,12 @@ async def node_inputs(request: Request) -> Response:
     if found is None:
         raise HTTPException(404, f"dispatch {dispatch_id} has no node {node_id}")
     edges, rows = found
-    edges.sort(
-        key=lambda e: (e.get("arg_index") is None, e.get("arg_index") or 0, str(e.get("param", "")))
-    )
+    edges.sort(key=lambda e: (e.get("arg_index") is None, e.get("arg_index") or 0, str(e.get("param", ""))))
     shown = edges[:MAX_INPUTS]
     keys = [
         rows[int(e["source"])]["output_key"]
         for e in shown
-        if rows.get(int(e["source"]), {}).get("status") == "COMPLETED"
-        and rows[int(e["source"])].get("output_key")
+        if rows.get(int(e["source"]), {}).get("status") == "COMPLETED" and rows[int(e["source"])].get("output_key")
     ]
     previews = await preview_blobs(server_state(request).blobs, keys)
     inputs = []

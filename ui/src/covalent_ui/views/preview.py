@@ -82,9 +82,7 @@ async def preview_submit(request: Request) -> Response:
     require_same_origin(request)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_MANIFEST_BYTES:
-        raise HTTPException(
-            413, f"a manifest for preview may be at most {MAX_MANIFEST_BYTES} bytes"
-        )
+        raise HTTPException(413, f"a manifest for preview may be at most {MAX_MANIFEST_BYTES} bytes")
     is_json = request.headers.get("content-type", "").startswith("application/json")
     if is_json:
         raw = await request.body()
@@ -109,8 +107,6 @@ async def preview_page(request: Request) -> Response:
     """``GET /preview/{id}``: the graph (collapsed when large, ``?view=full`` for all of it)."""
     item = _store(request).get(request.path_params["preview_id"])
     if item is None:
-        raise HTTPException(
-            404, "no such preview (previews are kept in memory, the latest 32 only)"
-        )
+        raise HTTPException(404, "no such preview (previews are kept in memory, the latest 32 only)")
     view = build_view(item["graph"], {}, request.query_params.get("view"))
     return page(request, "preview.html", {"item": item, "view": view, "lattice": item["lattice"]})
