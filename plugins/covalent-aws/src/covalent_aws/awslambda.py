@@ -87,6 +87,9 @@ class AWSLambdaExecutor(AWSExecutorBase):
         self._inflight: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._failures: dict[str, tuple[str, str]] = {}
         self._keep_cancel: set[str] = set()
+        self._errors: dict[str, dict[str, str]] = {}
+        self._cancelling: set[str] = set()
+        self._background: set[asyncio.Future[dict[str, Any]]] = set()
 
     def parallelism(self) -> int:
         return self.max_parallel
@@ -127,6 +130,14 @@ class AWSLambdaExecutor(AWSExecutorBase):
         self._function_timeout = float(config.get("Timeout") or 3)
         return self._function_timeout
 
+    async def teardown(self) -> None:
+        """Stop waiting for synchronous invocations still in flight."""
+        for task in list(self._background):
+            task.cancel()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        self._background.clear()
+
     def choose_mode(self, bound: float) -> str:
         """The invocation type for a job that ends within ``bound`` seconds."""
         if self.invocation_type != "auto":
@@ -164,7 +175,10 @@ class AWSLambdaExecutor(AWSExecutorBase):
             await self.call(self.client("lambda").invoke, **request)
         else:
             request["LogType"] = "Tail"
-            self._inflight[job.job_id] = asyncio.ensure_future(self.call(_invoke, self.client("lambda"), request))
+            task = asyncio.ensure_future(self.call(_invoke, self.client("lambda"), request))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+            self._inflight[job.job_id] = task
         return {
             "mode": mode,
             "function_name": self.function_name,
@@ -192,14 +206,16 @@ class AWSLambdaExecutor(AWSExecutorBase):
                 return JobState.FAILED
             if response.get("function_error"):
                 self._failures[job.job_id] = (
-                    f"Lambda function {handle['function_name']} raised "
-                    f"({response['function_error']})",
+                    f"Lambda function {handle['function_name']} failed "
+                    f"({response['function_error']}): {_error_summary(response['payload'])}",
                     response.get("payload", "") + "\n" + response.get("log", ""),
                 )
                 return JobState.FAILED
         if await self.call(object_exists, s3, keys.bucket, keys.outcome):
             return JobState.DONE
-        if await self.call(object_exists, s3, keys.bucket, keys.error):
+        error = await self.call(read_error, s3, keys.bucket, keys.error)
+        if error is not None:
+            self._errors[job.job_id] = error
             return JobState.FAILED
         if response is not None:
             self._failures[job.job_id] = (
@@ -230,8 +246,7 @@ class AWSLambdaExecutor(AWSExecutorBase):
     async def failure_message(self, job: Job, handle: dict[str, Any]) -> str:
         if job.job_id in self._failures:
             return self._failures[job.job_id][0]
-        keys = StagedKeys.from_dict(handle["keys"])
-        error = await self.call(read_error, self.client("s3"), keys.bucket, keys.error)
+        error = await self._error(job, handle)
         if error:
             return f"Lambda job {job.job_id} failed ({error['reason']}): {error['message']}"
         return f"Lambda job {job.job_id} failed"
@@ -242,11 +257,16 @@ class AWSLambdaExecutor(AWSExecutorBase):
         own = self._failures.get(job.job_id)
         if own and own[1].strip():
             parts.append(own[1].strip())
-        keys = StagedKeys.from_dict(handle["keys"])
-        error = await self.call(read_error, self.client("s3"), keys.bucket, keys.error)
+        error = await self._error(job, handle)
         if error:
             parts.append(f"job error ({error['reason']}): {error['message']}\n{error['log']}")
         return "\n".join(parts)
+
+    async def _error(self, job: Job, handle: dict[str, Any]) -> dict[str, str] | None:
+        if job.job_id in self._errors:
+            return self._errors[job.job_id]
+        keys = StagedKeys.from_dict(handle["keys"])
+        return await self.call(read_error, self.client("s3"), keys.bucket, keys.error)
 
     async def cancel(self, job: Job, handle: Any) -> bool:
         """Write the cancel object and stop waiting; True once the handler confirms it
@@ -255,19 +275,27 @@ class AWSLambdaExecutor(AWSExecutorBase):
             return False
         keys = StagedKeys.from_dict(handle["keys"])
         s3 = self.client("s3")
-        if await self.call(object_exists, s3, keys.bucket, keys.outcome):
-            return False
-        if await self.call(object_exists, s3, keys.bucket, keys.error):
-            return False
-        await self.call(put_object, s3, keys.bucket, keys.cancel, b"cancel")
-        deadline = time.monotonic() + self.cancel_confirm_timeout
-        while time.monotonic() < deadline:
-            error = await self.call(read_error, s3, keys.bucket, keys.error)
-            if error is not None:
-                return error["reason"] == "cancelled"
-            if await self.call(object_exists, s3, keys.bucket, keys.outcome):
+        for key, present in ((keys.payload, False), (keys.outcome, True), (keys.error, True)):
+            # Cleaned up already, or ended: nothing to cancel.
+            if await self.call(object_exists, s3, keys.bucket, key) is present:
                 return False
-            await asyncio.sleep(min(1.0, self.cancel_check_interval / 2))
+        await self.call(put_object, s3, keys.bucket, keys.cancel, b"cancel")
+        self._cancelling.add(job.job_id)
+        try:
+            deadline = time.monotonic() + self.cancel_confirm_timeout
+            while time.monotonic() < deadline:
+                # wait() may see the handler's answer (and clean up) first.
+                error = self._errors.get(job.job_id) or await self.call(
+                    read_error, s3, keys.bucket, keys.error
+                )
+                if error is not None:
+                    return error["reason"] == "cancelled"
+                if await self.call(object_exists, s3, keys.bucket, keys.outcome):
+                    return False
+                await asyncio.sleep(min(1.0, self.cancel_check_interval / 2))
+        finally:
+            self._cancelling.discard(job.job_id)
+            self._errors.pop(job.job_id, None)
         # Not confirmed (e.g. a queued event invocation): stop waiting, and keep
         # the cancel object through cleanup so the handler exits when it starts.
         self._keep_cancel.add(job.job_id)
@@ -289,6 +317,8 @@ class AWSLambdaExecutor(AWSExecutorBase):
         self._keep_cancel.discard(job.job_id)
         self._inflight.pop(job.job_id, None)
         self._failures.pop(job.job_id, None)
+        if job.job_id not in self._cancelling:
+            self._errors.pop(job.job_id, None)
         await self.call(delete_prefix, self.client("s3"), keys.bucket, keys.prefix, keep)
 
 
@@ -305,3 +335,14 @@ def _invoke(client: Any, request: dict[str, Any]) -> dict[str, Any]:
         "payload": payload,
         "log": base64.b64decode(log).decode(errors="replace") if log else "",
     }
+
+
+def _error_summary(payload: str) -> str:
+    """``errorType: errorMessage`` from Lambda's error document (or the raw text)."""
+    try:
+        document = json.loads(payload)
+    except ValueError:
+        return payload[:500]
+    if not isinstance(document, dict):
+        return payload[:500]
+    return f"{document.get('errorType', 'Error')}: {document.get('errorMessage', '')}"

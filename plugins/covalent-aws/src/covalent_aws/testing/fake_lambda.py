@@ -122,7 +122,8 @@ class FakeLambdaRuntime:
                     json.dump({
                         "handler": function.handler, "event": invocation.event,
                         "function_name": function.function_name,
-                        "request_id": invocation.request_id, "timeout": timeout,
+                        "request_id": invocation.request_id,
+                        "deadline": time.time() + timeout,
                         "memory": function.memory_size,
                     }, f)
                 env = dict(os.environ)

@@ -117,7 +117,7 @@ class MotoAWS:
     # -- resources --------------------------------------------------------------------
     def create_resources(self, name: str = "covalent-test") -> AWSResources:
         """IAM role, unmanaged compute environment, job queue, bucket and two Lambda functions
-        (``<name>-fn`` with a 120 s timeout and ``<name>-short`` with 3 s)."""
+        (``<name>-fn`` with a 120 s timeout and ``<name>-short`` with 8 s)."""
         iam = self.client("iam")
         trust = {
             "Version": "2012-10-17",
@@ -142,7 +142,7 @@ class MotoAWS:
         bucket = f"{name}-bucket"
         self.client("s3").create_bucket(Bucket=bucket)
         lam = self.client("lambda")
-        for fn, timeout in ((f"{name}-fn", 120), (f"{name}-short", 3)):
+        for fn, timeout in ((f"{name}-fn", 120), (f"{name}-short", 8)):
             lam.create_function(
                 FunctionName=fn, Runtime="python3.11", Role=role_arn,
                 Handler="covalent_aws.lambda_handler.handler",
