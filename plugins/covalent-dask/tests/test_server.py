@@ -1,0 +1,133 @@
+"""Dask as the server's default executor: dispatch, status, cancel and shutdown end to end."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import covalent as ct
+import httpx
+import pytest
+from covalent.testing import ServerProcess
+
+CONFIG = """
+[executors.dask]
+n_workers = 2
+threads_per_worker = 1
+memory_limit = "1GiB"
+dashboard_address = ":0"
+cancel_grace = 3.0
+"""
+
+
+@ct.electron
+def square(x: int) -> tuple[int, int]:
+    return x * x, os.getpid()
+
+
+@ct.electron
+def total(pairs: list) -> dict:
+    return {"sum": sum(v for v, _ in pairs), "pids": sorted({p for _, p in pairs})}
+
+
+@ct.lattice
+def squares(n: int) -> dict:
+    return total([square(i) for i in range(n)])
+
+
+@ct.electron
+def heartbeat(marker: str) -> str:
+    with open(marker + ".started", "w") as f:
+        f.write(str(os.getpid()))
+    for i in range(6000):
+        with open(marker + ".beat", "w") as f:
+            f.write(str(i))
+        time.sleep(0.1)
+    return "finished"
+
+
+@ct.lattice
+def beating(marker: str) -> str:
+    return heartbeat(marker)
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _wait(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    process = ServerProcess(
+        tmp_path_factory.mktemp("server"), default_executor="", config=CONFIG, no_cluster=False
+    )
+    with process:
+        yield process
+
+
+def _status(server: ServerProcess) -> dict:
+    return httpx.get(f"{server.address}/api/v1/status", timeout=10).json()
+
+
+def test_default_executor_runs_a_wide_dispatch(server: ServerProcess) -> None:
+    dispatch_id = ct.dispatch(squares)(40)
+    result = ct.get_result(dispatch_id, wait=True)
+    assert result.status == ct.status.COMPLETED, result.error
+    assert result.result["sum"] == sum(i * i for i in range(40))
+    assert os.getpid() not in result.result["pids"]
+    status = _status(server)
+    assert status["default_executor"] == "dask"
+    dask = [e for e in status["executors"] if e["name"] == "dask"]
+    assert dask and dask[0]["running"] is True
+    assert dask[0]["workers"] == 2 and dask[0]["threads"] == 2
+    assert dask[0]["dashboard"].startswith("http://")
+
+
+def test_cancel_stops_the_running_task(server: ServerProcess, tmp_path: Path) -> None:
+    marker = str(tmp_path / "beat")
+    dispatch_id = ct.dispatch(beating)(marker)
+    assert _wait(lambda: os.path.exists(marker + ".started"), 120), "the task never started"
+    ct.cancel(dispatch_id)
+    result = ct.get_result(dispatch_id, wait=True)
+    assert result.status == ct.status.CANCELLED
+    time.sleep(1.0)
+    beat = _read(marker + ".beat")
+    time.sleep(2.0)
+    assert _read(marker + ".beat") == beat, "the cancelled task is still running"
+
+
+def test_stopping_the_server_stops_the_cluster(tmp_path_factory: pytest.TempPathFactory) -> None:
+    process = ServerProcess(
+        tmp_path_factory.mktemp("server-stop"), default_executor="", config=CONFIG,
+        no_cluster=False,
+    )
+    with process:
+        result = ct.get_result(ct.dispatch(squares)(4), wait=True)
+        assert result.status == ct.status.COMPLETED, result.error
+        pids = result.result["pids"]
+        assert pids and all(_alive(p) for p in pids)
+    assert _wait(lambda: not any(_alive(p) for p in pids), 30), "dask workers outlived the server"
+    log = process.log()
+    assert "teardown of dask failed" not in log
+    assert "Closing scheduler" in log  # the executor's teardown closed its LocalCluster
