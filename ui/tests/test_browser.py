@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -139,9 +140,10 @@ def test_running_node_turns_completed_live(page: Any, server: ServerProcess, tmp
     box.click()
     page.wait_for_selector("#node-panel:not(.hidden) h2:has-text('wait_for_file')")
     running = shot(page, "dispatch-running")
-    docs = REPO / "docs" / "img" / "dashboard.png"
-    docs.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(running, docs)
+    if os.environ.get("COVALENT_UI_UPDATE_DOCS_IMAGE") == "1":  # refresh the README's picture
+        docs = REPO / "docs" / "img" / "dashboard.png"
+        docs.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(running, docs)
 
     gate.write_text("go")
     page.wait_for_selector(f'#graph g.node[data-node-id="{waiting}"][data-status="COMPLETED"]')
