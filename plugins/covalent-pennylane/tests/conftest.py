@@ -11,6 +11,14 @@ from covalent.testing import ExecutorHarness, make_job, node_value
 from covalent_pennylane import PennyLaneExecutor
 
 
+@pytest.fixture(scope="session", autouse=True)
+def warm_workers() -> Iterator[None]:
+    """Hold the one-worker pool for the whole session, so tests share warm workers."""
+    PennyLaneExecutor.pools.acquire(1)
+    yield
+    PennyLaneExecutor.pools.release(1)
+
+
 @pytest.fixture(scope="session")
 def harness_for() -> Iterator[Callable[..., ExecutorHarness]]:
     """``harness_for(**options)``: a set-up PennyLaneExecutor with those options (cached)."""

@@ -60,9 +60,7 @@ def test_qnode_decorator_with_arguments() -> None:
 
 
 def test_plain_output() -> None:
-    value = plain_output(
-        {"t": pnp.array(0.5, requires_grad=True), "v": [pnp.array([1.0, 2.0]), np.float64(3.0)]}
-    )
+    value = plain_output({"t": pnp.array(0.5, requires_grad=True), "v": [pnp.array([1.0, 2.0]), np.float64(3.0)]})
     assert value["t"] == 0.5 and type(value["t"]) is float
     assert type(value["v"][0]) is np.ndarray
     assert type(value["v"][1]) is float

@@ -60,6 +60,4 @@ def test_shots_and_seed_are_applied_and_reproducible(run_task) -> None:
 
 def test_qiskit_device_seed_is_reproducible(run_task) -> None:
     options = {"device": "qiskit.aer", "wires": 1, "shots": 64, "seed": 9}
-    assert (
-        run_task(samples, executor=options).tolist() == run_task(samples, executor=options).tolist()
-    )
+    assert run_task(samples, executor=options).tolist() == run_task(samples, executor=options).tolist()

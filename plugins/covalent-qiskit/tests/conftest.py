@@ -11,6 +11,14 @@ from covalent.testing import ExecutorHarness, make_job, node_value
 from covalent_qiskit import QiskitExecutor
 
 
+@pytest.fixture(scope="session", autouse=True)
+def warm_workers() -> Iterator[None]:
+    """Hold the one-worker pool for the whole session, so tests share warm workers."""
+    QiskitExecutor.pools.acquire(1)
+    yield
+    QiskitExecutor.pools.release(1)
+
+
 @pytest.fixture(scope="session")
 def harness_for() -> Iterator[Callable[..., ExecutorHarness]]:
     """``harness_for(**options)``: a set-up QiskitExecutor with those options (cached)."""

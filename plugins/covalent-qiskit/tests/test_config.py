@@ -60,10 +60,7 @@ def test_ibm_backend_name_and_credentials(monkeypatch: pytest.MonkeyPatch) -> No
         "instance": "crn:instance",
     }
     assert QiskitConfig(backend="ibm").ibm_backend_name() is None
-    assert (
-        QiskitConfig(backend="ibm_brisbane", ibm_token="named").ibm_credentials()["token"]
-        == "named"
-    )
+    assert QiskitConfig(backend="ibm_brisbane", ibm_token="named").ibm_credentials()["token"] == "named"
 
 
 def test_repr_hides_the_token() -> None:

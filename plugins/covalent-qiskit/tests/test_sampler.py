@@ -63,10 +63,7 @@ def test_bell_gives_only_00_and_11_in_equal_shares(run_task, backend: str) -> No
 
 def test_fixed_seed_gives_the_same_counts(run_task) -> None:
     options = {"backend": "aer", "shots": 500, "seed": 99}
-    assert (
-        run_task(bell_pair, executor=options)["counts"]
-        == run_task(bell_pair, executor=options)["counts"]
-    )
+    assert run_task(bell_pair, executor=options)["counts"] == run_task(bell_pair, executor=options)["counts"]
 
 
 def test_circuit_without_measurements_is_measured(run_task) -> None:

@@ -72,9 +72,7 @@ class TaskQNode:
     current device (for ``qml.draw`` and friends).
     """
 
-    def __init__(
-        self, func: Callable[..., Any], wires: int | list[Any] | None, qnode_kwargs: dict[str, Any]
-    ) -> None:
+    def __init__(self, func: Callable[..., Any], wires: int | list[Any] | None, qnode_kwargs: dict[str, Any]) -> None:
         self.func = func
         self.wires = wires
         self.qnode_kwargs = qnode_kwargs

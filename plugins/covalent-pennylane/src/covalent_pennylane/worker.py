@@ -38,7 +38,5 @@ def run_job(payload: bytes, options: dict[str, Any]) -> bytes:
     config = DeviceConfig(**options)
     with activate(config):
         inject = {"device": config.make_device(), "shots": config.shots}
-        outcome = execute_payload(
-            payload, inject=inject, postprocess=_postprocess if plain_results else None
-        )
+        outcome = execute_payload(payload, inject=inject, postprocess=_postprocess if plain_results else None)
     return outcome.to_bytes()

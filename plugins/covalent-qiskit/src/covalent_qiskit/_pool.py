@@ -56,9 +56,7 @@ class WorkerPools:
         with self._lock:
             pool = self._pools.get(workers)
             if pool is None or not pool.active:
-                context = multiprocessing.get_context(
-                    "forkserver" if os.name == "posix" else "spawn"
-                )
+                context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
                 pool = pebble.ProcessPool(
                     max_workers=workers,
                     initializer=warm_up,

@@ -63,13 +63,10 @@ class PooledExecutor(AsyncBaseExecutor):
             raise
         except TimeoutError as exc:
             raise JobFailedError(
-                f"{self.short_name} job {job.job_id} exceeded its time limit of "
-                f"{job.time_limit} s and was stopped"
+                f"{self.short_name} job {job.job_id} exceeded its time limit of {job.time_limit} s and was stopped"
             ) from exc
         except Exception as exc:  # the worker died or could not run the job at all
-            raise JobFailedError(
-                f"{self.short_name} worker failed job {job.job_id}: {exc!r}", log=str(exc)
-            ) from exc
+            raise JobFailedError(f"{self.short_name} worker failed job {job.job_id}: {exc!r}", log=str(exc)) from exc
         finally:
             self._futures.pop(job.job_id, None)
         return JobOutcome.from_bytes(data)

@@ -60,9 +60,7 @@ def _looks_like_observables(value: Any, circuit: QuantumCircuit) -> bool:
         return True
     if isinstance(value, Mapping):
         names = {p.name for p in circuit.parameters}
-        return bool(value) and all(
-            isinstance(k, str) and _PAULI_LABEL.match(k) and k not in names for k in value
-        )
+        return bool(value) and all(isinstance(k, str) and _PAULI_LABEL.match(k) and k not in names for k in value)
     if isinstance(value, (list, tuple, np.ndarray)):
         flat = list(_leaves(value))
         return bool(flat) and all(isinstance(item, (*_OBSERVABLE_TYPES, Mapping)) for item in flat)
@@ -71,9 +69,7 @@ def _looks_like_observables(value: Any, circuit: QuantumCircuit) -> bool:
 
 def _leaves(value: Any) -> Any:
     """The items of nested lists / tuples / object arrays (observables are not unpacked)."""
-    if isinstance(value, (list, tuple)) or (
-        isinstance(value, np.ndarray) and value.dtype == object
-    ):
+    if isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.dtype == object):
         for item in value:
             yield from _leaves(item)
     else:

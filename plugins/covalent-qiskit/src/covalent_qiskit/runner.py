@@ -19,10 +19,7 @@ def _transpile_sampler(pubs: list[SamplerPub], primitives: Primitives) -> list[S
     if primitives.pass_manager is None:
         return pubs
     circuits = primitives.pass_manager.run([pub.circuit for pub in pubs])
-    return [
-        SamplerPub(circuit, pub.parameter_values, pub.shots)
-        for circuit, pub in zip(circuits, pubs, strict=True)
-    ]
+    return [SamplerPub(circuit, pub.parameter_values, pub.shots) for circuit, pub in zip(circuits, pubs, strict=True)]
 
 
 def _transpile_estimator(pubs: list[EstimatorPub], primitives: Primitives) -> list[EstimatorPub]:
@@ -47,25 +44,19 @@ def _extra(config: QiskitConfig, primitives: Primitives, kind: str) -> dict[str,
     }
 
 
-def run_requests(
-    requests: list[Request], primitives: Primitives, config: QiskitConfig
-) -> list[dict[str, Any]]:
+def run_requests(requests: list[Request], primitives: Primitives, config: QiskitConfig) -> list[dict[str, Any]]:
     """Run every request (one sampler call, one estimator call) and keep their order."""
     results: list[dict[str, Any] | None] = [None] * len(requests)
     sampler_at = [i for i, r in enumerate(requests) if r.kind == SAMPLER]
     estimator_at = [i for i, r in enumerate(requests) if r.kind == ESTIMATOR]
     if sampler_at:
-        pubs = _transpile_sampler(
-            [SamplerPub.coerce(requests[i].pub) for i in sampler_at], primitives
-        )
+        pubs = _transpile_sampler([SamplerPub.coerce(requests[i].pub) for i in sampler_at], primitives)
         outcome = primitives.sampler.run(pubs).result()
         extra = _extra(config, primitives, SAMPLER)
         for i, pub_result in zip(sampler_at, outcome, strict=True):
             results[i] = sampler_result(pub_result, extra)
     if estimator_at:
-        pubs = _transpile_estimator(
-            [EstimatorPub.coerce(requests[i].pub) for i in estimator_at], primitives
-        )
+        pubs = _transpile_estimator([EstimatorPub.coerce(requests[i].pub) for i in estimator_at], primitives)
         outcome = primitives.estimator.run(pubs).result()
         extra = _extra(config, primitives, ESTIMATOR)
         for i, pub_result in zip(estimator_at, outcome, strict=True):
