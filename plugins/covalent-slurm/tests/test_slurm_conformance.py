@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from covalent.executor.base import JobFailedError
+from covalent.executor.base import JobFailedError, JobLostError
 from covalent.testing import ExecutorConformance, ExecutorHarness, make_job, node_value
 from covalent_slurm.testing.helpers import job_environment, sleep_for, squeue_ids, wait_until
 from covalent_slurm.testing.local_cluster import LocalSlurm
@@ -99,6 +99,9 @@ def test_job_gone_from_slurm_is_judged_by_its_files(slurm: LocalSlurm, staging: 
             harness.call(executor.wait(job, handle), timeout=60)
         (job_dir / "outcome.pkl").write_bytes(run_payload(job.payload))
         assert node_value(harness.call(executor.wait(job, handle), timeout=60).nodes[0]) == "slept"
+        lost = {**handle, "job_dir": str(staging / "never-existed")}
+        with pytest.raises(JobLostError, match="is gone"):
+            harness.call(executor.wait(job, lost), timeout=60)
     finally:
         harness.close()
 

@@ -16,7 +16,7 @@ import shlex
 import time
 from typing import Any
 
-from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobOutcome, JobState
+from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobLostError, JobOutcome, JobState
 
 from covalent_slurm.envcheck import check_environment
 from covalent_slurm.failure import failure_message
@@ -240,7 +240,11 @@ class SlurmExecutor(AsyncBaseExecutor):
         }
 
     async def poll(self, job: Job, handle: dict[str, Any]) -> JobState:
-        """PENDING/RUNNING from squeue; once Slurm is done, DONE if the outcome file exists."""
+        """PENDING/RUNNING from squeue; once Slurm is done, DONE if the outcome file exists.
+
+        A job Slurm no longer lists is judged by its files: outcome -> DONE,
+        no outcome -> FAILED, not even its folder -> LOST.
+        """
         slurm_id = str(handle["slurm_job_id"])
         status = await self._poller().status(slurm_id)
         self._last_state[slurm_id] = (status.state, status.reason)
@@ -250,6 +254,8 @@ class SlurmExecutor(AsyncBaseExecutor):
         if await self._transport.exists(JobFiles(handle["job_dir"]).outcome):
             self._missing_since.pop(slurm_id, None)
             return JobState.DONE
+        if status.gone and not await self._transport.exists(handle["job_dir"]):
+            return JobState.LOST  # neither Slurm nor the staging folder knows it: run it again
         if status.state in {None, "COMPLETED"} and slurm_id not in self._cancelled:
             # the outcome may still be on its way through a shared filesystem
             first = self._missing_since.setdefault(slurm_id, time.monotonic())
@@ -273,6 +279,11 @@ class SlurmExecutor(AsyncBaseExecutor):
                 return await self.fetch_result(job, handle)
             if state is JobState.FAILED:
                 raise JobFailedError(await self.failure_reason(job, handle), log=await self.get_log(job, handle))
+            if state is JobState.LOST:
+                raise JobLostError(
+                    f"Slurm job {handle['slurm_job_id']} (covalent job {job.job_id}) is gone, "
+                    f"and so is its folder {handle['job_dir']}"
+                )
             await asyncio.sleep(self.poll_interval)
 
     async def failure_reason(self, job: Job, handle: dict[str, Any]) -> str:

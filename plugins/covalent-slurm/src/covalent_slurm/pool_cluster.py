@@ -103,7 +103,9 @@ async def _start(config: PoolConfig) -> tuple[Any, Any]:
 
     SLURMCluster = _import_jobqueue().SLURMCluster
 
-    scheduler_options = {"dashboard": False, "dashboard_address": None, **config.scheduler_options}
+    scheduler_options = dict(config.scheduler_options)
+    if "dashboard_address" not in scheduler_options:  # no dashboard unless asked for
+        scheduler_options.update(dashboard=False, dashboard_address=":0")
     cluster = await SLURMCluster(
         asynchronous=True,
         job_cls=_job_class(config.env),
