@@ -15,8 +15,12 @@ IMAGE = "covalent-aws-test:latest"
 
 def batch_executor(moto: MotoAWS, res: AWSResources, **options: Any) -> AWSBatchExecutor:
     settings: dict[str, Any] = {
-        "bucket": res.bucket, "job_queue": res.job_queue, "image": IMAGE,
-        "endpoint_url": moto.endpoint_url, "region": res.region, "poll_interval": 0.2,
+        "bucket": res.bucket,
+        "job_queue": res.job_queue,
+        "image": IMAGE,
+        "endpoint_url": moto.endpoint_url,
+        "region": res.region,
+        "poll_interval": 0.2,
     }
     settings.update(options)
     return AWSBatchExecutor(**settings)
@@ -24,8 +28,11 @@ def batch_executor(moto: MotoAWS, res: AWSResources, **options: Any) -> AWSBatch
 
 def lambda_executor(moto: MotoAWS, res: AWSResources, **options: Any) -> AWSLambdaExecutor:
     settings: dict[str, Any] = {
-        "bucket": res.bucket, "function_name": res.function_name,
-        "endpoint_url": moto.endpoint_url, "region": res.region, "poll_interval": 0.2,
+        "bucket": res.bucket,
+        "function_name": res.function_name,
+        "endpoint_url": moto.endpoint_url,
+        "region": res.region,
+        "poll_interval": 0.2,
         "cancel_check_interval": 0.3,
     }
     settings.update(options)
@@ -72,3 +79,8 @@ def pid_alive(pid: int) -> bool:
             return f.read().split()[2] != "Z"
     except OSError:
         return False
+
+
+def read_pid(path: str) -> int:
+    with open(path) as f:
+        return int(f.read())

@@ -7,7 +7,6 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-
 from covalent_aws.testing import AWSResources, FakeBatchCompute, FakeLambdaRuntime, MotoAWS
 
 # The tests share task functions and executor builders through aws_test_support.

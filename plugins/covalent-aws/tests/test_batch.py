@@ -6,10 +6,18 @@ import dataclasses
 import time
 
 import pytest
-from aws_test_support import add, batch_executor, chatty, explode, pid_alive, sleep_then, wait_for
+from aws_test_support import (
+    add,
+    batch_executor,
+    chatty,
+    explode,
+    pid_alive,
+    read_pid,
+    sleep_then,
+    wait_for,
+)
 from covalent.executor.base import JobFailedError, run_job
 from covalent.testing import ExecutorHarness, make_job, node_value
-
 from covalent_aws import AWSBatchExecutor
 
 
@@ -54,8 +62,11 @@ def test_job_definition_is_registered_once_and_reused(moto_aws, resources, fake_
     finally:
         h.close()
     assert handles[0]["job_definition"] == handles[1]["job_definition"]
-    names = {d["jobDefinitionName"] for d in batch.describe_job_definitions(status="ACTIVE")
-             ["jobDefinitions"] if d["jobDefinitionName"].startswith("reuse-")}
+    names = {
+        d["jobDefinitionName"]
+        for d in batch.describe_job_definitions(status="ACTIVE")["jobDefinitions"]
+        if d["jobDefinitionName"].startswith("reuse-")
+    }
     assert len(names) == 1
     (name,) = names
     revisions = batch.describe_job_definitions(jobDefinitionName=name)["jobDefinitions"]
@@ -101,24 +112,21 @@ def test_cleanup_can_be_turned_off(moto_aws, resources, fake_batch):
         job = make_job(add, 1, 2)
         h.run(job, timeout=120)
         keys = h.handles[job.job_id]["keys"]
-        assert sorted(_objects(moto_aws, resources, keys["prefix"])) == sorted(
-            [keys["outcome"], keys["payload"]]
-        )
+        assert sorted(_objects(moto_aws, resources, keys["prefix"])) == sorted([keys["outcome"], keys["payload"]])
         for key in (keys["outcome"], keys["payload"]):
             moto_aws.client("s3").delete_object(Bucket=resources.bucket, Key=key)
     finally:
         h.close()
 
 
-def test_cancel_terminates_job_and_stops_container(moto_aws, resources, fake_batch, harness,
-                                                   tmp_path):
+def test_cancel_terminates_job_and_stops_container(moto_aws, resources, fake_batch, harness, tmp_path):
     marker = str(tmp_path / "started")
     job = make_job(sleep_then, 300, marker)
     future = harness.submit(job)
     wait_for(marker)
     handle = harness.handles[job.job_id]
     run = fake_batch.runs[handle["batch_job_id"]]
-    task_pid = int(open(marker).read())
+    task_pid = read_pid(marker)
     assert pid_alive(task_pid)
     assert harness.cancel(job) is True
     with pytest.raises(JobFailedError, match="Cancelled by covalent"):
@@ -155,8 +163,7 @@ def test_job_level_failure_carries_cloudwatch_log(moto_aws, resources, fake_batc
     """A payload the runtime cannot read fails the Batch job; the error and log come back."""
     from covalent.executor.base import Job
 
-    job = Job(job_id="broken-1", dispatch_id="broken", node_ids=(0,), names=("x",),
-              payload=b"not a pickle")
+    job = Job(job_id="broken-1", dispatch_id="broken", node_ids=(0,), names=("x",), payload=b"not a pickle")
     with pytest.raises(JobFailedError) as info:
         harness.run(job, timeout=120)
     assert "failed: Essential container in task exited" in str(info.value)

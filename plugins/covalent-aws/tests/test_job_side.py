@@ -11,7 +11,6 @@ import pytest
 from aws_test_support import add
 from covalent.runtime.outcome import JobOutcome
 from covalent.testing import make_job, node_value
-
 from covalent_aws.staging import StagedKeys
 
 
@@ -30,10 +29,25 @@ def staged(moto_aws, resources):
 def _entrypoint(moto_aws, keys, payload_key=None):
     env = {**os.environ, **moto_aws.environment()}
     return subprocess.run(
-        [sys.executable, "-m", "covalent_aws.entrypoint", "--bucket", keys.bucket,
-         "--payload-key", payload_key or keys.payload, "--outcome-key", keys.outcome,
-         "--error-key", keys.error, "--region", moto_aws.region],
-        env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "covalent_aws.entrypoint",
+            "--bucket",
+            keys.bucket,
+            "--payload-key",
+            payload_key or keys.payload,
+            "--outcome-key",
+            keys.outcome,
+            "--error-key",
+            keys.error,
+            "--region",
+            moto_aws.region,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -57,9 +71,14 @@ def test_handler_runs_once_per_job(moto_aws, staged, monkeypatch):
     from covalent_aws.lambda_handler import handler
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_aws.endpoint_url)
-    event = {"bucket": staged.bucket, "payload_key": staged.payload,
-             "outcome_key": staged.outcome, "error_key": staged.error,
-             "cancel_key": staged.cancel, "cancel_check_interval": 0.2}
+    event = {
+        "bucket": staged.bucket,
+        "payload_key": staged.payload,
+        "outcome_key": staged.outcome,
+        "error_key": staged.error,
+        "cancel_key": staged.cancel,
+        "cancel_check_interval": 0.2,
+    }
     assert handler(event, None)["status"] == "DONE"
     # Lambda may deliver an event invocation twice: the second runs nothing.
     assert handler(event, None)["status"] == "SKIPPED"

@@ -8,10 +8,18 @@ import os
 import time
 
 import pytest
-from aws_test_support import add, chatty, explode, lambda_executor, pid_alive, sleep_then, wait_for
+from aws_test_support import (
+    add,
+    chatty,
+    explode,
+    lambda_executor,
+    pid_alive,
+    read_pid,
+    sleep_then,
+    wait_for,
+)
 from covalent.executor.base import JobFailedError
 from covalent.testing import ExecutorHarness, make_job, node_value
-
 from covalent_aws import AWSLambdaExecutor
 
 
@@ -65,9 +73,7 @@ def test_auto_mode_uses_threshold(moto_aws, resources, fake_lambda):
         assert h.handles[long.job_id]["mode"] == "Event"
     finally:
         h.close()
-    short_fn = ExecutorHarness(
-        lambda_executor(moto_aws, resources, function_name=resources.short_function_name)
-    )
+    short_fn = ExecutorHarness(lambda_executor(moto_aws, resources, function_name=resources.short_function_name))
     try:
         job = make_job(add, 5, 6)
         assert node_value(short_fn.run(job).nodes[0]) == 11
@@ -98,7 +104,7 @@ def test_cancel_stops_the_task(request, moto_aws, resources, fake_lambda, tmp_pa
     job = make_job(sleep_then, 300, marker)
     future = h.submit(job)
     wait_for(marker)
-    task_pid = int(open(marker).read())
+    task_pid = read_pid(marker)
     assert h.cancel(job) is True
     with pytest.raises(JobFailedError, match="cancelled while running"):
         future.result(timeout=60)
@@ -124,17 +130,26 @@ def test_cancel_before_start_keeps_marker(moto_aws, resources, fake_lambda):
         s3 = moto_aws.client("s3")
         # Stage as submit would, but hold the invocation back (the queue's delay).
         s3.put_object(Bucket=keys.bucket, Key=keys.payload, Body=job.payload)
-        handle = {"mode": "Event", "function_name": resources.function_name,
-                  "submitted_at": time.time(), "bound": 120, "time_limit": None,
-                  "keys": keys.to_dict()}
+        handle = {
+            "mode": "Event",
+            "function_name": resources.function_name,
+            "submitted_at": time.time(),
+            "bound": 120,
+            "time_limit": None,
+            "keys": keys.to_dict(),
+        }
         assert h.call(executor.cancel(job, handle)) is False  # not confirmed in time
         with pytest.raises(JobFailedError, match="was cancelled"):
             h.call(executor.wait(job, handle))
         h.call(executor.cleanup(job, handle))
         assert _objects(moto_aws, resources, keys.prefix) == [keys.cancel]
-        event = {"bucket": keys.bucket, "payload_key": keys.payload,
-                 "outcome_key": keys.outcome, "error_key": keys.error,
-                 "cancel_key": keys.cancel}
+        event = {
+            "bucket": keys.bucket,
+            "payload_key": keys.payload,
+            "outcome_key": keys.outcome,
+            "error_key": keys.error,
+            "cancel_key": keys.cancel,
+        }
         os.environ["AWS_ENDPOINT_URL"] = moto_aws.endpoint_url
         try:
             answer = handler(event, None)
@@ -155,22 +170,20 @@ def test_time_limit_is_enforced(request, moto_aws, resources, fake_lambda, tmp_p
     with pytest.raises(JobFailedError, match=r"\(timeout\): time limit of 5 s exceeded"):
         h.run(job, timeout=120)
     if os.path.exists(marker):  # the limit counts from the handler's start
-        assert not pid_alive(int(open(marker).read()))
+        assert not pid_alive(read_pid(marker))
     assert _objects(moto_aws, resources, h.handles[job.job_id]["keys"]["prefix"]) == []
 
 
 def test_lambda_own_timeout_is_honoured(moto_aws, resources, fake_lambda, tmp_path):
     """The 8 s function stops the task before Lambda would kill the handler."""
-    h = ExecutorHarness(
-        lambda_executor(moto_aws, resources, function_name=resources.short_function_name)
-    )
+    h = ExecutorHarness(lambda_executor(moto_aws, resources, function_name=resources.short_function_name))
     try:
         marker = str(tmp_path / "started")
         job = make_job(sleep_then, 300, marker)
         with pytest.raises(JobFailedError, match="Lambda function's own timeout") as info:
             h.run(job, timeout=120)
         assert h.handles[job.job_id]["bound"] == 8
-        assert not pid_alive(int(open(marker).read()))
+        assert not pid_alive(read_pid(marker))
         assert not _invocation(fake_lambda, job).timed_out  # the handler stopped in time
         assert "job error (timeout)" in info.value.log
     finally:
@@ -183,8 +196,9 @@ def test_function_error_is_reported(moto_aws, resources, fake_lambda):
     h = ExecutorHarness(executor)
     try:
         lam = moto_aws.client("lambda")
-        response = lam.invoke(FunctionName=resources.function_name,
-                              Payload=json.dumps({"bucket": resources.bucket}).encode())
+        response = lam.invoke(
+            FunctionName=resources.function_name, Payload=json.dumps({"bucket": resources.bucket}).encode()
+        )
         assert response["FunctionError"] == "Unhandled"
         document = json.loads(response["Payload"].read())
         assert document["errorType"] == "KeyError"

@@ -26,24 +26,31 @@ def test_entry_point_is_declared():
 
 
 def test_plugin_import_does_not_import_boto3():
-    code = ("import sys, covalent_aws.plugin; "
-            "print(json.dumps(['boto3' in sys.modules, 'botocore' in sys.modules]))")
-    out = subprocess.run([sys.executable, "-c", "import json; " + code],
-                         capture_output=True, text=True, check=True).stdout
+    code = "import sys, covalent_aws.plugin; print(json.dumps(['boto3' in sys.modules, 'botocore' in sys.modules]))"
+    out = subprocess.run(
+        [sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True
+    ).stdout
     assert json.loads(out) == [False, False]
 
 
 def test_constructor_kwargs_round_trip():
-    batch = AWSBatchExecutor(bucket="b", job_queue="q", image="img:1", vcpu=4, memory=8192,
-                             gpus=1, retries=3, time_limit=600, environment={"A": "1"})
+    batch = AWSBatchExecutor(
+        bucket="b",
+        job_queue="q",
+        image="img:1",
+        vcpu=4,
+        memory=8192,
+        gpus=1,
+        retries=3,
+        time_limit=600,
+        environment={"A": "1"},
+    )
     data = json.loads(json.dumps(batch.to_dict()))
     assert data["name"] == "awsbatch"
     again = AWSBatchExecutor.from_dict(data)
-    assert (again.vcpu, again.memory, again.gpus, again.retries, again.environment) == (
-        4.0, 8192, 1, 3, {"A": "1"})
+    assert (again.vcpu, again.memory, again.gpus, again.retries, again.environment) == (4.0, 8192, 1, 3, {"A": "1"})
     lam = AWSLambdaExecutor(function_name="f", bucket="b", invocation_type="Event")
-    assert AWSLambdaExecutor.from_dict(json.loads(json.dumps(lam.to_dict()))).invocation_type == (
-        "Event")
+    assert AWSLambdaExecutor.from_dict(json.loads(json.dumps(lam.to_dict()))).invocation_type == ("Event")
 
 
 def test_mode_choice():
@@ -51,5 +58,4 @@ def test_mode_choice():
     assert lam.choose_mode(30) == "RequestResponse"
     assert lam.choose_mode(60) == "RequestResponse"
     assert lam.choose_mode(61) == "Event"
-    assert AWSLambdaExecutor(function_name="f", bucket="b",
-                             invocation_type="Event").choose_mode(1) == "Event"
+    assert AWSLambdaExecutor(function_name="f", bucket="b", invocation_type="Event").choose_mode(1) == "Event"

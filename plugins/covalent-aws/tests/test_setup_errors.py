@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from aws_test_support import batch_executor, lambda_executor
 from covalent.testing import ExecutorHarness
-
 from covalent_aws import (
     AWSBatchExecutor,
     AWSConfigurationError,
@@ -27,9 +26,15 @@ def test_valid_configuration_passes(moto_aws, resources):
 
 
 def test_missing_credentials(moto_aws, resources, monkeypatch, tmp_path):
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                 "AWS_PROFILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                 "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE"):
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
@@ -66,8 +71,10 @@ def test_missing_region(moto_aws, resources, monkeypatch, tmp_path):
 
 
 def test_missing_bucket(moto_aws, resources):
-    for executor in (batch_executor(moto_aws, resources, bucket="no-such-bucket"),
-                     lambda_executor(moto_aws, resources, bucket="no-such-bucket")):
+    for executor in (
+        batch_executor(moto_aws, resources, bucket="no-such-bucket"),
+        lambda_executor(moto_aws, resources, bucket="no-such-bucket"),
+    ):
         with pytest.raises(AWSResourceNotFoundError, match="S3 bucket 'no-such-bucket'"):
             _setup(executor)
 
@@ -78,8 +85,7 @@ def test_missing_job_queue(moto_aws, resources):
 
 
 def test_missing_job_definition(moto_aws, resources):
-    with pytest.raises(AWSResourceNotFoundError,
-                       match="AWS Batch job definition 'no-such-definition'"):
+    with pytest.raises(AWSResourceNotFoundError, match="AWS Batch job definition 'no-such-definition'"):
         _setup(batch_executor(moto_aws, resources, job_definition="no-such-definition"))
 
 
@@ -88,18 +94,16 @@ def test_existing_job_definition_is_used(moto_aws, resources, fake_batch):
     from covalent.testing import make_job, node_value
 
     arn = moto_aws.client("batch").register_job_definition(
-        jobDefinitionName="user-defined", type="container",
-        containerProperties={"image": "mine:1", "vcpus": 1, "memory": 512,
-                             "command": ["echo"]},
+        jobDefinitionName="user-defined",
+        type="container",
+        containerProperties={"image": "mine:1", "vcpus": 1, "memory": 512, "command": ["echo"]},
     )["jobDefinitionArn"]
-    h = ExecutorHarness(batch_executor(moto_aws, resources, image=None,
-                                       job_definition="user-defined"))
+    h = ExecutorHarness(batch_executor(moto_aws, resources, image=None, job_definition="user-defined"))
     try:
         job = make_job(add, 2, 2)
         assert node_value(h.run(job, timeout=120).nodes[0]) == 4
         assert h.handles[job.job_id]["job_definition"] == "user-defined"
-        described = moto_aws.client("batch").describe_jobs(
-            jobs=[h.handles[job.job_id]["batch_job_id"]])["jobs"][0]
+        described = moto_aws.client("batch").describe_jobs(jobs=[h.handles[job.job_id]["batch_job_id"]])["jobs"][0]
         assert described["jobDefinition"] == arn
     finally:
         h.close()
@@ -113,7 +117,7 @@ def test_missing_function(moto_aws, resources):
 def test_missing_required_options():
     with pytest.raises(AWSConfigurationError, match="job_queue"):
         _setup(AWSBatchExecutor(bucket="b", image="i"))
-    with pytest.raises(AWSConfigurationError, match="image=.*or job_definition="):
+    with pytest.raises(AWSConfigurationError, match=r"image=.*or job_definition="):
         _setup(AWSBatchExecutor(bucket="b", job_queue="q"))
     with pytest.raises(AWSConfigurationError, match="function_name"):
         _setup(AWSLambdaExecutor(bucket="b"))

@@ -67,14 +67,18 @@ class AWSLambdaExecutor(AWSExecutorBase):
         **kwargs: Any,
     ) -> None:
         super().__init__(
-            bucket=bucket, prefix=prefix, region=region, profile=profile,
-            endpoint_url=endpoint_url, time_limit=time_limit,
-            poll_interval=poll_interval, cleanup=cleanup, **kwargs,
+            bucket=bucket,
+            prefix=prefix,
+            region=region,
+            profile=profile,
+            endpoint_url=endpoint_url,
+            time_limit=time_limit,
+            poll_interval=poll_interval,
+            cleanup=cleanup,
+            **kwargs,
         )
         if invocation_type not in _MODES:
-            raise AWSConfigurationError(
-                f"invocation_type must be one of {sorted(_MODES)}, not {invocation_type!r}"
-            )
+            raise AWSConfigurationError(f"invocation_type must be one of {sorted(_MODES)}, not {invocation_type!r}")
         self.function_name = function_name
         self.invocation_type = invocation_type
         self.sync_threshold = float(sync_threshold)
@@ -96,8 +100,11 @@ class AWSLambdaExecutor(AWSExecutorBase):
 
     def describe(self) -> dict[str, Any]:
         info = super().describe()
-        info.update(function_name=self.function_name, function_timeout=self._function_timeout,
-                    invocation_type=self.invocation_type)
+        info.update(
+            function_name=self.function_name,
+            function_timeout=self._function_timeout,
+            invocation_type=self.invocation_type,
+        )
         return info
 
     # -- setup ------------------------------------------------------------------
@@ -121,9 +128,7 @@ class AWSLambdaExecutor(AWSExecutorBase):
         except ClientError as exc:
             if error_code(exc) in {"ResourceNotFoundException", "404"}:
                 raise AWSResourceNotFoundError("Lambda function", self.function_name) from exc
-            raise AWSResourceNotFoundError(
-                "Lambda function", self.function_name, f"{error_code(exc)}: {exc}"
-            ) from exc
+            raise AWSResourceNotFoundError("Lambda function", self.function_name, f"{error_code(exc)}: {exc}") from exc
         state = config.get("State", "Active")
         if state in {"Failed", "Inactive"}:
             raise AWSResourceNotFoundError("Lambda function", self.function_name, f"it is {state}")
@@ -285,9 +290,7 @@ class AWSLambdaExecutor(AWSExecutorBase):
             deadline = time.monotonic() + self.cancel_confirm_timeout
             while time.monotonic() < deadline:
                 # wait() may see the handler's answer (and clean up) first.
-                error = self._errors.get(job.job_id) or await self.call(
-                    read_error, s3, keys.bucket, keys.error
-                )
+                error = self._errors.get(job.job_id) or await self.call(read_error, s3, keys.bucket, keys.error)
                 if error is not None:
                     return error["reason"] == "cancelled"
                 if await self.call(object_exists, s3, keys.bucket, keys.outcome):
@@ -301,8 +304,11 @@ class AWSLambdaExecutor(AWSExecutorBase):
         self._keep_cancel.add(job.job_id)
         self._failures.setdefault(
             job.job_id,
-            (f"Lambda job {job.job_id} was cancelled (the handler did not confirm it in "
-             f"{self.cancel_confirm_timeout:g} s)", ""),
+            (
+                f"Lambda job {job.job_id} was cancelled (the handler did not confirm it in "
+                f"{self.cancel_confirm_timeout:g} s)",
+                "",
+            ),
         )
         return False
 

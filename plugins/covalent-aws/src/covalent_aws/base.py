@@ -91,9 +91,7 @@ class AWSExecutorBase(AsyncBaseExecutor):
             if state is JobState.DONE:
                 return await self.fetch_result(job, handle)
             if state is JobState.LOST:
-                raise JobLostError(
-                    f"{self.short_name} no longer knows job {job.job_id} ({handle!r})"
-                )
+                raise JobLostError(f"{self.short_name} no longer knows job {job.job_id} ({handle!r})")
             if state is JobState.FAILED:
                 message = await self.failure_message(job, handle)
                 raise JobFailedError(message, log=await self.get_log(job, handle))

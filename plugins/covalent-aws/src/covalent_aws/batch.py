@@ -60,9 +60,15 @@ class AWSBatchExecutor(AWSExecutorBase):
         **kwargs: Any,
     ) -> None:
         super().__init__(
-            bucket=bucket, prefix=prefix, region=region, profile=profile,
-            endpoint_url=endpoint_url, time_limit=time_limit,
-            poll_interval=poll_interval, cleanup=cleanup, **kwargs,
+            bucket=bucket,
+            prefix=prefix,
+            region=region,
+            profile=profile,
+            endpoint_url=endpoint_url,
+            time_limit=time_limit,
+            poll_interval=poll_interval,
+            cleanup=cleanup,
+            **kwargs,
         )
         self.job_queue = job_queue
         self.image = image
@@ -113,12 +119,9 @@ class AWSBatchExecutor(AWSExecutorBase):
         if queue is None:
             raise AWSResourceNotFoundError("AWS Batch job queue", self.job_queue)
         if queue.get("state", "ENABLED") != "ENABLED":
-            raise AWSResourceNotFoundError(
-                "AWS Batch job queue", self.job_queue, f"it is {queue.get('state')}"
-            )
+            raise AWSResourceNotFoundError("AWS Batch job queue", self.job_queue, f"it is {queue.get('state')}")
         if self.job_definition:
-            found = await self.call(batch.describe_job_definitions,
-                                    jobDefinitions=[self.job_definition])
+            found = await self.call(batch.describe_job_definitions, jobDefinitions=[self.job_definition])
             active = [d for d in found.get("jobDefinitions") or [] if d.get("status") == "ACTIVE"]
             if not active:
                 raise AWSResourceNotFoundError("AWS Batch job definition", self.job_definition)
@@ -139,12 +142,19 @@ class AWSBatchExecutor(AWSExecutorBase):
 
                 assert self.image
                 props = container_properties(
-                    self.image, self.vcpu, self.memory, self.gpus,
-                    self.job_role_arn, self.log_group,
+                    self.image,
+                    self.vcpu,
+                    self.memory,
+                    self.gpus,
+                    self.job_role_arn,
+                    self.log_group,
                 )
                 name = definition_name(self.job_name_prefix, props)
                 self._definition_arn = await self.call(
-                    find_or_register, self.client("batch"), name, props,
+                    find_or_register,
+                    self.client("batch"),
+                    name,
+                    props,
                     {"created-by": "covalent-aws"},
                 )
             return self._definition_arn
@@ -152,12 +162,19 @@ class AWSBatchExecutor(AWSExecutorBase):
     # -- submit / poll / fetch ----------------------------------------------------
     def _command(self, keys: StagedKeys, region: str) -> list[str]:
         return [
-            self.python, "-m", "covalent_aws.entrypoint",
-            "--bucket", keys.bucket,
-            "--payload-key", keys.payload,
-            "--outcome-key", keys.outcome,
-            "--error-key", keys.error,
-            "--region", region,
+            self.python,
+            "-m",
+            "covalent_aws.entrypoint",
+            "--bucket",
+            keys.bucket,
+            "--payload-key",
+            keys.payload,
+            "--outcome-key",
+            keys.outcome,
+            "--error-key",
+            keys.error,
+            "--region",
+            region,
         ]
 
     async def submit(self, job: Job) -> dict[str, Any]:
@@ -170,9 +187,7 @@ class AWSBatchExecutor(AWSExecutorBase):
         name = _NAME.sub("-", f"{self.job_name_prefix}-{job.job_id}")[:128]
         overrides: dict[str, Any] = {"command": self._command(keys, self._connection().region)}
         if self.environment:
-            overrides["environment"] = [
-                {"name": k, "value": str(v)} for k, v in self.environment.items()
-            ]
+            overrides["environment"] = [{"name": k, "value": str(v)} for k, v in self.environment.items()]
         request: dict[str, Any] = {
             "jobName": name,
             "jobQueue": self.job_queue,
@@ -182,9 +197,7 @@ class AWSBatchExecutor(AWSExecutorBase):
             "tags": {"covalent-dispatch": job.dispatch_id[:256]},
         }
         if limit:
-            request["timeout"] = {
-                "attemptDurationSeconds": max(MIN_ATTEMPT_SECONDS, math.ceil(limit))
-            }
+            request["timeout"] = {"attemptDurationSeconds": max(MIN_ATTEMPT_SECONDS, math.ceil(limit))}
         response = await self.call(self.client("batch").submit_job, **request)
         return {
             "batch_job_id": response["jobId"],
@@ -219,11 +232,10 @@ class AWSBatchExecutor(AWSExecutorBase):
             message = f"time limit of {float(limit):g} s exceeded"
             await self.call(
                 self.client("batch").terminate_job,
-                jobId=handle["batch_job_id"], reason=f"covalent: {message}",
+                jobId=handle["batch_job_id"],
+                reason=f"covalent: {message}",
             )
-            self._failures[job.job_id] = (
-                f"AWS Batch job {handle['batch_job_id']} ({job.job_id}) {message}; terminated"
-            )
+            self._failures[job.job_id] = f"AWS Batch job {handle['batch_job_id']} ({job.job_id}) {message}; terminated"
             return JobState.FAILED
         return JobState.RUNNING
 
@@ -276,8 +288,10 @@ class AWSBatchExecutor(AWSExecutorBase):
         try:
             response = await self.call(
                 self.client("logs").get_log_events,
-                logGroupName=self.log_group, logStreamName=stream,
-                startFromHead=False, limit=1000,
+                logGroupName=self.log_group,
+                logStreamName=stream,
+                startFromHead=False,
+                limit=1000,
             )
         except ClientError:
             return ""
@@ -293,6 +307,7 @@ class AWSBatchExecutor(AWSExecutorBase):
             return False
         await self.call(
             self.client("batch").terminate_job,
-            jobId=handle["batch_job_id"], reason="Cancelled by covalent",
+            jobId=handle["batch_job_id"],
+            reason="Cancelled by covalent",
         )
         return True

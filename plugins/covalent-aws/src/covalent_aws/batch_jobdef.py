@@ -57,13 +57,9 @@ def _shape(props: dict[str, Any]) -> dict[str, Any]:
     """The parts of container properties that identify a shape."""
     return {
         "image": props.get("image"),
-        "resources": sorted(
-            (str(r.get("type")), str(r.get("value"))) for r in props.get("resourceRequirements") or []
-        ),
+        "resources": sorted((str(r.get("type")), str(r.get("value"))) for r in props.get("resourceRequirements") or []),
         "jobRoleArn": props.get("jobRoleArn") or None,
-        "logGroup": ((props.get("logConfiguration") or {}).get("options") or {}).get(
-            "awslogs-group"
-        ),
+        "logGroup": ((props.get("logConfiguration") or {}).get("options") or {}).get("awslogs-group"),
     }
 
 

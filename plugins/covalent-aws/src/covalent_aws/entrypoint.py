@@ -48,9 +48,7 @@ def _log(message: str) -> None:
     print(f"[covalent-aws {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def run_staged_job(
-    s3: Any, bucket: str, payload_key: str, outcome_key: str, error_key: str | None
-) -> int:
+def run_staged_job(s3: Any, bucket: str, payload_key: str, outcome_key: str, error_key: str | None) -> int:
     """Download, run and upload one job; return the process exit status."""
     from covalent.runtime import run_payload
 
@@ -68,21 +66,18 @@ def run_staged_job(
     try:
         payload = get_object(s3, bucket, payload_key)
     except Exception:
-        return fail("crashed", f"could not download s3://{bucket}/{payload_key}",
-                    traceback.format_exc())
+        return fail("crashed", f"could not download s3://{bucket}/{payload_key}", traceback.format_exc())
     if payload is None:
         return fail("missing-payload", f"no payload at s3://{bucket}/{payload_key}")
     _log(f"running payload s3://{bucket}/{payload_key} ({len(payload)} bytes)")
     try:
         outcome = run_payload(payload)
     except BaseException:
-        return fail("crashed", "the covalent runtime could not run the job",
-                    traceback.format_exc())
+        return fail("crashed", "the covalent runtime could not run the job", traceback.format_exc())
     try:
         put_object(s3, bucket, outcome_key, outcome)
     except Exception:
-        return fail("crashed", f"could not upload the outcome to s3://{bucket}/{outcome_key}",
-                    traceback.format_exc())
+        return fail("crashed", f"could not upload the outcome to s3://{bucket}/{outcome_key}", traceback.format_exc())
     _log(f"outcome uploaded to s3://{bucket}/{outcome_key} ({len(outcome)} bytes)")
     return 0
 
@@ -90,9 +85,7 @@ def run_staged_job(
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point (what the Batch container runs)."""
     args = _parser().parse_args(argv)
-    return run_staged_job(
-        _s3(args.region), args.bucket, args.payload_key, args.outcome_key, args.error_key
-    )
+    return run_staged_job(_s3(args.region), args.bucket, args.payload_key, args.outcome_key, args.error_key)
 
 
 if __name__ == "__main__":

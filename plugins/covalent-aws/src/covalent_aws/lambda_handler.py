@@ -138,8 +138,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                     return fail("cancelled", "cancelled while running", _tail(log_path))
         except BaseException:
             _kill(proc)
-            return fail("crashed", "the handler failed while the task ran",
-                        traceback.format_exc())
+            return fail("crashed", "the handler failed while the task ran", traceback.format_exc())
         if proc.returncode != 0 or not os.path.exists(outcome_path):
             return fail(
                 "crashed",

@@ -95,8 +95,7 @@ class FakeBatchCompute:
         run = ContainerRun(job_id=job.job_id)
         with self._lock:
             self.runs[job.job_id] = run
-        thread = threading.Thread(target=self._run, args=(job, run), daemon=True,
-                                  name=f"fake-batch-{job.job_id}")
+        thread = threading.Thread(target=self._run, args=(job, run), daemon=True, name=f"fake-batch-{job.job_id}")
         self._threads.append(thread)
         thread.start()
 
@@ -130,8 +129,14 @@ class FakeBatchCompute:
         env.update({e["name"]: e["value"] for e in container.get("environment") or []})
         run.command = command
         limit = (description.get("timeout") or {}).get("attemptDurationSeconds")
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
         run.pid = proc.pid
         job.job_started_at = datetime.datetime.now()
         job.status = "RUNNING"

@@ -66,8 +66,9 @@ class FakeLambdaRuntime:
         runtime = self
         self._original = LambdaSimpleBackend.__dict__["invoke"]
 
-        def invoke(backend: Any, function_name: str, qualifier: str | None, body: Any,
-                   headers: Any, response_headers: Any) -> bytes:
+        def invoke(
+            backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+        ) -> bytes:
             function = backend.get_function(function_name, qualifier)
             return runtime._invoke(function, body, headers, response_headers)
 
@@ -119,23 +120,31 @@ class FakeLambdaRuntime:
                 spec_path = os.path.join(work, "spec.json")
                 result_path = os.path.join(work, "result.json")
                 with open(spec_path, "w") as f:
-                    json.dump({
-                        "handler": function.handler, "event": invocation.event,
-                        "function_name": function.function_name,
-                        "request_id": invocation.request_id,
-                        "deadline": time.time() + timeout,
-                        "memory": function.memory_size,
-                    }, f)
+                    json.dump(
+                        {
+                            "handler": function.handler,
+                            "event": invocation.event,
+                            "function_name": function.function_name,
+                            "request_id": invocation.request_id,
+                            "deadline": time.time() + timeout,
+                            "memory": function.memory_size,
+                        },
+                        f,
+                    )
                 env = dict(os.environ)
                 env.update(self.moto.environment())
                 env.update({str(k): str(v) for k, v in (function.environment_vars or {}).items()})
-                env.update(AWS_LAMBDA_FUNCTION_NAME=function.function_name,
-                           AWS_LAMBDA_FUNCTION_TIMEOUT=str(int(timeout)))
+                env.update(
+                    AWS_LAMBDA_FUNCTION_NAME=function.function_name, AWS_LAMBDA_FUNCTION_TIMEOUT=str(int(timeout))
+                )
                 proc = subprocess.Popen(
-                    [sys.executable, "-m", "covalent_aws.testing.lambda_bootstrap",
-                     spec_path, result_path],
-                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    env=env, cwd=work, start_new_session=True,
+                    [sys.executable, "-m", "covalent_aws.testing.lambda_bootstrap", spec_path, result_path],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    env=env,
+                    cwd=work,
+                    start_new_session=True,
                 )
                 invocation.pid = proc.pid
                 with self._lock:
@@ -153,8 +162,7 @@ class FakeLambdaRuntime:
                 if invocation.timed_out:
                     invocation.error = True
                     invocation.payload = {
-                        "errorMessage": f"{invocation.request_id} Task timed out after "
-                                        f"{timeout:.2f} seconds",
+                        "errorMessage": f"{invocation.request_id} Task timed out after {timeout:.2f} seconds",
                         "errorType": "Sandbox.Timedout",
                     }
                 elif os.path.exists(result_path):

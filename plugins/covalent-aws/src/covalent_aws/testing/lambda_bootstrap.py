@@ -38,8 +38,9 @@ def main(argv: list[str]) -> int:
     spec_path, result_path = argv
     with open(spec_path) as f:
         spec = json.load(f)
-    context = LambdaContext(spec["function_name"], spec["request_id"], float(spec["deadline"]),
-                            int(spec.get("memory", 128)))
+    context = LambdaContext(
+        spec["function_name"], spec["request_id"], float(spec["deadline"]), int(spec.get("memory", 128))
+    )
     try:
         module_name, _, attribute = spec["handler"].rpartition(".")
         handler: Any = getattr(importlib.import_module(module_name), attribute)

@@ -81,8 +81,12 @@ class MotoAWS:
     # -- environment ----------------------------------------------------------------
     def environment(self) -> dict[str, str]:
         """Variables a process needs to reach this moto (fake credentials, endpoint)."""
-        return {**FAKE_ENVIRONMENT, "AWS_DEFAULT_REGION": self.region,
-                "AWS_REGION": self.region, "AWS_ENDPOINT_URL": self.endpoint_url}
+        return {
+            **FAKE_ENVIRONMENT,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+        }
 
     def install_credentials(self) -> None:
         """Put fake credentials (not the endpoint) in ``os.environ``; :meth:`restore_environment` undoes it."""
@@ -90,8 +94,7 @@ class MotoAWS:
             self._saved_env.setdefault(name, os.environ.get(name))
         for name in _CLEARED:
             os.environ.pop(name, None)
-        os.environ.update({**FAKE_ENVIRONMENT, "AWS_DEFAULT_REGION": self.region,
-                           "AWS_REGION": self.region})
+        os.environ.update({**FAKE_ENVIRONMENT, "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region})
 
     def restore_environment(self) -> None:
         for name, value in self._saved_env.items():
@@ -121,22 +124,26 @@ class MotoAWS:
         iam = self.client("iam")
         trust = {
             "Version": "2012-10-17",
-            "Statement": [{
-                "Effect": "Allow",
-                "Principal": {"Service": ["batch.amazonaws.com", "lambda.amazonaws.com"]},
-                "Action": "sts:AssumeRole",
-            }],
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": ["batch.amazonaws.com", "lambda.amazonaws.com"]},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
         }
-        role_arn = iam.create_role(
-            RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps(trust)
-        )["Role"]["Arn"]
+        role_arn = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
         batch = self.client("batch")
         ce_arn = batch.create_compute_environment(
-            computeEnvironmentName=f"{name}-ce", type="UNMANAGED", state="ENABLED",
+            computeEnvironmentName=f"{name}-ce",
+            type="UNMANAGED",
+            state="ENABLED",
             serviceRole=role_arn,
         )["computeEnvironmentArn"]
         batch.create_job_queue(
-            jobQueueName=f"{name}-queue", state="ENABLED", priority=1,
+            jobQueueName=f"{name}-queue",
+            state="ENABLED",
+            priority=1,
             computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce_arn}],
         )
         bucket = f"{name}-bucket"
@@ -144,14 +151,22 @@ class MotoAWS:
         lam = self.client("lambda")
         for fn, timeout in ((f"{name}-fn", 120), (f"{name}-short", 8)):
             lam.create_function(
-                FunctionName=fn, Runtime="python3.11", Role=role_arn,
+                FunctionName=fn,
+                Runtime="python3.11",
+                Role=role_arn,
                 Handler="covalent_aws.lambda_handler.handler",
-                Code={"ZipFile": _placeholder_zip()}, Timeout=timeout, MemorySize=1024,
+                Code={"ZipFile": _placeholder_zip()},
+                Timeout=timeout,
+                MemorySize=1024,
             )
         return AWSResources(
-            region=self.region, bucket=bucket, role_arn=role_arn,
-            compute_environment=f"{name}-ce", job_queue=f"{name}-queue",
-            function_name=f"{name}-fn", short_function_name=f"{name}-short",
+            region=self.region,
+            bucket=bucket,
+            role_arn=role_arn,
+            compute_environment=f"{name}-ce",
+            job_queue=f"{name}-queue",
+            function_name=f"{name}-fn",
+            short_function_name=f"{name}-short",
         )
 
 
