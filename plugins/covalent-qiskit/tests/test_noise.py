@@ -17,18 +17,15 @@ def bell():  # type: ignore[no-untyped-def]
     return circuit
 
 
-def noisy_model():  # type: ignore[no-untyped-def]
+def noisy_model(rate: float = 0.2):  # type: ignore[no-untyped-def]
     from qiskit_aer.noise import NoiseModel, depolarizing_error
 
     model = NoiseModel()
-    model.add_all_qubit_quantum_error(depolarizing_error(0.2, 2), ["cx"])
+    model.add_all_qubit_quantum_error(depolarizing_error(rate, 2), ["cx"])
     return model
 
 
-@pytest.mark.parametrize("as_dict", [False, True])
-def test_noise_model_adds_errors(as_dict: bool) -> None:
-    model = noisy_model()
-    noise = model.to_dict(serializable=True) if as_dict else model
+def wrong_share(noise) -> float:  # type: ignore[no-untyped-def]
     executor = QiskitExecutor(backend="aer", noise_model=noise, shots=2000, seed=6)
     rebuilt = QiskitExecutor.from_dict(executor.to_dict())  # as the server rebuilds it
     harness = ExecutorHarness(rebuilt)
@@ -36,5 +33,15 @@ def test_noise_model_adds_errors(as_dict: bool) -> None:
         counts = node_value(harness.run(make_job(bell), timeout=120).nodes[0])["counts"]
     finally:
         harness.close()
-    wrong = counts.get("01", 0) + counts.get("10", 0)
-    assert 0.03 < wrong / 2000 < 0.3
+    return (counts.get("01", 0) + counts.get("10", 0)) / 2000
+
+
+@pytest.mark.parametrize("as_dict", [False, True])
+def test_noise_model_adds_errors(as_dict: bool) -> None:
+    model = noisy_model()
+    assert 0.03 < wrong_share(model.to_dict(serializable=True) if as_dict else model) < 0.3
+
+
+def test_each_noise_model_gets_its_own_simulator() -> None:
+    """Models that differ only in their error rates must not share a cached simulator."""
+    assert wrong_share(noisy_model(0.6)) > 2 * wrong_share(noisy_model(0.05))
