@@ -202,8 +202,20 @@ def status(base_dir: Path | None = None) -> bool:
 
 
 def start(base_dir: Path | None = None, timeout: float = 60.0) -> LocalSlurm:
-    """Start munged, slurmctld and slurmd unless they already run; wait for the node."""
+    """Start munged, slurmctld and slurmd unless they already run; wait for the node.
+
+    Concurrent callers (several test processes) are serialized by a lock file.
+    """
+    import fcntl
+
     base = Path(base_dir or default_dir())
+    base.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{base}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _start_locked(base, timeout)
+
+
+def _start_locked(base: Path, timeout: float) -> LocalSlurm:
     if status(base):
         _wait(lambda: _node_ready(base / "slurm.conf"), timeout, "the Slurm node is not ready")
         return LocalSlurm(base, started=False)
