@@ -59,3 +59,8 @@ def test_time_limit_stops_the_job(harness_for) -> None:
     job = make_job(Electron(sleeper, time_limit=1.0), 60)
     with pytest.raises(JobFailedError, match="time limit"):
         harness_for().run(job, timeout=120)
+
+
+def test_device_that_cannot_be_made_fails_the_job_clearly(harness_for) -> None:
+    with pytest.raises(JobFailedError, match=r"cannot create PennyLane device 'no\.such\.device'"):
+        harness_for(device="no.such.device").run(make_job(sleeper, 0), timeout=120)

@@ -36,7 +36,14 @@ def run_job(payload: bytes, options: dict[str, Any]) -> bytes:
     options = dict(options)
     plain_results = bool(options.pop("plain_results", True))
     config = DeviceConfig(**options)
+    try:
+        device = config.make_device()
+    except Exception as exc:
+        raise ValueError(
+            f"cannot create PennyLane device {config.device!r} (wires={config.wires!r}, "
+            f"options={config.device_options!r}): {exc!r}"
+        ) from exc
     with activate(config):
-        inject = {"device": config.make_device(), "shots": config.shots}
+        inject = {"device": device, "shots": config.shots}
         outcome = execute_payload(payload, inject=inject, postprocess=_postprocess if plain_results else None)
     return outcome.to_bytes()
