@@ -63,6 +63,14 @@ def _tail(path: str) -> str:
         return ""
 
 
+def _child_environment() -> dict[str, str]:
+    """This process's environment, with its import path (Lambda adds the task root to
+    ``sys.path`` without putting it in ``PYTHONPATH``)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    return env
+
+
 def _deadline(event: dict[str, Any], context: Any, started: float) -> tuple[float, str]:
     """When the task must stop, and the message to record if it does."""
     deadline, why = float("inf"), ""
@@ -122,6 +130,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                env=_child_environment(),
             )
         try:
             while True:
