@@ -7,4 +7,4 @@ if ! command -v uv >/dev/null 2>&1; then
   "$PYTHON" -m pip install --quiet --upgrade uv
 fi
 UV="$(command -v uv || echo "$PYTHON -m uv")"
-$UV sync --quiet --all-packages --group dev "$@"
+$UV sync --quiet --all-packages --all-extras --group dev "$@"

@@ -1,16 +1,42 @@
-"""Shared fixtures: a real server process with temporary data, on a free port."""
+"""Shared fixtures: a real server process with temporary data, on a free port.
+
+With ``COVALENT_TEST_DATABASE=postgres`` every server these fixtures start
+uses its own database on a real PostgreSQL server (started for the session)
+instead of SQLite: that is how ``.ci/run`` runs the server suite twice.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
+
 from covalent.testing import ServerProcess
+
+USE_POSTGRES = os.environ.get("COVALENT_TEST_DATABASE") == "postgres"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[object]:
+    if not USE_POSTGRES:
+        yield None
+        return
+    from covalent.testing.postgres import PostgresServer
+
+    with PostgresServer() as server:
+        yield server
+
+
+def _database_env(postgres: object) -> dict[str, str]:
+    if postgres is None:
+        return {}
+    return {"COVALENT_DATABASE_URL": postgres.create_database()}  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("server"), default_executor="local")
+def server(tmp_path_factory: pytest.TempPathFactory, postgres: object) -> Iterator[ServerProcess]:
+    proc = ServerProcess(tmp_path_factory.mktemp("server"), default_executor="local", extra_env=_database_env(postgres))
     proc.start()
     proc.activate()
     try:
@@ -21,8 +47,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 
 @pytest.fixture
-def fresh_server(tmp_path) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path / "server", default_executor="local")
+def fresh_server(tmp_path, postgres: object) -> Iterator[ServerProcess]:
+    proc = ServerProcess(tmp_path / "server", default_executor="local", extra_env=_database_env(postgres))
     proc.start()
     proc.activate()
     try:

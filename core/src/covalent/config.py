@@ -40,6 +40,8 @@ DEFAULTS: dict[str, Any] = {
         "port": DEFAULT_PORT,
         "max_request_bytes": 1 << 30,
         "inline_value_bytes": 64 * 1024,
+        # Seconds a request waits for its change to be committed before answering 503.
+        "commit_timeout": 30.0,
         "cors_origins": [],
     },
     "dispatcher": {

@@ -1,4 +1,5 @@
 import pytest
+
 from covalent.executor import LocalExecutor
 from covalent.testing import ExecutorConformance
 

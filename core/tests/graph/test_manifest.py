@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-import covalent as ct
 import pytest
+
+import covalent as ct
 from covalent.graph import Manifest
 from covalent.graph.bundle import BundleError, read_bundle, write_bundle
 from covalent.graph.local_run import run_manifest

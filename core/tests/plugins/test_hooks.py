@@ -7,16 +7,17 @@ import json
 import time
 from collections.abc import Iterator
 
-import covalent as ct
 import pytest
-from covalent.executor import LocalExecutor
-from covalent.executor.registry import build_executor, executor_classes, executor_defaults
-from covalent.graph.bundle import write_bundle
-from covalent.plugins import CovalentSpec, get_plugin_manager, hookimpl, reset_plugins
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
+
+import covalent as ct
+from covalent.executor import LocalExecutor
+from covalent.executor.registry import build_executor, executor_classes, executor_defaults
+from covalent.graph.bundle import write_bundle
+from covalent.plugins import CovalentSpec, get_plugin_manager, hookimpl, reset_plugins
 
 HOOKS = [name for name, _ in inspect.getmembers(CovalentSpec, inspect.isfunction)]
 

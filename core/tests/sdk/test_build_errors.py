@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 
-import covalent as ct
 import pytest
+
+import covalent as ct
 
 
 @ct.electron

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import covalent as ct
 import pytest
+
+import covalent as ct
 from covalent.graph.local_run import run_manifest
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import threading
 
-import covalent as ct
 import httpx
 import pytest
+
+import covalent as ct
 
 
 @ct.electron

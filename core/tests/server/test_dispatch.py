@@ -7,8 +7,9 @@ import sys
 import textwrap
 import time
 
-import covalent as ct
 import pytest
+
+import covalent as ct
 
 
 @ct.electron

@@ -5,9 +5,10 @@ from __future__ import annotations
 import collections
 import time
 
-import covalent as ct
 import httpx
 import pytest
+
+import covalent as ct
 
 
 def _completed(address: str, dispatch_id: str) -> set[int]:

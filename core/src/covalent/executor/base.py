@@ -176,6 +176,10 @@ class AsyncBaseExecutor(_Recorded, ABC):
     #: How many nodes the dispatcher may pack into one job (batching and
     #: fusing chains of same-executor nodes).  1 disables packing.
     max_nodes_per_job: int = 1
+    #: True if the executor enforces ``Job.time_limit`` itself, from the moment
+    #: the task starts (a queueing backend: time in the queue must not count).
+    #: Otherwise the dispatcher cancels the job when the limit passes after submission.
+    enforces_time_limit: bool = False
 
     def __init__(self, **kwargs: Any) -> None:
         self.options = kwargs

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -52,6 +53,12 @@ def ensure_token() -> str:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    detail = f"the database is unavailable right now: {type(exc).__name__}; try again later"
+    return JSONResponse({"detail": detail}, status_code=503)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -135,7 +142,11 @@ def create_app(
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={HTTPException: _http_error, Exception: _unexpected},
+        exception_handlers={
+            HTTPException: _http_error,
+            OperationalError: _database_unavailable,
+            Exception: _unexpected,
+        },
     )
 
 

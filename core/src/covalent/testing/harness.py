@@ -86,3 +86,5 @@ class ExecutorHarness:
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(timeout=10)
+            if not self._thread.is_alive():
+                self.loop.close()

@@ -40,7 +40,9 @@ class ServerProcess:
         extra_env: dict[str, str] | None = None,
         port: int | None = None,
         no_cluster: bool = True,
+        host: str = "127.0.0.1",
     ) -> None:
+        self.host = host
         self.root = Path(root or tempfile.mkdtemp(prefix="covalent-test-"))
         self.port = port or free_port()
         self.data_dir = self.root / "data"
@@ -66,6 +68,8 @@ class ServerProcess:
             sys.executable,
             "-m",
             "covalent.server.main",
+            "--host",
+            self.host,
             "--port",
             str(self.port),
             "--log-file",

@@ -42,6 +42,9 @@ class SlurmExecutor(AsyncBaseExecutor):
     """
 
     short_name = "slurm"
+    #: The job script enforces the electron's time limit from when the task starts
+    #: (`timeout`, and `--time` as a backstop), so time queued in Slurm does not count.
+    enforces_time_limit = True
     max_nodes_per_job = 16
     #: Seconds a finished job's outcome file may take to appear (shared filesystems lag).
     outcome_grace: float = 5.0

@@ -13,7 +13,10 @@ from starlette.requests import Request
 
 from covalent.server.state import ServerState
 
-__all__ = ["parse_body", "read_db", "server_state"]
+__all__ = ["committed", "parse_body", "read_db", "server_state"]
+
+#: How long a request waits for its change to be committed before answering 503.
+COMMIT_TIMEOUT = 30.0
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -32,6 +35,16 @@ async def read_db(request: Request, fn: Callable[[Connection], T]) -> T:
             return fn(conn)
 
     return await asyncio.to_thread(run)
+
+
+async def committed(request: Request, future: asyncio.Future[None]) -> None:
+    """Wait for a queued write; 503 if the database cannot take it now (it is still retried)."""
+    try:
+        timeout = float(server_state(request).settings["server"].get("commit_timeout", COMMIT_TIMEOUT))
+        await asyncio.wait_for(asyncio.shield(future), timeout)
+    except TimeoutError:
+        error = server_state(request).writer.last_error or "the database is not answering"
+        raise HTTPException(503, f"the database cannot record this now ({error}); try again later") from None
 
 
 def _describe(exc: ValidationError) -> list[dict[str, Any]]:

@@ -9,11 +9,11 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from covalent.graph.bundle import BundleError, read_bundle
-from covalent.server.api.common import parse_body, parse_query, read_db, server_state
+from covalent.server.api.common import committed, parse_body, parse_query, read_db, server_state
 from covalent.server.api.schemas import CancelRequest, DispatchListQuery, DispatchOptions
 from covalent.server.registration import ManifestError, prepare_dispatch, reusable_outputs
 from covalent.server.store.records import (
@@ -75,6 +75,8 @@ async def register_dispatch(request: Request) -> Response:
         form = await request.form(max_files=_MAX_PARTS, max_fields=_MAX_PARTS)
     except HTTPException:
         raise
+    except ClientDisconnect:
+        return Response(status_code=400)  # nobody to answer; nothing was registered
     except Exception as exc:  # malformed multipart body
         raise HTTPException(400, f"malformed multipart body: {exc}") from None
     try:
@@ -109,7 +111,7 @@ async def register_dispatch(request: Request) -> Response:
         new = await read_db(request, prepare)
     except ManifestError as exc:
         raise HTTPException(422, str(exc)) from None
-    await state.writer.write(insert_dispatch(state.blobs, new))
+    await committed(request, state.writer.write(insert_dispatch(state.blobs, new)))
     if options.start:
         await state.dispatcher.start(new.dispatch_id)
     return JSONResponse({"dispatch_id": new.dispatch_id}, status_code=201)
@@ -208,7 +210,7 @@ async def delete_dispatch_route(request: Request) -> Response:
         deleted.extend(delete_dispatch(conn, dispatch_id))
         return [{"kind": "deleted", "dispatch_id": dispatch_id}]
 
-    await state.writer.write(op)
+    await committed(request, state.writer.write(op))
     return JSONResponse({"deleted": deleted})
 
 

@@ -38,6 +38,15 @@ NEW, RUNNING, COMPLETED, FAILED, CANCELLED = "NEW_OBJECT", "RUNNING", "COMPLETED
 TERMINAL = {COMPLETED, FAILED, CANCELLED}
 
 
+async def _cleanup(rec: JobRecord) -> None:
+    """Best-effort removal of what a re-attached job left behind."""
+    assert rec.executor is not None and rec.job is not None
+    try:
+        await rec.executor.cleanup(rec.job, rec.handle)
+    except Exception as exc:
+        log.warning("cleanup of job %s failed: %s", rec.job_id, exc)
+
+
 def _backoff(attempt: int) -> float:
     return float(min(30.0, 0.5 * 2 ** max(0, attempt - 1)))
 
@@ -308,6 +317,7 @@ class DispatchRun:
                 assert rec.job is not None
                 try:
                     outcome = await rec.executor.wait(rec.job, rec.handle)
+                    await _cleanup(rec)
                 except JobLostError:
                     log.info("job %s is gone after the restart; running it again", rec.job_id)
                     self._requeue(rec, rec.node_ids)
@@ -321,7 +331,7 @@ class DispatchRun:
                     await self._write([NodeUpdate(n, {"job_handle": text}) for n in rec.node_ids])
 
                 coro = run_job(rec.executor, rec.job, on_handle)
-                if rec.time_limit:
+                if rec.time_limit and not rec.executor.enforces_time_limit:
                     try:
                         outcome = await asyncio.wait_for(coro, timeout=rec.time_limit)
                     except TimeoutError:

@@ -6,26 +6,38 @@ thread (group commit), and only then publishes the events the operations
 returned and resolves their futures.  A batch that fails is retried one
 operation at a time, so one bad operation cannot lose the others; transient
 failures (database locked, disk full) are retried with backoff while the
-server stays up.
+server stays up: they are retried until they pass, and nothing queued is
+dropped.  ``healthy`` and ``last_error`` say how the database is doing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import OperationalError
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from sqlalchemy.exc import DBAPIError, OperationalError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_never, wait_exponential
 
 from covalent.server.events import EventBus
 
-__all__ = ["Operation", "Writer"]
+__all__ = ["Operation", "Writer", "is_transient"]
 
 log = logging.getLogger(__name__)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Failures that pass: a locked or full database, a lost connection, a full disk."""
+    if isinstance(exc, OperationalError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT)
+
 
 #: An operation runs inside the batch's transaction and returns events to publish.
 Operation = Callable[[Connection], list[dict[str, Any]] | None]
@@ -44,6 +56,7 @@ class Writer:
         self.batches = 0
         self.operations = 0
         self.last_error = ""
+        self.healthy = True
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="db-writer")
@@ -67,16 +80,27 @@ class Writer:
         return events
 
     async def _commit_with_retry(self, ops: list[Operation]) -> list[dict[str, Any]]:
+        """Commit, retrying transient failures (locked, full, disconnected) for as long as they last."""
         loop = asyncio.get_running_loop()
+
+        def note(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            self.healthy = False
+            if state.attempt_number in (1, 10) or state.attempt_number % 100 == 0:
+                log.warning("database write failed (attempt %d), retrying: %s", state.attempt_number, self.last_error)
+
         async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type(OperationalError),
-            wait=wait_exponential(multiplier=0.1, max=5),
-            stop=stop_after_attempt(8),
+            retry=retry_if_exception(is_transient),
+            wait=wait_exponential(multiplier=0.05, max=2),
+            stop=stop_never,
+            before_sleep=note,
             reraise=True,
         ):
             with attempt:
-                return await loop.run_in_executor(self._thread, self._commit, ops)
-        return []  # pragma: no cover - AsyncRetrying always returns or raises
+                events = await loop.run_in_executor(self._thread, self._commit, ops)
+        self.healthy = True
+        return events
 
     async def _run(self) -> None:
         while True:
@@ -95,7 +119,7 @@ class Writer:
         except Exception as exc:
             if len(batch) == 1:
                 self.last_error = f"{type(exc).__name__}: {exc}"
-                log.error("database write failed: %s", self.last_error)
+                log.error("database write rejected: %s", self.last_error)
                 if not batch[0][1].done():
                     batch[0][1].set_exception(exc)
                 return

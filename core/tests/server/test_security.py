@@ -1,0 +1,58 @@
+"""Access: loopback by default; any other interface needs the token; no open CORS."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import httpx
+import pytest
+
+import covalent as ct
+from covalent.testing import ServerProcess
+
+
+@ct.electron
+def add(x, y):
+    return x + y
+
+
+@ct.lattice
+def wf(a):
+    return add(a, 1)
+
+
+def test_loopback_server_needs_no_token_and_sends_no_cors_headers(server):
+    response = httpx.get(f"{server.address}/api/v1/dispatches", headers={"Origin": "http://evil.example"})
+    assert response.status_code == 200
+    assert "access-control-allow-origin" not in response.headers
+    assert not (server.config_dir / "token").exists()
+
+
+@pytest.fixture
+def exposed(tmp_path):
+    proc = ServerProcess(tmp_path, host="0.0.0.0")
+    with proc:
+        yield proc
+
+
+def test_non_loopback_bind_requires_the_token(exposed):
+    token_file = exposed.config_dir / "token"
+    assert token_file.exists()
+    assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
+    token = token_file.read_text().strip()
+    base = f"{exposed.address}/api/v1"
+    assert httpx.get(f"{base}/health").status_code == 200  # liveness stays open
+    assert httpx.get(f"{base}/dispatches").status_code == 401
+    assert httpx.get(f"{base}/dispatches", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert httpx.get(f"{base}/dispatches", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert httpx.get(f"{base}/dispatches", cookies={"covalent_token": token}).status_code == 200
+    assert httpx.get(f"{exposed.address}/", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    # The SDK reads the token from the config directory by itself.
+    assert ct.dispatch_sync(wf)(1).result == 2
+
+
+def test_sdk_without_the_token_gets_a_clear_error(exposed, monkeypatch, tmp_path):
+    monkeypatch.setenv("COVALENT_CONFIG_DIR", str(tmp_path / "elsewhere"))
+    with pytest.raises(ct.ServerError, match=r"401.*token"):
+        ct.dispatch(wf)(1)
