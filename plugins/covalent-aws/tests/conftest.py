@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+
 from covalent_aws.testing import AWSResources, FakeBatchCompute, FakeLambdaRuntime, MotoAWS
 
 # The tests share task functions and executor builders through aws_test_support.

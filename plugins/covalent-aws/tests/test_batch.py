@@ -16,6 +16,7 @@ from aws_test_support import (
     sleep_then,
     wait_for,
 )
+
 from covalent.executor.base import JobFailedError, run_job
 from covalent.testing import ExecutorHarness, make_job, node_value
 from covalent_aws import AWSBatchExecutor

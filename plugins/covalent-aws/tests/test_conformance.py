@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from aws_test_support import batch_executor, lambda_executor
+
 from covalent.testing import ExecutorConformance
 
 

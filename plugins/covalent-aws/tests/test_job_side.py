@@ -9,6 +9,7 @@ import sys
 
 import pytest
 from aws_test_support import add
+
 from covalent.runtime.outcome import JobOutcome
 from covalent.testing import make_job, node_value
 from covalent_aws.staging import StagedKeys

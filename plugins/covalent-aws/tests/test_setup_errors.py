@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from aws_test_support import batch_executor, lambda_executor
+
 from covalent.testing import ExecutorHarness
 from covalent_aws import (
     AWSBatchExecutor,
@@ -91,6 +92,7 @@ def test_missing_job_definition(moto_aws, resources):
 
 def test_existing_job_definition_is_used(moto_aws, resources, fake_batch):
     from aws_test_support import add
+
     from covalent.testing import make_job, node_value
 
     arn = moto_aws.client("batch").register_job_definition(

@@ -30,7 +30,6 @@ import time
 from typing import Any
 
 from covalent.executor.base import Job, JobFailedError, JobOutcome, JobState
-
 from covalent_aws.base import AWSExecutorBase
 from covalent_aws.errors import AWSConfigurationError, AWSResourceNotFoundError
 from covalent_aws.staging import StagedKeys, get_object, object_exists, put_object, read_error
@@ -45,6 +44,7 @@ class AWSLambdaExecutor(AWSExecutorBase):
     ``covalent_aws.lambda_handler.handler``.  See the package README for every option."""
 
     short_name = "awslambda"
+    services = ("s3", "lambda")
 
     def __init__(
         self,

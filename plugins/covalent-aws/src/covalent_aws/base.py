@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobLostError, JobState
-
 from covalent_aws.errors import (
     AWSConfigurationError,
     AWSCredentialsError,
@@ -75,12 +74,17 @@ class AWSExecutorBase(AsyncBaseExecutor):
         """The job's own time limit, else the executor's."""
         return float(job.time_limit) if job.time_limit else self.time_limit
 
+    #: The AWS services an executor talks to (clients are made in setup, off the loop).
+    services: tuple[str, ...] = ("s3",)
+
     async def check_common(self) -> None:
         """Check the credentials, region and bucket; raise a clear error naming what is wrong."""
         if not self.bucket:
             raise AWSConfigurationError(f"{type(self).__name__} needs bucket=... (an S3 bucket)")
         conn = await asyncio.to_thread(self._connection)
         await asyncio.to_thread(conn.check_credentials)
+        for service in self.services:  # creating a client takes a while: not on the loop
+            await asyncio.to_thread(conn.client, service)
         await self.call(_check_bucket, self.client("s3"), self.bucket)
 
     # -- lifecycle ------------------------------------------------------------

@@ -9,7 +9,6 @@ import time
 from typing import Any
 
 from covalent.executor.base import Job, JobFailedError, JobOutcome, JobState
-
 from covalent_aws.base import AWSExecutorBase
 from covalent_aws.errors import AWSConfigurationError, AWSResourceNotFoundError
 from covalent_aws.staging import StagedKeys, get_object, put_object, read_error
@@ -33,6 +32,7 @@ class AWSBatchExecutor(AWSExecutorBase):
     """
 
     short_name = "awsbatch"
+    services = ("s3", "batch", "logs")
 
     def __init__(
         self,

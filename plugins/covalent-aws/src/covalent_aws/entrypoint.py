@@ -51,7 +51,6 @@ def _log(message: str) -> None:
 def run_staged_job(s3: Any, bucket: str, payload_key: str, outcome_key: str, error_key: str | None) -> int:
     """Download, run and upload one job; return the process exit status."""
     from covalent.runtime import run_payload
-
     from covalent_aws.staging import get_object, put_object, write_error
 
     def fail(reason: str, message: str, log: str = "") -> int:

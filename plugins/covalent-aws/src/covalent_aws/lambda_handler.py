@@ -154,6 +154,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 f"the covalent runtime exited with status {proc.returncode}",
                 _tail(log_path),
             )
-        with open(outcome_path, "rb") as f:
-            put_object(s3, bucket, keys["outcome"], f.read())
+        with open(outcome_path, "rb") as outcome:
+            put_object(s3, bucket, keys["outcome"], outcome.read())
     return {"status": "DONE", "message": f"ran in {time.time() - started:.1f} s"}

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from covalent.plugins import hookimpl
-
 from covalent_aws.awslambda import AWSLambdaExecutor
 from covalent_aws.batch import AWSBatchExecutor
 

@@ -73,7 +73,7 @@ class FakeBatchCompute:
             job.status = "STARTING"
             compute._accept(job)
 
-        BatchSimpleBackend._mark_job_as_finished = start_job  # type: ignore[method-assign]
+        BatchSimpleBackend._mark_job_as_finished = start_job  # type: ignore[method-assign,assignment]
         return self
 
     def stop(self) -> None:
@@ -82,7 +82,7 @@ class FakeBatchCompute:
 
         self._stopping.set()
         if self._original is not None:
-            BatchSimpleBackend._mark_job_as_finished = self._original  # type: ignore[method-assign]
+            BatchSimpleBackend._mark_job_as_finished = self._original  # type: ignore[method-assign,assignment]
             self._original = None
         with self._lock:
             procs = list(self._procs.values())

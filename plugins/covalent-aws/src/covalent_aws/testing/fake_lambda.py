@@ -72,7 +72,7 @@ class FakeLambdaRuntime:
             function = backend.get_function(function_name, qualifier)
             return runtime._invoke(function, body, headers, response_headers)
 
-        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
         return self
 
     def stop(self) -> None:
@@ -80,7 +80,7 @@ class FakeLambdaRuntime:
         from moto.awslambda_simple.models import LambdaSimpleBackend
 
         if self._original is not None:
-            LambdaSimpleBackend.invoke = self._original  # type: ignore[method-assign]
+            LambdaSimpleBackend.invoke = self._original  # type: ignore[method-assign,assignment]
             self._original = None
         with self._lock:
             procs = list(self._procs.values())
