@@ -97,13 +97,13 @@ def _classify(module: ModuleType) -> bool:
 
 
 def by_value_modules() -> list[str]:
-    """Top-level names of the loaded modules that must travel by value."""
-    names = set()
-    for name, module in list(sys.modules.items()):
-        if module is None or "." in name or name == "__main__":
+    """Names of the loaded modules that must travel by value (outermost ones only)."""
+    names: set[str] = set()
+    for name, module in sorted(list(sys.modules.items())):
+        if module is None or name == "__main__" or not isinstance(module, ModuleType):
             continue
-        if not isinstance(module, ModuleType):
-            continue
+        if any(name.startswith(parent + ".") for parent in names):
+            continue  # its package is registered already, which covers it
         if not is_installed_module(module):
             names.add(name)
     return sorted(names)
