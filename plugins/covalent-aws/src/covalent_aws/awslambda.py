@@ -44,6 +44,8 @@ class AWSLambdaExecutor(AWSExecutorBase):
     ``covalent_aws.lambda_handler.handler``.  See the package README for every option."""
 
     short_name = "awslambda"
+    #: The handler enforces the limit from when it starts (queued invocations do not count).
+    enforces_time_limit = True
     services = ("s3", "lambda")
 
     def __init__(

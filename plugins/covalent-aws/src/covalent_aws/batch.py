@@ -32,6 +32,8 @@ class AWSBatchExecutor(AWSExecutorBase):
     """
 
     short_name = "awsbatch"
+    #: attemptDurationSeconds and terminate_job enforce the limit from when the job runs.
+    enforces_time_limit = True
     services = ("s3", "batch", "logs")
 
     def __init__(
