@@ -110,7 +110,7 @@ async def _start(config: ClusterConfig, connect_timeout: float) -> SharedCluster
         try:
             client = await Client(cluster, asynchronous=True, timeout=connect_timeout)
         except BaseException:
-            await cluster.close()
+            await cluster.close()  # type: ignore[misc]  # awaitable in asynchronous mode
             raise
         shared = SharedCluster(config, client, cluster)
     try:

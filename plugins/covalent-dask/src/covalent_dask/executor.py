@@ -171,13 +171,10 @@ class DaskExecutor(AsyncBaseExecutor):
         try:
             if len(job.payload) > SCATTER_BYTES:
                 payload = await client.scatter(job.payload, hash=False)
-            future = client.submit(
-                by_value(run_job),
-                job.job_id,
-                payload,
-                key=f"covalent-job-{job.job_id}-{uuid.uuid4().hex[:8]}",
-                pure=False,
-            )
+            # The key is unique per submission and also names the job to the
+            # workers, so an interrupt can never reach a later run of the job.
+            key = f"covalent-job-{job.job_id}-{uuid.uuid4().hex[:8]}"
+            future = client.submit(by_value(run_job), key, payload, key=key, pure=False)
         except Exception as exc:
             raise JobFailedError(
                 f"dask could not accept job {job.job_id}: {exc!r}", log=_format(exc)
@@ -234,7 +231,9 @@ class DaskExecutor(AsyncBaseExecutor):
         if future.done():
             return True
         try:
-            answers = await client.run(by_value(interrupt_job), job_id, on_error="return")
+            answers = await client.run(
+                by_value(interrupt_job), running.future.key, on_error="return"
+            )
         except Exception as exc:  # the scheduler is gone: nothing runs there any more
             log.warning("could not reach the dask workers to stop job %s: %r", job_id, exc)
             return False
@@ -252,6 +251,10 @@ class DaskExecutor(AsyncBaseExecutor):
             await client.cancel([future], force=True)
         except Exception as exc:
             log.warning("releasing dask job %s failed: %r", job_id, exc)
+        if not stopped and not self.config.external and not self.config.processes:
+            # Threads of this process: nothing to restart that would end the task.
+            log.warning("dask job %s is stuck in a worker thread of this process", job_id)
+            return False
         if not stopped:
             log.warning(
                 "dask job %s did not stop within %.1fs of its interrupt; restarting %s",

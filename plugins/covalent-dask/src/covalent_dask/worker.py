@@ -3,7 +3,8 @@
 Dask cannot stop a task that is running in a worker thread: cancelling its
 future only makes the scheduler forget the result.  So each job runs through
 :func:`run_job`, which records which thread runs which job id in a table kept
-on the Dask worker object, and :func:`interrupt_job` (sent to the workers
+on the Dask worker object (the id is the job's Dask key, unique per
+submission), and :func:`interrupt_job` (sent to the workers
 with ``Client.run``) raises :class:`KeyboardInterrupt` asynchronously in that
 thread (``PyThreadState_SetAsyncExc``).  The covalent runtime lets
 ``KeyboardInterrupt`` through the task's own error handling, so the whole job
