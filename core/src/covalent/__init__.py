@@ -14,19 +14,13 @@ dispatch_id = ct.dispatch(workflow)(1, 2)
 print(ct.get_result(dispatch_id, wait=True).result)
 """
 
+from typing import TYPE_CHECKING, Any
+
 from covalent import executor, status
 from covalent._sdk.deps import DepsBash, DepsCall, DepsPip
 from covalent._sdk.electron import Electron, electron, wait
 from covalent._sdk.lattice import Lattice, lattice
 from covalent._version import __version__
-from covalent.client import (
-    Result,
-    cancel,
-    dispatch,
-    dispatch_sync,
-    get_result,
-    redispatch,
-)
 from covalent.errors import (
     CovalentError,
     DispatchNotFoundError,
@@ -65,3 +59,25 @@ __all__ = [
     "status",
     "wait",
 ]
+
+# The client (httpx) loads on first use, so the server, which never needs it,
+# starts faster.
+_CLIENT = ("Result", "cancel", "dispatch", "dispatch_sync", "get_result", "redispatch")
+
+if TYPE_CHECKING:
+    from covalent.client import (  # type: ignore[no-redef]
+        Result,
+        cancel,
+        dispatch,
+        dispatch_sync,
+        get_result,
+        redispatch,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CLIENT:
+        import covalent.client as client
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'covalent' has no attribute {name!r}")

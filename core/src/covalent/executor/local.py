@@ -8,7 +8,6 @@ fresh one), so a runaway task really stops.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
 import threading
 from concurrent.futures import CancelledError
@@ -26,6 +25,8 @@ _pools_lock = threading.Lock()
 
 def _shared_pool(workers: int) -> Any:
     """One warm pool per size, shared by every LocalExecutor in the process."""
+    import multiprocessing
+
     import pebble
 
     with _pools_lock:

@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
+
 
 __all__ = ["Edge", "NodeKind", "TransportGraph"]
 
@@ -60,7 +62,9 @@ class TransportGraph:
     """A DAG of nodes (dicts of JSON-safe attributes) and :class:`Edge` s."""
 
     def __init__(self) -> None:
-        self._g = nx.MultiDiGraph()
+        import networkx  # loaded on first use: the server starts without it
+
+        self._g = networkx.MultiDiGraph()
 
     # -- building ---------------------------------------------------------
     def add_node(self, kind: NodeKind, name: str, **attrs: Any) -> int:
@@ -106,7 +110,9 @@ class TransportGraph:
         return sorted(set(self._g.successors(node_id)))
 
     def topological_order(self) -> list[int]:
-        return list(nx.lexicographical_topological_sort(self._g))
+        import networkx
+
+        return list(networkx.lexicographical_topological_sort(self._g))
 
     def set_node_attr(self, node_id: int, key: str, value: Any) -> None:
         self._g.nodes[node_id][key] = value

@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-import networkx as nx
 from sqlalchemy import Connection, select
 
 from covalent.executor.registry import default_executor_name, executor_classes
@@ -102,7 +101,9 @@ def prepare_dispatch(
         graph = TransportGraph.from_dict(data["graph"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ManifestError(f"manifest.graph is malformed: {exc}") from None
-    if not nx.is_directed_acyclic_graph(graph.nx):
+    import networkx
+
+    if not networkx.is_directed_acyclic_graph(graph.nx):
         raise ManifestError("manifest.graph has a cycle")
     output_node = data["output"].get("node")
     if output_node is not None and output_node not in graph:

@@ -11,7 +11,6 @@ from starlette.responses import Response
 
 from covalent.graph.bundle import write_bundle
 from covalent.server.api.common import parse_body, server_state
-from covalent.server.api.schemas import BlobKeys
 from covalent.server.store.blobs import BlobNotFoundError
 
 __all__ = ["fetch_blobs", "get_blob"]
@@ -54,6 +53,8 @@ async def fetch_blobs(request: Request) -> Response:
       404: {description: a blob does not exist}
       422: {description: malformed body}
     """
+    from covalent.server.api.schemas import BlobKeys
+
     body = await parse_body(request, BlobKeys)
     bad = [k for k in body.keys if not _KEY.match(k)]
     if bad:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -18,8 +17,11 @@ __all__ = ["committed", "parse_body", "read_db", "server_state"]
 #: How long a request waits for its change to be committed before answering 503.
 COMMIT_TIMEOUT = 30.0
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
 T = TypeVar("T")
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 
 
 def server_state(request: Request) -> ServerState:
@@ -52,6 +54,8 @@ def _describe(exc: ValidationError) -> list[dict[str, Any]]:
 
 
 async def parse_body(request: Request, model: type[M], *, optional: bool = False) -> M:
+    from pydantic import ValidationError
+
     body = await request.body()
     if not body.strip():
         if optional:
@@ -64,6 +68,8 @@ async def parse_body(request: Request, model: type[M], *, optional: bool = False
 
 
 def parse_query(request: Request, model: type[M]) -> M:
+    from pydantic import ValidationError
+
     params: dict[str, Any] = {}
     for key in request.query_params:
         values = request.query_params.getlist(key)

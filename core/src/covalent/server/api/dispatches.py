@@ -6,7 +6,6 @@ import asyncio
 import json
 from typing import Any
 
-from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
@@ -14,7 +13,6 @@ from starlette.responses import JSONResponse, Response
 
 from covalent.graph.bundle import BundleError, read_bundle
 from covalent.server.api.common import committed, parse_body, parse_query, read_db, server_state
-from covalent.server.api.schemas import CancelRequest, DispatchListQuery, DispatchOptions
 from covalent.server.registration import ManifestError, prepare_dispatch, reusable_outputs
 from covalent.server.store.records import (
     count_nodes,
@@ -89,6 +87,10 @@ async def register_dispatch(request: Request) -> Response:
         manifest = json.loads(raw_manifest or b"")
     except (ValueError, UnicodeDecodeError) as exc:
         raise HTTPException(422, f"manifest is not valid JSON: {exc}") from None
+    from pydantic import ValidationError
+
+    from covalent.server.api.schemas import DispatchOptions
+
     try:
         options = DispatchOptions.model_validate_json(raw_options) if raw_options else DispatchOptions()
     except ValidationError as exc:
@@ -171,6 +173,8 @@ async def cancel_dispatch(request: Request) -> Response:
       422: {description: malformed body}
     """
     dispatch_id = request.path_params["dispatch_id"]
+    from covalent.server.api.schemas import CancelRequest
+
     body = await parse_body(request, CancelRequest, optional=True)
     record = await _summary_or_404(request, dispatch_id)
     cancelled = server_state(request).dispatcher.cancel(dispatch_id, body.task_ids)
@@ -228,6 +232,8 @@ async def list_dispatches_route(request: Request) -> Response:
       200: {description: "{items, total}"}
       422: {description: bad query}
     """
+    from covalent.server.api.schemas import DispatchListQuery
+
     query = parse_query(request, DispatchListQuery)
     items, total = await read_db(request, lambda conn: list_dispatches(conn, **query.model_dump()))
     return JSONResponse({"items": items, "total": total, "limit": query.limit, "offset": query.offset})

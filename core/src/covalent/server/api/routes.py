@@ -5,14 +5,13 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.schemas import SchemaGenerator
 
 from covalent import __version__
 from covalent.server.api import blobs, dispatches, nodes, stream, system
 
 __all__ = ["api_routes"]
 
-_schemas = SchemaGenerator({"openapi": "3.0.3", "info": {"title": "Covalent server API", "version": __version__}})
+_INFO = {"openapi": "3.0.3", "info": {"title": "Covalent server API", "version": __version__}}
 
 
 def _routes() -> list[BaseRoute]:
@@ -48,7 +47,9 @@ def api_routes() -> list[BaseRoute]:
         responses:
           200: {description: OpenAPI 3 document}
         """
-        schema = _schemas.get_schema(routes=routes)
+        from starlette.schemas import SchemaGenerator  # YAML docstrings: parsed only when asked
+
+        schema = SchemaGenerator(_INFO).get_schema(routes=routes)
         schema["servers"] = [{"url": "/api/v1"}]
         return JSONResponse(schema)
 

@@ -6,7 +6,6 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sse_starlette.sse import EventSourceResponse
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -64,5 +63,7 @@ async def events(request: Request) -> Response:
                 yield {"event": event.get("kind", "message"), "data": json.dumps(event), "id": str(event["id"])}
         finally:
             subscription.close()
+
+    from sse_starlette.sse import EventSourceResponse
 
     return EventSourceResponse(stream(), ping=15)
