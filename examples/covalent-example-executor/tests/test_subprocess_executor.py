@@ -6,8 +6,9 @@ import json
 import subprocess
 import sys
 
-import covalent as ct
 import pytest
+
+import covalent as ct
 from covalent.testing import ExecutorConformance, ServerProcess
 from covalent_example_executor import SubprocessExecutor
 

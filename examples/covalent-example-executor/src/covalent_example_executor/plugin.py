@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from covalent.plugins import hookimpl
-
 from covalent_example_executor.executor import SubprocessExecutor
 
 
