@@ -11,6 +11,7 @@ import sys
 
 import cloudpickle
 import pytest
+
 from covalent.testing import ExecutorConformance, ExecutorHarness, make_job, node_value
 from covalent_dask import DaskExecutor
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from concurrent.futures import CancelledError
 
 import pytest
+
 from covalent.executor.base import JobFailedError
 from covalent.testing import ExecutorConformance, ExecutorHarness, make_job, node_value
 from covalent_dask import DaskExecutor

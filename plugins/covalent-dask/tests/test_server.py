@@ -7,9 +7,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import covalent as ct
 import httpx
 import pytest
+
+import covalent as ct
 from covalent.testing import ServerProcess
 
 CONFIG = """

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobOutcome
-
 from covalent_dask.cluster import ClusterCache, ClusterConfig, SharedCluster
 
 __all__ = ["DaskExecutor"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from covalent.plugins import hookimpl
-
 from covalent_dask.executor import DaskExecutor
 
 __all__ = ["register_executors"]

@@ -80,8 +80,9 @@ def run_job(job_id: str, payload: bytes) -> bytes:
     Returns the bytes of the job's outcome (:func:`covalent.runtime.run_payload`).
     Raises :class:`JobInterrupted` if the job was cancelled.
     """
-    from covalent.runtime import run_payload
     from distributed import get_worker
+
+    from covalent.runtime import run_payload
 
     table = _table(get_worker())
     ident = threading.get_ident()
