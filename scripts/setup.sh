@@ -7,4 +7,7 @@ if ! command -v uv >/dev/null 2>&1; then
   "$PYTHON" -m pip install --quiet --upgrade uv
 fi
 UV="$(command -v uv || echo "$PYTHON -m uv")"
-$UV sync --quiet --all-packages --all-extras --group dev "$@"
+# Byte-compile what is installed: with PYTHONDONTWRITEBYTECODE set (as on CI),
+# nothing would ever be cached and every start would recompile every import.
+UV_COMPILE_BYTECODE=1 $UV sync --quiet --all-packages --all-extras --group dev "$@"
+.venv/bin/python -m compileall -q -j 0 core/src plugins/*/src ui/src examples/*/src >/dev/null

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,6 +30,22 @@ def read_token() -> str:
         return ""
 
 
+_clients: dict[tuple[str, str, int], httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+
+def _shared_client(address: str, token: str, pid: int) -> httpx.Client:
+    """One pooled client per server, token and process: no new TCP or TLS set-up per call."""
+    key = (address, token, pid)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None or client.is_closed:
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            client = httpx.Client(base_url=address, headers=headers, timeout=60.0)
+            _clients[key] = client
+        return client
+
+
 class Connection:
     """One server address; methods raise covalent errors, never raw httpx ones."""
 
@@ -36,14 +53,11 @@ class Connection:
         self.address = (address or config.dispatcher_address()).rstrip("/")
         if "://" not in self.address:
             self.address = f"http://{self.address}"
-        headers = {}
-        token = read_token()
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self._client = httpx.Client(base_url=self.address, timeout=timeout, headers=headers)
+        self.timeout = timeout
+        self._client = _shared_client(self.address, read_token(), os.getpid())
 
     def close(self) -> None:
-        self._client.close()
+        """Connections share a pooled client; nothing to release per connection."""
 
     def __enter__(self) -> Connection:
         return self
@@ -60,6 +74,7 @@ class Connection:
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
+            kwargs.setdefault("timeout", self.timeout)
             response = self._client.request(method, API + path, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise self._unavailable(exc) from None

@@ -119,10 +119,9 @@ def get_result(
                 "start_time": summary.get("started_at"),
                 "end_time": summary.get("ended_at"),
             }
-        nodes = conn.get_json(f"/dispatches/{dispatch_id}/nodes")["nodes"]
         keys = [summary["output_key"]] if summary.get("output_key") else []
         blobs = read_bundle(conn.request("POST", "/blobs/fetch", json={"keys": keys}).content) if keys else {}
-        return Result(summary, nodes, blobs, conn.address)
+        return Result(summary, None, blobs, conn.address)
 
 
 def cancel(dispatch_id: str, task_ids: list[int] | None = None, dispatcher_addr: str | None = None) -> str:

@@ -22,10 +22,10 @@ class Result:
     """The outcome of a dispatch (complete or, during a run, partial)."""
 
     def __init__(
-        self, summary: dict[str, Any], nodes: list[dict[str, Any]], blobs: dict[str, bytes], address: str | None
+        self, summary: dict[str, Any], nodes: list[dict[str, Any]] | None, blobs: dict[str, bytes], address: str | None
     ) -> None:
         self._summary = summary
-        self._nodes = {int(n["node_id"]): n for n in nodes}
+        self._node_rows = {int(n["node_id"]): n for n in nodes} if nodes is not None else None
         self._blobs = dict(blobs)
         self._address = address
         self._values: dict[str, Any] = {}
@@ -78,6 +78,15 @@ class Result:
         return self._value(key) if key else None
 
     # -- nodes ------------------------------------------------------------
+    @property
+    def _nodes(self) -> dict[int, dict[str, Any]]:
+        """Node records, fetched from the server on first use."""
+        if self._node_rows is None:
+            with self._connection() as conn:
+                rows = conn.get_json(f"/dispatches/{self.dispatch_id}/nodes")["nodes"]
+            self._node_rows = {int(n["node_id"]): n for n in rows}
+        return self._node_rows
+
     def _value(self, key: str) -> Any:
         if key not in self._values:
             if key not in self._blobs:
@@ -142,6 +151,9 @@ class Result:
         return {f"{r['node_name']}({r['node_id']})": r["output"] for r in self.get_all_node_results()}
 
     def node_counts(self) -> dict[str, int]:
+        """Task nodes by status."""
+        if self._node_rows is None and "node_counts" in self._summary:
+            return dict(self._summary["node_counts"])
         counts: dict[str, int] = {}
         for node in self._task_nodes():
             counts[node["status"]] = counts.get(node["status"], 0) + 1

@@ -8,7 +8,6 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 
 if TYPE_CHECKING:
     from covalent.graph.manifest import Manifest
@@ -35,6 +34,8 @@ X_GAP, Y_GAP, NODE_W, NODE_H = 150, 70, 130, 30
 
 def layout(graph: dict[str, Any]) -> dict[int, tuple[float, float]]:
     """Node id -> (x, y): one row per topological generation."""
+    import networkx as nx
+
     g = nx.DiGraph()
     g.add_nodes_from(int(n["id"]) for n in graph["nodes"])
     g.add_edges_from((int(e["source"]), int(e["target"])) for e in graph["edges"])

@@ -115,7 +115,7 @@ async def register_dispatch(request: Request) -> Response:
         raise HTTPException(422, str(exc)) from None
     await committed(request, state.writer.write(insert_dispatch(state.blobs, new)))
     if options.start:
-        await state.dispatcher.start(new.dispatch_id)
+        await state.dispatcher.start(new.dispatch_id, loaded=(new.record(), new.rows()))
     return JSONResponse({"dispatch_id": new.dispatch_id}, status_code=201)
 
 

@@ -95,8 +95,18 @@ class Dispatcher:
             log.warning("plugin hook %s failed: %s", hook_name, exc)
 
     # -- lifecycle ---------------------------------------------------------------
-    async def start(self, dispatch_id: str, *, resuming: bool = False) -> bool:
-        """Run a registered dispatch; False if it is unknown or already ended."""
+    async def start(
+        self,
+        dispatch_id: str,
+        *,
+        resuming: bool = False,
+        loaded: tuple[dict[str, Any], list[dict[str, Any]]] | None = None,
+    ) -> bool:
+        """Run a registered dispatch; False if it is unknown or already ended.
+
+        ``loaded`` is its record and node rows when the caller has them in memory
+        (a dispatch registered a moment ago), saving a read of the database.
+        """
         if dispatch_id in self.runs:
             return True
 
@@ -106,7 +116,7 @@ class Dispatcher:
                 rows = read_nodes(conn, dispatch_id, brief=False) if record else []
             return record, rows
 
-        record, rows = await asyncio.to_thread(load)
+        record, rows = loaded if loaded is not None else await asyncio.to_thread(load)
         if record is None or record["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
             return False
         if dispatch_id in self.runs:
@@ -202,7 +212,7 @@ class Dispatcher:
             return
         parent.child_started(node_id, new.dispatch_id)
         self._child_watch[new.dispatch_id] = (parent.dispatch_id, node_id)
-        await self.start(new.dispatch_id)
+        await self.start(new.dispatch_id, loaded=(new.record(), new.rows()))
 
     def watch_child(self, parent: DispatchRun, node_id: int, child_id: str) -> None:
         """After a restart: link a running sublattice node to its child dispatch."""

@@ -39,6 +39,8 @@ DISPATCH_SORTS = {
 
 @dataclass
 class NewDispatch:
+    """A dispatch about to be recorded: everything its rows hold."""
+
     dispatch_id: str
     name: str
     manifest: dict[str, Any]
@@ -49,6 +51,21 @@ class NewDispatch:
     parent_node_id: int | None = None
     reuse_from: str | None = None
     created_at: float = field(default_factory=time.time)
+
+    def record(self) -> dict[str, Any]:
+        """What :func:`read_dispatch` returns for it (with the manifest)."""
+        return {
+            "dispatch_id": self.dispatch_id,
+            "root_dispatch_id": self.root_dispatch_id or self.dispatch_id,
+            "parent_dispatch_id": self.parent_dispatch_id,
+            "parent_node_id": self.parent_node_id,
+            "name": self.name,
+            "status": "NEW_OBJECT",
+            "manifest": self.manifest,
+        }
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"dispatch_id": self.dispatch_id, **row} for row in self.node_rows]
 
 
 def insert_dispatch(store: BlobStore, new: NewDispatch) -> Any:
