@@ -8,9 +8,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import covalent as ct
 import httpx
 import pytest
+
+import covalent as ct
 from covalent.testing import ServerProcess
 
 REPO = Path(__file__).resolve().parents[2]

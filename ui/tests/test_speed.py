@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import covalent as ct
 import pytest
+
+import covalent as ct
 
 with warnings.catch_warnings():  # starlette 1.x suggests httpx2 for its test client; httpx works
     warnings.simplefilter("ignore")

@@ -19,8 +19,9 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 if TYPE_CHECKING:
-    from covalent.server.state import ServerState
     from sqlalchemy import Connection
+
+    from covalent.server.state import ServerState
 
 __all__ = ["SCOPE_KEY", "ServerStateBridge", "base_path", "read_db", "server_state"]
 

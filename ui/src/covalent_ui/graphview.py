@@ -16,6 +16,7 @@ from html import escape
 from typing import Any, Literal
 
 import networkx as nx
+
 from covalent.graph.draw import STATUS_COLOURS, X_GAP, Y_GAP, layout, render_svg
 
 __all__ = [

@@ -7,11 +7,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jinja2
-from covalent import __version__
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from covalent import __version__
 from covalent_ui.context import SCOPE_KEY, base_path
 from covalent_ui.formatting import register_filters
 

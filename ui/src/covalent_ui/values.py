@@ -40,8 +40,9 @@ async def preview_blobs(store: BlobStore, keys: Iterable[str]) -> dict[str, str]
     wanted = sorted(set(keys))
 
     def run() -> dict[str, str]:
-        from covalent.server.db.tables import blobs
         from sqlalchemy import select
+
+        from covalent.server.db.tables import blobs
 
         with store.engine.connect() as conn:
             sizes: dict[str, int] = {}

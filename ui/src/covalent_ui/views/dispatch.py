@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from covalent.graph.draw import STATUS_COLOURS
-from covalent.server.store.records import count_nodes, read_dispatch, read_nodes
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from covalent.graph.draw import STATUS_COLOURS
+from covalent.server.store.records import count_nodes, read_dispatch, read_nodes
 from covalent_ui.context import read_db, server_state
 from covalent_ui.formatting import TERMINAL
 from covalent_ui.graphview import COLLAPSE_THRESHOLD, build_view

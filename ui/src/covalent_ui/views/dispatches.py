@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from covalent.server.store.records import DISPATCH_SORTS, list_dispatches
 from starlette.requests import Request
 from starlette.responses import Response
 
+from covalent.server.store.records import DISPATCH_SORTS, list_dispatches
 from covalent_ui.context import read_db
 from covalent_ui.formatting import STATUSES
 from covalent_ui.templating import page

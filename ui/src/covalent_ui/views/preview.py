@@ -15,11 +15,11 @@ from collections import OrderedDict
 from typing import Any
 
 import networkx as nx
-from covalent.graph.transport_graph import TransportGraph
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from covalent.graph.transport_graph import TransportGraph
 from covalent_ui.context import base_path
 from covalent_ui.graphview import build_view
 from covalent_ui.security import require_same_origin

@@ -28,6 +28,7 @@ __all__ = [
     "get_dispatch",
     "get_manifest",
     "list_dispatches_route",
+    "redispatch_dispatch",
     "register_dispatch",
     "start_dispatch",
 ]
@@ -251,3 +252,34 @@ async def get_manifest(request: Request) -> Response:
     if record is None:
         raise HTTPException(404, f"no dispatch with id {dispatch_id}")
     return JSONResponse(record["manifest"])
+
+
+async def redispatch_dispatch(request: Request) -> Response:
+    """
+    summary: Run a stored dispatch again with the same inputs (optionally reusing its results)
+    requestBody:
+      content:
+        application/json:
+          schema:
+            type: object
+            properties:
+              reuse_previous_results: {type: boolean}
+    responses:
+      201: {description: "the new dispatch: {dispatch_id}"}
+      404: {description: no such dispatch}
+      422: {description: "malformed body, or the workflow cannot run here any more"}
+    """
+    from covalent.server.api.schemas import RedispatchRequest
+    from covalent.server.redispatch import DispatchNotFound, redispatch_stored
+
+    dispatch_id = request.path_params["dispatch_id"]
+    body = await parse_body(request, RedispatchRequest, optional=True)
+    try:
+        new_id = await redispatch_stored(
+            server_state(request), dispatch_id, reuse_previous_results=body.reuse_previous_results
+        )
+    except DispatchNotFound:
+        raise HTTPException(404, f"no dispatch with id {dispatch_id}") from None
+    except ManifestError as exc:
+        raise HTTPException(422, f"cannot run this workflow again: {exc}") from None
+    return JSONResponse({"dispatch_id": new_id}, status_code=201)

@@ -28,6 +28,7 @@ def _routes() -> list[BaseRoute]:
         Route("/dispatches/{dispatch_id}", dispatches.delete_dispatch_route, methods=["DELETE"]),
         Route("/dispatches/{dispatch_id}/start", dispatches.start_dispatch, methods=["POST"]),
         Route("/dispatches/{dispatch_id}/cancel", dispatches.cancel_dispatch, methods=["POST"]),
+        Route("/dispatches/{dispatch_id}/redispatch", dispatches.redispatch_dispatch, methods=["POST"]),
         Route("/dispatches/{dispatch_id}/manifest", dispatches.get_manifest, methods=["GET"]),
         Route("/dispatches/{dispatch_id}/graph", nodes.get_graph, methods=["GET"]),
         Route("/dispatches/{dispatch_id}/nodes", nodes.list_nodes, methods=["GET"]),

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["BlobKeys", "CancelRequest", "DispatchListQuery", "DispatchOptions"]
+__all__ = ["BlobKeys", "CancelRequest", "DispatchListQuery", "DispatchOptions", "RedispatchRequest"]
 
 _KEY = r"^[0-9a-f]{64}$"
 
@@ -22,6 +22,10 @@ class DispatchOptions(_Strict):
 
 class CancelRequest(_Strict):
     task_ids: list[int] | None = Field(default=None, max_length=1_000_000)
+
+
+class RedispatchRequest(_Strict):
+    reuse_previous_results: bool = False
 
 
 class BlobKeys(_Strict):

@@ -1,0 +1,142 @@
+"""Side-by-side benchmark: this project vs raw Dask futures vs a plain loop, same machine, same run.
+
+    .venv/bin/python benchmarks/run.py            # the standard workloads
+    .venv/bin/python benchmarks/run.py --quick    # small sizes (a smoke run)
+    .venv/bin/python benchmarks/run.py --big      # also the 100,000-electron map
+
+Prints a table of ratios (this machine is shared and noisy: compare ratios,
+not absolute times) and writes the raw figures to benchmarks/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import workloads as w  # noqa: E402
+from harness import Ours, dir_stats, peak_rss, start_to_ready, timed  # noqa: E402
+
+import covalent as ct  # noqa: E402
+
+COVALENT_START_SECONDS = 11.0  # Covalent 0.240, this machine (the issue's figure)
+COVALENT_ROUND_TRIP_SECONDS = 0.4  # ~400 ms per electron
+
+
+def cases(quick: bool) -> list[tuple[str, Any, Any, Any, int, int]]:
+    """(name, lattice, raw Dask version, plain loop, size, task count)."""
+    chain, small, wide = (20, 100, 500) if quick else (200, 1000, 5000)
+    diamond, leaves = (50, 64) if quick else (500, 1024)
+    blob = (1 if quick else 100) * 1024 * 1024
+    return [
+        (f"chain of {chain}", w.chain, w.dask_chain, w.loop_chain, chain, chain),
+        (f"wide map of {small} + reduce", w.wide, w.dask_wide, w.loop_wide, small, small + 1),
+        (f"wide map of {wide} + reduce", w.wide, w.dask_wide, w.loop_wide, wide, wide + 1),
+        (f"diamond 1 -> {diamond} -> 1", w.diamond, w.dask_diamond, w.loop_diamond, diamond, diamond + 2),
+        (f"tree reduction of {leaves} leaves", w.tree, w.dask_tree, w.loop_tree, leaves, 2 * leaves - 1),
+        ("1-electron round trip", w.single, w.dask_single, w.loop_single, 1, 1),
+        (f"{blob >> 20} MB value between two electrons", w.big_value, w.dask_big_value, w.loop_big_value, blob, 2),
+    ]
+
+
+def run_case(ours: Ours, client: Any, case: tuple[str, Any, Any, Any, int, int]) -> dict[str, Any]:
+    name, lattice, dask_fn, loop_fn, size, tasks = case
+    mine = ours.run(lattice, size)
+    dask_seconds, dask_value = timed(lambda: dask_fn(client, size))
+    loop_seconds, loop_value = timed(lambda: loop_fn(size))
+    assert mine["result"] == dask_value == loop_value, (name, mine["result"], dask_value, loop_value)
+    print(f"  {name}: ours {mine['seconds']:.3f} s, dask {dask_seconds:.3f} s, loop {loop_seconds:.4f} s", flush=True)
+    return {"workload": name, "tasks": tasks, "ours": mine, "dask": dask_seconds, "loop": loop_seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    parser.add_argument("--big", action="store_true", help="also run the 100,000-electron map")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="covalent-bench-"))
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=args.workers, threads_per_worker=args.threads, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+        Ours(root / "ours", args.workers, args.threads) as ours,
+    ):
+        rows = [run_case(ours, client, case) for case in cases(args.quick)]
+        chain = rows[0]["ours"]
+
+        def reuse() -> Any:
+            new_id = ct.redispatch(chain["dispatch_id"], reuse_previous_results=True)()
+            return ct.get_result(new_id, wait=True, progress=False)
+
+        reuse_seconds, _ = timed(reuse)
+        big = None
+        if args.big:
+            big = ours.run(w.wide, 100_000)
+            big.pop("result")
+            big["server_peak_rss"] = peak_rss(ours.pid)
+            big["data_bytes"] = dir_stats(ours.server.data_dir)[0]
+    starts = [start_to_ready(root / f"start{i}") for i in range(5)]
+    report(rows, reuse_seconds, chain["seconds"], starts, big)
+    results = {"rows": rows, "reuse_seconds": reuse_seconds, "start_seconds": starts, "big": big}
+    (HERE / "results.json").write_text(json.dumps(results, indent=2, default=str))
+
+
+def report(
+    rows: list[dict[str, Any]], reuse: float, original: float, starts: list[float], big: dict[str, Any] | None
+) -> None:
+    header = (
+        "workload",
+        "tasks",
+        "ours/dask",
+        "ours/loop",
+        "tasks/s",
+        "dask t/s",
+        "dispatch",
+        "srv cpu/t",
+        "disk B/n",
+        "files",
+    )
+    print("\n{:38} {:>6} {:>9} {:>9} {:>8} {:>8} {:>9} {:>10} {:>9} {:>6}".format(*header))
+    for row in rows:
+        o, tasks = row["ours"], row["tasks"]
+        print(
+            f"{row['workload']:38} {tasks:>6} {o['seconds'] / row['dask']:>9.2f} "
+            f"{o['seconds'] / max(row['loop'], 1e-9):>9.0f} {tasks / o['seconds']:>8.0f} "
+            f"{tasks / row['dask']:>8.0f} {o['dispatch_returned'] * 1000:>7.0f}ms "
+            f"{o['server_cpu'] / tasks * 1000:>8.2f}ms {o['disk_bytes_per_node']:>9.0f} {o['object_files']:>6}"
+        )
+    chain, single = rows[0], next(r for r in rows if r["workload"].startswith("1-electron"))
+    start = min(starts)
+    print()
+    print(
+        f"chain: {chain['ours']['seconds'] / chain['tasks'] * 1000:.2f} ms per task "
+        f"(raw Dask {chain['dask'] / chain['tasks'] * 1000:.2f} ms)"
+    )
+    print(
+        f"`covalent start` to ready: {start:.2f} s (best of {len(starts)}) = {COVALENT_START_SECONDS / start:.0f}x faster than Covalent"
+    )
+    print(
+        f"1-electron round trip: {single['ours']['seconds'] * 1000:.1f} ms = "
+        f"{COVALENT_ROUND_TRIP_SECONDS / single['ours']['seconds']:.0f}x faster than Covalent's 400 ms"
+    )
+    print(f"redispatch of the chain with full reuse: {reuse / original * 100:.1f}% of the original run's time")
+    if big:
+        print(
+            f"100,000-electron map: {big['seconds']:.1f} s, server peak RSS {big['server_peak_rss'] / 2**20:.0f} MiB, "
+            f"data dir {big['data_bytes'] / 2**20:.0f} MiB"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""The benchmark workloads, each written three ways: covalent, raw Dask futures, a plain loop."""
+
+from __future__ import annotations
+
+import covalent as ct
+
+
+def noop(x=None, *rest):
+    return x
+
+
+def total(values):
+    return sum(v or 0 for v in values)
+
+
+def pair_sum(a, b):
+    return (a or 0) + (b or 0)
+
+
+def make_blob(size):
+    return b"\x01" * size
+
+
+def blob_len(data):
+    return len(data)
+
+
+c_noop = ct.electron(noop)
+c_total = ct.electron(total)
+c_pair = ct.electron(pair_sum)
+c_make_blob = ct.electron(make_blob)
+c_blob_len = ct.electron(blob_len)
+
+
+@ct.lattice
+def chain(n):
+    value = c_noop(0)
+    for _ in range(n - 1):
+        value = c_noop(value)
+    return value
+
+
+@ct.lattice
+def wide(n):
+    return c_total([c_noop(i) for i in range(n)])
+
+
+@ct.lattice
+def diamond(n):
+    root = c_noop(1)
+    return c_total([c_noop(root) for _ in range(n)])
+
+
+@ct.lattice
+def tree(leaves):
+    level = [c_noop(i) for i in range(leaves)]
+    while len(level) > 1:
+        level = [c_pair(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+    return level[0]
+
+
+@ct.lattice
+def single(x):
+    return c_noop(x)
+
+
+@ct.lattice
+def big_value(size):
+    return c_blob_len(c_make_blob(size))
+
+
+# -- raw Dask futures ------------------------------------------------------------
+def dask_chain(client, n):
+    future = client.submit(noop, 0, pure=False)
+    for _ in range(n - 1):
+        future = client.submit(noop, future, pure=False)
+    return future.result()
+
+
+def dask_wide(client, n):
+    futures = client.map(noop, range(n), pure=False)
+    return client.submit(total, futures, pure=False).result()
+
+
+def dask_diamond(client, n):
+    root = client.submit(noop, 1, pure=False)
+    middle = [client.submit(noop, root, pure=False) for _ in range(n)]
+    return client.submit(total, middle, pure=False).result()
+
+
+def dask_tree(client, leaves):
+    level = client.map(noop, range(leaves), pure=False)
+    while len(level) > 1:
+        level = [client.submit(pair_sum, level[i], level[i + 1], pure=False) for i in range(0, len(level), 2)]
+    return level[0].result()
+
+
+def dask_single(client, x):
+    return client.submit(noop, x, pure=False).result()
+
+
+def dask_big_value(client, size):
+    return client.submit(blob_len, client.submit(make_blob, size, pure=False), pure=False).result()
+
+
+# -- the floor: a plain Python loop ------------------------------------------------
+def loop_chain(n):
+    value = noop(0)
+    for _ in range(n - 1):
+        value = noop(value)
+    return value
+
+
+def loop_wide(n):
+    return total([noop(i) for i in range(n)])
+
+
+def loop_diamond(n):
+    root = noop(1)
+    return total([noop(root) for _ in range(n)])
+
+
+def loop_tree(leaves):
+    level = [noop(i) for i in range(leaves)]
+    while len(level) > 1:
+        level = [pair_sum(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+    return level[0]
+
+
+def loop_single(x):
+    return noop(x)
+
+
+def loop_big_value(size):
+    return blob_len(make_blob(size))
