@@ -15,6 +15,11 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
 fi
 bash scripts/setup.sh
-.venv/bin/ruff check core examples
+.venv/bin/ruff check .
 .venv/bin/mypy core/src
-exec .venv/bin/python -m pytest "$@"
+if [ "$#" -gt 0 ]; then
+  exec .venv/bin/python -m pytest "$@"
+fi
+.venv/bin/python -m pytest
+# The server suite once more, on a real PostgreSQL instead of SQLite.
+COVALENT_TEST_DATABASE=postgres .venv/bin/python -m pytest core/tests/server -m "not slow"

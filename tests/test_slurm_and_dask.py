@@ -14,7 +14,7 @@ from covalent.testing import ServerProcess
 from covalent_slurm import SlurmExecutor
 from covalent_slurm.testing import local_cluster
 
-DASK = "[executors.dask]\nn_workers = 1\nthreads_per_worker = 1\nmemory_limit = \"1GiB\"\ndashboard_address = \":0\"\n"
+DASK = '[executors.dask]\nn_workers = 1\nthreads_per_worker = 1\nmemory_limit = "1GiB"\ndashboard_address = ":0"\n'
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,9 @@ def test_a_lattice_mixing_slurm_and_dask(slurm, tmp_path):
     staging.mkdir()
     on_slurm = ct.electron(
         where,
-        executor=SlurmExecutor(python=sys.executable, workdir=str(staging), poll_interval=0.5, memory="512M", time_limit="5:00"),
+        executor=SlurmExecutor(
+            python=sys.executable, workdir=str(staging), poll_interval=0.5, memory="512M", time_limit="5:00"
+        ),
     )
     on_dask = ct.electron(where, executor="dask")
 
@@ -47,7 +49,10 @@ def test_a_lattice_mixing_slurm_and_dask(slurm, tmp_path):
         return combine(on_slurm(), on_dask())
 
     server = ServerProcess(
-        tmp_path / "server", default_executor="dask", config=DASK, no_cluster=False,
+        tmp_path / "server",
+        default_executor="dask",
+        config=DASK,
+        no_cluster=False,
         extra_env={"SLURM_CONF": str(slurm.conf)},
     )
     with server:

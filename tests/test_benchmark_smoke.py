@@ -1,0 +1,22 @@
+"""The benchmark harness runs end to end (a smoke run with small sizes; no timing is asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_benchmark_harness_quick_run(tmp_path):
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    for line in ("chain of 20", "wide map of 500 + reduce", "covalent start` to ready", "redispatch of the chain"):
+        assert line in out.stdout, out.stdout
