@@ -26,7 +26,7 @@ def aws() -> Iterator[tuple[MotoAWS, object]]:
     moto = MotoAWS()
     moto.install_credentials()
     moto.start()
-    resources = moto.create_resources()
+    resources = moto.create_resources(name="covalent-e2e")  # moto's state is per process: a name of its own
     batch, lam = FakeBatchCompute(moto).start(), FakeLambdaRuntime(moto).start()
     try:
         yield moto, resources

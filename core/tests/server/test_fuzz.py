@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 
 import covalent as ct
 
-EXAMPLES_PER_OPERATION = 30
+EXAMPLES_PER_OPERATION = int(__import__("os").environ.get("COVALENT_FUZZ_EXAMPLES", "30"))
 
 
 def test_no_generated_request_makes_the_server_fail(server):

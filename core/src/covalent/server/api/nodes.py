@@ -20,9 +20,12 @@ _PREVIEW = 2000
 
 def _node_id(request: Request) -> int:
     try:
-        return int(request.path_params["node_id"])
+        node_id = int(request.path_params["node_id"])
     except ValueError:
         raise HTTPException(422, "node_id must be an integer") from None
+    if not 0 <= node_id < 2**31:
+        raise HTTPException(422, "node_id is out of range")
+    return node_id
 
 
 async def list_nodes(request: Request) -> Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,7 +21,7 @@ class DispatchOptions(_Strict):
 
 
 class CancelRequest(_Strict):
-    task_ids: list[int] | None = Field(default=None, max_length=1_000_000)
+    task_ids: list[Annotated[int, Field(ge=0, lt=2**31)]] | None = Field(default=None, max_length=1_000_000)
 
 
 class RedispatchRequest(_Strict):
@@ -38,5 +38,5 @@ class DispatchListQuery(_Strict):
     sort: Literal["created", "started", "ended", "name", "status"] = "created"
     order: Literal["asc", "desc"] = "desc"
     limit: int = Field(default=50, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, lt=2**62)
     include_children: bool = False
