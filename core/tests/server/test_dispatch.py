@@ -208,3 +208,18 @@ def test_unknown_executor_is_rejected_at_dispatch(server):
 
     with pytest.raises(ct.ServerError, match=r"'nosuchexecutor'.*not installed.*installed: .*local"):
         ct.dispatch(wf)(1)
+
+
+def test_output_text_with_nul_characters_is_recorded(server):
+    @ct.electron
+    def binary_talk():
+        print("before\x00after")
+        return "ok"
+
+    @ct.lattice
+    def wf():
+        return binary_talk()
+
+    result = ct.dispatch_sync(wf)()
+    assert result.result == "ok"
+    assert "before" in result.get_node_result(0)["stdout"] and "after" in result.get_node_result(0)["stdout"]

@@ -48,6 +48,6 @@ def _fuzz(operation, base_url: str, tried: dict[str, int], failures: list[str]) 
         response = case.call(base_url=base_url, timeout=30)
         if response.status_code >= 500:
             failures.append(f"{label} -> {response.status_code}: {response.text[:300]}")
-        assert response.status_code < 500
+        assert response.status_code < 500, failures[-1]
 
     check()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -10,6 +11,15 @@ from covalent import __version__
 from covalent.server.api import blobs, dispatches, nodes, stream, system
 
 __all__ = ["api_routes"]
+
+
+class DispatchIdConvertor(StringConvertor):
+    """Dispatch ids are UUIDs; anything else matches no route (404), never reaches the database."""
+
+    regex = "[0-9A-Za-z._-]{1,64}"
+
+
+register_url_convertor("dispatch_id", DispatchIdConvertor())
 
 _INFO = {"openapi": "3.0.3", "info": {"title": "Covalent server API", "version": __version__}}
 
@@ -24,16 +34,16 @@ def _routes() -> list[BaseRoute]:
         Route("/events", stream.events, methods=["GET"]),
         Route("/dispatches", dispatches.register_dispatch, methods=["POST"]),
         Route("/dispatches", dispatches.list_dispatches_route, methods=["GET"]),
-        Route("/dispatches/{dispatch_id}", dispatches.get_dispatch, methods=["GET"]),
-        Route("/dispatches/{dispatch_id}", dispatches.delete_dispatch_route, methods=["DELETE"]),
-        Route("/dispatches/{dispatch_id}/start", dispatches.start_dispatch, methods=["POST"]),
-        Route("/dispatches/{dispatch_id}/cancel", dispatches.cancel_dispatch, methods=["POST"]),
-        Route("/dispatches/{dispatch_id}/redispatch", dispatches.redispatch_dispatch, methods=["POST"]),
-        Route("/dispatches/{dispatch_id}/manifest", dispatches.get_manifest, methods=["GET"]),
-        Route("/dispatches/{dispatch_id}/graph", nodes.get_graph, methods=["GET"]),
-        Route("/dispatches/{dispatch_id}/nodes", nodes.list_nodes, methods=["GET"]),
-        Route("/dispatches/{dispatch_id}/nodes/{node_id}", nodes.get_node, methods=["GET"]),
-        Route("/dispatches/{dispatch_id}/nodes/{node_id}/output", nodes.get_node_output, methods=["GET"]),
+        Route("/dispatches/{dispatch_id:dispatch_id}", dispatches.get_dispatch, methods=["GET"]),
+        Route("/dispatches/{dispatch_id:dispatch_id}", dispatches.delete_dispatch_route, methods=["DELETE"]),
+        Route("/dispatches/{dispatch_id:dispatch_id}/start", dispatches.start_dispatch, methods=["POST"]),
+        Route("/dispatches/{dispatch_id:dispatch_id}/cancel", dispatches.cancel_dispatch, methods=["POST"]),
+        Route("/dispatches/{dispatch_id:dispatch_id}/redispatch", dispatches.redispatch_dispatch, methods=["POST"]),
+        Route("/dispatches/{dispatch_id:dispatch_id}/manifest", dispatches.get_manifest, methods=["GET"]),
+        Route("/dispatches/{dispatch_id:dispatch_id}/graph", nodes.get_graph, methods=["GET"]),
+        Route("/dispatches/{dispatch_id:dispatch_id}/nodes", nodes.list_nodes, methods=["GET"]),
+        Route("/dispatches/{dispatch_id:dispatch_id}/nodes/{node_id}", nodes.get_node, methods=["GET"]),
+        Route("/dispatches/{dispatch_id:dispatch_id}/nodes/{node_id}/output", nodes.get_node_output, methods=["GET"]),
         Route("/blobs/fetch", blobs.fetch_blobs, methods=["POST"]),
         Route("/blobs/{key}", blobs.get_blob, methods=["GET"]),
     ]

@@ -17,7 +17,7 @@ class _Strict(BaseModel):
 
 class DispatchOptions(_Strict):
     start: bool = True
-    reuse_from: str | None = Field(default=None, max_length=64)
+    reuse_from: str | None = Field(default=None, pattern=r"^[0-9A-Za-z._-]{1,64}$")
 
 
 class CancelRequest(_Strict):
@@ -34,7 +34,7 @@ class BlobKeys(_Strict):
 
 class DispatchListQuery(_Strict):
     status: list[Literal["NEW_OBJECT", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"]] | None = None
-    search: str = Field(default="", max_length=256)
+    search: str = Field(default="", max_length=256, pattern=r"^[^\x00]*$")
     sort: Literal["created", "started", "ended", "name", "status"] = "created"
     order: Literal["asc", "desc"] = "desc"
     limit: int = Field(default=50, ge=1, le=1000)

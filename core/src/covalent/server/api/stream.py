@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,6 +15,8 @@ from covalent.server.api.common import read_db, server_state
 from covalent.server.store.records import count_nodes, read_dispatch
 
 __all__ = ["events"]
+
+_DISPATCH_ID = re.compile(r"[0-9A-Za-z._-]{1,64}")
 
 
 async def events(request: Request) -> Response:
@@ -31,6 +34,8 @@ async def events(request: Request) -> Response:
     """
     state = server_state(request)
     dispatch_id = request.query_params.get("dispatch_id") or None
+    if dispatch_id is not None and not _DISPATCH_ID.fullmatch(dispatch_id):
+        raise HTTPException(404, "no dispatch with that id")
     subscription = state.events.open(dispatch_id)
     snapshot: dict[str, Any] | None = None
     if dispatch_id:

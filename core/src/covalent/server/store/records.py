@@ -82,7 +82,7 @@ def insert_dispatch(store: BlobStore, new: NewDispatch) -> Any:
                     "root_dispatch_id": new.root_dispatch_id or new.dispatch_id,
                     "parent_dispatch_id": new.parent_dispatch_id,
                     "parent_node_id": new.parent_node_id,
-                    "name": new.name[:256],
+                    "name": clean_text(new.name[:256]),
                     "status": "NEW_OBJECT",
                     "created_at": new.created_at,
                     "manifest": json.dumps(manifest),
@@ -92,7 +92,7 @@ def insert_dispatch(store: BlobStore, new: NewDispatch) -> Any:
                 }
             ],
         )
-        rows = [{"dispatch_id": new.dispatch_id, **row} for row in new.node_rows]
+        rows = [{"dispatch_id": new.dispatch_id, **{k: clean_text(v) for k, v in row.items()}} for row in new.node_rows]
         for i in range(0, len(rows), 5000):
             conn.execute(nodes.insert(), rows[i : i + 5000])
         return [
@@ -129,6 +129,13 @@ _NODE_FIELDS = (
 )
 
 
+def clean_text(value: Any) -> Any:
+    """Text as every database accepts it: PostgreSQL refuses NUL characters in text."""
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "\ufffd")
+    return value
+
+
 def update_nodes(conn: Connection, dispatch_id: str, updates: Iterable[NodeUpdate]) -> None:
     """Apply node updates, grouped by the set of columns they change (executemany)."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -136,7 +143,7 @@ def update_nodes(conn: Connection, dispatch_id: str, updates: Iterable[NodeUpdat
         cols = tuple(sorted(k for k in upd.values if k in _NODE_FIELDS))
         if not cols:
             continue
-        row = {f"v_{k}": upd.values[k] for k in cols}
+        row = {f"v_{k}": clean_text(upd.values[k]) for k in cols}
         row["b_node_id"] = upd.node_id
         groups.setdefault(cols, []).append(row)
     for cols, rows in groups.items():
@@ -149,6 +156,7 @@ def update_nodes(conn: Connection, dispatch_id: str, updates: Iterable[NodeUpdat
 
 
 def set_dispatch(conn: Connection, dispatch_id: str, **values: Any) -> None:
+    values = {k: clean_text(v) for k, v in values.items()}
     conn.execute(update(dispatches).where(dispatches.c.dispatch_id == dispatch_id).values(**values))
 
 
