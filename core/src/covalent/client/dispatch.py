@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import pickle
 import sys
@@ -64,8 +65,12 @@ def dispatch_sync(orig_lattice: Lattice, dispatcher_addr: str | None = None) -> 
     return wrapper
 
 
-def _wait(conn: Connection, dispatch_id: str, progress: bool) -> None:
-    """Block until the dispatch ends, following the server's event stream."""
+def _wait(conn: Connection, dispatch_id: str, progress: bool) -> dict[str, Any] | None:
+    """Block until the dispatch ends, following the server's event stream.
+
+    Returns the final event when it carries the dispatch's summary (then no
+    further request is needed), else None.
+    """
     bar = None
     if progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -81,14 +86,14 @@ def _wait(conn: Connection, dispatch_id: str, progress: bool) -> None:
                         bar.update(task, completed=event["completed"], total=event.get("total"))
                     ours = event.get("kind") == "dispatch" and event.get("dispatch_id") == dispatch_id
                     if ours and event.get("status") in TERMINAL:
-                        return
+                        return event if "summary" in event else None
             except ServerError:
                 raise
             except Exception:
                 pass  # the stream broke (server restart?): check, then listen again
             summary = conn.get_json(f"/dispatches/{dispatch_id}")
             if summary["status"] in TERMINAL:
-                return
+                return None
     finally:
         if bar is not None:
             bar.stop()
@@ -109,9 +114,16 @@ def get_result(
     ``{"status": ..., "start_time": ..., "end_time": ...}``.
     """
     with Connection(dispatcher_addr, timeout=600) as conn:
+        final = None
         if wait:
             show = sys.stderr.isatty() if progress is None else progress
-            _wait(conn, dispatch_id, show)
+            final = _wait(conn, dispatch_id, show)
+        if final is not None and not status_only:
+            summary = final["summary"]
+            blobs = {}
+            if final.get("output") and summary.get("output_key"):
+                blobs[summary["output_key"]] = base64.b64decode(final["output"])
+            return Result(summary, None, blobs, conn.address)
         summary = conn.get_json(f"/dispatches/{dispatch_id}")
         if status_only:
             return {

@@ -94,6 +94,7 @@ def prepare_dispatch(
     root_dispatch_id: str = "",
     reuse: Mapping[str, dict[str, Any]] | None = None,
     reuse_from: str | None = None,
+    manifest_text: str | None = None,
 ) -> NewDispatch:
     """Check ``data`` (manifest JSON) and build the rows of a new dispatch."""
     _check_shape(data)
@@ -115,6 +116,10 @@ def prepare_dispatch(
         raise ManifestError(
             f"manifest refers to {len(missing)} blob(s) that were not uploaded, e.g. {sorted(missing)[0]}"
         )
+    if manifest_text is not None:
+        # The uploaded text is what gets stored; the parsed node list is no longer
+        # needed now that the graph holds it (large dispatches: half the memory).
+        data["graph"] = {"nodes": [], "edges": []}
     _check_executors(graph)
     prints = fingerprints(graph)
     default = default_executor_name()
@@ -158,6 +163,8 @@ def prepare_dispatch(
         parent_dispatch_id=parent_dispatch_id,
         parent_node_id=parent_node_id,
         reuse_from=reuse_from,
+        manifest_text=manifest_text,
+        graph=graph,
     )
 
 

@@ -85,7 +85,8 @@ async def register_dispatch(request: Request) -> Response:
     finally:
         await form.close()
     try:
-        manifest = json.loads(raw_manifest or b"")
+        manifest_text = (raw_manifest or b"").decode()
+        manifest = json.loads(manifest_text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise HTTPException(422, f"manifest is not valid JSON: {exc}") from None
     from pydantic import ValidationError
@@ -108,7 +109,9 @@ async def register_dispatch(request: Request) -> Response:
             if read_dispatch(conn, options.reuse_from) is None:
                 raise HTTPException(404, f"no dispatch {options.reuse_from} to reuse results from")
             reuse = reusable_outputs(conn, options.reuse_from)
-        return prepare_dispatch(conn, state.blobs, manifest, blobs, reuse=reuse, reuse_from=options.reuse_from)
+        return prepare_dispatch(
+            conn, state.blobs, manifest, blobs, reuse=reuse, reuse_from=options.reuse_from, manifest_text=manifest_text
+        )
 
     try:
         new = await read_db(request, prepare)

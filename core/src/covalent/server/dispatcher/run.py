@@ -9,6 +9,7 @@ single database writer; events reach clients only after the commit.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import time
@@ -47,6 +48,10 @@ async def _cleanup(rec: JobRecord) -> None:
         log.warning("cleanup of job %s failed: %s", rec.job_id, exc)
 
 
+#: Outputs up to this size ride along in the final event (base64).
+_INLINE_OUTPUT = 64 * 1024
+
+
 def _backoff(attempt: int) -> float:
     return float(min(30.0, 0.5 * 2 ** max(0, attempt - 1)))
 
@@ -61,8 +66,10 @@ class DispatchRun:
         self.name: str = record["name"]
         manifest = record["manifest"]
         self.output = manifest.get("output", {})
+        self.lattice_info = {**manifest.get("lattice", {}), "output": self.output}
+        self.started_at = record.get("started_at") or time.time()
         self.packing = bool(manifest.get("lattice", {}).get("task_packing", True))
-        self.graph = TransportGraph.from_dict(manifest["graph"])
+        self.graph = record.get("graph") or TransportGraph.from_dict(manifest["graph"])
         self.status: dict[int, str] = {}
         self.output_key: dict[int, str] = {}
         self.attempts: dict[int, int] = {}
@@ -555,6 +562,26 @@ class DispatchRun:
         self.ended = True
         asyncio.get_running_loop().create_task(self._finish())
 
+    def _summary(self, status: str, ended_at: float, output_key: str | None, error: str) -> dict[str, Any]:
+        counts: dict[str, int] = defaultdict(int)
+        for n, s in self.status.items():
+            if self.node(n)["kind"] != "parameter":
+                counts[s] += 1
+        return {
+            "dispatch_id": self.dispatch_id,
+            "root_dispatch_id": self.root_dispatch_id,
+            "parent_dispatch_id": self.parent_dispatch_id,
+            "parent_node_id": self.parent_node_id,
+            "name": self.name,
+            "status": status,
+            "started_at": self.started_at,
+            "ended_at": ended_at,
+            "output_key": output_key,
+            "error": error or None,
+            "lattice": self.lattice_info,
+            "node_counts": dict(counts),
+        }
+
     async def _finish(self) -> None:
         failed = [n for n, s in self.status.items() if s == FAILED]
         cancelled = self.cancel_requested or any(s == CANCELLED for s in self.status.values())
@@ -589,7 +616,12 @@ class DispatchRun:
             "status": status,
             "completed": self.completed_count(),
             "total": self.task_total,
+            # What a waiting client needs, so it reads no more after this event.
+            "summary": self._summary(status, ended_at, output_key, error),
         }
+        small = self.svc.cached_blob(output_key) if output_key else None
+        if small is not None and len(small) <= _INLINE_OUTPUT:
+            event["output"] = base64.b64encode(small).decode()
 
         def op(conn: Any) -> list[dict[str, Any]]:
             set_dispatch(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
@@ -72,6 +73,11 @@ class Dispatcher:
             _, old = self._cache.popitem(last=False)
             self._cache_bytes -= len(old)
 
+    def cached_blob(self, key: str) -> bytes | None:
+        """A blob if it is in memory (just produced, or recently read); never reads the store."""
+        data = self._pinned.get(key)
+        return data if data is not None else self._cache.get(key)
+
     def blob(self, key: str) -> bytes:
         data = self._pinned.get(key)
         if data is None:
@@ -124,7 +130,8 @@ class Dispatcher:
         run = DispatchRun(self, record, rows)
         self.runs[dispatch_id] = run
         if record["status"] != "RUNNING":
-            started = record.get("started_at") or __import__("time").time()
+            started = record.get("started_at") or time.time()
+            run.started_at = started
             event = {
                 "kind": "dispatch",
                 "dispatch_id": dispatch_id,

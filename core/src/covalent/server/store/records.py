@@ -51,6 +51,10 @@ class NewDispatch:
     parent_node_id: int | None = None
     reuse_from: str | None = None
     created_at: float = field(default_factory=time.time)
+    #: The manifest exactly as uploaded, stored as is (saves encoding it again).
+    manifest_text: str | None = None
+    #: The validated graph, handed to the dispatcher so it is not built twice.
+    graph: Any = None
 
     def record(self) -> dict[str, Any]:
         """What :func:`read_dispatch` returns for it (with the manifest)."""
@@ -62,10 +66,12 @@ class NewDispatch:
             "name": self.name,
             "status": "NEW_OBJECT",
             "manifest": self.manifest,
+            "graph": self.graph,
         }
 
     def rows(self) -> list[dict[str, Any]]:
-        return [{"dispatch_id": self.dispatch_id, **row} for row in self.node_rows]
+        """The node rows (without ``dispatch_id``, which the dispatcher does not need)."""
+        return self.node_rows
 
 
 def insert_dispatch(store: BlobStore, new: NewDispatch) -> Any:
@@ -85,16 +91,19 @@ def insert_dispatch(store: BlobStore, new: NewDispatch) -> Any:
                     "name": clean_text(new.name[:256]),
                     "status": "NEW_OBJECT",
                     "created_at": new.created_at,
-                    "manifest": json.dumps(manifest),
+                    "manifest": new.manifest_text or json.dumps(manifest),
                     "lattice": json.dumps({**manifest.get("lattice", {}), "output": manifest.get("output", {})}),
                     "reuse_from": new.reuse_from,
                     "node_count": len(new.node_rows),
                 }
             ],
         )
-        rows = [{"dispatch_id": new.dispatch_id, **{k: clean_text(v) for k, v in row.items()}} for row in new.node_rows]
-        for i in range(0, len(rows), 5000):
-            conn.execute(nodes.insert(), rows[i : i + 5000])
+        for i in range(0, len(new.node_rows), 5000):  # in chunks: no second copy of every row
+            chunk = [
+                {"dispatch_id": new.dispatch_id, **{k: clean_text(v) for k, v in row.items()}}
+                for row in new.node_rows[i : i + 5000]
+            ]
+            conn.execute(nodes.insert(), chunk)
         return [
             {
                 "kind": "dispatch",
