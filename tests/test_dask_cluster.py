@@ -43,11 +43,15 @@ def dask_cluster(tmp_path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     log = open(tmp_path / "dask.log", "wb")  # noqa: SIM115 - closed below
     scheduler = subprocess.Popen(
         [DASK_CLI, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1], "--no-dashboard"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     worker = subprocess.Popen(
         [DASK_CLI, "worker", address, "--nthreads", "1", "--no-dashboard", "--local-directory", str(tmp_path / "w")],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         from distributed import Client

@@ -33,29 +33,33 @@ def build_jobs(nodes: int, per_job: int) -> list[Job]:
     manifest = Lattice(body, name="wide").build_manifest()
     graph = manifest.graph
     order = [
-        n for n in graph.topological_order()
+        n
+        for n in graph.topological_order()
         if graph.node(n)["kind"] == NodeKind.ELECTRON and graph.node(n)["name"] == "noop"
     ]
     assert len(order) == nodes, len(order)
     dispatch_id = f"bench-{uuid.uuid4()}"
     jobs = []
     for start in range(0, nodes, per_job):
-        chunk = order[start:start + per_job]
+        chunk = order[start : start + per_job]
         spec = pack_job(dispatch_id, graph, chunk, manifest.blobs.__getitem__, lambda n: "")
-        jobs.append(Job(
-            job_id=f"{dispatch_id}-{start}", dispatch_id=dispatch_id, node_ids=tuple(chunk),
-            names=tuple(graph.node(n)["name"] for n in chunk), payload=spec.to_bytes(),
-        ))
+        jobs.append(
+            Job(
+                job_id=f"{dispatch_id}-{start}",
+                dispatch_id=dispatch_id,
+                node_ids=tuple(chunk),
+                names=tuple(graph.node(n)["name"] for n in chunk),
+                payload=spec.to_bytes(),
+            )
+        )
     return jobs
 
 
 async def main(nodes: int, per_job: int, workers: int, threads: int) -> None:
-    executor = DaskExecutor(n_workers=workers, threads_per_worker=threads,
-                            dashboard_address=":0", memory_limit=None)
+    executor = DaskExecutor(n_workers=workers, threads_per_worker=threads, dashboard_address=":0", memory_limit=None)
     t0 = time.perf_counter()
     await executor.setup()
-    print(f"cluster start: {time.perf_counter() - t0:.2f} s "
-          f"({workers} workers x {threads} thread)")
+    print(f"cluster start: {time.perf_counter() - t0:.2f} s ({workers} workers x {threads} thread)")
     client = DaskExecutor.clusters.get(executor.config).client
     # Warm both paths (imports on the workers).
     await executor.run(build_jobs(2, 2)[0])

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 HIDDEN_PACKAGE = (
-    'raise ImportError("covalent-dask is hidden from this worker on purpose: '
-    'its worker code must arrive by value")\n'
+    'raise ImportError("covalent-dask is hidden from this worker on purpose: its worker code must arrive by value")\n'
 )
 
 
@@ -56,9 +55,7 @@ def dask_cli() -> str:
 
 
 @pytest.fixture(scope="module")
-def external_scheduler(
-    dask_cli: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, object]]:
+def external_scheduler(dask_cli: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     """A ``dask scheduler`` and a ``dask worker`` (1 process, 2 threads, with a nanny).
 
     The worker cannot import ``covalent_dask`` (a package of that name that
@@ -78,21 +75,46 @@ def external_scheduler(
         with open(logs / "scheduler.log", "wb") as out:
             processes.append(
                 subprocess.Popen(
-                    [dask_cli, "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                     "--dashboard-address", f"127.0.0.1:{_free_port()}"],
-                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                    [
+                        dask_cli,
+                        "scheduler",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                        "--dashboard-address",
+                        f"127.0.0.1:{_free_port()}",
+                    ],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
                 )
             )
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            [str(hidden), *filter(None, [os.environ.get("PYTHONPATH")])]
-        )}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(hidden), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        }
         with open(logs / "worker.log", "wb") as out:
             processes.append(
                 subprocess.Popen(
-                    [dask_cli, "worker", address, "--nworkers", "1", "--nthreads", "2",
-                     "--no-dashboard", "--local-directory", str(base / "work"),
-                     "--name", "covalent-test-worker"],
-                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env,
+                    [
+                        dask_cli,
+                        "worker",
+                        address,
+                        "--nworkers",
+                        "1",
+                        "--nthreads",
+                        "2",
+                        "--no-dashboard",
+                        "--local-directory",
+                        str(base / "work"),
+                        "--name",
+                        "covalent-test-worker",
+                    ],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    env=env,
                     cwd=base,
                 )
             )

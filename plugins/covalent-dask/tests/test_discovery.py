@@ -13,9 +13,7 @@ import pytest
 
 def _python(code: str, config_dir: Path) -> str:
     env = {**os.environ, "COVALENT_CONFIG_DIR": str(config_dir)}
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
-    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
@@ -52,8 +50,7 @@ def test_loading_the_plugin_does_not_import_dask(config_dir: Path) -> None:
 
 def test_config_section_becomes_constructor_arguments(config_dir: Path) -> None:
     (config_dir / "covalent.conf").write_text(
-        '[executors.dask]\nscheduler_address = "tcp://10.1.2.3:8786"\n'
-        "n_workers = 3\nthreads_per_worker = 2\n"
+        '[executors.dask]\nscheduler_address = "tcp://10.1.2.3:8786"\nn_workers = 3\nthreads_per_worker = 2\n'
     )
     code = (
         "from covalent.executor.registry import build_executor; import json; "
@@ -63,5 +60,9 @@ def test_config_section_becomes_constructor_arguments(config_dir: Path) -> None:
         "{'n_workers': 1}}).config.n_workers]))"
     )
     assert json.loads(_python(code, config_dir)) == [
-        "DaskExecutor", "tcp://10.1.2.3:8786", 3, 2, 1,
+        "DaskExecutor",
+        "tcp://10.1.2.3:8786",
+        3,
+        2,
+        1,
     ]

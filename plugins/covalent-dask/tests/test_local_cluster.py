@@ -94,9 +94,7 @@ class TestDaskExecutorConformance(ExecutorConformance):
         shared = harness.call(_current(executor.config))
         harness.call(_full(shared, 2), timeout=90)
 
-    def test_describe_and_parallelism(
-        self, harness: ExecutorHarness, executor: DaskExecutor, wait_until
-    ) -> None:
+    def test_describe_and_parallelism(self, harness: ExecutorHarness, executor: DaskExecutor, wait_until) -> None:
         self._full_strength(harness, executor)
         assert wait_until(lambda: executor.describe()["workers"] == 2)
         info = executor.describe()
@@ -112,9 +110,7 @@ class TestDaskExecutorConformance(ExecutorConformance):
         pid = node_value(harness.run(make_job(_where)).nodes[0])
         assert pid != os.getpid()
 
-    def test_equal_config_shares_one_cluster(
-        self, harness: ExecutorHarness, executor: DaskExecutor
-    ) -> None:
+    def test_equal_config_shares_one_cluster(self, harness: ExecutorHarness, executor: DaskExecutor) -> None:
         shared = harness.call(_current(executor.config))
         assert shared is not None
         # What the server does: rebuild an instance from its serialized form.
@@ -129,11 +125,8 @@ class TestDaskExecutorConformance(ExecutorConformance):
         assert harness.call(_current(executor.config)) is shared and shared.is_open
         assert node_value(harness.run(make_job(_add, 1, 1)).nodes[0]) == 2
 
-    def test_other_config_gets_its_own_cluster(
-        self, harness: ExecutorHarness, executor: DaskExecutor
-    ) -> None:
-        other = DaskExecutor(n_workers=1, threads_per_worker=1, processes=False,
-                             dashboard_address=":0")
+    def test_other_config_gets_its_own_cluster(self, harness: ExecutorHarness, executor: DaskExecutor) -> None:
+        other = DaskExecutor(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0")
         harness.call(other.setup(), timeout=120)
         try:
             mine = harness.call(_current(other.config))
@@ -179,9 +172,7 @@ class TestDaskExecutorConformance(ExecutorConformance):
     def test_cancel_of_unknown_job_is_false(self, harness: ExecutorHarness) -> None:
         assert harness.cancel(make_job(_add, 1, 2)) is False
 
-    def test_dead_worker_fails_the_job(
-        self, harness: ExecutorHarness, executor: DaskExecutor
-    ) -> None:
+    def test_dead_worker_fails_the_job(self, harness: ExecutorHarness, executor: DaskExecutor) -> None:
         self._full_strength(harness, executor)
         with pytest.raises(JobFailedError, match="killed the workers"):
             harness.run(make_job(_crash), timeout=120)
@@ -190,8 +181,7 @@ class TestDaskExecutorConformance(ExecutorConformance):
 
 
 def test_close_all_closes_every_shared_cluster() -> None:
-    executor = DaskExecutor(n_workers=1, threads_per_worker=1, processes=False,
-                            dashboard_address=":0")
+    executor = DaskExecutor(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0")
     loop = asyncio.new_event_loop()
     try:
         loop.run_until_complete(executor.setup())

@@ -80,9 +80,7 @@ def _wait(condition, timeout: float) -> bool:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = ServerProcess(
-        tmp_path_factory.mktemp("server"), default_executor="", config=CONFIG, no_cluster=False
-    )
+    process = ServerProcess(tmp_path_factory.mktemp("server"), default_executor="", config=CONFIG, no_cluster=False)
     with process:
         yield process
 
@@ -120,7 +118,9 @@ def test_cancel_stops_the_running_task(server: ServerProcess, tmp_path: Path) ->
 
 def test_stopping_the_server_stops_the_cluster(tmp_path_factory: pytest.TempPathFactory) -> None:
     process = ServerProcess(
-        tmp_path_factory.mktemp("server-stop"), default_executor="", config=CONFIG,
+        tmp_path_factory.mktemp("server-stop"),
+        default_executor="",
+        config=CONFIG,
         no_cluster=False,
     )
     with process:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
 from covalent.testing import ExecutorHarness, make_job, node_value
 from covalent_pennylane import PennyLaneExecutor
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pickle
 
-import covalent_pennylane as cpl
 import numpy as np
 import pennylane as qml
 import pytest
+from pennylane import numpy as pnp
+
+import covalent_pennylane as cpl
 from covalent_pennylane.config import DeviceConfig
 from covalent_pennylane.context import activate
 from covalent_pennylane.values import plain_output
-from pennylane import numpy as pnp
 
 
 @cpl.qnode

@@ -12,6 +12,7 @@ import asyncio
 import math
 
 import pytest
+
 from covalent.executor.base import run_job
 from covalent.executor.registry import executor_classes
 from covalent.testing import make_job, node_value
@@ -23,9 +24,10 @@ def classical_start(n: int) -> float:
 
 def pennylane_optimise(start: float, steps: int = 40) -> float:
     """Find theta minimising <Z> after RX(theta) (theta -> pi)."""
-    import covalent_pennylane as cpl
     import pennylane as qml
     from pennylane import numpy as pnp
+
+    import covalent_pennylane as cpl
 
     @cpl.qnode
     def energy(theta):  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
 from covalent._sdk.electron import Electron
 from covalent.executor.base import JobFailedError, run_job
 from covalent.testing import make_job

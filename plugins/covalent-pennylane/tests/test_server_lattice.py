@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+import pytest
+
 import covalent as ct
 import covalent_pennylane as cpl
-import pytest
 from covalent.testing import ServerProcess
 from covalent_dask import DaskExecutor
 from covalent_pennylane import PennyLaneExecutor

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 
-import covalent_pennylane as cpl
 import pytest
+
+import covalent_pennylane as cpl
 
 
 @cpl.qnode

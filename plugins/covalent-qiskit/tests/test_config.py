@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from covalent_qiskit import QiskitExecutor
 from covalent_qiskit.config import BackendKind, QiskitConfig, backend_kind
 

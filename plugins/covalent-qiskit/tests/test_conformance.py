@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from covalent.testing import ExecutorConformance
 from covalent_qiskit import QiskitExecutor
 

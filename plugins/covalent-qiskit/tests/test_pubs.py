@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from covalent_qiskit.pubs import parse_requests
 from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter
 from qiskit.primitives.containers.estimator_pub import EstimatorPub
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit.quantum_info import Pauli, SparsePauliOp
+
+from covalent_qiskit.pubs import parse_requests
 
 
 def circuit(parametrised: bool = False) -> QuantumCircuit:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from covalent_slurm import SlurmExecutor
 from covalent_slurm.testing import local_cluster
 from covalent_slurm.testing.helpers import sleep_for

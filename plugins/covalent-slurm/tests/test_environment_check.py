@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from covalent.executor.base import JobFailedError
 from covalent.runtime.spec import runtime_versions
 from covalent.testing import ExecutorHarness, make_job

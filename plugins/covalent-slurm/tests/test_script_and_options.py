@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+
 from covalent.testing import make_job
 from covalent_slurm import SlurmExecutor, SlurmPoolExecutor
 from covalent_slurm.failure import failure_message, last_exception_line

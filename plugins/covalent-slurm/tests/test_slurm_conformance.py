@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from covalent.executor.base import JobFailedError, JobLostError
 from covalent.testing import ExecutorConformance, ExecutorHarness, make_job, node_value
 from covalent_slurm.testing.helpers import job_environment, sleep_for, squeue_ids, wait_until

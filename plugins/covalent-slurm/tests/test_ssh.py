@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from covalent.executor.base import JobFailedError
 from covalent.testing import ExecutorConformance, ExecutorHarness, make_job, node_value
 from covalent_slurm.testing.helpers import job_environment, sleep_for, squeue_ids, wait_until

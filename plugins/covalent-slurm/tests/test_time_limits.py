@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from covalent.executor.base import JobFailedError
 from covalent.testing import ExecutorHarness, make_job
 from covalent_slurm.script import JobFiles

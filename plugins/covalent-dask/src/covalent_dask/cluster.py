@@ -145,9 +145,7 @@ class ClusterCache:
             entry = self._entries.get((loop, config))
         return entry if entry is not None and entry.is_open else None
 
-    async def acquire(
-        self, config: ClusterConfig, user: str, connect_timeout: float = 30.0
-    ) -> SharedCluster:
+    async def acquire(self, config: ClusterConfig, user: str, connect_timeout: float = 30.0) -> SharedCluster:
         """The shared cluster for ``config`` (started or connected on first use)."""
         loop = asyncio.get_running_loop()
         async with self._lock(loop):

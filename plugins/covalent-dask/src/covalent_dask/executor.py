@@ -175,9 +175,7 @@ class DaskExecutor(AsyncBaseExecutor):
             key = f"covalent-job-{job.job_id}-{uuid.uuid4().hex[:8]}"
             future = client.submit(by_value(run_job), key, payload, key=key, pure=False)
         except Exception as exc:
-            raise JobFailedError(
-                f"dask could not accept job {job.job_id}: {exc!r}", log=_format(exc)
-            ) from exc
+            raise JobFailedError(f"dask could not accept job {job.job_id}: {exc!r}", log=_format(exc)) from exc
         running = _RunningJob(future, shared)
         self._jobs[job.job_id] = running
         try:
@@ -230,9 +228,7 @@ class DaskExecutor(AsyncBaseExecutor):
         if future.done():
             return True
         try:
-            answers = await client.run(
-                by_value(interrupt_job), running.future.key, on_error="return"
-            )
+            answers = await client.run(by_value(interrupt_job), running.future.key, on_error="return")
         except Exception as exc:  # the scheduler is gone: nothing runs there any more
             log.warning("could not reach the dask workers to stop job %s: %r", job_id, exc)
             return False

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from covalent.plugins import hookimpl
-
 from covalent_pennylane.executor import PennyLaneExecutor
 
 __all__ = ["register_executors"]

@@ -16,7 +16,6 @@ from typing import Any
 
 from covalent.runtime.execute import execute_payload
 from covalent.runtime.spec import NodeSpec
-
 from covalent_pennylane.config import DeviceConfig
 from covalent_pennylane.context import activate
 from covalent_pennylane.values import plain_output

@@ -7,7 +7,6 @@ from concurrent.futures import CancelledError
 from typing import Any, ClassVar
 
 from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobOutcome
-
 from covalent_qiskit._pool import WorkerPools, invoke
 
 __all__ = ["PooledExecutor"]

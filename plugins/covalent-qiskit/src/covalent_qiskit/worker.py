@@ -16,7 +16,6 @@ from typing import Any
 
 from covalent.runtime.execute import execute_payload
 from covalent.runtime.spec import NodeSpec
-
 from covalent_qiskit.backends import Primitives, build_primitives
 from covalent_qiskit.config import QiskitConfig
 from covalent_qiskit.pubs import parse_requests

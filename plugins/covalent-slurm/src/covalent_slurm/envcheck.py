@@ -12,7 +12,6 @@ import shlex
 from typing import Any
 
 from covalent.runtime.spec import runtime_versions
-
 from covalent_slurm.options import shell_path
 from covalent_slurm.transport import Transport
 

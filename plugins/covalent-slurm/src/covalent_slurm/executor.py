@@ -17,7 +17,6 @@ import time
 from typing import Any
 
 from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobLostError, JobOutcome, JobState
-
 from covalent_slurm.envcheck import check_environment
 from covalent_slurm.failure import failure_message
 from covalent_slurm.options import environment_lines, extra_directives, format_time, seconds_to_slurm_time, validate_env

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from covalent.plugins import hookimpl
-
 from covalent_slurm.executor import SlurmExecutor
 from covalent_slurm.pool import SlurmPoolExecutor
 

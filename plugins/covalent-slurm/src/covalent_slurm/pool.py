@@ -19,7 +19,6 @@ import time
 from typing import Any
 
 from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobOutcome
-
 from covalent_slurm import pool_worker
 from covalent_slurm.options import environment_lines, extra_directives, format_time, validate_env
 from covalent_slurm.pool_cluster import Pool, PoolConfig, acquire_pool, release_pool

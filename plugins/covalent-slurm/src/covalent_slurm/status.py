@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 
 from covalent.executor.base import JobState
-
 from covalent_slurm.transport import Transport, with_env
 
 __all__ = [
