@@ -80,3 +80,9 @@ def test_output_hidden_in_an_arbitrary_object_is_an_error():
 def test_bad_executor_argument():
     with pytest.raises(TypeError, match="executor must be a name"):
         ct.electron(executor=42)(lambda x: x)
+
+
+def test_unsupported_triggers_are_refused_not_ignored():
+    with pytest.raises(TypeError, match=r"triggers .* are not supported"):
+        ct.lattice(triggers=["every hour"])(lambda: None)
+    assert ct.lattice(triggers=None)(lambda: 1)() == 1

@@ -39,6 +39,11 @@ class Lattice:
         if not callable(function):
             raise TypeError(f"@lattice needs a callable, got {function!r}")
         executor_spec(executor)
+        if triggers is not None:
+            raise TypeError(
+                "lattice triggers (re-running a workflow on file or time events) are not supported; "
+                "dispatch the lattice from your own scheduler instead"
+            )
         self.workflow_function = function
         self.executor = executor
         # Covalent ran post-processing on this executor; here the server assembles
@@ -48,7 +53,6 @@ class Lattice:
         self.deps_pip = as_deps_list(deps_pip, DepsPip)
         self.call_before = as_deps_list(call_before, DepsCall)
         self.call_after = as_deps_list(call_after, DepsCall)
-        self.triggers = triggers
         self.task_packing = bool(task_packing)
         self.name: str = str(name or getattr(function, "__name__", "workflow"))
         self.transport_graph: TransportGraph | None = None
