@@ -9,6 +9,13 @@ def noop(x=None, *rest):
     return x
 
 
+def sleepy(x=None, seconds=0.01):
+    import time
+
+    time.sleep(seconds)
+    return x
+
+
 def total(values):
     return sum(v or 0 for v in values)
 
@@ -37,6 +44,17 @@ def chain(n):
     value = c_noop(0)
     for _ in range(n - 1):
         value = c_noop(value)
+    return value
+
+
+c_sleepy = ct.electron(sleepy)
+
+
+@ct.lattice
+def sleepy_chain(n):
+    value = c_sleepy(0)
+    for _ in range(n - 1):
+        value = c_sleepy(value)
     return value
 
 
