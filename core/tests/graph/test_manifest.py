@@ -58,3 +58,12 @@ def test_bundle_round_trip_and_truncation():
     with pytest.raises(BundleError):
         read_bundle(data[:-3])
     assert blobs  # keys are checked, not trusted
+
+
+def test_draw_previews_the_graph_as_svg(tmp_path):
+    preview = wf.draw([1, 2])
+    svg = preview._repr_svg_()
+    assert svg.startswith("<svg") and svg.count('class="node"') == len(preview.manifest.graph)
+    assert ">square<" in svg
+    preview.save(str(tmp_path / "graph.svg"))
+    assert (tmp_path / "graph.svg").read_text() == svg
