@@ -48,6 +48,10 @@ def test_non_loopback_bind_requires_the_token(exposed):
     assert httpx.get(f"{base}/dispatches", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert httpx.get(f"{base}/dispatches", cookies={"covalent_token": token}).status_code == 200
     assert httpx.get(f"{exposed.address}/", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    page = httpx.get(f"{exposed.address}/dispatches", headers={"Accept": "text/html"})
+    assert page.status_code == 303 and page.headers["location"] == "/login?next=/dispatches"
+    login = httpx.get(f"{exposed.address}/login", headers={"Accept": "text/html"})
+    assert login.status_code == 200 and "token" in login.text.lower()
     # The SDK reads the token from the config directory by itself.
     assert ct.dispatch_sync(wf)(1).result == 2
 

@@ -79,6 +79,15 @@ class TokenAuth:
         self.app = app
         self.token = token.encode()
 
+    @staticmethod
+    def _is_page(scope: Scope) -> bool:
+        headers = dict(scope.get("headers", []))
+        return (
+            scope.get("method") == "GET"
+            and not scope.get("path", "").startswith("/api/")
+            and b"text/html" in headers.get(b"accept", b"")
+        )
+
     def _presented(self, scope: Scope) -> bytes:
         headers = dict(scope.get("headers", []))
         auth = headers.get(b"authorization", b"")
@@ -99,6 +108,20 @@ class TokenAuth:
             return
         if hmac.compare_digest(self._presented(scope), self.token):
             await self.app(scope, receive, send)
+            return
+        if scope["type"] == "http" and self._is_page(scope):
+            # A person in a browser: send them to the dashboard's login page.
+            from urllib.parse import quote
+
+            target = f"/login?next={quote(scope.get('path', '/'))}".encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 303,
+                    "headers": [(b"location", target), (b"content-length", b"0")],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
             return
         if scope["type"] == "http":
             await _json(
