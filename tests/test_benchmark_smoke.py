@@ -18,5 +18,10 @@ def test_benchmark_harness_quick_run(tmp_path):
         cwd=tmp_path,
     )
     assert out.returncode == 0, out.stderr[-3000:]
-    for line in ("chain of 20", "wide map of 500 + reduce", "covalent start` to ready", "redispatch of the chain"):
+    for line in (
+        "chain of 20",
+        "wide map of 500 + reduce",
+        "covalent start` to ready",
+        "redispatch of the no-op chain",
+    ):
         assert line in out.stdout, out.stdout

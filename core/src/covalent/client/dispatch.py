@@ -133,7 +133,9 @@ def get_result(
             }
         keys = [summary["output_key"]] if summary.get("output_key") else []
         blobs = read_bundle(conn.request("POST", "/blobs/fetch", json={"keys": keys}).content) if keys else {}
-        return Result(summary, None, blobs, conn.address)
+        # A running dispatch: read its nodes now, so summary and nodes are one snapshot.
+        nodes = None if summary["status"] in TERMINAL else conn.get_json(f"/dispatches/{dispatch_id}/nodes")["nodes"]
+        return Result(summary, nodes, blobs, conn.address)
 
 
 def cancel(dispatch_id: str, task_ids: list[int] | None = None, dispatcher_addr: str | None = None) -> str:

@@ -9,6 +9,7 @@ how the source's value reaches the target: as positional argument
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from enum import StrEnum
@@ -51,7 +52,7 @@ class Edge:
         return cls(
             source=int(data["source"]),
             target=int(data["target"]),
-            param=str(data.get("param", "")),
+            param=sys.intern(str(data.get("param", ""))),
             arg_index=data.get("arg_index"),
             key=data.get("key"),
             wait=bool(data.get("wait", False)),
@@ -128,7 +129,8 @@ class TransportGraph:
     def from_dict(cls, data: dict[str, Any]) -> TransportGraph:
         graph = cls()
         for node in sorted(data["nodes"], key=lambda n: int(n["id"])):
-            attrs = dict(node)
+            # Blob keys and names repeat across thousands of nodes: share one string each.
+            attrs = {k: sys.intern(v) if isinstance(v, str) and len(v) <= 128 else v for k, v in node.items()}
             node_id = int(attrs.pop("id"))
             graph._g.add_node(node_id, id=node_id, **attrs)
         for edge in data["edges"]:

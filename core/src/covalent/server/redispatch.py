@@ -47,7 +47,7 @@ async def redispatch_stored(state: ServerState, dispatch_id: str, *, reuse_previ
                 reuse_from=dispatch_id if reuse_previous_results else None,
             )
 
-    new = await asyncio.to_thread(prepare)
+    new = (await asyncio.to_thread(prepare)).starting()
     await state.writer.write(insert_dispatch(state.blobs, new))
     await state.dispatcher.start(new.dispatch_id, loaded=(new.record(), new.rows()))
     return new.dispatch_id

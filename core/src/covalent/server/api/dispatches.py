@@ -117,6 +117,8 @@ async def register_dispatch(request: Request) -> Response:
         new = await read_db(request, prepare)
     except ManifestError as exc:
         raise HTTPException(422, str(exc)) from None
+    if options.start:
+        new.starting()
     await committed(request, state.writer.write(insert_dispatch(state.blobs, new)))
     if options.start:
         await state.dispatcher.start(new.dispatch_id, loaded=(new.record(), new.rows()))

@@ -212,7 +212,7 @@ class Dispatcher:
                         root_dispatch_id=parent.root_dispatch_id,
                     )
 
-            new = await asyncio.to_thread(prepare)
+            new = (await asyncio.to_thread(prepare)).starting()
             await self.writer.write(insert_dispatch(self.blobs, new))
         except Exception as exc:
             parent._fail_nodes([node_id], f"the sublattice could not be dispatched: {type(exc).__name__}: {exc}")

@@ -55,6 +55,15 @@ class NewDispatch:
     manifest_text: str | None = None
     #: The validated graph, handed to the dispatcher so it is not built twice.
     graph: Any = None
+    #: RUNNING when it is recorded and started in one step (what clients see at once).
+    status: str = "NEW_OBJECT"
+    started_at: float | None = None
+
+    def starting(self) -> NewDispatch:
+        """Record it as already RUNNING: it is started right after the insert commits."""
+        self.status = "RUNNING"
+        self.started_at = time.time()
+        return self
 
     def record(self) -> dict[str, Any]:
         """What :func:`read_dispatch` returns for it (with the manifest)."""
@@ -64,7 +73,8 @@ class NewDispatch:
             "parent_dispatch_id": self.parent_dispatch_id,
             "parent_node_id": self.parent_node_id,
             "name": self.name,
-            "status": "NEW_OBJECT",
+            "status": self.status,
+            "started_at": self.started_at,
             "manifest": self.manifest,
             "graph": self.graph,
         }
@@ -89,8 +99,9 @@ def insert_dispatch(store: BlobStore, new: NewDispatch) -> Any:
                     "parent_dispatch_id": new.parent_dispatch_id,
                     "parent_node_id": new.parent_node_id,
                     "name": clean_text(new.name[:256]),
-                    "status": "NEW_OBJECT",
+                    "status": new.status,
                     "created_at": new.created_at,
+                    "started_at": new.started_at,
                     "manifest": new.manifest_text or json.dumps(manifest),
                     "lattice": json.dumps({**manifest.get("lattice", {}), "output": manifest.get("output", {})}),
                     "reuse_from": new.reuse_from,
@@ -109,7 +120,7 @@ def insert_dispatch(store: BlobStore, new: NewDispatch) -> Any:
                 "kind": "dispatch",
                 "dispatch_id": new.dispatch_id,
                 "root_dispatch_id": new.root_dispatch_id or new.dispatch_id,
-                "status": "NEW_OBJECT",
+                "status": new.status,
                 "name": new.name,
             }
         ]
