@@ -67,3 +67,10 @@ def test_draw_previews_the_graph_as_svg(tmp_path):
     assert ">square<" in svg
     preview.save(str(tmp_path / "graph.svg"))
     assert (tmp_path / "graph.svg").read_text() == svg
+
+
+def test_the_stored_lattice_does_not_carry_its_last_graph():
+    small = wf.build_manifest([1])
+    big = wf.build_manifest(list(range(2000)))
+    size = len(big.blobs[big.lattice["function"]])
+    assert size == len(small.blobs[small.lattice["function"]])

@@ -61,6 +61,12 @@ class Lattice:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.workflow_function(*args, **kwargs)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The last graph built is a convenience of this process, not part of the workflow.
+        state = self.__dict__.copy()
+        state["transport_graph"] = None
+        return state
+
     def __repr__(self) -> str:
         return f"<lattice {self.name}>"
 
