@@ -19,6 +19,8 @@ from covalent.executor.base import (
     NodeOutcome,
 )
 from covalent.executor.local import LocalExecutor
+from covalent.executor.pool import WorkerPools
+from covalent.executor.pooled import PooledExecutor
 
 __all__ = [
     "AsyncBaseExecutor",
@@ -30,6 +32,8 @@ __all__ = [
     "JobState",
     "LocalExecutor",
     "NodeOutcome",
+    "PooledExecutor",
+    "WorkerPools",
 ]
 
 

@@ -7,81 +7,39 @@ fresh one), so a runaway task really stops.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import threading
-from concurrent.futures import CancelledError
-from typing import Any
+from typing import Any, ClassVar
 
-from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobOutcome
+from covalent.executor.pool import WorkerPools
+from covalent.executor.pooled import PooledExecutor
 from covalent.plugins.hookspecs import hookimpl
 from covalent.runtime.execute import run_payload
 
-__all__ = ["LocalExecutor"]
+__all__ = ["LocalExecutor", "run_in_worker", "shutdown_pools"]
 
-_pools: dict[int, Any] = {}
-_pools_lock = threading.Lock()
+_POOLS = WorkerPools(warm_modules=("covalent.runtime.execute",))
 
 
-def _shared_pool(workers: int) -> Any:
-    """One warm pool per size, shared by every LocalExecutor in the process."""
-    import multiprocessing
-
-    import pebble
-
-    with _pools_lock:
-        pool = _pools.get(workers)
-        if pool is None or not pool.active:
-            context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
-            pool = pebble.ProcessPool(max_workers=workers, context=context)
-            _pools[workers] = pool
-        return pool
+def run_in_worker(payload: bytes, config: dict[str, Any]) -> bytes:
+    """What a local worker process runs for each job."""
+    return run_payload(payload)
 
 
 def shutdown_pools() -> None:
-    with _pools_lock:
-        for pool in _pools.values():
-            pool.stop()
-            pool.join(timeout=5)
-        _pools.clear()
+    """Stop the local worker processes (at server shutdown)."""
+    _POOLS.shutdown()
 
 
-class LocalExecutor(AsyncBaseExecutor):
+class LocalExecutor(PooledExecutor):
     """Run tasks in worker processes on the server's machine."""
 
     short_name = "local"
     max_nodes_per_job = 512
+    pools: ClassVar[WorkerPools] = _POOLS
+    worker_target: ClassVar[str] = "covalent.executor.local:run_in_worker"
 
     def __init__(self, workers: int | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.workers = int(workers or max(2, os.cpu_count() or 2))
-        self._futures: dict[str, Any] = {}
-
-    def parallelism(self) -> int:
-        return self.workers
-
-    async def setup(self) -> None:
-        _shared_pool(self.workers)
-
-    async def run(self, job: Job) -> JobOutcome:
-        pool = _shared_pool(self.workers)
-        future = pool.schedule(run_payload, args=(job.payload,))
-        self._futures[job.job_id] = future
-        try:
-            data = await asyncio.wrap_future(future)
-        except CancelledError:
-            raise
-        except Exception as exc:  # the worker process died or could not run the job
-            raise JobFailedError(f"local worker failed job {job.job_id}: {exc!r}") from exc
-        finally:
-            self._futures.pop(job.job_id, None)
-        return JobOutcome.from_bytes(data)
-
-    async def cancel(self, job: Job, handle: Any) -> bool:
-        future = self._futures.get(job.job_id)
-        if future is None:
-            return False
-        return bool(future.cancel())
+        super().__init__(workers=int(workers or max(2, os.cpu_count() or 2)), **kwargs)
 
 
 @hookimpl

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from covalent_pennylane._pool import WorkerPools
-from covalent_pennylane._pooled import PooledExecutor
+from covalent.executor.pool import WorkerPools
+from covalent.executor.pooled import PooledExecutor
 from covalent_pennylane.config import DeviceConfig
 
 __all__ = ["PennyLaneExecutor"]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from covalent_qiskit._pool import WorkerPools
-from covalent_qiskit._pooled import PooledExecutor
+from covalent.executor.pool import WorkerPools
+from covalent.executor.pooled import PooledExecutor
 from covalent_qiskit.config import QiskitConfig
 
 __all__ = ["QiskitExecutor"]

@@ -1,4 +1,8 @@
-"""An executor that runs each job in a killable worker process of a shared pool."""
+"""``PooledExecutor``: run each job in a killable worker process of a shared, warm pool.
+
+A base class for plugins whose backend is a library to call in a process
+(the Qiskit and PennyLane executors, and the built-in LocalExecutor).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from concurrent.futures import CancelledError
 from typing import Any, ClassVar
 
 from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobOutcome
-from covalent_pennylane._pool import WorkerPools, invoke
+from covalent.executor.pool import WorkerPools, invoke
 
 __all__ = ["PooledExecutor"]
 

@@ -1,12 +1,12 @@
-"""Killable worker processes for the Qiskit executor.
+"""Warm, killable worker processes shared by the executors of one plugin.
 
 Jobs run in a :class:`pebble.ProcessPool`: cancelling a running job
 terminates its worker process (the pool starts a fresh one), so a runaway
-circuit evaluation really stops.  Workers import Qiskit once, when they
-start, and keep simulators warm between jobs.
+task really stops.  Workers import the plugin's heavy modules once, when
+they start, and keep them loaded between jobs.
 
 The function a worker runs is named by ``"module:function"`` and resolved
-inside the worker, so the server process never imports Qiskit.
+inside the worker, so the server process never imports those modules.
 """
 
 from __future__ import annotations
