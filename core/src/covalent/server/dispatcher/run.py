@@ -88,6 +88,9 @@ class DispatchRun:
                 handle = json.loads(row["job_handle"])
                 self.resume_handles.setdefault(handle["job_id"], handle)
         self.task_total = sum(1 for n in self.graph.nodes() if n["kind"] != "parameter")
+        self._completed_tasks = sum(
+            1 for n, s in self.status.items() if s == COMPLETED and self.node(n)["kind"] != "parameter"
+        )
         self.remaining: dict[int, int] = {}
         for node in self.graph.nodes():
             n = node["id"]
@@ -106,7 +109,8 @@ class DispatchRun:
         return self.graph.node(n)
 
     def completed_count(self) -> int:
-        return sum(1 for n, s in self.status.items() if s == COMPLETED and self.node(n)["kind"] != "parameter")
+        """Task nodes completed so far (kept as a counter: this is asked after every job)."""
+        return self._completed_tasks
 
     def _node_event(self, changes: list[tuple[int, str]]) -> dict[str, Any]:
         return {
@@ -404,6 +408,7 @@ class DispatchRun:
                 blobs[key] = data
                 self.output_key[n] = key
                 self.status[n] = COMPLETED
+                self._completed_tasks += 1
                 self.in_flight.pop(n, None)
                 completed.append(n)
                 updates.append(
@@ -489,6 +494,7 @@ class DispatchRun:
             return
         if status == COMPLETED and output_key:
             self.status[n] = COMPLETED
+            self._completed_tasks += 1
             self.output_key[n] = output_key
             self._write([NodeUpdate(n, {"status": COMPLETED, "output_key": output_key, "end_time": time.time()})])
             self._completed([n])
