@@ -15,7 +15,15 @@ and pytest runs the whole conformance suite against it.
 """
 
 from covalent.testing.conformance import ExecutorConformance
-from covalent.testing.harness import ExecutorHarness, make_job, node_value
+from covalent.testing.harness import ExecutorHarness, HarnessCache, make_job, node_value
 from covalent.testing.server import ServerProcess, free_port
 
-__all__ = ["ExecutorConformance", "ExecutorHarness", "ServerProcess", "free_port", "make_job", "node_value"]
+__all__ = [
+    "ExecutorConformance",
+    "ExecutorHarness",
+    "HarnessCache",
+    "ServerProcess",
+    "free_port",
+    "make_job",
+    "node_value",
+]

@@ -18,7 +18,7 @@ from covalent.graph.packing import pack_job
 from covalent.graph.transport_graph import NodeKind
 from covalent.runtime.outcome import NodeOutcome
 
-__all__ = ["ExecutorHarness", "make_job", "node_value"]
+__all__ = ["ExecutorHarness", "HarnessCache", "make_job", "node_value"]
 
 _counter = itertools.count()
 
@@ -88,3 +88,36 @@ class ExecutorHarness:
             self._thread.join(timeout=10)
             if not self._thread.is_alive():
                 self.loop.close()
+
+
+class HarnessCache:
+    """Set-up executors of one class, one per distinct set of options, kept for a session.
+
+    ``cache.get(**options)`` returns a harness (created on first use);
+    ``cache.value(func, *args, executor={...})`` runs a one-node job and returns
+    the value it produced; ``cache.close()`` tears every executor down.
+    """
+
+    def __init__(self, executor_class: type[AsyncBaseExecutor]) -> None:
+        self.executor_class = executor_class
+        self._harnesses: dict[str, ExecutorHarness] = {}
+
+    def get(self, **options: Any) -> ExecutorHarness:
+        import json
+
+        key = json.dumps(options, sort_keys=True, default=repr)
+        if key not in self._harnesses:
+            self._harnesses[key] = ExecutorHarness(self.executor_class(**options))
+        return self._harnesses[key]
+
+    def value(
+        self, func: Callable[..., Any], *args: Any, executor: dict[str, Any] | None = None, timeout: float = 120
+    ) -> Any:
+        outcome = self.get(**(executor or {})).run(make_job(func, *args), timeout=timeout)
+        assert len(outcome.nodes) == 1
+        return node_value(outcome.nodes[0])
+
+    def close(self) -> None:
+        for harness in self._harnesses.values():
+            harness.close()
+        self._harnesses.clear()
