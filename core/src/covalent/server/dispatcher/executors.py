@@ -25,10 +25,14 @@ class ExecutorPool:
     def __init__(self) -> None:
         self._instances: dict[str, AsyncBaseExecutor] = {}
         self._ready: dict[str, asyncio.Task[None]] = {}
+        self._default: str | None = None
 
     def _normalise(self, spec: dict[str, Any] | None) -> dict[str, Any]:
         spec = dict(spec or {})
-        spec.setdefault("name", default_executor_name())
+        if not spec.get("name"):
+            if self._default is None:  # read once: settings are fixed while the server runs
+                self._default = default_executor_name()
+            spec["name"] = self._default
         spec.setdefault("kwargs", {})
         return spec
 
