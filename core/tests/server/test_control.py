@@ -187,3 +187,70 @@ def test_reuse_previous_results_only_where_code_and_inputs_are_unchanged(server,
     other_input = ct.get_result(ct.redispatch(first.dispatch_id, reuse_previous_results=True)(2), wait=True)
     assert other_input.result == 30
     assert sorted(log.read_text().split()) == ["one", "two"]  # new input: nothing reused
+
+
+def test_redispatch_of_a_completed_dispatch_with_full_reuse_is_complete_when_answered(server, tmp_path):
+    from covalent.client.connection import Connection
+
+    log = tmp_path / "runs.log"
+
+    @ct.electron
+    def step(x):
+        with open(log, "a") as f:
+            f.write("ran\n")
+        return x + 1
+
+    @ct.lattice
+    def wf(a):
+        return step(step(a))
+
+    first = ct.dispatch_sync(wf)(1)
+    assert first.result == 3
+    with Connection() as conn:
+        answer = conn.post_json(f"/dispatches/{first.dispatch_id}/redispatch", {"reuse_previous_results": True})
+        new_id = answer["dispatch_id"]
+        assert answer["status"] == "COMPLETED"
+        assert answer["summary"]["reuse_from"] == first.dispatch_id
+        assert answer["summary"]["node_counts"] == {"COMPLETED": 2}
+        stored = conn.get_json(f"/dispatches/{new_id}")
+        assert {k: stored[k] for k in answer["summary"]} == answer["summary"]
+        old_nodes = conn.get_json(f"/dispatches/{first.dispatch_id}/nodes")["nodes"]
+        new_nodes = conn.get_json(f"/dispatches/{new_id}/nodes")["nodes"]
+    assert [(n["node_id"], n["status"]) for n in new_nodes] == [(n["node_id"], n["status"]) for n in old_nodes]
+    assert log.read_text().count("ran") == 2  # nothing ran again
+
+    ct.get_result(first.dispatch_id)  # the original stays as it was ...
+    with Connection() as conn:
+        conn.request("DELETE", f"/dispatches/{first.dispatch_id}")
+    copy = ct.get_result(new_id, wait=True)  # ... and the copy outlives it
+    assert copy.status == "COMPLETED" and copy.result == 3
+    assert copy.get_node_result(0)["output"] == 2
+
+
+def test_redispatch_with_reuse_of_a_failed_dispatch_runs_only_what_did_not_complete(server, tmp_path):
+    log, fixed = tmp_path / "runs.log", tmp_path / "fixed"
+
+    @ct.electron
+    def first_step(x):
+        with open(log, "a") as f:
+            f.write("first\n")
+        return x + 1
+
+    @ct.electron
+    def flaky_step(x, flag):
+        with open(log, "a") as f:
+            f.write("flaky\n")
+        if not os.path.exists(flag):
+            raise RuntimeError("not fixed yet")
+        return x * 10
+
+    @ct.lattice
+    def wf(a, flag):
+        return flaky_step(first_step(a), flag)
+
+    failed = ct.dispatch_sync(wf)(1, str(fixed))
+    assert failed.status == "FAILED"
+    fixed.write_text("yes")
+    again = ct.get_result(ct.redispatch(failed.dispatch_id, reuse_previous_results=True)(), wait=True)
+    assert again.status == "COMPLETED" and again.result == 20
+    assert log.read_text().split() == ["first", "flaky", "flaky"]

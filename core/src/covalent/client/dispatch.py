@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from covalent._sdk.lattice import Lattice
+from covalent.client import finished
 from covalent.client.connection import Connection
 from covalent.client.result import Result
 from covalent.errors import ServerError
@@ -114,11 +115,18 @@ def get_result(
     ``{"status": ..., "start_time": ..., "end_time": ...}``.
     """
     with Connection(dispatcher_addr, timeout=600) as conn:
-        final = None
-        if wait:
+        final = finished.take(conn.address, dispatch_id)
+        if final is None and wait:
             show = sys.stderr.isatty() if progress is None else progress
             final = _wait(conn, dispatch_id, show)
-        if final is not None and not status_only:
+        if final is not None and status_only:
+            summary = final["summary"]
+            return {
+                "status": Status(summary["status"]),
+                "start_time": summary.get("started_at"),
+                "end_time": summary.get("ended_at"),
+            }
+        if final is not None:
             summary = final["summary"]
             blobs = {}
             if final.get("output") and summary.get("output_key"):
@@ -165,7 +173,10 @@ def redispatch(
             if not args and not kwargs and not replace_electrons:
                 # Same workflow, same inputs: the server copies it without an upload.
                 body = {"reuse_previous_results": reuse_previous_results}
-                return str(conn.post_json(f"/dispatches/{dispatch_id}/redispatch", body)["dispatch_id"])
+                answer = conn.post_json(f"/dispatches/{dispatch_id}/redispatch", body)
+                if "summary" in answer:  # every node was reused: it has already ended
+                    finished.remember(conn.address, answer)
+                return str(answer["dispatch_id"])
             summary = conn.get_json(f"/dispatches/{dispatch_id}")
             keys = [summary["lattice"]["function"], summary["lattice"]["inputs"]]
             blobs = read_bundle(conn.request("POST", "/blobs/fetch", json={"keys": keys}).content)

@@ -5,32 +5,63 @@ blobs are in the store, so the copy is registered like an upload
 (``prepare_dispatch``, then the single writer) and started, with no upload.
 With ``reuse_previous_results`` every node whose fingerprint (code, inputs,
 upstream) matches a completed node of the original takes its output.
+
+A completed original redispatched with reuse is the common case (re-running
+a notebook cell) and needs no manifest at all: every node takes its own
+output, so the copy is two ``INSERT ... SELECT`` statements and is recorded
+as completed in the same transaction; nothing is parsed, fingerprinted or
+scheduled.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+import base64
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Connection, Float, String, bindparam, case, func, insert, literal, null, or_, select
+
+from covalent.server.db.tables import dispatches, nodes
 from covalent.server.registration import prepare_dispatch, reusable_outputs
+from covalent.server.store.blobs import small_blob
 from covalent.server.store.records import NewDispatch, insert_dispatch, read_dispatch
 
 if TYPE_CHECKING:
     from covalent.server.state import ServerState
 
-__all__ = ["DispatchNotFound", "redispatch_stored"]
+__all__ = ["DispatchNotFound", "Redispatched", "copy_completed", "redispatch", "redispatch_stored"]
 
 
 class DispatchNotFound(LookupError):
     """No dispatch with the given id."""
 
 
+@dataclass
+class Redispatched:
+    dispatch_id: str
+    #: The new dispatch's final event (with its summary) when it ended at once:
+    #: every node took a previous output.
+    final: dict[str, Any] | None = None
+
+
 async def redispatch_stored(state: ServerState, dispatch_id: str, *, reuse_previous_results: bool = False) -> str:
-    """Register and start a copy of ``dispatch_id``; return the new dispatch id.
+    """Register and start a copy of ``dispatch_id``; return the new dispatch id (see :func:`redispatch`)."""
+    return (await redispatch(state, dispatch_id, reuse_previous_results=reuse_previous_results)).dispatch_id
+
+
+async def redispatch(state: ServerState, dispatch_id: str, *, reuse_previous_results: bool = False) -> Redispatched:
+    """Register and start a copy of ``dispatch_id``.
 
     Raises :class:`DispatchNotFound`, or :class:`~covalent.server.registration.ManifestError`
     when the stored workflow can no longer run here (its executor was uninstalled, say).
     """
+    if reuse_previous_results:
+        final = await _copy_completed(state, dispatch_id)
+        if final is not None:
+            return Redispatched(final["dispatch_id"], final)
 
     def prepare() -> NewDispatch:
         with state.engine.connect() as conn:
@@ -50,4 +81,115 @@ async def redispatch_stored(state: ServerState, dispatch_id: str, *, reuse_previ
     new = (await asyncio.to_thread(prepare)).starting()
     await state.writer.write(insert_dispatch(state.blobs, new))
     await state.dispatcher.start(new.dispatch_id, loaded=(new.record(), new.rows()))
-    return new.dispatch_id
+    return Redispatched(new.dispatch_id)
+
+
+def _copy_statements() -> tuple[Any, Any, Any]:
+    """The statements of :func:`copy_completed`, built once (only their parameters change)."""
+    old_id, new_id = bindparam("old_id", type_=String), bindparam("new_id", type_=String)
+    now = bindparam("now", type_=Float)
+    incomplete = or_(nodes.c.status != "COMPLETED", nodes.c.output_key.is_(None))
+    check = select(
+        func.count(),
+        func.sum(case((incomplete, 1), else_=0)),
+        func.sum(case((nodes.c.kind != "parameter", 1), else_=0)),
+    ).where(nodes.c.dispatch_id == old_id)
+    dispatch_values = {
+        "dispatch_id": new_id,
+        "root_dispatch_id": new_id,
+        "parent_dispatch_id": null(),
+        "parent_node_id": null(),
+        "created_at": now,
+        "started_at": now,
+        "ended_at": now,
+        "error": null(),
+        "reuse_from": old_id,
+    }
+    columns = [c.name for c in dispatches.c]
+    copy_dispatch = insert(dispatches).from_select(
+        columns,
+        select(*(dispatch_values.get(name, dispatches.c[name]) for name in columns)).where(
+            dispatches.c.dispatch_id == old_id
+        ),
+    )
+    node_values = {
+        "dispatch_id": new_id,
+        "error": null(),
+        "attempts": literal(0),
+        "job_handle": null(),
+        "sublattice_dispatch_id": null(),
+    }
+    columns = [c.name for c in nodes.c]
+    copy_nodes = insert(nodes).from_select(
+        columns,
+        select(*(node_values.get(name, nodes.c[name]) for name in columns)).where(nodes.c.dispatch_id == old_id),
+    )
+    return check, copy_dispatch, copy_nodes
+
+
+_CHECK, _COPY_DISPATCH, _COPY_NODES = _copy_statements()
+
+
+def copy_completed(conn: Connection, dispatch_id: str, new_id: str, now: float) -> dict[str, Any] | None:
+    """Record ``new_id`` as a completed copy of the completed ``dispatch_id``, reusing every output.
+
+    Returns the new dispatch's event, or None (nothing written) when the original
+    is not completed in full, so some node has to run again.
+    """
+    params = {"old_id": dispatch_id, "new_id": new_id, "now": now}
+    original = read_dispatch(conn, dispatch_id)
+    if original is None or original["status"] != "COMPLETED":
+        return None
+    count, incomplete, tasks = conn.execute(_CHECK, params).one()
+    if not count or incomplete:
+        return None
+    conn.execute(_COPY_DISPATCH, params)
+    conn.execute(_COPY_NODES, params)
+    summary = {
+        **original,
+        "dispatch_id": new_id,
+        "root_dispatch_id": new_id,
+        "parent_dispatch_id": None,
+        "parent_node_id": None,
+        "created_at": now,
+        "started_at": now,
+        "ended_at": now,
+        "error": None,
+        "reuse_from": dispatch_id,
+        "node_counts": {"COMPLETED": tasks} if tasks else {},
+    }
+    event = {
+        "kind": "dispatch",
+        "dispatch_id": new_id,
+        "root_dispatch_id": new_id,
+        "status": "COMPLETED",
+        "name": summary["name"],
+        "completed": tasks,
+        "total": tasks,
+        "summary": summary,
+    }
+    output = small_blob(conn, summary["output_key"]) if summary["output_key"] else None
+    if output is not None:
+        event["output"] = base64.b64encode(output).decode()
+    return event
+
+
+async def _copy_completed(state: ServerState, dispatch_id: str) -> dict[str, Any] | None:
+    new_id = str(uuid.uuid4())
+    copied: list[dict[str, Any]] = []
+
+    def op(conn: Connection) -> list[dict[str, Any]]:
+        copied.clear()  # a batch retried after a failure runs this again
+        event = copy_completed(conn, dispatch_id, new_id, time.time())
+        if event is None:
+            return []
+        copied.append(event)
+        return [event]
+
+    await state.writer.write(op)
+    if not copied:
+        return None
+    dispatcher = state.dispatcher
+    dispatcher.hook("before_dispatch", dispatch_id=new_id, name=copied[0]["name"], node_count=copied[0]["total"])
+    dispatcher.hook("after_dispatch", dispatch_id=new_id, status="COMPLETED")
+    return copied[0]

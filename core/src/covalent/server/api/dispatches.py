@@ -270,21 +270,26 @@ async def redispatch_dispatch(request: Request) -> Response:
             properties:
               reuse_previous_results: {type: boolean}
     responses:
-      201: {description: "the new dispatch: {dispatch_id}"}
+      201:
+        description: >
+          The new dispatch: {dispatch_id, status}. When every node took a previous
+          output it has already completed, and the answer also carries its
+          `summary` and (when small) its base64 `output`.
       404: {description: no such dispatch}
       422: {description: "malformed body, or the workflow cannot run here any more"}
     """
     from covalent.server.api.schemas import RedispatchRequest
-    from covalent.server.redispatch import DispatchNotFound, redispatch_stored
+    from covalent.server.redispatch import DispatchNotFound, redispatch
 
     dispatch_id = request.path_params["dispatch_id"]
     body = await parse_body(request, RedispatchRequest, optional=True)
     try:
-        new_id = await redispatch_stored(
-            server_state(request), dispatch_id, reuse_previous_results=body.reuse_previous_results
-        )
+        new = await redispatch(server_state(request), dispatch_id, reuse_previous_results=body.reuse_previous_results)
     except DispatchNotFound:
         raise HTTPException(404, f"no dispatch with id {dispatch_id}") from None
     except ManifestError as exc:
         raise HTTPException(422, f"cannot run this workflow again: {exc}") from None
-    return JSONResponse({"dispatch_id": new_id}, status_code=201)
+    answer: dict[str, Any] = {"dispatch_id": new.dispatch_id, "status": "RUNNING"}
+    if new.final is not None:  # ended at once: what get_result needs, so it asks nothing more
+        answer.update({k: new.final[k] for k in ("status", "summary", "output") if k in new.final})
+    return JSONResponse(answer, status_code=201)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import AsyncIterator
@@ -12,7 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from covalent.server.api.common import read_db, server_state
+from covalent.server.store.blobs import small_blob
 from covalent.server.store.records import count_nodes, read_dispatch
+from covalent.status import TERMINAL
 
 __all__ = ["events"]
 
@@ -45,7 +48,7 @@ async def events(request: Request) -> Response:
             if record is None:
                 return None
             counts = count_nodes(conn, [dispatch_id])[dispatch_id]
-            return {
+            event = {
                 "kind": "dispatch",
                 "snapshot": True,
                 "dispatch_id": dispatch_id,
@@ -54,6 +57,13 @@ async def events(request: Request) -> Response:
                 "completed": counts.get("COMPLETED", 0),
                 "total": sum(counts.values()),
             }
+            if record["status"] in TERMINAL:
+                # Like the live final event: what a waiting client needs, so it reads no more.
+                event["summary"] = {**record, "node_counts": counts}
+                output = small_blob(conn, record["output_key"]) if record["output_key"] else None
+                if output is not None:
+                    event["output"] = base64.b64encode(output).decode()
+            return event
 
         snapshot = await read_db(request, read)
         if snapshot is None:

@@ -19,11 +19,16 @@ from sqlalchemy import Connection, Engine, select
 from covalent.server.db.tables import blobs
 from covalent.server.store.sql import insert_ignore
 
-__all__ = ["BlobNotFoundError", "BlobStore"]
+__all__ = ["BlobNotFoundError", "BlobStore", "small_blob"]
 
 
 class BlobNotFoundError(KeyError):
     """No blob has this key."""
+
+
+def small_blob(conn: Connection, key: str) -> bytes | None:
+    """The blob if it is stored inline (small), else None; never reads a file."""
+    return conn.execute(select(blobs.c.data).where(blobs.c.key == key)).scalar_one_or_none()
 
 
 class BlobStore:
