@@ -75,16 +75,36 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return base
 
 
-def load() -> dict[str, Any]:
-    """The effective settings: defaults, then the user's file."""
-    settings = copy.deepcopy(DEFAULTS)
+_parsed: dict[Path, tuple[bytes, dict[str, Any]]] = {}
+
+
+def _effective() -> dict[str, Any]:
+    """Defaults merged with the user's file, parsed again only when its content changes.
+
+    Callers must not change the result (:func:`load` hands out a copy).  Every
+    dispatch and request asks for a setting, and parsing the file each time
+    was a measurable share of a small dispatch; reading it is cheap, and
+    comparing contents (not timestamps, which are coarse) sees every edit.
+    """
     path = config_path()
-    if path.exists():
-        try:
-            _merge(settings, tomllib.loads(path.read_text()))
-        except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"{path} is not valid TOML: {exc}") from exc
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return DEFAULTS
+    cached = _parsed.get(path)
+    if cached is not None and cached[0] == raw:
+        return cached[1]
+    try:
+        settings = _merge(copy.deepcopy(DEFAULTS), tomllib.loads(raw.decode()))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} is not valid TOML: {exc}") from exc
+    _parsed[path] = (raw, settings)
     return settings
+
+
+def load() -> dict[str, Any]:
+    """The effective settings: defaults, then the user's file (a copy the caller may change)."""
+    return copy.deepcopy(_effective())
 
 
 def save(settings: dict[str, Any]) -> Path:
@@ -95,12 +115,12 @@ def save(settings: dict[str, Any]) -> Path:
 
 
 def get(dotted: str, default: Any = None) -> Any:
-    node: Any = load()
+    node: Any = _effective()
     for part in dotted.split("."):
         if not isinstance(node, dict) or part not in node:
             return default
         node = node[part]
-    return node
+    return copy.deepcopy(node) if isinstance(node, dict | list) else node
 
 
 def _parse_value(raw: str) -> Any:

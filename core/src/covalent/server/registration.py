@@ -63,9 +63,8 @@ def _check_shape(data: Any) -> None:
         raise ManifestError("manifest.output must be {'node': id} or {'value': blob key}")
 
 
-def _check_executors(graph: TransportGraph) -> None:
+def _check_executors(graph: TransportGraph, default: str) -> None:
     installed = executor_classes()
-    default = default_executor_name()
     for node in graph.nodes():
         if node["kind"] == "parameter":
             continue
@@ -84,7 +83,7 @@ def _check_executors(graph: TransportGraph) -> None:
 
 
 def prepare_dispatch(
-    conn: Connection,
+    conn: Connection | None,
     store: BlobStore,
     data: Any,
     blobs: Mapping[str, bytes],
@@ -96,7 +95,11 @@ def prepare_dispatch(
     reuse_from: str | None = None,
     manifest_text: str | None = None,
 ) -> NewDispatch:
-    """Check ``data`` (manifest JSON) and build the rows of a new dispatch."""
+    """Check ``data`` (manifest JSON) and build the rows of a new dispatch.
+
+    ``conn`` is read only to find blobs the upload refers to but does not carry
+    (``None``: a connection is opened if that is needed).
+    """
     _check_shape(data)
     try:
         graph = TransportGraph.from_dict(data["graph"])
@@ -120,9 +123,9 @@ def prepare_dispatch(
         # The uploaded text is what gets stored; the parsed node list is no longer
         # needed now that the graph holds it (large dispatches: half the memory).
         data["graph"] = {"nodes": [], "edges": []}
-    _check_executors(graph)
-    prints = fingerprints(graph)
     default = default_executor_name()
+    _check_executors(graph, default)
+    prints = fingerprints(graph)
     rows = []
     for node in graph.nodes():
         node_id = node["id"]

@@ -34,6 +34,8 @@ __all__ = [
 ]
 
 _MAX_PARTS = 8
+#: Uploads up to this size (manifest and blobs) are checked on the event loop.
+_INLINE_UPLOAD = 64 * 1024
 
 
 async def _part(form: Any, name: str, *, required: bool = True) -> bytes | None:
@@ -98,8 +100,16 @@ async def register_dispatch(request: Request) -> Response:
     except ValidationError as exc:
         raise HTTPException(422, f"options are not valid: {exc.errors()[0]['msg']}") from None
     limit = int(state.settings["server"]["max_request_bytes"])
+    # A small upload (the common interactive dispatch) is checked right here: a
+    # thread hop would cost more than the work, and it needs no database read
+    # unless it names blobs it did not upload.
+    small = len(raw_blobs) + len(manifest_text) <= _INLINE_UPLOAD and not options.reuse_from
     try:
-        blobs = await asyncio.to_thread(read_bundle, raw_blobs, max_blob=limit)
+        blobs = (
+            read_bundle(raw_blobs, max_blob=limit)
+            if small
+            else await asyncio.to_thread(read_bundle, raw_blobs, max_blob=limit)
+        )
     except BundleError as exc:
         raise HTTPException(422, f"blob bundle rejected: {exc}") from None
 
@@ -114,7 +124,7 @@ async def register_dispatch(request: Request) -> Response:
         )
 
     try:
-        new = await read_db(request, prepare)
+        new = prepare(None) if small else await read_db(request, prepare)
     except ManifestError as exc:
         raise HTTPException(422, str(exc)) from None
     if options.start:

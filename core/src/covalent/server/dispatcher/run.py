@@ -50,6 +50,13 @@ async def _cleanup(rec: JobRecord) -> None:
 
 #: Outputs up to this size ride along in the final event (base64).
 _INLINE_OUTPUT = 64 * 1024
+#: Jobs up to this many nodes and bytes of inputs, all in memory, are packed on the event loop.
+_INLINE_PACK_NODES = 16
+_INLINE_PACK_BYTES = 256 * 1024
+
+
+class _NotInMemory(Exception):
+    """A blob the job needs is not in memory (or the job is too big to pack inline)."""
 
 
 def _backoff(attempt: int) -> float:
@@ -303,11 +310,27 @@ class DispatchRun:
 
     # -- running a job -------------------------------------------------------------
     async def _pack(self, rec: JobRecord) -> Job:
-        def build() -> bytes:
-            spec = pack_job(self.dispatch_id, self.graph, rec.node_ids, self.svc.blob, self.output_key.__getitem__)
+        def build(blob: Any) -> bytes:
+            spec = pack_job(self.dispatch_id, self.graph, rec.node_ids, blob, self.output_key.__getitem__)
             return spec.to_bytes()
 
-        payload = await asyncio.to_thread(build)
+        budget = _INLINE_PACK_BYTES
+
+        def in_memory(key: str) -> bytes:
+            nonlocal budget
+            data = self.svc.cached_blob(key)
+            if data is None or len(data) > budget:
+                raise _NotInMemory(key)
+            budget -= len(data)
+            return data
+
+        try:
+            # A small job whose inputs are all in memory packs faster than a thread hop.
+            if len(rec.node_ids) > _INLINE_PACK_NODES:
+                raise _NotInMemory
+            payload = build(in_memory)
+        except _NotInMemory:
+            payload = await asyncio.to_thread(build, self.svc.blob)
         return Job(
             job_id=rec.job_id,
             dispatch_id=self.dispatch_id,
@@ -566,7 +589,10 @@ class DispatchRun:
         # Every ready node is scheduled the moment it becomes ready, so with nothing
         # in flight, nothing retrying and no child running, the dispatch is over.
         self.ended = True
-        asyncio.get_running_loop().create_task(self._finish())
+        # Queued now, not in a task: the final write joins the batch of the last
+        # node updates (one commit instead of two at the end of every dispatch).
+        committed, status, output_key, error = self._finish()
+        asyncio.get_running_loop().create_task(self._finished(committed, status, output_key, error))
 
     def _summary(self, status: str, ended_at: float, output_key: str | None, error: str) -> dict[str, Any]:
         counts: dict[str, int] = defaultdict(int)
@@ -588,7 +614,8 @@ class DispatchRun:
             "node_counts": dict(counts),
         }
 
-    async def _finish(self) -> None:
+    def _finish(self) -> tuple[asyncio.Future[None], str, str | None, str]:
+        """Queue the dispatch's final record; returns the commit's future and the outcome."""
         failed = [n for n, s in self.status.items() if s == FAILED]
         cancelled = self.cancel_requested or any(s == CANCELLED for s in self.status.values())
         output_key = None
@@ -635,7 +662,10 @@ class DispatchRun:
             )
             return [event]
 
-        await self.svc.writer.write(op)
+        return self.svc.writer.write(op), status, output_key, error
+
+    async def _finished(self, committed: asyncio.Future[None], status: str, output_key: str | None, error: str) -> None:
+        await committed
         if status == FAILED:
             self.svc.hook("on_dispatch_error", dispatch_id=self.dispatch_id, error=error)
         else:

@@ -71,8 +71,12 @@ class BlobStore:
                 rows.append({"key": key, "size": len(data), "data": data, "created_at": now})
         insert_ignore(conn, blobs, rows)
 
-    def existing(self, conn: Connection, keys: Iterable[str]) -> set[str]:
+    def existing(self, conn: Connection | None, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` are stored (``conn=None``: on a connection of its own)."""
         keys = list(set(keys))
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.existing(own, keys)
         found: set[str] = set()
         for i in range(0, len(keys), 500):
             chunk = keys[i : i + 500]
