@@ -89,7 +89,7 @@ class ServerProcess:
                     return self
             except httpx.HTTPError:
                 pass
-            time.sleep(0.05)
+            time.sleep(0.01)
         raise RuntimeError(f"server not ready in {timeout} s:\n{self.log()}")
 
     def log(self) -> str:

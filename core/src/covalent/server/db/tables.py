@@ -1,5 +1,9 @@
 """Tables of the result manager (SQLAlchemy Core; the schema is owned by alembic).
 
+They must describe exactly what the migrations build: a new, empty database
+is created from them directly (see :func:`covalent.server.db.engine.migrate`),
+and a test compares the two schemas.
+
 Times are UNIX seconds (floats).  Small values live inline in ``blobs.data``;
 large ones in the object store on disk, with ``data`` NULL.
 """
@@ -39,7 +43,7 @@ dispatches = Table(
     Column("output_key", String(64), nullable=True),
     Column("error", Text, nullable=True),
     Column("reuse_from", String(64), nullable=True),
-    Column("node_count", Integer, nullable=False, default=0),
+    Column("node_count", Integer, nullable=False, default=0, server_default="0"),
     Index("ix_dispatches_status", "status"),
     Index("ix_dispatches_created_at", "created_at"),
     Index("ix_dispatches_parent", "parent_dispatch_id"),
@@ -60,7 +64,7 @@ nodes = Table(
     Column("error", Text, nullable=True),
     Column("stdout", Text, nullable=True),
     Column("stderr", Text, nullable=True),
-    Column("attempts", Integer, nullable=False, default=0),
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
     Column("job_handle", Text, nullable=True),
     Column("sublattice_dispatch_id", String(64), nullable=True),
     Column("fingerprint", String(64), nullable=True),
