@@ -24,6 +24,9 @@ class JobRecord:
     cancelled_nodes: set[int] = field(default_factory=set)
     requeue_nodes: set[int] = field(default_factory=set)
     reattach: bool = False
+    #: The RUNNING rows of the job's nodes, held back for a moment (see ``DispatchRun._launch``).
+    running_rows: list[Any] = field(default_factory=list)
+    running_timer: asyncio.TimerHandle | None = None
 
     def handle_json(self) -> dict[str, Any]:
         assert self.job is not None

@@ -53,6 +53,8 @@ _INLINE_OUTPUT = 64 * 1024
 #: Jobs up to this many nodes and bytes of inputs, all in memory, are packed on the event loop.
 _INLINE_PACK_NODES = 16
 _INLINE_PACK_BYTES = 256 * 1024
+#: Seconds a job's RUNNING rows wait to be written together with its outcome.
+_RUNNING_WRITE_DELAY = 0.05
 
 
 class _NotInMemory(Exception):
@@ -286,9 +288,23 @@ class DispatchRun:
                 name=self.node(n)["name"],
                 executor=executor.short_name,
             )
-        self._write(updates)
+        # A job that ends within a moment writes its RUNNING rows in the same
+        # commit as its outcome (one commit per short job instead of two); a
+        # longer one shows as RUNNING once the moment has passed.
+        rec.running_rows = updates
+        loop = asyncio.get_running_loop()
+        rec.running_timer = loop.call_later(_RUNNING_WRITE_DELAY, self._write_running, rec)
         self.jobs[job_id] = rec
-        rec.task = asyncio.get_running_loop().create_task(self._run(rec))
+        rec.task = loop.create_task(self._run(rec))
+
+    def _write_running(self, rec: JobRecord) -> None:
+        """Queue the job's held-back RUNNING rows, if they are still to be written."""
+        if rec.running_timer is not None:
+            rec.running_timer.cancel()
+            rec.running_timer = None
+        rows, rec.running_rows = rec.running_rows, []
+        if rows:
+            self._write(rows)
 
     def _reattach(self, handle: dict[str, Any]) -> None:
         rec = JobRecord(
@@ -361,6 +377,7 @@ class DispatchRun:
 
                 async def on_handle(handle: Any) -> None:
                     rec.handle = handle
+                    self._write_running(rec)  # a re-attachable job is recorded as running at once
                     text = json.dumps(rec.handle_json())
                     await self._write([NodeUpdate(n, {"job_handle": text}) for n in rec.node_ids])
 
@@ -376,6 +393,7 @@ class DispatchRun:
         except asyncio.CancelledError:
             if self.svc.stopping:
                 raise  # server shutdown: leave the records as they are, resume later
+            self._write_running(rec)  # before the CANCELLED rows, not after them
             await self._cancel_backend(rec)
             self._after_cancel(rec)
             return
@@ -385,6 +403,7 @@ class DispatchRun:
             failure = "the executor failed to run the job:\n" + "".join(traceback.format_exception(exc))
         finally:
             self.jobs.pop(rec.job_id, None)
+            self._write_running(rec)  # before the outcome: both land in one commit
         if outcome is not None:
             self._apply_outcome(rec, outcome)
         else:
