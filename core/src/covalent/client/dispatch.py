@@ -100,6 +100,14 @@ def _wait(conn: Connection, dispatch_id: str, progress: bool) -> dict[str, Any] 
             bar.stop()
 
 
+def _status_only(summary: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "status": Status(summary["status"]),
+        "start_time": summary.get("started_at"),
+        "end_time": summary.get("ended_at"),
+    }
+
+
 def get_result(
     dispatch_id: str,
     wait: bool = False,
@@ -120,12 +128,7 @@ def get_result(
             show = sys.stderr.isatty() if progress is None else progress
             final = _wait(conn, dispatch_id, show)
         if final is not None and status_only:
-            summary = final["summary"]
-            return {
-                "status": Status(summary["status"]),
-                "start_time": summary.get("started_at"),
-                "end_time": summary.get("ended_at"),
-            }
+            return _status_only(final["summary"])
         if final is not None:
             summary = final["summary"]
             blobs = {}
@@ -134,11 +137,7 @@ def get_result(
             return Result(summary, None, blobs, conn.address)
         summary = conn.get_json(f"/dispatches/{dispatch_id}")
         if status_only:
-            return {
-                "status": Status(summary["status"]),
-                "start_time": summary.get("started_at"),
-                "end_time": summary.get("ended_at"),
-            }
+            return _status_only(summary)
         keys = [summary["output_key"]] if summary.get("output_key") else []
         blobs = read_bundle(conn.request("POST", "/blobs/fetch", json={"keys": keys}).content) if keys else {}
         # A running dispatch: read its nodes now, so summary and nodes are one snapshot.
