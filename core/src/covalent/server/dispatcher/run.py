@@ -19,12 +19,12 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from covalent.executor.base import Job, JobFailedError, JobLostError, run_job
-from covalent.graph.packing import pack_job
 from covalent.graph.serialize import blob_key
 from covalent.graph.transport_graph import TransportGraph
 from covalent.runtime.outcome import JobOutcome
 from covalent.server.dispatcher.executors import spec_key
 from covalent.server.dispatcher.jobs import JobRecord, failure_text
+from covalent.server.dispatcher.payload import build_payload
 from covalent.server.dispatcher.planning import plan_jobs
 from covalent.server.store.records import NodeUpdate, set_dispatch, update_nodes
 
@@ -50,15 +50,8 @@ async def _cleanup(rec: JobRecord) -> None:
 
 #: Outputs up to this size ride along in the final event (base64).
 _INLINE_OUTPUT = 64 * 1024
-#: Jobs up to this many nodes and bytes of inputs, all in memory, are packed on the event loop.
-_INLINE_PACK_NODES = 16
-_INLINE_PACK_BYTES = 256 * 1024
 #: Seconds a job's RUNNING rows wait to be written together with its outcome.
 _RUNNING_WRITE_DELAY = 0.05
-
-
-class _NotInMemory(Exception):
-    """A blob the job needs is not in memory (or the job is too big to pack inline)."""
 
 
 def _backoff(attempt: int) -> float:
@@ -326,27 +319,14 @@ class DispatchRun:
 
     # -- running a job -------------------------------------------------------------
     async def _pack(self, rec: JobRecord) -> Job:
-        def build(blob: Any) -> bytes:
-            spec = pack_job(self.dispatch_id, self.graph, rec.node_ids, blob, self.output_key.__getitem__)
-            return spec.to_bytes()
-
-        budget = _INLINE_PACK_BYTES
-
-        def in_memory(key: str) -> bytes:
-            nonlocal budget
-            data = self.svc.cached_blob(key)
-            if data is None or len(data) > budget:
-                raise _NotInMemory(key)
-            budget -= len(data)
-            return data
-
-        try:
-            # A small job whose inputs are all in memory packs faster than a thread hop.
-            if len(rec.node_ids) > _INLINE_PACK_NODES:
-                raise _NotInMemory
-            payload = build(in_memory)
-        except _NotInMemory:
-            payload = await asyncio.to_thread(build, self.svc.blob)
+        payload = await build_payload(
+            self.dispatch_id,
+            self.graph,
+            rec.node_ids,
+            self.output_key.__getitem__,
+            self.svc.cached_blob,
+            self.svc.blob,
+        )
         return Job(
             job_id=rec.job_id,
             dispatch_id=self.dispatch_id,

@@ -1,0 +1,61 @@
+"""Job payloads: packed on the event loop when small and in memory, else read from the store in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+import threading
+
+import covalent as ct
+from covalent.graph.transport_graph import TransportGraph
+from covalent.runtime.spec import JobSpec
+from covalent.server.dispatcher.payload import INLINE_NODES, build_payload
+
+
+@ct.electron
+def inc(x):
+    return x + 1
+
+
+@ct.lattice
+def chain(n):
+    value = 0
+    for _ in range(n):
+        value = inc(value)
+    return value
+
+
+def _build(n: int, *, in_memory: bool) -> tuple[JobSpec, list[str]]:
+    manifest = chain.build_manifest(n)
+    graph = TransportGraph.from_dict(manifest.to_json()["graph"])
+    tasks = [node["id"] for node in graph.nodes() if node["kind"] != "parameter"]
+    store_reads: list[str] = []
+
+    def blob(key: str) -> bytes:
+        store_reads.append(threading.current_thread().name)
+        return manifest.blobs[key]
+
+    def cached(key: str) -> bytes | None:
+        return manifest.blobs[key] if in_memory else None
+
+    payload = asyncio.run(build_payload("d", graph, tasks, lambda n: "", cached, blob))
+    spec = pickle.loads(payload)
+    assert isinstance(spec, JobSpec)
+    return spec, store_reads
+
+
+def test_small_job_in_memory_never_reads_the_store():
+    spec, reads = _build(3, in_memory=True)
+    assert len(spec.nodes) == 3 and reads == []
+
+
+def test_a_blob_not_in_memory_is_read_in_a_worker_thread():
+    spec, reads = _build(3, in_memory=False)
+    assert len(spec.nodes) == 3
+    assert reads and all(name != threading.main_thread().name for name in reads)
+
+
+def test_a_big_job_is_packed_in_a_worker_thread_even_when_in_memory():
+    spec, reads = _build(INLINE_NODES + 1, in_memory=True)
+    assert len(spec.nodes) == INLINE_NODES + 1
+    assert reads and all(name != threading.main_thread().name for name in reads)
