@@ -5,15 +5,9 @@ from __future__ import annotations
 import collections
 import time
 
-import httpx
 import pytest
 
 import covalent as ct
-
-
-def _completed(address: str, dispatch_id: str) -> set[int]:
-    nodes = httpx.get(f"{address}/api/v1/dispatches/{dispatch_id}/nodes?brief=1", timeout=30).json()["nodes"]
-    return {n["node_id"] for n in nodes if n["status"] == "COMPLETED" and n["kind"] == "electron"}
 
 
 def _workflow(log_path: str, width: int):
@@ -43,7 +37,7 @@ def test_restart_resumes_without_rerunning_completed_nodes(fresh_server, tmp_pat
     width = 16
     dispatch_id = ct.dispatch(_workflow(str(log), width))(str(log))
     deadline = time.monotonic() + 60
-    while len(done_before := _completed(fresh_server.address, dispatch_id)) < 3:
+    while len(done_before := fresh_server.completed_electrons(dispatch_id)) < 3:
         assert time.monotonic() < deadline, "no progress before the interruption"
         time.sleep(0.1)
     if how == "kill":

@@ -15,15 +15,6 @@ import covalent as ct
 from covalent.testing import ServerProcess
 
 
-def _nodes(address: str, dispatch_id: str) -> list[dict]:
-    return httpx.get(f"{address}/api/v1/dispatches/{dispatch_id}/nodes?brief=1", timeout=60).json()["nodes"]
-
-
-def _completed(address: str, dispatch_id: str) -> set[int]:
-    nodes = _nodes(address, dispatch_id)
-    return {n["node_id"] for n in nodes if n["status"] == "COMPLETED" and n["kind"] == "electron"}
-
-
 @ct.electron
 def logged_step(i, log):
     import time as _time
@@ -54,11 +45,11 @@ def test_five_kills_in_a_row_lose_nothing_and_rerun_nothing_completed(fresh_serv
     kills = 0
     while kills < 5:
         deadline = time.monotonic() + 120
-        done = _completed(fresh_server.address, dispatch_id)
+        done = fresh_server.completed_electrons(dispatch_id)
         while len(done) < 10 * (kills + 1) and len(done) < 190:
             assert time.monotonic() < deadline, "no progress between kills"
             time.sleep(0.05)
-            done = _completed(fresh_server.address, dispatch_id)
+            done = fresh_server.completed_electrons(dispatch_id)
         fresh_server.kill()
         kills += 1
         runs = collections.Counter(log.read_text().split())

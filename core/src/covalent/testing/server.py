@@ -98,6 +98,12 @@ class ServerProcess:
         except OSError:
             return ""
 
+    def completed_electrons(self, dispatch_id: str) -> set[int]:
+        """Ids of the dispatch's electron nodes the server has recorded as COMPLETED."""
+        answer = httpx.get(f"{self.address}/api/v1/dispatches/{dispatch_id}/nodes?brief=1", timeout=60)
+        answer.raise_for_status()
+        return {n["node_id"] for n in answer.json()["nodes"] if n["status"] == "COMPLETED" and n["kind"] == "electron"}
+
     def stop(self, timeout: float = 30.0) -> None:
         """Graceful stop (SIGTERM), as ``covalent stop`` does."""
         if self.proc is None or self.proc.poll() is not None:
