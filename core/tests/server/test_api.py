@@ -70,6 +70,40 @@ def test_event_stream_reports_progress_then_the_end(server):
     assert any(n["status"] == "COMPLETED" for e in node_events for n in e["nodes"])
 
 
+@ct.electron
+def pause(x, seconds):
+    import time
+
+    time.sleep(seconds)
+    return x
+
+
+@ct.lattice
+def quick_then_slow(a):
+    return pause(add(a, 1), 2.0)
+
+
+def test_event_stream_of_a_running_dispatch_starts_with_its_committed_progress(server):
+    dispatch_id = ct.dispatch(quick_then_slow)(1)
+    for _ in range(200):
+        nodes = httpx.get(api(server, f"/dispatches/{dispatch_id}/nodes")).json()["nodes"]
+        if any(n["name"] == "add" and n["status"] == "COMPLETED" for n in nodes):
+            break
+        threading.Event().wait(0.02)
+    seen: list[dict] = []
+    with httpx.stream("GET", api(server, "/events"), params={"dispatch_id": dispatch_id}, timeout=60) as response:
+        for line in response.iter_lines():
+            if line.startswith("data:"):
+                seen.append(json.loads(line[5:]))
+                if seen[-1].get("kind") == "dispatch" and seen[-1].get("status") in ("COMPLETED", "FAILED"):
+                    break
+    first = seen[0]
+    assert first["snapshot"] is True and first["status"] == "RUNNING"
+    assert (first["completed"], first["total"]) == (1, 2)
+    assert seen[-1]["status"] == "COMPLETED" and seen[-1]["completed"] == 2
+    assert ct.get_result(dispatch_id).result == 2
+
+
 def test_openapi_describes_the_api(server):
     schema = httpx.get(api(server, "/openapi.json")).json()
     assert schema["openapi"].startswith("3.")

@@ -65,7 +65,8 @@ async def events(request: Request) -> Response:
                     event["output"] = base64.b64encode(output).decode()
             return event
 
-        snapshot = await read_db(request, read)
+        # A running dispatch answers from memory: no thread hop or read while it runs.
+        snapshot = state.dispatcher.snapshot(dispatch_id) or await read_db(request, read)
         if snapshot is None:
             subscription.close()
             raise HTTPException(404, f"no dispatch with id {dispatch_id}")

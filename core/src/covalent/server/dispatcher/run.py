@@ -105,6 +105,10 @@ class DispatchRun:
         self.cancel_requested = False
         self.finished = asyncio.Event()
         self.ended = False
+        #: The dispatch's RUNNING record is committed (a registered run starts after it is).
+        self.running_committed = record["status"] == RUNNING
+        #: Completed tasks as far as the database has them (what the events have said).
+        self.committed_completed = self._completed_tasks
 
     # -- small helpers ---------------------------------------------------------
     def node(self, n: int) -> dict[str, Any]:
@@ -113,6 +117,24 @@ class DispatchRun:
     def completed_count(self) -> int:
         """Task nodes completed so far (kept as a counter: this is asked after every job)."""
         return self._completed_tasks
+
+    def snapshot(self) -> dict[str, Any] | None:
+        """The stream's first event for this running dispatch, from committed state only.
+
+        None once the run has ended (its final record may not be committed yet)
+        or before its RUNNING record is: the caller reads the database then.
+        """
+        if self.ended or not self.running_committed:
+            return None
+        return {
+            "kind": "dispatch",
+            "snapshot": True,
+            "dispatch_id": self.dispatch_id,
+            "root_dispatch_id": self.root_dispatch_id,
+            "status": RUNNING,
+            "completed": self.committed_completed,
+            "total": self.task_total,
+        }
 
     def _node_event(self, changes: list[tuple[int, str]]) -> dict[str, Any]:
         return {
@@ -138,6 +160,13 @@ class DispatchRun:
             return [event] if event["nodes"] else []
 
         future = self.svc.writer.write(op)
+        completed = event["completed"]
+
+        def note_committed(f: asyncio.Future[None]) -> None:
+            if not f.cancelled() and f.exception() is None:
+                self.committed_completed = max(self.committed_completed, completed)
+
+        future.add_done_callback(note_committed)
         if blobs:
             keys = list(blobs)
             future.add_done_callback(lambda _f: self.svc.unpin(keys))

@@ -145,7 +145,10 @@ class Dispatcher:
                 set_dispatch(conn, dispatch_id, status="RUNNING", started_at=started)
                 return [event]
 
-            self.writer.write(op)
+            def committed(f: asyncio.Future[None]) -> None:
+                run.running_committed = not f.cancelled() and f.exception() is None
+
+            self.writer.write(op).add_done_callback(committed)
         self.hook("before_dispatch", dispatch_id=dispatch_id, name=run.name, node_count=run.task_total)
         if resuming:
             log.info("resuming dispatch %s (%d of %d tasks done)", dispatch_id, run.completed_count(), run.task_total)
@@ -171,6 +174,11 @@ class Dispatcher:
             except Exception:
                 log.exception("could not resume dispatch %s", dispatch_id)
         return ids
+
+    def snapshot(self, dispatch_id: str) -> dict[str, Any] | None:
+        """A running dispatch's first stream event from memory (None: read the database)."""
+        run = self.runs.get(dispatch_id)
+        return run.snapshot() if run is not None else None
 
     def cancel(self, dispatch_id: str, task_ids: list[int] | None) -> list[int] | None:
         run = self.runs.get(dispatch_id)
