@@ -52,6 +52,13 @@ class TestExternalScheduler(ExecutorConformance):
         # The worker really lacks the plugin: the wrapper arrived by value.
         assert node_value(harness.run(make_job(_can_import_plugin)).nodes[0]) is False
 
+    def test_our_client_of_the_external_scheduler_batches_at_most_a_millisecond_apart(
+        self, harness: ExecutorHarness, executor: DaskExecutor
+    ) -> None:
+        harness.run(make_job(_where))
+        shared = DaskExecutor.clusters.get(executor.config)
+        assert shared is not None and shared.client.scheduler_comm.interval == 0.001
+
     def test_describe_names_the_external_cluster(
         self, harness: ExecutorHarness, executor: DaskExecutor, external_scheduler, wait_until
     ) -> None:

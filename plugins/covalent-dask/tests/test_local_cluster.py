@@ -13,7 +13,7 @@ import pytest
 from covalent.executor.base import JobFailedError
 from covalent.testing import ExecutorConformance, ExecutorHarness, make_job, node_value
 from covalent_dask import DaskExecutor
-from covalent_dask.cluster import ClusterConfig, SharedCluster
+from covalent_dask.cluster import CLIENT_BATCH_INTERVAL, ClusterConfig, SharedCluster, shorten_batching
 
 SETTINGS = {
     "n_workers": 2,
@@ -106,6 +106,13 @@ class TestDaskExecutorConformance(ExecutorConformance):
         assert executor.parallelism() == 2
         assert executor.max_nodes_per_job >= 1024
 
+    def test_client_batches_messages_at_most_a_millisecond_apart(
+        self, harness: ExecutorHarness, executor: DaskExecutor
+    ) -> None:
+        shared = harness.call(_current(executor.config))
+        assert shared.client.scheduler_comm.interval == CLIENT_BATCH_INTERVAL == 0.001
+        assert node_value(harness.run(make_job(_add, 3, 4)).nodes[0]) == 7
+
     def test_runs_in_worker_processes(self, harness: ExecutorHarness) -> None:
         pid = node_value(harness.run(make_job(_where)).nodes[0])
         assert pid != os.getpid()
@@ -193,3 +200,12 @@ def test_close_all_closes_every_shared_cluster() -> None:
         assert executor.describe()["running"] is False
     finally:
         loop.close()
+
+
+
+def test_shorten_batching_leaves_a_client_without_a_batched_stream_alone() -> None:
+    from types import SimpleNamespace
+
+    assert shorten_batching(SimpleNamespace(scheduler_comm=None)) is False
+    slow = SimpleNamespace(scheduler_comm=SimpleNamespace(interval=0.01))
+    assert shorten_batching(slow) is True and slow.scheduler_comm.interval == 0.001

@@ -22,6 +22,15 @@ log = logging.getLogger(__name__)
 
 _OPEN_STATES = ("running", "connecting", "newly-created")
 
+#: Seconds between the client's batched messages to the scheduler.  Dask's
+#: client sends at most one batch every 10 ms, which it does not let us
+#: configure.  The dispatcher already groups ready nodes into few jobs, so that
+#: batching only adds latency: a finished job's release message starts the
+#: 10 ms window, and the next job submitted within it waits for the window to
+#: close (measured: 1-electron round trips back to back took 20 ms at 10 ms
+#: and 15 ms at 1 ms).
+CLIENT_BATCH_INTERVAL = 0.001
+
 
 @dataclass(frozen=True)
 class ClusterConfig:
@@ -113,11 +122,27 @@ async def _start(config: ClusterConfig, connect_timeout: float) -> SharedCluster
             await cluster.close()  # type: ignore[misc]  # awaitable in asynchronous mode
             raise
         shared = SharedCluster(config, client, cluster)
+    shorten_batching(client)
     try:
         await shared.refresh()
     except OSError as exc:  # the totals are informative; the client works without them
         log.debug("could not read scheduler identity: %r", exc)
     return shared
+
+
+def shorten_batching(client: Any, interval: float = CLIENT_BATCH_INTERVAL) -> bool:
+    """Send the client's messages to the scheduler at most ``interval`` apart; False if not possible.
+
+    The interval lives on the client's private batched stream; a Dask release
+    without it keeps its own (slower, still correct) batching.  A client that
+    reconnects gets a new stream with Dask's interval.
+    """
+    stream = getattr(client, "scheduler_comm", None)
+    if stream is None or not isinstance(getattr(stream, "interval", None), float | int):
+        log.debug("dask client has no batched stream interval to shorten; keeping Dask's")
+        return False
+    stream.interval = min(float(stream.interval), interval)
+    return True
 
 
 class ClusterCache:
