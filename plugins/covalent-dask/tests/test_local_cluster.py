@@ -202,7 +202,6 @@ def test_close_all_closes_every_shared_cluster() -> None:
         loop.close()
 
 
-
 def test_shorten_batching_leaves_a_client_without_a_batched_stream_alone() -> None:
     from types import SimpleNamespace
 

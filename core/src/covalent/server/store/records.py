@@ -6,9 +6,10 @@ import json
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Connection, Update, and_, bindparam, delete, func, or_, select, update
 
 from covalent.server.db.tables import dispatches, nodes
 from covalent.server.store.blobs import BlobStore
@@ -156,6 +157,13 @@ def clean_text(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=256)
+def _node_update(cols: tuple[str, ...]) -> Update:
+    """The UPDATE of these node columns, built once: SQLAlchemy then skips its cache-key work."""
+    where = and_(nodes.c.dispatch_id == bindparam("b_dispatch_id"), nodes.c.node_id == bindparam("b_node_id"))
+    return update(nodes).where(where).values({k: bindparam(f"v_{k}") for k in cols})
+
+
 def update_nodes(conn: Connection, dispatch_id: str, updates: Iterable[NodeUpdate]) -> None:
     """Apply node updates, grouped by the set of columns they change (executemany)."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -165,19 +173,22 @@ def update_nodes(conn: Connection, dispatch_id: str, updates: Iterable[NodeUpdat
             continue
         row = {f"v_{k}": clean_text(upd.values[k]) for k in cols}
         row["b_node_id"] = upd.node_id
+        row["b_dispatch_id"] = dispatch_id
         groups.setdefault(cols, []).append(row)
     for cols, rows in groups.items():
-        stmt = (
-            update(nodes)
-            .where(and_(nodes.c.dispatch_id == dispatch_id, nodes.c.node_id == bindparam("b_node_id")))
-            .values({k: bindparam(f"v_{k}") for k in cols})
-        )
-        conn.execute(stmt, rows)
+        conn.execute(_node_update(cols), rows)
+
+
+@lru_cache(maxsize=64)
+def _dispatch_update(cols: tuple[str, ...]) -> Update:
+    where = dispatches.c.dispatch_id == bindparam("b_dispatch_id")
+    return update(dispatches).where(where).values({k: bindparam(f"v_{k}") for k in cols})
 
 
 def set_dispatch(conn: Connection, dispatch_id: str, **values: Any) -> None:
-    values = {k: clean_text(v) for k, v in values.items()}
-    conn.execute(update(dispatches).where(dispatches.c.dispatch_id == dispatch_id).values(**values))
+    row = {f"v_{k}": clean_text(v) for k, v in values.items()}
+    row["b_dispatch_id"] = dispatch_id
+    conn.execute(_dispatch_update(tuple(sorted(values))), row)
 
 
 def _summary(row: Any) -> dict[str, Any]:

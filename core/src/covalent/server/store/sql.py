@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -15,11 +16,7 @@ def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
     if not rows:
         return
     dialect = conn.dialect.name
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    elif dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
-    else:  # pragma: no cover - other databases: insert row by row, ignoring duplicates
+    if dialect not in ("sqlite", "postgresql"):  # pragma: no cover - row by row, ignoring duplicates
         from sqlalchemy.exc import IntegrityError
 
         for row in rows:
@@ -29,5 +26,14 @@ def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
             except IntegrityError:
                 pass
         return
-    stmt = insert(table).on_conflict_do_nothing()
-    conn.execute(stmt, list(rows))
+    conn.execute(_insert_ignore(dialect, table), list(rows))
+
+
+@lru_cache(maxsize=32)
+def _insert_ignore(dialect: str, table: Table) -> Any:
+    """The statement, built once per table: SQLAlchemy then skips its cache-key work."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    return insert(table).on_conflict_do_nothing()
