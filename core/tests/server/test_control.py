@@ -6,6 +6,8 @@ import os
 import time
 from pathlib import Path
 
+import httpx
+
 import covalent as ct
 
 
@@ -219,12 +221,22 @@ def test_redispatch_of_a_completed_dispatch_with_full_reuse_is_complete_when_ans
     assert [(n["node_id"], n["status"]) for n in new_nodes] == [(n["node_id"], n["status"]) for n in old_nodes]
     assert log.read_text().count("ran") == 2  # nothing ran again
 
+    with Connection() as conn:  # a second copy (the server remembers the original now) is as complete
+        again = conn.post_json(f"/dispatches/{first.dispatch_id}/redispatch", {"reuse_previous_results": True})
+        assert again["status"] == "COMPLETED" and again["dispatch_id"] != new_id
+        assert conn.get_json(f"/dispatches/{again['dispatch_id']}")["node_counts"] == {"COMPLETED": 2}
     ct.get_result(first.dispatch_id)  # the original stays as it was ...
     with Connection() as conn:
         conn.request("DELETE", f"/dispatches/{first.dispatch_id}")
     copy = ct.get_result(new_id, wait=True)  # ... and the copy outlives it
     assert copy.status == "COMPLETED" and copy.result == 3
     assert copy.get_node_result(0)["output"] == 2
+    # The remembered original is gone: copying it again is refused, nothing is recorded.
+    gone = httpx.post(
+        f"{server.address}/api/v1/dispatches/{first.dispatch_id}/redispatch", json={"reuse_previous_results": True}
+    )
+    assert gone.status_code == 404
+    assert log.read_text().count("ran") == 2
 
 
 def test_redispatch_with_reuse_of_a_failed_dispatch_runs_only_what_did_not_complete(server, tmp_path):

@@ -19,6 +19,7 @@ import asyncio
 import base64
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -130,23 +131,75 @@ def _copy_statements() -> tuple[Any, Any, Any]:
 _CHECK, _COPY_DISPATCH, _COPY_NODES = _copy_statements()
 
 
-def copy_completed(conn: Connection, dispatch_id: str, new_id: str, now: float) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class CompletedOriginal:
+    """What a full copy of a completed dispatch takes from it."""
+
+    record: dict[str, Any]
+    #: Task nodes (every one of them completed).
+    tasks: int
+    #: Its output, base64, when small enough to travel with an event.
+    output: str | None
+
+
+def read_original(conn: Connection, dispatch_id: str) -> CompletedOriginal | None:
+    """The dispatch, if it completed with every node completed; else None."""
+    record = read_dispatch(conn, dispatch_id)
+    if record is None or record["status"] != "COMPLETED":
+        return None
+    count, incomplete, tasks = conn.execute(_CHECK, {"old_id": dispatch_id}).one()
+    if not count or incomplete:
+        return None
+    output = small_blob(conn, record["output_key"]) if record["output_key"] else None
+    return CompletedOriginal(record, int(tasks or 0), base64.b64encode(output).decode() if output is not None else None)
+
+
+class CompletedOriginals:
+    """Completed dispatches read for a full copy, kept for the next copy (least recently used go).
+
+    A dispatch that completed never changes again, so what was read stays true;
+    one deleted since is noticed by its copy inserting no row.
+    """
+
+    def __init__(self, limit: int = 256) -> None:
+        self.limit = limit
+        self._items: OrderedDict[str, CompletedOriginal] = OrderedDict()
+
+    def get(self, conn: Connection, dispatch_id: str) -> CompletedOriginal | None:
+        original = self._items.get(dispatch_id)
+        if original is not None:
+            self._items.move_to_end(dispatch_id)
+            return original
+        original = read_original(conn, dispatch_id)
+        if original is not None:
+            self._items[dispatch_id] = original
+            while len(self._items) > self.limit:
+                self._items.popitem(last=False)
+        return original
+
+    def forget(self, dispatch_id: str) -> None:
+        self._items.pop(dispatch_id, None)
+
+
+def copy_completed(
+    conn: Connection, dispatch_id: str, new_id: str, now: float, originals: CompletedOriginals | None = None
+) -> dict[str, Any] | None:
     """Record ``new_id`` as a completed copy of the completed ``dispatch_id``, reusing every output.
 
     Returns the new dispatch's event, or None (nothing written) when the original
-    is not completed in full, so some node has to run again.
+    is not completed in full, so some node has to run again, or is gone.
     """
+    originals = originals or CompletedOriginals(limit=0)
+    original = originals.get(conn, dispatch_id)
+    if original is None:
+        return None
     params = {"old_id": dispatch_id, "new_id": new_id, "now": now}
-    original = read_dispatch(conn, dispatch_id)
-    if original is None or original["status"] != "COMPLETED":
+    if conn.execute(_COPY_DISPATCH, params).rowcount != 1:  # deleted since it was read
+        originals.forget(dispatch_id)
         return None
-    count, incomplete, tasks = conn.execute(_CHECK, params).one()
-    if not count or incomplete:
-        return None
-    conn.execute(_COPY_DISPATCH, params)
     conn.execute(_COPY_NODES, params)
     summary = {
-        **original,
+        **original.record,
         "dispatch_id": new_id,
         "root_dispatch_id": new_id,
         "parent_dispatch_id": None,
@@ -156,7 +209,7 @@ def copy_completed(conn: Connection, dispatch_id: str, new_id: str, now: float) 
         "ended_at": now,
         "error": None,
         "reuse_from": dispatch_id,
-        "node_counts": {"COMPLETED": tasks} if tasks else {},
+        "node_counts": {"COMPLETED": original.tasks} if original.tasks else {},
     }
     event = {
         "kind": "dispatch",
@@ -164,13 +217,12 @@ def copy_completed(conn: Connection, dispatch_id: str, new_id: str, now: float) 
         "root_dispatch_id": new_id,
         "status": "COMPLETED",
         "name": summary["name"],
-        "completed": tasks,
-        "total": tasks,
+        "completed": original.tasks,
+        "total": original.tasks,
         "summary": summary,
     }
-    output = small_blob(conn, summary["output_key"]) if summary["output_key"] else None
-    if output is not None:
-        event["output"] = base64.b64encode(output).decode()
+    if original.output is not None:
+        event["output"] = original.output
     return event
 
 
@@ -180,7 +232,7 @@ async def _copy_completed(state: ServerState, dispatch_id: str) -> dict[str, Any
 
     def op(conn: Connection) -> list[dict[str, Any]]:
         copied.clear()  # a batch retried after a failure runs this again
-        event = copy_completed(conn, dispatch_id, new_id, time.time())
+        event = copy_completed(conn, dispatch_id, new_id, time.time(), state.originals)
         if event is None:
             return []
         copied.append(event)

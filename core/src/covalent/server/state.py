@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from covalent.server.dispatcher import Dispatcher
 from covalent.server.dispatcher.executors import ExecutorPool
 from covalent.server.events import EventBus
+from covalent.server.redispatch import CompletedOriginals
 from covalent.server.store.blobs import BlobStore
 from covalent.server.store.writer import Writer
 
@@ -33,3 +34,5 @@ class ServerState:
     token: str = ""
     started_at: float = field(default_factory=time.time)
     panels: list[dict[str, str]] = field(default_factory=list)
+    #: Completed dispatches as read for full-reuse redispatches (see covalent.server.redispatch).
+    originals: CompletedOriginals = field(default_factory=CompletedOriginals)
