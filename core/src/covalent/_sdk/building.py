@@ -41,6 +41,7 @@ class GraphBuilder:
         self.lattice = lattice
         self.replacements = dict(replacements or {})
         self._functions: dict[int, tuple[Any, str]] = {}
+        self._facts: dict[int, tuple[Any, _Facts]] = {}
 
     # -- blobs ------------------------------------------------------------
     def add_blob(self, data: bytes) -> str:
@@ -59,6 +60,15 @@ class GraphBuilder:
     def add_value(self, value: Any, what: str) -> str:
         return self.add_blob(dumps(value, what=what))
 
+    def facts(self, func: Any) -> _Facts:
+        """What the graph needs to know about a function, worked out once per build."""
+        cached = self._facts.get(id(func))
+        if cached is not None and cached[0] is func:
+            return cached[1]
+        facts = _Facts(func)
+        self._facts[id(func)] = (func, facts)
+        return facts
+
     # -- nodes ------------------------------------------------------------
     def add_call(self, electron: Electron, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         from covalent._sdk.electron import Electron as _Electron
@@ -69,7 +79,8 @@ class GraphBuilder:
         replacement = self.replacements.get(name)
         if replacement is not None:
             func = replacement.function if isinstance(replacement, _Electron) else replacement
-        display = _bind(func, name, args, kwargs)
+        facts = self.facts(func)
+        display = _bind(facts.signature, name, args, kwargs)
         is_sublattice = isinstance(func, Lattice)
         executor = electron.executor
         if executor is None and self.lattice is not None:
@@ -82,7 +93,7 @@ class GraphBuilder:
             "retries": electron.retries,
             "time_limit": electron.time_limit,
         }
-        code_hash = None if is_sublattice else code_fingerprint(func)
+        code_hash = None if is_sublattice else facts.code_hash
         if code_hash:
             attrs["code_hash"] = code_hash
         hooks = electron.hooks(self.lattice)
@@ -98,7 +109,7 @@ class GraphBuilder:
         for key, value in kwargs.items():
             source = self.input_node(value, key, name)
             self.graph.add_edge(Edge(source, node_id, key, key=key))
-        return NodeOutput(self, node_id, name, _return_length(func))
+        return NodeOutput(self, node_id, name, facts.return_length)
 
     def add_builtin(
         self,
@@ -174,12 +185,22 @@ def _first_executor(builder: GraphBuilder, value: Any) -> dict[str, Any] | None:
     return None
 
 
-def _bind(func: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[str]:
+class _Facts:
+    """A function's signature, code fingerprint and fixed return length."""
+
+    def __init__(self, func: Any) -> None:
+        target = getattr(func, "workflow_function", func)
+        try:
+            self.signature: inspect.Signature | None = inspect.signature(target)
+        except (TypeError, ValueError):
+            self.signature = None
+        self.code_hash = code_fingerprint(func)
+        self.return_length = _return_length(func)
+
+
+def _bind(signature: inspect.Signature | None, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[str]:
     """Check the call against the signature; name each positional argument."""
-    target = getattr(func, "workflow_function", func)
-    try:
-        signature = inspect.signature(target)
-    except (TypeError, ValueError):
+    if signature is None:
         return [f"arg[{i}]" for i in range(len(args))]
     try:
         bound = signature.bind(*args, **kwargs)

@@ -135,11 +135,17 @@ def _local_modules_by_value() -> Iterator[None]:
         yield
 
 
+#: Types the standard pickler writes exactly as cloudpickle does, without its set-up.
+_ATOMS = frozenset({int, float, complex, str, bytes, bool, type(None)})
+
+
 def dumps(obj: Any, *, what: str = "object") -> bytes:
     """cloudpickle ``obj``, pickling the user's own modules by value.
 
     ``what`` names the object in the error raised when it cannot be pickled.
     """
+    if type(obj) in _ATOMS:  # the same bytes, a tenth of the time (most electron arguments)
+        return pickle.dumps(obj, protocol=_PROTOCOL)
     try:
         with _local_modules_by_value():
             return cloudpickle.dumps(obj, protocol=_PROTOCOL)
