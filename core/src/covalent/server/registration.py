@@ -105,9 +105,7 @@ def prepare_dispatch(
         graph = TransportGraph.from_dict(data["graph"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ManifestError(f"manifest.graph is malformed: {exc}") from None
-    import networkx
-
-    if not networkx.is_directed_acyclic_graph(graph.nx):
+    if not graph.is_acyclic():
         raise ManifestError("manifest.graph has a cycle")
     output_node = data["output"].get("node")
     if output_node is not None and output_node not in graph:
