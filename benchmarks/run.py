@@ -47,12 +47,50 @@ def cases(quick: bool) -> list[tuple[str, Any, Any, Any, int, int]]:
     ]
 
 
-def run_case(ours: Ours, client: Any, case: tuple[str, Any, Any, Any, int, int]) -> dict[str, Any]:
-    name, lattice, dask_fn, loop_fn, size, tasks = case
+def run_baselines(client: Any, quick: bool) -> dict[str, tuple[float, float, Any]]:
+    """Raw Dask and plain-loop seconds (and value) of every workload."""
+    baselines = {}
+    for name, _lattice, dask_fn, loop_fn, size, _tasks in cases(quick):
+        dask_seconds, dask_value = timed(lambda fn=dask_fn, n=size: fn(client, n))
+        loop_seconds, loop_value = timed(lambda fn=loop_fn, n=size: fn(n))
+        assert dask_value == loop_value, (name, dask_value, loop_value)
+        baselines[name] = (dask_seconds, loop_seconds, dask_value)
+    return baselines
+
+
+def unqueued_maps(args: argparse.Namespace) -> dict[str, float]:
+    """Raw Dask's wide maps with root-task queuing off (``worker-saturation: inf``).
+
+    By default Dask's scheduler hands a wide map's tasks to the workers a few at
+    a time, one scheduler round trip per task; without queuing it sends them all
+    at once, which is 3x faster for no-op tasks.  Both are "raw Dask futures",
+    so the harness reports both.
+    """
+    import dask
+    from distributed import Client, LocalCluster
+
+    with (
+        dask.config.set({"distributed.scheduler.worker-saturation": float("inf")}),
+        LocalCluster(
+            n_workers=args.workers, threads_per_worker=args.threads, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        w.dask_chain(client, 20)  # warm the workers as the main baselines are
+        return {
+            name: timed(lambda fn=dask_fn, n=size: fn(client, n))[0]
+            for name, lattice, dask_fn, _loop, size, _tasks in cases(args.quick)
+            if lattice is w.wide
+        }
+
+
+def run_case(
+    ours: Ours, baseline: tuple[float, float, Any], case: tuple[str, Any, Any, Any, int, int]
+) -> dict[str, Any]:
+    name, lattice, _dask_fn, _loop_fn, size, tasks = case
+    dask_seconds, loop_seconds, value = baseline
     mine = ours.run(lattice, size)
-    dask_seconds, dask_value = timed(lambda: dask_fn(client, size))
-    loop_seconds, loop_value = timed(lambda: loop_fn(size))
-    assert mine["result"] == dask_value == loop_value, (name, mine["result"], dask_value, loop_value)
+    assert mine["result"] == value, (name, mine["result"], value)
     print(f"  {name}: ours {mine['seconds']:.3f} s, dask {dask_seconds:.3f} s, loop {loop_seconds:.4f} s", flush=True)
     return {"workload": name, "tasks": tasks, "ours": mine, "dask": dask_seconds, "loop": loop_seconds}
 
@@ -67,14 +105,20 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="covalent-bench-"))
     from distributed import Client, LocalCluster
 
+    # Raw Dask first, then ours, one after the other: a LocalCluster's scheduler
+    # runs in a thread of this process, and left running it would take the GIL
+    # from our client while ours is timed (measured: +6 ms on the round trip).
     with (
         LocalCluster(
             n_workers=args.workers, threads_per_worker=args.threads, processes=True, dashboard_address=None
         ) as cluster,
         Client(cluster) as client,
-        Ours(root / "ours", args.workers, args.threads) as ours,
     ):
-        rows = [run_case(ours, client, case) for case in cases(args.quick)]
+        baselines = run_baselines(client, args.quick)
+        dask_trips = sorted(timed(lambda i=i: w.dask_single(client, i))[0] for i in range(21))
+    unqueued = unqueued_maps(args)
+    with Ours(root / "ours", args.workers, args.threads) as ours:
+        rows = [run_case(ours, baselines[case[0]], case) for case in cases(args.quick)]
         chain = rows[0]["ours"]
 
         def reuse() -> Any:
@@ -93,7 +137,6 @@ def main() -> None:
             for _ in range(REPEATS)
         )
         round_trips = sorted(ours.run(w.single, i)["seconds"] for i in range(21))
-        dask_trips = sorted(timed(lambda i=i: w.dask_single(client, i))[0] for i in range(21))
         big = None
         if args.big:
             big = ours.run(w.wide, 100_000)
@@ -104,8 +147,10 @@ def main() -> None:
     single = {"ours_median": round_trips[10], "dask_median": dask_trips[10]}
     sleepy_reuse_share = sleepy_reuse / sleepy["seconds"]
     report(rows, reuse_seconds, chain["seconds"], starts, big, single, sleepy_reuse_share, sleepy["seconds"])
+    report_unqueued(rows, unqueued)
     results = {
         "rows": rows,
+        "dask_without_queuing": unqueued,
         "reuse_seconds": reuse_seconds,
         "start_seconds": starts,
         "big": big,
@@ -176,6 +221,16 @@ def report(
             f"100,000-electron map: {big['seconds']:.1f} s, server peak RSS {big['server_peak_rss'] / 2**20:.0f} MiB, "
             f"data dir {big['data_bytes'] / 2**20:.0f} MiB"
         )
+
+
+def report_unqueued(rows: list[dict[str, Any]], unqueued: dict[str, float]) -> None:
+    for row in rows:
+        if row["workload"] in unqueued:
+            dask, ours = unqueued[row["workload"]], row["ours"]["seconds"]
+            print(
+                f"{row['workload']}, raw Dask with queuing off: {row['tasks'] / dask:.0f} tasks/s, "
+                f"ours/dask {ours / dask:.2f} (ours {row['tasks'] / ours:.0f} tasks/s)"
+            )
 
 
 if __name__ == "__main__":
