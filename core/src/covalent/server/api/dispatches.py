@@ -129,21 +129,9 @@ async def register_dispatch(request: Request) -> Response:
         raise HTTPException(422, str(exc)) from None
     if options.start:
         new.starting()
-    recorded = state.writer.write(insert_dispatch(state.blobs, new))
+    await committed(request, state.writer.write(insert_dispatch(state.blobs, new)))
     if options.start:
-        # Its jobs start while the record commits: the single writer commits every
-        # change the run makes after the record, and the answer waits for the record.
-        # Until then the uploaded blobs are read from memory.
-        keys = list(new.blobs)
-        state.dispatcher.pin(new.blobs)
-        recorded.add_done_callback(lambda _f: state.dispatcher.unpin(keys))
-        await state.dispatcher.start(new.dispatch_id, loaded=(new.record(), new.rows()), recorded=recorded)
-    try:
-        await committed(request, recorded)
-    except Exception:
-        if options.start and recorded.done() and not recorded.cancelled() and recorded.exception() is not None:
-            state.dispatcher.cancel(new.dispatch_id, None)  # it was never recorded: stop what it started
-        raise
+        await state.dispatcher.start(new.dispatch_id, loaded=(new.record(), new.rows()))
     return JSONResponse({"dispatch_id": new.dispatch_id}, status_code=201)
 
 

@@ -107,15 +107,11 @@ class Dispatcher:
         *,
         resuming: bool = False,
         loaded: tuple[dict[str, Any], list[dict[str, Any]]] | None = None,
-        recorded: asyncio.Future[None] | None = None,
     ) -> bool:
         """Run a registered dispatch; False if it is unknown or already ended.
 
         ``loaded`` is its record and node rows when the caller has them in memory
         (a dispatch registered a moment ago), saving a read of the database.
-        ``recorded`` is the pending commit of that record, when the run starts
-        before it is committed: the single writer commits the run's own changes
-        after it, and the run's event stream waits for it.
         """
         if dispatch_id in self.runs:
             return True
@@ -133,13 +129,6 @@ class Dispatcher:
             return True
         run = DispatchRun(self, record, rows)
         self.runs[dispatch_id] = run
-        if recorded is not None and not recorded.done():
-            run.running_committed = False
-
-            def committed(f: asyncio.Future[None]) -> None:
-                run.running_committed = not f.cancelled() and f.exception() is None
-
-            recorded.add_done_callback(committed)
         if record["status"] != "RUNNING":
             started = record.get("started_at") or time.time()
             run.started_at = started
