@@ -225,18 +225,30 @@ def test_redispatch_of_a_completed_dispatch_with_full_reuse_is_complete_when_ans
         again = conn.post_json(f"/dispatches/{first.dispatch_id}/redispatch", {"reuse_previous_results": True})
         assert again["status"] == "COMPLETED" and again["dispatch_id"] != new_id
         assert conn.get_json(f"/dispatches/{again['dispatch_id']}")["node_counts"] == {"COMPLETED": 2}
+    with Connection() as conn:  # copies share the original's stored manifest, also a copy of a copy
+        manifest = conn.get_json(f"/dispatches/{first.dispatch_id}/manifest")
+        assert conn.get_json(f"/dispatches/{new_id}/manifest") == manifest
+        copy_of_copy = conn.post_json(f"/dispatches/{new_id}/redispatch", {"reuse_previous_results": True})
+        assert copy_of_copy["status"] == "COMPLETED"
+        assert conn.get_json(f"/dispatches/{copy_of_copy['dispatch_id']}/manifest") == manifest
     ct.get_result(first.dispatch_id)  # the original stays as it was ...
     with Connection() as conn:
         conn.request("DELETE", f"/dispatches/{first.dispatch_id}")
     copy = ct.get_result(new_id, wait=True)  # ... and the copy outlives it
     assert copy.status == "COMPLETED" and copy.result == 3
     assert copy.get_node_result(0)["output"] == 2
+    with Connection() as conn:  # with the manifest it shared
+        assert conn.get_json(f"/dispatches/{new_id}/manifest") == manifest
+        assert conn.get_json(f"/dispatches/{copy_of_copy['dispatch_id']}/manifest") == manifest
+    rerun = ct.get_result(ct.redispatch(copy_of_copy["dispatch_id"])(), wait=True)  # runs again from it
+    assert rerun.status == "COMPLETED" and rerun.result == 3
+    assert log.read_text().count("ran") == 4
     # The remembered original is gone: copying it again is refused, nothing is recorded.
     gone = httpx.post(
         f"{server.address}/api/v1/dispatches/{first.dispatch_id}/redispatch", json={"reuse_previous_results": True}
     )
     assert gone.status_code == 404
-    assert log.read_text().count("ran") == 2
+    assert log.read_text().count("ran") == 4
 
 
 def test_redispatch_with_reuse_of_a_failed_dispatch_runs_only_what_did_not_complete(server, tmp_path):

@@ -49,3 +49,53 @@ def test_database_with_tables_but_no_revision_goes_through_alembic(tmp_path):
     migrate(engine)  # not empty: alembic builds the schema beside the foreign table
     schema = _schema(url)
     assert schema["revision"] == HEAD_REVISION and "nodes" in schema and "unrelated" in schema
+
+
+def _alembic(engine: Any, action: str, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from covalent.server.db.engine import MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        getattr(command, action)(cfg, revision)
+
+
+def _add_dispatch(conn: Any, dispatch_id: str, manifest: str | None, reuse_from: str | None = None) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO dispatches (dispatch_id, root_dispatch_id, name, status, created_at, manifest, lattice, "
+            "reuse_from, node_count) VALUES (:id, :id, 'wf', 'COMPLETED', 0, :manifest, '{}', :source, 1)"
+        ),
+        {"id": dispatch_id, "manifest": manifest, "source": reuse_from},
+    )
+    conn.execute(
+        text("INSERT INTO nodes (dispatch_id, node_id, name, kind, status) VALUES (:id, 0, 'f', 'electron', 'NEW')"),
+        {"id": dispatch_id},
+    )
+
+
+def test_shared_manifests_migrate_up_keeping_data_and_down_giving_copies_their_own(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = open_engine(url)
+    _alembic(engine, "upgrade", "0001")
+    with engine.begin() as conn:
+        _add_dispatch(conn, "original", '{"name": "wf"}')
+    _alembic(engine, "upgrade", "head")
+    schema = _schema(url)
+    assert schema["revision"] == HEAD_REVISION
+    assert ("manifest", "TEXT", True, "None") in schema["dispatches"]["columns"]
+    assert "ix_nodes_dispatch_status" not in {index[0] for index in schema["nodes"]["indexes"]}
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT manifest FROM dispatches")).scalar_one() == '{"name": "wf"}'
+        _add_dispatch(conn, "copy", None, reuse_from="original")
+        _add_dispatch(conn, "copy-of-copy", None, reuse_from="copy")
+    _alembic(engine, "downgrade", "0001")
+    with engine.connect() as conn:
+        manifests = dict(conn.execute(text("SELECT dispatch_id, manifest FROM dispatches")).all())
+    assert manifests == {"original": '{"name": "wf"}', "copy": '{"name": "wf"}', "copy-of-copy": '{"name": "wf"}'}
+    assert "ix_nodes_dispatch_status" in {index[0] for index in _schema(url)["nodes"]["indexes"]}
+    engine.dispose()

@@ -10,7 +10,9 @@ A completed original redispatched with reuse is the common case (re-running
 a notebook cell) and needs no manifest at all: every node takes its own
 output, so the copy is two ``INSERT ... SELECT`` statements and is recorded
 as completed in the same transaction; nothing is parsed, fingerprinted or
-scheduled.
+scheduled.  The copy shares the original's manifest instead of storing it
+again (``manifest`` NULL, ``reuse_from`` naming the original; deleting the
+original gives the copy its own).
 """
 
 from __future__ import annotations
@@ -105,6 +107,7 @@ def _copy_statements() -> tuple[Any, Any, Any]:
         "ended_at": now,
         "error": null(),
         "reuse_from": old_id,
+        "manifest": null(),  # shared with the original (read_dispatch follows reuse_from)
     }
     columns = [c.name for c in dispatches.c]
     copy_dispatch = insert(dispatches).from_select(
@@ -181,6 +184,13 @@ class CompletedOriginals:
         self._items.pop(dispatch_id, None)
 
 
+def _inserted(conn: Connection, rowcount: int, new_id: str) -> bool:
+    """Whether the copy's row went in (psycopg does not count ``INSERT ... SELECT`` rows)."""
+    if rowcount >= 0:
+        return rowcount == 1
+    return conn.execute(select(dispatches.c.dispatch_id).where(dispatches.c.dispatch_id == new_id)).first() is not None
+
+
 def copy_completed(
     conn: Connection, dispatch_id: str, new_id: str, now: float, originals: CompletedOriginals | None = None
 ) -> dict[str, Any] | None:
@@ -194,7 +204,7 @@ def copy_completed(
     if original is None:
         return None
     params = {"old_id": dispatch_id, "new_id": new_id, "now": now}
-    if conn.execute(_COPY_DISPATCH, params).rowcount != 1:  # deleted since it was read
+    if not _inserted(conn, conn.execute(_COPY_DISPATCH, params).rowcount, new_id):  # deleted since it was read
         originals.forget(dispatch_id)
         return None
     conn.execute(_COPY_NODES, params)

@@ -23,7 +23,7 @@ __all__ = ["HEAD_REVISION", "migrate", "open_engine"]
 log = logging.getLogger(__name__)
 
 #: The newest migration; start-up skips alembic entirely when the database has it.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 

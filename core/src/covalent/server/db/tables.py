@@ -38,7 +38,8 @@ dispatches = Table(
     Column("created_at", Float, nullable=False),
     Column("started_at", Float, nullable=True),
     Column("ended_at", Float, nullable=True),
-    Column("manifest", Text, nullable=False),
+    # NULL: a full copy that shares the manifest of the dispatch in ``reuse_from``.
+    Column("manifest", Text, nullable=True),
     Column("lattice", Text, nullable=False),
     Column("output_key", String(64), nullable=True),
     Column("error", Text, nullable=True),
@@ -68,7 +69,6 @@ nodes = Table(
     Column("job_handle", Text, nullable=True),
     Column("sublattice_dispatch_id", String(64), nullable=True),
     Column("fingerprint", String(64), nullable=True),
-    Index("ix_nodes_dispatch_status", "dispatch_id", "status"),
 )
 
 blobs = Table(

@@ -201,6 +201,22 @@ def _summary(row: Any) -> dict[str, Any]:
 _SUMMARY_COLUMNS = [c for c in dispatches.c if c.name != "manifest"]
 
 
+def _manifest_text(conn: Connection, text: str | None, source: str | None) -> str:
+    """A dispatch's manifest: its own, or that of the dispatch it is a full copy of."""
+    seen: set[str] = set()
+    while text is None:
+        if source is None or source in seen:
+            raise LookupError(f"the manifest shared from dispatch {source} is missing")
+        seen.add(source)
+        row = conn.execute(
+            select(dispatches.c.manifest, dispatches.c.reuse_from).where(dispatches.c.dispatch_id == source)
+        ).first()
+        if row is None:
+            raise LookupError(f"the manifest shared from dispatch {source} is missing")
+        text, source = row
+    return text
+
+
 def read_dispatch(conn: Connection, dispatch_id: str, *, with_manifest: bool = False) -> dict[str, Any] | None:
     cols = list(dispatches.c) if with_manifest else _SUMMARY_COLUMNS
     row = conn.execute(select(*cols).where(dispatches.c.dispatch_id == dispatch_id)).first()
@@ -208,7 +224,7 @@ def read_dispatch(conn: Connection, dispatch_id: str, *, with_manifest: bool = F
         return None
     data = _summary(row)
     if with_manifest:
-        data["manifest"] = json.loads(row._mapping["manifest"])
+        data["manifest"] = json.loads(_manifest_text(conn, row._mapping["manifest"], row._mapping["reuse_from"]))
     return data
 
 
@@ -284,6 +300,15 @@ def delete_dispatch(conn: Connection, dispatch_id: str) -> list[str]:
         )
         ids += children
         frontier = children
+    # Copies that share the manifest of a dispatch going away get their own.
+    sharing = conn.execute(
+        select(dispatches.c.dispatch_id, dispatches.c.reuse_from).where(
+            dispatches.c.reuse_from.in_(ids), dispatches.c.manifest.is_(None), dispatches.c.dispatch_id.not_in(ids)
+        )
+    ).all()
+    for copy_id, source in sharing:
+        text = _manifest_text(conn, None, source)
+        conn.execute(update(dispatches).where(dispatches.c.dispatch_id == copy_id).values(manifest=text))
     conn.execute(delete(nodes).where(nodes.c.dispatch_id.in_(ids)))
     conn.execute(delete(dispatches).where(dispatches.c.dispatch_id.in_(ids)))
     return ids
