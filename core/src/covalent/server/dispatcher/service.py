@@ -14,7 +14,9 @@ from sqlalchemy import select
 from covalent.server.db.tables import dispatches
 from covalent.server.dispatcher.durations import DurationModel
 from covalent.server.dispatcher.executors import ExecutorPool
+from covalent.server.dispatcher.outcomes import Outcomes
 from covalent.server.dispatcher.run import DispatchRun
+from covalent.server.dispatcher.runstate import RunState
 from covalent.server.events import EventBus
 from covalent.server.registration import prepare_dispatch
 from covalent.server.store.blobs import BlobStore
@@ -205,7 +207,7 @@ class Dispatcher:
         self.runs.clear()
 
     # -- sublattices ------------------------------------------------------------------
-    async def start_child(self, parent: DispatchRun, node_id: int, payload: dict[str, Any]) -> None:
+    async def start_child(self, parent: Outcomes, node_id: int, payload: dict[str, Any]) -> None:
         try:
 
             def prepare() -> Any:
@@ -250,7 +252,7 @@ class Dispatcher:
 
         asyncio.get_running_loop().create_task(check())
 
-    def run_finished(self, run: DispatchRun, status: str, output_key: str | None, error: str) -> None:
+    def run_finished(self, run: RunState, status: str, output_key: str | None, error: str) -> None:
         self.runs.pop(run.dispatch_id, None)
         link = self._child_watch.pop(run.dispatch_id, None)
         if link is None and run.parent_dispatch_id is not None:
