@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 __all__ = ["DispatchNotFound", "Redispatched", "copy_completed", "redispatch", "redispatch_stored"]
 
 
+#: Copies of up to this many nodes count as small writes (see Writer.write).
+_SMALL_COPY = 1000
+
+
 class DispatchNotFound(LookupError):
     """No dispatch with the given id."""
 
@@ -180,6 +184,11 @@ class CompletedOriginals:
                 self._items.popitem(last=False)
         return original
 
+    def node_count(self, dispatch_id: str) -> int | None:
+        """Nodes of a remembered original (None: not remembered)."""
+        original = self._items.get(dispatch_id)
+        return None if original is None else int(original.record.get("node_count") or 0)
+
     def forget(self, dispatch_id: str) -> None:
         self._items.pop(dispatch_id, None)
 
@@ -248,7 +257,8 @@ async def _copy_completed(state: ServerState, dispatch_id: str) -> dict[str, Any
         copied.append(event)
         return [event]
 
-    await state.writer.write(op)
+    known = state.originals.node_count(dispatch_id)
+    await state.writer.write(op, small=known is not None and known <= _SMALL_COPY)
     if not copied:
         return None
     dispatcher = state.dispatcher

@@ -129,7 +129,7 @@ async def register_dispatch(request: Request) -> Response:
         raise HTTPException(422, str(exc)) from None
     if options.start:
         new.starting()
-    await committed(request, state.writer.write(insert_dispatch(state.blobs, new)))
+    await committed(request, state.writer.write(insert_dispatch(state.blobs, new), small=small))
     if options.start:
         await state.dispatcher.start(new.dispatch_id, loaded=(new.record(), new.rows()))
     return JSONResponse({"dispatch_id": new.dispatch_id}, status_code=201)

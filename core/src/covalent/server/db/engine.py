@@ -18,12 +18,14 @@ from sqlalchemy import (
     text,
 )
 
-__all__ = ["HEAD_REVISION", "migrate", "open_engine"]
+__all__ = ["BUSY_TIMEOUT_MS", "HEAD_REVISION", "migrate", "open_engine"]
 
 log = logging.getLogger(__name__)
 
 #: The newest migration; start-up skips alembic entirely when the database has it.
 HEAD_REVISION = "0002"
+#: Milliseconds an SQLite connection waits for a lock another process holds.
+BUSY_TIMEOUT_MS = 10000
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -31,7 +33,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

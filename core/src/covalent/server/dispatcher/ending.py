@@ -107,7 +107,7 @@ class Ending(RunState):
             )
             return [event]
 
-        return self.svc.writer.write(op), status, output_key, error
+        return self.svc.writer.write(op, small=True), status, output_key, error
 
     async def _finished(self, committed: asyncio.Future[None], status: str, output_key: str | None, error: str) -> None:
         await committed

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
 __all__ = ["RunState"]
 
+#: Node updates (and output bytes) a write may have to count as small (see Writer.write).
+_SMALL_ROWS = 32
+_SMALL_BYTES = 64 * 1024
+
 
 class RunState:
     def __init__(self, svc: Dispatcher, record: dict[str, Any], rows: list[dict[str, Any]]) -> None:
@@ -126,7 +130,8 @@ class RunState:
             update_nodes(conn, dispatch_id, updates)
             return [event] if event["nodes"] else []
 
-        future = self.svc.writer.write(op)
+        small = len(updates) <= _SMALL_ROWS and sum(map(len, (blobs or {}).values())) <= _SMALL_BYTES
+        future = self.svc.writer.write(op, small=small)
         completed = event["completed"]
 
         def note_committed(f: asyncio.Future[None]) -> None:

@@ -150,7 +150,7 @@ class Dispatcher:
             def committed(f: asyncio.Future[None]) -> None:
                 run.running_committed = not f.cancelled() and f.exception() is None
 
-            self.writer.write(op).add_done_callback(committed)
+            self.writer.write(op, small=True).add_done_callback(committed)
         self.hook("before_dispatch", dispatch_id=dispatch_id, name=run.name, node_count=run.task_total)
         if resuming:
             log.info("resuming dispatch %s (%d of %d tasks done)", dispatch_id, run.completed_count(), run.task_total)

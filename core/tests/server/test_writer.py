@@ -1,0 +1,82 @@
+"""The single writer: small writes commit on the event loop, never waiting there for a lock."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sqlite3
+import threading
+import time
+
+from sqlalchemy import text
+
+from covalent.server.db.engine import migrate, open_engine
+from covalent.server.events import EventBus
+from covalent.server.store.writer import Writer
+
+
+def _engine(tmp_path):
+    engine = open_engine(f"sqlite:///{tmp_path / 'covalent.db'}")
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE marks (name TEXT, thread TEXT)"))
+    return engine
+
+
+def _mark(name: str):
+    def op(conn):
+        conn.execute(
+            text("INSERT INTO marks VALUES (:name, :thread)"), {"name": name, "thread": threading.current_thread().name}
+        )
+
+    return op
+
+
+def test_small_writes_commit_on_the_loop_and_others_on_the_writer_thread(tmp_path):
+    engine = _engine(tmp_path)
+
+    async def main():
+        writer = Writer(engine, EventBus())
+        writer.start()
+        await writer.write(_mark("small"), small=True)
+        await writer.write(_mark("large"))
+        await writer.close()
+
+    asyncio.run(main())
+    with engine.connect() as conn:
+        threads = dict(conn.execute(text("SELECT name, thread FROM marks")).all())
+    assert threads["small"] == threading.current_thread().name
+    assert threads["large"].startswith("covalent-db-writer")
+
+
+def test_a_small_write_to_a_locked_database_waits_on_the_thread_not_the_loop(tmp_path):
+    engine = _engine(tmp_path)
+    holder = sqlite3.connect(tmp_path / "covalent.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process's write lock
+    ticks = []
+
+    async def main():
+        writer = Writer(engine, EventBus())
+        writer.start()
+        pending = writer.write(_mark("small"), small=True)
+
+        async def tick():
+            while not pending.done():
+                ticks.append(time.monotonic())
+                await asyncio.sleep(0.01)
+
+        ticker = asyncio.ensure_future(tick())
+        await asyncio.sleep(0.5)
+        assert not pending.done()  # still waiting for the lock ...
+        holder.execute("COMMIT")
+        await asyncio.wait_for(pending, 15)  # ... and committed once it is free
+        await ticker
+        await writer.close()
+
+    asyncio.run(main())
+    holder.close()
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    assert len(ticks) >= 20 and max(gaps) < 1.0  # the loop kept running while the write waited
+    with engine.connect() as conn:
+        threads = dict(conn.execute(text("SELECT name, thread FROM marks")).all())
+    assert threads["small"].startswith("covalent-db-writer")
