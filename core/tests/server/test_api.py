@@ -200,3 +200,21 @@ def test_oversized_request_is_refused_and_the_server_stays_up(tmp_path):
         streamed = httpx.post(api(small, "/blobs/fetch"), content=chunks())
         assert streamed.status_code == 413
         assert httpx.get(api(small, "/health")).status_code == 200
+
+
+def test_nul_characters_in_uploaded_names_are_stored_as_replacement_characters(server):
+    from covalent.graph.bundle import write_bundle
+
+    manifest = named_flow.build_manifest(1)
+    data = manifest.to_json()
+    for node in data["graph"]["nodes"]:
+        if node["kind"] == "electron":
+            node["name"] = "add\x00ed"
+    files = {
+        "manifest": ("m.json", json.dumps(data).encode(), "application/json"),
+        "blobs": ("b", write_bundle(manifest.blobs.items()), "application/octet-stream"),
+    }
+    answer = httpx.post(api(server, "/dispatches"), files=files)
+    assert answer.status_code == 201, answer.text
+    nodes = httpx.get(api(server, f"/dispatches/{answer.json()['dispatch_id']}/nodes")).json()["nodes"]
+    assert any(n["name"] == "add\ufffded" for n in nodes)

@@ -14,7 +14,7 @@ from covalent.graph.transport_graph import NodeKind, TransportGraph
 from covalent.server.db.tables import nodes
 from covalent.server.store.blobs import BlobStore
 from covalent.server.store.fingerprints import fingerprints
-from covalent.server.store.records import NewDispatch
+from covalent.server.store.records import NewDispatch, clean_text
 
 __all__ = ["ManifestError", "prepare_dispatch", "reusable_outputs"]
 
@@ -135,11 +135,11 @@ def prepare_dispatch(
             "start_time": None,
             "end_time": None,
             "node_id": node_id,
-            "name": node["name"][:256],
+            "name": clean_text(node["name"][:256]),
             "kind": node["kind"],
             "status": "COMPLETED" if is_param else "NEW_OBJECT",
-            "executor": None if is_param else (spec.get("name") or default),
-            "output_key": node["value"] if is_param else None,
+            "executor": None if is_param else clean_text(spec.get("name") or default),
+            "output_key": clean_text(node["value"]) if is_param else None,
             "attempts": 0,
             "fingerprint": prints[node_id],
         }

@@ -111,10 +111,8 @@ def insert_dispatch(store: BlobStore, new: NewDispatch) -> Any:
             ],
         )
         for i in range(0, len(new.node_rows), 5000):  # in chunks: no second copy of every row
-            chunk = [
-                {"dispatch_id": new.dispatch_id, **{k: clean_text(v) for k, v in row.items()}}
-                for row in new.node_rows[i : i + 5000]
-            ]
+            # The rows' text is clean already (prepare_dispatch): no pass over every value here.
+            chunk = [{"dispatch_id": new.dispatch_id, **row} for row in new.node_rows[i : i + 5000]]
             conn.execute(nodes.insert(), chunk)
         return [
             {
