@@ -69,75 +69,102 @@ class Edge:
 
 
 class TransportGraph:
-    """A DAG of nodes (dicts of JSON-safe attributes) and :class:`Edge` s."""
+    """A DAG of nodes (dicts of JSON-safe attributes) and :class:`Edge` s.
+
+    Held as plain dicts and lists (the dispatcher reads parents, children and
+    inputs of every node it runs); :attr:`nx` gives the same graph as a
+    networkx ``MultiDiGraph`` for analysis and drawing.
+    """
 
     def __init__(self) -> None:
-        import networkx  # loaded on first use: the server starts without it
-
-        self._g = networkx.MultiDiGraph()
+        self._nodes: dict[int, dict[str, Any]] = {}
+        self._edges: list[Edge] = []
+        self._in: dict[int, list[Edge]] = {}
+        self._out: dict[int, list[Edge]] = {}
         self._order: list[int] | None = None  # topological order, until the graph changes
+        self._nx: nx.MultiDiGraph | None = None  # the networkx view, until the graph changes
+
+    def _changed(self) -> None:
+        self._order = None
+        self._nx = None
 
     # -- building ---------------------------------------------------------
     def add_node(self, kind: NodeKind, name: str, **attrs: Any) -> int:
-        self._order = None
-        node_id = self._g.number_of_nodes()
-        self._g.add_node(node_id, id=node_id, kind=str(kind), name=name, **attrs)
+        node_id = len(self._nodes)
+        while node_id in self._nodes:  # a graph read from JSON may skip ids
+            node_id += 1
+        self._put_node(node_id, {"id": node_id, "kind": str(kind), "name": name, **attrs})
         return node_id
 
+    def _put_node(self, node_id: int, attrs: dict[str, Any]) -> None:
+        self._nodes[node_id] = attrs
+        self._in[node_id] = []
+        self._out[node_id] = []
+        self._changed()
+
     def add_edge(self, edge: Edge) -> None:
-        if edge.source not in self._g or edge.target not in self._g:
+        if edge.source not in self._nodes or edge.target not in self._nodes:
             raise KeyError(f"edge {edge} names a node that does not exist")
-        self._g.add_edge(edge.source, edge.target, edge=edge)
-        self._order = None
+        self._edges.append(edge)
+        self._in[edge.target].append(edge)
+        self._out[edge.source].append(edge)
+        self._changed()
 
     # -- reading ----------------------------------------------------------
     @property
     def nx(self) -> nx.MultiDiGraph:
-        """The underlying networkx graph (read it, do not mutate it)."""
-        return self._g
+        """The graph as a networkx ``MultiDiGraph`` (edges carry ``edge=``); read it, do not mutate it."""
+        if self._nx is None:
+            import networkx  # loaded on first use: the server starts without it
+
+            graph = networkx.MultiDiGraph()
+            for node_id in sorted(self._nodes):
+                graph.add_node(node_id, **self._nodes[node_id])
+            for edge in self._edges:
+                graph.add_edge(edge.source, edge.target, edge=edge)
+            self._nx = graph
+        return self._nx
 
     def __len__(self) -> int:
-        return self._g.number_of_nodes()
+        return len(self._nodes)
 
     def __contains__(self, node_id: object) -> bool:
-        return node_id in self._g
+        return node_id in self._nodes
 
     def node(self, node_id: int) -> dict[str, Any]:
-        return self._g.nodes[node_id]
+        return self._nodes[node_id]
 
     def nodes(self) -> Iterator[dict[str, Any]]:
-        for node_id in sorted(self._g.nodes):
-            yield self._g.nodes[node_id]
+        for node_id in sorted(self._nodes):
+            yield self._nodes[node_id]
 
     def edges(self) -> Iterator[Edge]:
-        for _, _, data in self._g.edges(data=True):
-            yield data["edge"]
+        yield from self._edges
 
     def in_edges(self, node_id: int) -> list[Edge]:
-        return [d["edge"] for _, _, d in self._g.in_edges(node_id, data=True)]
+        return list(self._in[node_id])
 
     def parents(self, node_id: int) -> list[int]:
-        return sorted(set(self._g.predecessors(node_id)))
+        return sorted({e.source for e in self._in[node_id]})
 
     def children(self, node_id: int) -> list[int]:
-        return sorted(set(self._g.successors(node_id)))
+        return sorted({e.target for e in self._out[node_id]})
 
     def topological_order(self) -> list[int]:
         """Nodes in dependency order, lowest id first among equals (computed once per graph).
 
-        The order of ``networkx.lexicographical_topological_sort``, in a quarter
-        of its time.  Raises :class:`ValueError` if the graph has a cycle.
+        The order of ``networkx.lexicographical_topological_sort``.  Raises
+        :class:`ValueError` if the graph has a cycle.
         """
         if self._order is None:
-            pred, succ = self._g.pred, self._g.succ
-            waiting = {n: len(pred[n]) for n in self._g}
+            waiting = {n: len({e.source for e in edges}) for n, edges in self._in.items()}
             ready = [n for n, count in waiting.items() if count == 0]
             heapq.heapify(ready)
             order: list[int] = []
             while ready:
                 n = heapq.heappop(ready)
                 order.append(n)
-                for child in succ[n]:
+                for child in {e.target for e in self._out[n]}:
                     waiting[child] -= 1
                     if waiting[child] == 0:
                         heapq.heappush(ready, child)
@@ -154,7 +181,8 @@ class TransportGraph:
         return True
 
     def set_node_attr(self, node_id: int, key: str, value: Any) -> None:
-        self._g.nodes[node_id][key] = value
+        self._nodes[node_id][key] = value
+        self._nx = None
 
     # -- JSON form --------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -170,7 +198,7 @@ class TransportGraph:
             # Blob keys and names repeat across thousands of nodes: share one string each.
             attrs = {k: sys.intern(v) if isinstance(v, str) and len(v) <= 128 else v for k, v in node.items()}
             node_id = int(attrs.pop("id"))
-            graph._g.add_node(node_id, id=node_id, **attrs)
+            graph._put_node(node_id, {"id": node_id, **attrs})
         for edge in data["edges"]:
             graph.add_edge(Edge.from_dict(edge))
         return graph
