@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Update, and_, bindparam, delete, func, or_, s
 
 from covalent.server.db.tables import dispatches, nodes
 from covalent.server.store.blobs import BlobStore
+from covalent.server.store.sql import insert_rows, update_rows
 
 __all__ = [
     "DISPATCH_SORTS",
@@ -113,7 +114,7 @@ def insert_dispatch(store: BlobStore, new: NewDispatch) -> Any:
         for i in range(0, len(new.node_rows), 5000):  # in chunks: no second copy of every row
             # The rows' text is clean already (prepare_dispatch): no pass over every value here.
             chunk = [{"dispatch_id": new.dispatch_id, **row} for row in new.node_rows[i : i + 5000]]
-            conn.execute(nodes.insert(), chunk)
+            insert_rows(conn, nodes, chunk)
         return [
             {
                 "kind": "dispatch",
@@ -174,7 +175,9 @@ def update_nodes(conn: Connection, dispatch_id: str, updates: Iterable[NodeUpdat
         row["b_dispatch_id"] = dispatch_id
         groups.setdefault(cols, []).append(row)
     for cols, rows in groups.items():
-        conn.execute(_node_update(cols), rows)
+        tuples = [(*(row[f"v_{k}"] for k in cols), dispatch_id, row["b_node_id"]) for row in rows]
+        if not update_rows(conn, nodes, cols, ("dispatch_id", "node_id"), tuples):
+            conn.execute(_node_update(cols), rows)
 
 
 @lru_cache(maxsize=64)

@@ -8,7 +8,56 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
-__all__ = ["insert_ignore"]
+__all__ = ["insert_ignore", "insert_rows", "update_rows"]
+
+
+def _quoted(names: Sequence[str]) -> list[str]:
+    return ['"' + name.replace('"', '""') + '"' for name in names]
+
+
+@lru_cache(maxsize=64)
+def _sqlite_insert(table: str, columns: tuple[str, ...], ignore: bool) -> str:
+    verb = "INSERT OR IGNORE" if ignore else "INSERT"
+    marks = ", ".join("?" * len(columns))
+    return f'{verb} INTO "{table}" ({", ".join(_quoted(columns))}) VALUES ({marks})'
+
+
+def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT rows that all have the same keys (executemany).
+
+    With SQLite the rows go to the driver as tuples: SQLAlchemy's per-row
+    parameter work took as long as SQLite's own insert of a big dispatch.
+    """
+    if not rows:
+        return
+    if conn.dialect.name == "sqlite":
+        columns = tuple(rows[0])
+        conn.exec_driver_sql(
+            _sqlite_insert(table.name, columns, False), [tuple(row[c] for c in columns) for row in rows]
+        )
+        return
+    conn.execute(table.insert(), list(rows))
+
+
+@lru_cache(maxsize=256)
+def _sqlite_update(table: str, columns: tuple[str, ...], keys: tuple[str, ...]) -> str:
+    sets = ", ".join(f"{name} = ?" for name in _quoted(columns))
+    where = " AND ".join(f"{name} = ?" for name in _quoted(keys))
+    return f'UPDATE "{table}" SET {sets} WHERE {where}'
+
+
+def update_rows(
+    conn: Connection, table: Table, columns: tuple[str, ...], keys: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> bool:
+    """UPDATE ``columns`` by ``keys`` from tuples (column values, then key values) with SQLite.
+
+    Returns False, doing nothing, on other databases (the caller uses SQLAlchemy there).
+    """
+    if conn.dialect.name != "sqlite":
+        return False
+    if rows:
+        conn.exec_driver_sql(_sqlite_update(table.name, columns, keys), list(rows))
+    return True
 
 
 def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -25,6 +74,12 @@ def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
                     conn.execute(table.insert(), [row])
             except IntegrityError:
                 pass
+        return
+    if dialect == "sqlite":
+        columns = tuple(rows[0])
+        conn.exec_driver_sql(
+            _sqlite_insert(table.name, columns, True), [tuple(row[c] for c in columns) for row in rows]
+        )
         return
     conn.execute(_insert_ignore(dialect, table), list(rows))
 
