@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,7 @@ _SMALL_ROWS = 32
 _SMALL_BYTES = 64 * 1024
 
 
-class RunState:
+class RunState(ABC):
     def __init__(self, svc: Dispatcher, record: dict[str, Any], rows: list[dict[str, Any]]) -> None:
         self.svc = svc
         self.dispatch_id: str = record["dispatch_id"]
@@ -145,14 +146,14 @@ class RunState:
         return future
 
     # -- what the other parts provide -------------------------------------------------
+    @abstractmethod
     def _schedule(self, ready: list[int]) -> None:
         """Plan and launch jobs for nodes that became ready (``run``)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _release_held(self, function_keys: set[str]) -> None:
         """Schedule nodes held back until a function's duration was known (``run``)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _check_finished(self) -> None:
         """End the run if nothing is left to do (``ending``)."""
-        raise NotImplementedError
