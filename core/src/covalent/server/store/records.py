@@ -165,19 +165,16 @@ def _node_update(cols: tuple[str, ...]) -> Update:
 
 def update_nodes(conn: Connection, dispatch_id: str, updates: Iterable[NodeUpdate]) -> None:
     """Apply node updates, grouped by the set of columns they change (executemany)."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
     for upd in updates:
         cols = tuple(sorted(k for k in upd.values if k in _NODE_FIELDS))
-        if not cols:
-            continue
-        row = {f"v_{k}": clean_text(upd.values[k]) for k in cols}
-        row["b_node_id"] = upd.node_id
-        row["b_dispatch_id"] = dispatch_id
-        groups.setdefault(cols, []).append(row)
+        if cols:  # each row: the new values, then the key (dispatch, node)
+            row = (*(clean_text(upd.values[k]) for k in cols), dispatch_id, upd.node_id)
+            groups.setdefault(cols, []).append(row)
     for cols, rows in groups.items():
-        tuples = [(*(row[f"v_{k}"] for k in cols), dispatch_id, row["b_node_id"]) for row in rows]
-        if not update_rows(conn, nodes, cols, ("dispatch_id", "node_id"), tuples):
-            conn.execute(_node_update(cols), rows)
+        if not update_rows(conn, nodes, cols, ("dispatch_id", "node_id"), rows):
+            names = [f"v_{k}" for k in cols] + ["b_dispatch_id", "b_node_id"]
+            conn.execute(_node_update(cols), [dict(zip(names, row, strict=True)) for row in rows])
 
 
 @lru_cache(maxsize=64)

@@ -22,21 +22,21 @@ def _sqlite_insert(table: str, columns: tuple[str, ...], ignore: bool) -> str:
     return f'{verb} INTO "{table}" ({", ".join(_quoted(columns))}) VALUES ({marks})'
 
 
-def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT rows that all have the same keys (executemany).
+def _sqlite_insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], ignore: bool) -> None:
+    """The rows to the driver as tuples: SQLAlchemy's per-row parameter work
+    took as long as SQLite's own insert of a big dispatch."""
+    columns = tuple(rows[0])
+    conn.exec_driver_sql(_sqlite_insert(table.name, columns, ignore), [tuple(row[c] for c in columns) for row in rows])
 
-    With SQLite the rows go to the driver as tuples: SQLAlchemy's per-row
-    parameter work took as long as SQLite's own insert of a big dispatch.
-    """
+
+def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT rows that all have the same keys (executemany)."""
     if not rows:
         return
     if conn.dialect.name == "sqlite":
-        columns = tuple(rows[0])
-        conn.exec_driver_sql(
-            _sqlite_insert(table.name, columns, False), [tuple(row[c] for c in columns) for row in rows]
-        )
-        return
-    conn.execute(table.insert(), list(rows))
+        _sqlite_insert_many(conn, table, rows, ignore=False)
+    else:
+        conn.execute(table.insert(), list(rows))
 
 
 @lru_cache(maxsize=256)
@@ -76,19 +76,14 @@ def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
                 pass
         return
     if dialect == "sqlite":
-        columns = tuple(rows[0])
-        conn.exec_driver_sql(
-            _sqlite_insert(table.name, columns, True), [tuple(row[c] for c in columns) for row in rows]
-        )
-        return
-    conn.execute(_insert_ignore(dialect, table), list(rows))
+        _sqlite_insert_many(conn, table, rows, ignore=True)
+    else:
+        conn.execute(_postgres_insert_ignore(table), list(rows))
 
 
 @lru_cache(maxsize=32)
-def _insert_ignore(dialect: str, table: Table) -> Any:
+def _postgres_insert_ignore(table: Table) -> Any:
     """The statement, built once per table: SQLAlchemy then skips its cache-key work."""
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    from sqlalchemy.dialects.postgresql import insert
+
     return insert(table).on_conflict_do_nothing()
