@@ -39,12 +39,17 @@ c_make_blob = ct.electron(make_blob)
 c_blob_len = ct.electron(blob_len)
 
 
+def _linked(step, n):
+    """``n`` calls of ``step``, each taking the previous one's output (inside a lattice)."""
+    value = step(0)
+    for _ in range(n - 1):
+        value = step(value)
+    return value
+
+
 @ct.lattice
 def chain(n):
-    value = c_noop(0)
-    for _ in range(n - 1):
-        value = c_noop(value)
-    return value
+    return _linked(c_noop, n)
 
 
 c_sleepy = ct.electron(sleepy)
@@ -52,10 +57,7 @@ c_sleepy = ct.electron(sleepy)
 
 @ct.lattice
 def sleepy_chain(n):
-    value = c_sleepy(0)
-    for _ in range(n - 1):
-        value = c_sleepy(value)
-    return value
+    return _linked(c_sleepy, n)
 
 
 @ct.lattice

@@ -26,6 +26,12 @@ def slow(seconds, marker):
     return seconds
 
 
+def _note(log, word):
+    """What a task of these tests appends to its run log when it runs."""
+    with open(log, "a") as f:
+        f.write(word + "\n")
+
+
 def _wait_for(path, timeout=60):
     deadline = time.monotonic() + timeout
     while not os.path.exists(path):
@@ -146,18 +152,14 @@ def test_redispatch_with_new_arguments_and_replaced_electron(server):
 def test_reuse_previous_results_only_where_code_and_inputs_are_unchanged(server, tmp_path):
     log = tmp_path / "runs.log"
 
-    def record(name):
-        with open(log, "a") as f:
-            f.write(name + "\n")
-
     @ct.electron
     def stage_one(x):
-        record("one")
+        _note(log, "one")
         return x + 1
 
     @ct.electron
     def stage_two(x):
-        record("two")
+        _note(log, "two")
         return x * 10
 
     @ct.lattice
@@ -173,7 +175,7 @@ def test_reuse_previous_results_only_where_code_and_inputs_are_unchanged(server,
     assert log.read_text() == ""  # nothing ran again
 
     def stage_two_changed(x):
-        record("two-changed")
+        _note(log, "two-changed")
         return x * 100
 
     changed = ct.get_result(
@@ -198,8 +200,7 @@ def test_redispatch_of_a_completed_dispatch_with_full_reuse_is_complete_when_ans
 
     @ct.electron
     def step(x):
-        with open(log, "a") as f:
-            f.write("ran\n")
+        _note(log, "ran")
         return x + 1
 
     @ct.lattice
@@ -256,14 +257,12 @@ def test_redispatch_with_reuse_of_a_failed_dispatch_runs_only_what_did_not_compl
 
     @ct.electron
     def first_step(x):
-        with open(log, "a") as f:
-            f.write("first\n")
+        _note(log, "first")
         return x + 1
 
     @ct.electron
     def flaky_step(x, flag):
-        with open(log, "a") as f:
-            f.write("flaky\n")
+        _note(log, "flaky")
         if not os.path.exists(flag):
             raise RuntimeError("not fixed yet")
         return x * 10
