@@ -93,8 +93,8 @@ class Writer:
                 events.extend(op(conn) or [])
         return events
 
-    def _commit_here(self, ops: list[Operation]) -> list[dict[str, Any]] | None:
-        """Commit on this thread without waiting for a lock; None if it must go to the thread."""
+    def _commit_here(self, ops: list[Operation]) -> list[dict[str, Any]]:
+        """Commit on this thread, without waiting for a lock (a locked database raises at once)."""
         events: list[dict[str, Any]] = []
         with self.engine.connect() as conn:
             sqlite = conn.connection.dbapi_connection  # pragmas outside SQLAlchemy's transaction
@@ -104,8 +104,6 @@ class Writer:
                 with conn.begin():
                     for op in ops:
                         events.extend(op(conn) or [])
-            except OperationalError:  # locked by another process: wait for it on the thread
-                return None
             finally:
                 sqlite.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         return events
@@ -115,14 +113,14 @@ class Writer:
         loop = asyncio.get_running_loop()
         if small and self.inline:
             try:
-                done = self._commit_here(ops)
+                events = self._commit_here(ops)
             except Exception as exc:
                 if not is_transient(exc):
                     raise
-                done = None
-            if done is not None:
+                # Locked by another process (or another passing failure): wait and retry on the thread.
+            else:
                 self.healthy = True
-                return done
+                return events
 
         def note(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
@@ -139,7 +137,7 @@ class Writer:
             reraise=True,
         ):
             with attempt:
-                events: list[dict[str, Any]] = await loop.run_in_executor(self._thread, self._commit, ops)
+                events = await loop.run_in_executor(self._thread, self._commit, ops)
         self.healthy = True
         return events
 
