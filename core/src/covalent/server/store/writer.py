@@ -86,27 +86,29 @@ class Writer:
         """Wait until everything queued so far is committed."""
         await self.write(lambda conn: None)
 
-    def _commit(self, ops: list[Operation]) -> list[dict[str, Any]]:
+    @staticmethod
+    def _run_ops(conn: Connection, ops: list[Operation]) -> list[dict[str, Any]]:
+        """Run ``ops`` in the open transaction; the events they return."""
         events: list[dict[str, Any]] = []
-        with self.engine.begin() as conn:
-            for op in ops:
-                events.extend(op(conn) or [])
+        for op in ops:
+            events.extend(op(conn) or [])
         return events
+
+    def _commit(self, ops: list[Operation]) -> list[dict[str, Any]]:
+        with self.engine.begin() as conn:
+            return self._run_ops(conn, ops)
 
     def _commit_here(self, ops: list[Operation]) -> list[dict[str, Any]]:
         """Commit on this thread, without waiting for a lock (a locked database raises at once)."""
-        events: list[dict[str, Any]] = []
         with self.engine.connect() as conn:
             sqlite = conn.connection.dbapi_connection  # pragmas outside SQLAlchemy's transaction
             assert sqlite is not None
             sqlite.execute("PRAGMA busy_timeout=0")
             try:
                 with conn.begin():
-                    for op in ops:
-                        events.extend(op(conn) or [])
+                    return self._run_ops(conn, ops)
             finally:
                 sqlite.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        return events
 
     async def _commit_with_retry(self, ops: list[Operation], small: bool = False) -> list[dict[str, Any]]:
         """Commit, retrying transient failures (locked, full, disconnected) for as long as they last."""
