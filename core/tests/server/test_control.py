@@ -219,7 +219,9 @@ def test_redispatch_of_a_completed_dispatch_with_full_reuse_is_complete_when_ans
         assert {k: stored[k] for k in answer["summary"]} == answer["summary"]
         old_nodes = conn.get_json(f"/dispatches/{first.dispatch_id}/nodes")["nodes"]
         new_nodes = conn.get_json(f"/dispatches/{new_id}/nodes")["nodes"]
-    assert [(n["node_id"], n["status"]) for n in new_nodes] == [(n["node_id"], n["status"]) for n in old_nodes]
+    shown = ("node_id", "name", "status", "output_key", "fingerprint", "start_time", "end_time")
+    assert [[n[k] for k in shown] for n in new_nodes] == [[n[k] for k in shown] for n in old_nodes]
+    assert {n["dispatch_id"] for n in new_nodes} == {new_id}
     assert log.read_text().count("ran") == 2  # nothing ran again
 
     with Connection() as conn:  # a second copy (the server remembers the original now) is as complete
@@ -238,6 +240,10 @@ def test_redispatch_of_a_completed_dispatch_with_full_reuse_is_complete_when_ans
     copy = ct.get_result(new_id, wait=True)  # ... and the copy outlives it
     assert copy.status == "COMPLETED" and copy.result == 3
     assert copy.get_node_result(0)["output"] == 2
+    with Connection() as conn:  # with the node rows it shared, as did the copy of the copy
+        for copy_id in (new_id, copy_of_copy["dispatch_id"]):
+            kept = conn.get_json(f"/dispatches/{copy_id}/nodes")["nodes"]
+            assert [[n[k] for k in shown] for n in kept] == [[n[k] for k in shown] for n in old_nodes]
     with Connection() as conn:  # with the manifest it shared
         assert conn.get_json(f"/dispatches/{new_id}/manifest") == manifest
         assert conn.get_json(f"/dispatches/{copy_of_copy['dispatch_id']}/manifest") == manifest

@@ -99,3 +99,28 @@ def test_shared_manifests_migrate_up_keeping_data_and_down_giving_copies_their_o
     assert manifests == {"original": '{"name": "wf"}', "copy": '{"name": "wf"}', "copy-of-copy": '{"name": "wf"}'}
     assert "ix_nodes_dispatch_status" in {index[0] for index in _schema(url)["nodes"]["indexes"]}
     engine.dispose()
+
+
+def test_shared_nodes_migrate_up_and_down_giving_copies_their_own_rows(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = open_engine(url)
+    _alembic(engine, "upgrade", "0002")
+    with engine.begin() as conn:
+        _add_dispatch(conn, "original", '{"name": "wf"}')
+        conn.execute(text("UPDATE nodes SET status = 'COMPLETED', attempts = 3, error = 'retried', output_key = 'k'"))
+    _alembic(engine, "upgrade", "head")
+    schema = _schema(url)
+    assert ("nodes_from", "VARCHAR(64)", True, "None") in schema["dispatches"]["columns"]
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO dispatches (dispatch_id, root_dispatch_id, name, status, created_at, lattice, "
+                "reuse_from, nodes_from) VALUES ('copy', 'copy', 'wf', 'COMPLETED', 1, '{}', 'original', 'original')"
+            )
+        )
+    _alembic(engine, "downgrade", "0002")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT dispatch_id, status, attempts, error, output_key FROM nodes")).all()
+    assert sorted(rows) == [("copy", "COMPLETED", 0, None, "k"), ("original", "COMPLETED", 3, "retried", "k")]
+    assert "nodes_from" not in {column[0] for column in _schema(url)["dispatches"]["columns"]}
+    engine.dispose()

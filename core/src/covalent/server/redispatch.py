@@ -8,11 +8,10 @@ upstream) matches a completed node of the original takes its output.
 
 A completed original redispatched with reuse is the common case (re-running
 a notebook cell) and needs no manifest at all: every node takes its own
-output, so the copy is two ``INSERT ... SELECT`` statements and is recorded
+output, so the copy is one ``INSERT ... SELECT`` of its dispatch row, recorded
 as completed in the same transaction; nothing is parsed, fingerprinted or
-scheduled.  The copy shares the original's manifest instead of storing it
-again (``manifest`` NULL, ``reuse_from`` naming the original; deleting the
-original gives the copy its own).
+scheduled.  The copy writes its dispatch row only: it shares the original's
+node rows and manifest (see :mod:`covalent.server.store.sharing`).
 """
 
 from __future__ import annotations
@@ -25,12 +24,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Float, String, bindparam, case, func, insert, literal, null, or_, select
+from sqlalchemy import Connection, Float, String, bindparam, case, func, insert, null, or_, select
 
 from covalent.server.db.tables import dispatches, nodes
 from covalent.server.registration import prepare_dispatch, reusable_outputs
 from covalent.server.store.blobs import small_blob
 from covalent.server.store.records import NewDispatch, insert_dispatch, read_dispatch
+from covalent.server.store.sharing import node_holder
 
 if TYPE_CHECKING:
     from covalent.server.state import ServerState
@@ -91,7 +91,7 @@ async def redispatch(state: ServerState, dispatch_id: str, *, reuse_previous_res
     return Redispatched(new.dispatch_id)
 
 
-def _copy_statements() -> tuple[Any, Any, Any]:
+def _copy_statements() -> tuple[Any, Any]:
     """The statements of :func:`copy_completed`, built once (only their parameters change)."""
     old_id, new_id = bindparam("old_id", type_=String), bindparam("new_id", type_=String)
     now = bindparam("now", type_=Float)
@@ -112,6 +112,8 @@ def _copy_statements() -> tuple[Any, Any, Any]:
         "error": null(),
         "reuse_from": old_id,
         "manifest": null(),  # shared with the original (read_dispatch follows reuse_from)
+        # The node rows are shared too, from whoever holds the original's.
+        "nodes_from": func.coalesce(dispatches.c.nodes_from, old_id),
     }
     columns = [c.name for c in dispatches.c]
     copy_dispatch = insert(dispatches).from_select(
@@ -120,22 +122,10 @@ def _copy_statements() -> tuple[Any, Any, Any]:
             dispatches.c.dispatch_id == old_id
         ),
     )
-    node_values = {
-        "dispatch_id": new_id,
-        "error": null(),
-        "attempts": literal(0),
-        "job_handle": null(),
-        "sublattice_dispatch_id": null(),
-    }
-    columns = [c.name for c in nodes.c]
-    copy_nodes = insert(nodes).from_select(
-        columns,
-        select(*(node_values.get(name, nodes.c[name]) for name in columns)).where(nodes.c.dispatch_id == old_id),
-    )
-    return check, copy_dispatch, copy_nodes
+    return check, copy_dispatch
 
 
-_CHECK, _COPY_DISPATCH, _COPY_NODES = _copy_statements()
+_CHECK, _COPY_DISPATCH = _copy_statements()
 
 
 @dataclass(frozen=True)
@@ -154,7 +144,7 @@ def read_original(conn: Connection, dispatch_id: str) -> CompletedOriginal | Non
     record = read_dispatch(conn, dispatch_id)
     if record is None or record["status"] != "COMPLETED":
         return None
-    count, incomplete, tasks = conn.execute(_CHECK, {"old_id": dispatch_id}).one()
+    count, incomplete, tasks = conn.execute(_CHECK, {"old_id": node_holder(conn, dispatch_id)}).one()
     if not count or incomplete:
         return None
     output = small_blob(conn, record["output_key"]) if record["output_key"] else None
@@ -216,7 +206,6 @@ def copy_completed(
     if not _inserted(conn, conn.execute(_COPY_DISPATCH, params).rowcount, new_id):  # deleted since it was read
         originals.forget(dispatch_id)
         return None
-    conn.execute(_COPY_NODES, params)
     summary = {
         **original.record,
         "dispatch_id": new_id,

@@ -15,6 +15,7 @@ from covalent.server.db.tables import nodes
 from covalent.server.store.blobs import BlobStore
 from covalent.server.store.fingerprints import fingerprints
 from covalent.server.store.records import NewDispatch, clean_text
+from covalent.server.store.sharing import node_holder
 
 __all__ = ["ManifestError", "prepare_dispatch", "reusable_outputs"]
 
@@ -171,6 +172,7 @@ def prepare_dispatch(
 
 def reusable_outputs(conn: Connection, dispatch_id: str) -> dict[str, dict[str, Any]]:
     """Completed task nodes of a dispatch, by fingerprint."""
+    holder = node_holder(conn, dispatch_id)
     rows = conn.execute(
         select(
             nodes.c.fingerprint,
@@ -180,7 +182,7 @@ def reusable_outputs(conn: Connection, dispatch_id: str) -> dict[str, dict[str, 
             nodes.c.start_time,
             nodes.c.end_time,
         ).where(
-            nodes.c.dispatch_id == dispatch_id,
+            nodes.c.dispatch_id == holder,
             nodes.c.status == "COMPLETED",
             nodes.c.kind != "parameter",
             nodes.c.output_key.is_not(None),

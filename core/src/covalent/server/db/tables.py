@@ -45,9 +45,13 @@ dispatches = Table(
     Column("error", Text, nullable=True),
     Column("reuse_from", String(64), nullable=True),
     Column("node_count", Integer, nullable=False, default=0, server_default="0"),
+    # NULL: the dispatch holds its own node rows.  Else a full copy, reading the
+    # rows of this dispatch (always one that holds its own: never a chain).
+    Column("nodes_from", String(64), nullable=True),
     Index("ix_dispatches_status", "status"),
     Index("ix_dispatches_created_at", "created_at"),
     Index("ix_dispatches_parent", "parent_dispatch_id"),
+    Index("ix_dispatches_nodes_from", "nodes_from"),
 )
 
 nodes = Table(

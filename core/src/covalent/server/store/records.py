@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Update, and_, bindparam, delete, func, or_, s
 
 from covalent.server.db.tables import dispatches, nodes
 from covalent.server.store.blobs import BlobStore
+from covalent.server.store.sharing import as_copy, give_copies_their_own, node_holder, node_holders, shared_manifest
 from covalent.server.store.sql import insert_rows, update_rows
 
 __all__ = [
@@ -196,49 +197,35 @@ def _summary(row: Any) -> dict[str, Any]:
     return data
 
 
-_SUMMARY_COLUMNS = [c for c in dispatches.c if c.name != "manifest"]
-
-
-def _manifest_text(conn: Connection, text: str | None, source: str | None) -> str:
-    """A dispatch's manifest: its own, or that of the dispatch it is a full copy of."""
-    seen: set[str] = set()
-    while text is None:
-        if source is None or source in seen:
-            raise LookupError(f"the manifest shared from dispatch {source} is missing")
-        seen.add(source)
-        row = conn.execute(
-            select(dispatches.c.manifest, dispatches.c.reuse_from).where(dispatches.c.dispatch_id == source)
-        ).first()
-        if row is None:
-            raise LookupError(f"the manifest shared from dispatch {source} is missing")
-        text, source = row
-    return text
+#: A dispatch's record as clients see it (what a copy shares from where is the store's business).
+_SUMMARY_COLUMNS = [c for c in dispatches.c if c.name not in ("manifest", "nodes_from")]
 
 
 def read_dispatch(conn: Connection, dispatch_id: str, *, with_manifest: bool = False) -> dict[str, Any] | None:
-    cols = list(dispatches.c) if with_manifest else _SUMMARY_COLUMNS
+    cols = [*_SUMMARY_COLUMNS, dispatches.c.manifest] if with_manifest else _SUMMARY_COLUMNS
     row = conn.execute(select(*cols).where(dispatches.c.dispatch_id == dispatch_id)).first()
     if row is None:
         return None
     data = _summary(row)
     if with_manifest:
-        data["manifest"] = json.loads(_manifest_text(conn, row._mapping["manifest"], row._mapping["reuse_from"]))
+        data["manifest"] = json.loads(shared_manifest(conn, row._mapping["manifest"], row._mapping["reuse_from"]))
     return data
 
 
 def count_nodes(conn: Connection, dispatch_ids: list[str]) -> dict[str, dict[str, int]]:
     """Task-node counts by status for each dispatch (parameters excluded)."""
-    counts: dict[str, dict[str, int]] = {d: {} for d in dispatch_ids}
     if not dispatch_ids:
-        return counts
+        return {}
+    holders = node_holders(conn, dispatch_ids)
+    by_holder: dict[str, dict[str, int]] = {h: {} for h in holders.values()}
     stmt = (
         select(nodes.c.dispatch_id, nodes.c.status, func.count())
-        .where(nodes.c.dispatch_id.in_(dispatch_ids), nodes.c.kind != "parameter")
+        .where(nodes.c.dispatch_id.in_(list(by_holder)), nodes.c.kind != "parameter")
         .group_by(nodes.c.dispatch_id, nodes.c.status)
     )
-    for dispatch_id, status, n in conn.execute(stmt):
-        counts[dispatch_id][status] = n
-    return counts
+    for holder, status, n in conn.execute(stmt):
+        by_holder[holder][status] = n
+    return {d: dict(by_holder[holders[d]]) for d in dispatch_ids}
 
 
 def list_dispatches(
@@ -277,13 +264,19 @@ def read_nodes(conn: Connection, dispatch_id: str, *, brief: bool = False) -> li
     cols = list(nodes.c)
     if brief:
         cols = [c for c in cols if c.name not in ("stdout", "stderr", "error", "job_handle")]
-    rows = conn.execute(select(*cols).where(nodes.c.dispatch_id == dispatch_id).order_by(nodes.c.node_id))
-    return [dict(r._mapping) for r in rows]
+    holder = node_holder(conn, dispatch_id)
+    rows = conn.execute(select(*cols).where(nodes.c.dispatch_id == holder).order_by(nodes.c.node_id))
+    if holder == dispatch_id:
+        return [dict(r._mapping) for r in rows]
+    return [as_copy(dict(r._mapping), dispatch_id) for r in rows]
 
 
 def read_node(conn: Connection, dispatch_id: str, node_id: int) -> dict[str, Any] | None:
-    row = conn.execute(select(nodes).where(nodes.c.dispatch_id == dispatch_id, nodes.c.node_id == node_id)).first()
-    return dict(row._mapping) if row else None
+    holder = node_holder(conn, dispatch_id)
+    row = conn.execute(select(nodes).where(nodes.c.dispatch_id == holder, nodes.c.node_id == node_id)).first()
+    if row is None:
+        return None
+    return dict(row._mapping) if holder == dispatch_id else as_copy(dict(row._mapping), dispatch_id)
 
 
 def delete_dispatch(conn: Connection, dispatch_id: str) -> list[str]:
@@ -298,15 +291,7 @@ def delete_dispatch(conn: Connection, dispatch_id: str) -> list[str]:
         )
         ids += children
         frontier = children
-    # Copies that share the manifest of a dispatch going away get their own.
-    sharing = conn.execute(
-        select(dispatches.c.dispatch_id, dispatches.c.reuse_from).where(
-            dispatches.c.reuse_from.in_(ids), dispatches.c.manifest.is_(None), dispatches.c.dispatch_id.not_in(ids)
-        )
-    ).all()
-    for copy_id, source in sharing:
-        text = _manifest_text(conn, None, source)
-        conn.execute(update(dispatches).where(dispatches.c.dispatch_id == copy_id).values(manifest=text))
+    give_copies_their_own(conn, ids)
     conn.execute(delete(nodes).where(nodes.c.dispatch_id.in_(ids)))
     conn.execute(delete(dispatches).where(dispatches.c.dispatch_id.in_(ids)))
     return ids
