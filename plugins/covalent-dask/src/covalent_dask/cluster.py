@@ -12,6 +12,7 @@ last release closes the client (and the local cluster, if it started one).
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -109,6 +110,9 @@ class SharedCluster:
 
 
 async def _start(config: ClusterConfig, connect_timeout: float) -> SharedCluster:
+    # Importing distributed takes a quarter of a second: off the event loop, which
+    # meanwhile answers requests (a server warming up its default cluster at start).
+    await asyncio.to_thread(importlib.import_module, "distributed")
     from distributed import Client, LocalCluster
 
     if config.external:
