@@ -76,3 +76,18 @@ def test_plugins_lists_builtin_local_executor(env):
     local = next(p for p in data if p["name"] == "local")
     assert local["builtin"] and local["executors"] == ["local"] and local["loaded"]
     assert "local" in covalent(env, "plugins").stdout
+
+
+def test_help_lists_every_command_and_start_imports_only_what_it_needs(env):
+    from covalent.cli import COMMANDS
+
+    listed = covalent(env, "--help").stdout
+    assert all(f"  {name} " in listed for name in COMMANDS)
+    probe = (
+        "import sys, click\n"
+        "from covalent.cli import cli\n"
+        "command = cli.get_command(click.Context(cli), 'start')\n"
+        "print(command.name, sorted(m for m in ('rich', 'httpx', 'covalent.cli.plugins_cmd') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["start", "[]"]

@@ -2,24 +2,51 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from covalent import __version__
-from covalent.cli.config_cmd import config_command
-from covalent.cli.plugins_cmd import plugins_command
-from covalent.cli.server_cmd import logs, purge, restart, start, status, stop
 
 __all__ = ["cli", "main"]
 
+#: Each command, as ``module:attribute``: its module is imported only when it runs.
+COMMANDS = {
+    "start": "covalent.cli.server_cmd:start",
+    "stop": "covalent.cli.server_cmd:stop",
+    "restart": "covalent.cli.server_cmd:restart",
+    "status": "covalent.cli.server_cmd:status",
+    "logs": "covalent.cli.server_cmd:logs",
+    "purge": "covalent.cli.server_cmd:purge",
+    "config": "covalent.cli.config_cmd:config_command",
+    "plugins": "covalent.cli.plugins_cmd:plugins_command",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on use (click's ``list_commands``/``get_command`` contract).
+
+    ``covalent start`` is timed by users: it should not first import what
+    ``covalent status`` or ``covalent plugins`` need (rich, httpx, the plugins).
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command), target
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="covalent")
 def cli() -> None:
     """Covalent: run Python workflows on any compute, with every result recorded."""
-
-
-for command in (start, stop, restart, status, logs, purge, config_command, plugins_command):
-    cli.add_command(command)
 
 
 def main() -> None:

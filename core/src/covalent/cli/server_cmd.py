@@ -8,16 +8,11 @@ import sys
 import time
 
 import click
-import httpx
-from rich.console import Console
-from rich.table import Table
 
 from covalent import config
 from covalent.server import service
 
 __all__ = ["logs", "purge", "restart", "start", "status", "stop"]
-
-console = Console()
 
 
 def _port_option(func):  # type: ignore[no-untyped-def]
@@ -37,8 +32,11 @@ def _start(port: int | None, host: str | None, no_cluster: bool, develop: bool) 
         info, seconds = service.start(host, port, no_cluster=no_cluster)
     except service.ServiceError as exc:
         raise click.ClickException(str(exc)) from None
-    console.print(f"[green]Covalent server started[/] at {info.address} (pid {info.pid}, ready in {seconds:.2f} s)")
-    console.print(f"Dashboard: {info.address}/    Log: {service.log_path()}")
+    click.echo(
+        f"{click.style('Covalent server started', fg='green')} at {info.address} "
+        f"(pid {info.pid}, ready in {seconds:.2f} s)"
+    )
+    click.echo(f"Dashboard: {info.address}/    Log: {service.log_path()}")
 
 
 @click.command()
@@ -56,9 +54,9 @@ def stop() -> None:
     """Stop the server; running dispatches resume at the next start."""
     info = service.stop()
     if info is None:
-        console.print("No Covalent server is running.")
+        click.echo("No Covalent server is running.")
     else:
-        console.print(f"Covalent server stopped (pid {info.pid}).")
+        click.echo(f"Covalent server stopped (pid {info.pid}).")
 
 
 @click.command()
@@ -85,13 +83,18 @@ def status(as_json: bool) -> None:
         if as_json:
             click.echo('{"running": false}')
         else:
-            console.print(f"[red]No Covalent server answers at {address}.[/] Start one with `covalent start`.")
+            click.echo(
+                f"{click.style(f'No Covalent server answers at {address}.', fg='red')} Start one with `covalent start`."
+            )
         sys.exit(1)
     if as_json:
         import json
 
         click.echo(json.dumps({"running": True, "address": address, **data}, indent=2))
         return
+    from rich.console import Console  # only here: the other commands stay quick to start
+    from rich.table import Table
+
     table = Table(show_header=False, box=None)
     table.add_row("Address", address)
     table.add_row("Dashboard", f"{address}/")
@@ -106,7 +109,7 @@ def status(as_json: bool) -> None:
     counts = ", ".join(f"{k.lower()} {v}" for k, v in sorted(data["dispatch_counts"].items())) or "none"
     table.add_row("Dispatches", counts)
     table.add_row("Running", ", ".join(data["running_dispatches"]) or "none")
-    console.print(table)
+    Console().print(table)
 
 
 @click.command()
@@ -136,20 +139,13 @@ def purge(yes: bool, with_config: bool) -> None:
     data = config.data_dir()
     what = f"{data}" + (f" and {config.config_dir()}" if with_config else "")
     if not yes and not click.confirm(f"Delete {what}? This cannot be undone", default=False):
-        console.print("Nothing deleted.")
+        click.echo("Nothing deleted.")
         return
     service.stop()
     if data.exists():
         shutil.rmtree(data)
     if with_config and config.config_dir().exists():
         shutil.rmtree(config.config_dir())
-    console.print(f"Deleted {what}.")
+    click.echo(f"Deleted {what}.")
     if os.environ.get("COVALENT_DATABASE_URL"):
-        console.print("COVALENT_DATABASE_URL points at an external database; it was not touched.")
-
-
-def ping(address: str) -> bool:
-    try:
-        return httpx.get(f"{address}/api/v1/health", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
+        click.echo("COVALENT_DATABASE_URL points at an external database; it was not touched.")
