@@ -21,7 +21,7 @@ def test_benchmark_harness_quick_run(tmp_path):
     for line in (
         "chain of 20",
         "wide map of 500 + reduce",
-        "covalent start` to ready",
+        "`covalent start` (the command, default settings, fresh data) to ready",
         "redispatch of the no-op chain",
     ):
         assert line in out.stdout, out.stdout
