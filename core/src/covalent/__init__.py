@@ -14,12 +14,10 @@ dispatch_id = ct.dispatch(workflow)(1, 2)
 print(ct.get_result(dispatch_id, wait=True).result)
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from covalent import executor, status
-from covalent._sdk.deps import DepsBash, DepsCall, DepsPip
-from covalent._sdk.electron import Electron, electron, wait
-from covalent._sdk.lattice import Lattice, lattice
+from covalent import status
 from covalent._version import __version__
 from covalent.errors import (
     CovalentError,
@@ -60,11 +58,27 @@ __all__ = [
     "wait",
 ]
 
-# The client (httpx) loads on first use, so the server, which never needs it,
-# starts faster.
-_CLIENT = ("Result", "cancel", "dispatch", "dispatch_sync", "get_result", "redispatch")
+#: Names loaded on first use, by module: the SDK and its executors (asyncio,
+#: pluggy) and the client (httpx).  ``import covalent`` stays cheap for what
+#: needs none of them: the command line (``covalent start``) and the server.
+_LAZY = {
+    "executor": "covalent.executor",
+    "DepsBash": "covalent._sdk.deps",
+    "DepsCall": "covalent._sdk.deps",
+    "DepsPip": "covalent._sdk.deps",
+    "Electron": "covalent._sdk.electron",
+    "electron": "covalent._sdk.electron",
+    "wait": "covalent._sdk.electron",
+    "Lattice": "covalent._sdk.lattice",
+    "lattice": "covalent._sdk.lattice",
+    **dict.fromkeys(("Result", "cancel", "dispatch", "dispatch_sync", "get_result", "redispatch"), "covalent.client"),
+}
 
 if TYPE_CHECKING:
+    from covalent import executor
+    from covalent._sdk.deps import DepsBash, DepsCall, DepsPip
+    from covalent._sdk.electron import Electron, electron, wait
+    from covalent._sdk.lattice import Lattice, lattice
     from covalent.client import (  # type: ignore[no-redef]
         Result,
         cancel,
@@ -76,8 +90,14 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    if name in _CLIENT:
-        import covalent.client as client
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'covalent' has no attribute {name!r}")
+    loaded = importlib.import_module(module)
+    value = loaded if name == "executor" else getattr(loaded, name)
+    globals()[name] = value  # found directly from now on
+    return value
 
-        return getattr(client, name)
-    raise AttributeError(f"module 'covalent' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
