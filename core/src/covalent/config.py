@@ -160,7 +160,7 @@ def dispatcher_address() -> str:
     env = os.environ.get("COVALENT_DISPATCHER_ADDR")
     if env:
         return env if "://" in env else f"http://{env}"
-    server = load()["server"]
+    server = _effective()["server"]  # read only: no copy (every client call asks)
     host = server.get("host", "127.0.0.1")
     if host in ("0.0.0.0", "::"):
         host = "127.0.0.1"
