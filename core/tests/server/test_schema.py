@@ -78,10 +78,16 @@ def _add_dispatch(conn: Any, dispatch_id: str, manifest: str | None, reuse_from:
     )
 
 
-def test_shared_manifests_migrate_up_keeping_data_and_down_giving_copies_their_own(tmp_path):
+def _database_at(tmp_path: Any, revision: str) -> tuple[str, Any]:
+    """A new SQLite database migrated to ``revision`` only: its URL and engine."""
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = open_engine(url)
-    _alembic(engine, "upgrade", "0001")
+    _alembic(engine, "upgrade", revision)
+    return url, engine
+
+
+def test_shared_manifests_migrate_up_keeping_data_and_down_giving_copies_their_own(tmp_path):
+    url, engine = _database_at(tmp_path, "0001")
     with engine.begin() as conn:
         _add_dispatch(conn, "original", '{"name": "wf"}')
     _alembic(engine, "upgrade", "head")
@@ -102,9 +108,7 @@ def test_shared_manifests_migrate_up_keeping_data_and_down_giving_copies_their_o
 
 
 def test_shared_nodes_migrate_up_and_down_giving_copies_their_own_rows(tmp_path):
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = open_engine(url)
-    _alembic(engine, "upgrade", "0002")
+    url, engine = _database_at(tmp_path, "0002")
     with engine.begin() as conn:
         _add_dispatch(conn, "original", '{"name": "wf"}')
         conn.execute(text("UPDATE nodes SET status = 'COMPLETED', attempts = 3, error = 'retried', output_key = 'k'"))
