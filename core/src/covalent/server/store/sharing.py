@@ -37,8 +37,7 @@ def node_holders(conn: Connection, dispatch_ids: Iterable[str]) -> dict[str, str
 
 def node_holder(conn: Connection, dispatch_id: str) -> str:
     """The dispatch whose node rows are ``dispatch_id``'s nodes."""
-    row = conn.execute(select(dispatches.c.nodes_from).where(dispatches.c.dispatch_id == dispatch_id)).first()
-    return row[0] if row is not None and row[0] is not None else dispatch_id
+    return node_holders(conn, [dispatch_id])[dispatch_id]
 
 
 def as_copy(row: dict[str, Any], dispatch_id: str) -> dict[str, Any]:
