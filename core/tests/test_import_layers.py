@@ -1,0 +1,208 @@
+"""The import graph of ``covalent`` has no cycles and follows the layer order.
+
+The graph is built from the code with :mod:`ast`: every ``import`` and
+``from ... import`` counts, those inside functions too (they run sooner or
+later); only imports under ``if TYPE_CHECKING:`` do not (they never run).
+``docs/architecture.md`` explains the layers; :data:`LAYERS` is the order
+this test enforces, from the top (may import everything below it) to the
+bottom (imports no other part of covalent).
+
+The dashboard (``covalent_ui``) is a client of the server's public read
+interface: it may import :data:`DASHBOARD_SERVER_API` from ``covalent.server``
+and nothing else there.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import networkx as nx
+
+REPO = Path(__file__).resolve().parents[2]
+CORE = REPO / "core" / "src"
+UI = REPO / "ui" / "src"
+
+#: Top first.  A module may import modules of its own layer (without a cycle)
+#: and of any layer below it, never one above.  A module belongs to the layer
+#: with the longest prefix that names it; ``=name`` names one module exactly
+#: (a package's face, above the modules it is made of).
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("command line", ("covalent.cli",)),
+    ("testing aids", ("covalent.testing",)),
+    ("server wiring", ("covalent.server",)),
+    ("server API", ("covalent.server.api",)),
+    ("server state", ("covalent.server.state",)),
+    ("intake", ("covalent.server.registration", "covalent.server.redispatch")),
+    ("dispatcher", ("covalent.server.dispatcher",)),
+    ("events", ("covalent.server.events",)),
+    ("store", ("covalent.server.store",)),
+    ("database", ("covalent.server.db",)),
+    ("package face", ("=covalent",)),
+    ("client", ("covalent.client",)),
+    ("SDK", ("covalent._sdk",)),
+    ("executor namespace", ("=covalent.executor",)),
+    ("plugin loading", ("covalent.plugins", "covalent.executor.registry")),
+    ("executors", ("covalent.executor",)),
+    ("graph", ("covalent.graph",)),
+    ("runtime", ("covalent.runtime",)),
+    ("contracts", ("covalent.plugins.hookspecs",)),
+    ("foundation", ("covalent.config", "covalent.errors", "covalent.status", "covalent._version")),
+]
+
+#: Edges that break the rules today, each removed by the change that fixes it:
+#: this list only ever shrinks, to empty.
+KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
+    # cycles
+    ("covalent._sdk.building", "covalent._sdk.electron"),
+    ("covalent._sdk.building", "covalent._sdk.lattice"),
+    ("covalent.client.result", "covalent.client.dispatch"),
+    ("covalent.plugins.manager", "covalent.executor.registry"),
+    # against the layer order
+    ("covalent.plugins.manager", "covalent"),
+    ("covalent.runtime.hooks", "covalent._sdk.deps"),
+    ("covalent.server.dispatcher.service", "covalent.server.registration"),
+    ("covalent.server.store.writer", "covalent.server.events"),
+}
+
+#: What the dashboard may import from ``covalent.server``: its public read interface.
+DASHBOARD_SERVER_API: set[str] = set()
+
+#: Dashboard imports of server internals today, each removed by the change that fixes it.
+DASHBOARD_KNOWN: set[str] = {
+    "covalent.server.api.system",
+    "covalent.server.db.tables",
+    "covalent.server.redispatch",
+    "covalent.server.registration",
+    "covalent.server.state",
+    "covalent.server.store.blobs",
+    "covalent.server.store.records",
+}
+
+
+def module_files(src: Path, package: str) -> dict[str, Path]:
+    """Every module of ``package`` under ``src``, by dotted name (a package by its own name)."""
+    found: dict[str, Path] = {}
+    for path in sorted((src / package).rglob("*.py")):
+        parts = list(path.relative_to(src).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
+
+
+def _type_checking_only(tree: ast.AST) -> set[int]:
+    """The ids of the import nodes under ``if TYPE_CHECKING:``."""
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.If):
+            continue
+        test = node.test
+        name = test.id if isinstance(test, ast.Name) else test.attr if isinstance(test, ast.Attribute) else ""
+        if name == "TYPE_CHECKING":
+            for stmt in node.body:
+                skipped.update(id(inner) for inner in ast.walk(stmt))
+    return skipped
+
+
+def imported_names(module: str, path: Path, *, type_checking: bool = False) -> Iterator[str]:
+    """Dotted names ``module`` imports (``from a import b`` gives ``a.b``, which may be a module).
+
+    Imports under ``if TYPE_CHECKING:`` count only with ``type_checking``.
+    """
+    tree = ast.parse(path.read_text(), filename=str(path))
+    skipped = set() if type_checking else _type_checking_only(tree)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            for alias in node.names:
+                yield f"{base}.{alias.name}"
+
+
+def resolve(name: str, modules: dict[str, Path]) -> str | None:
+    """The module a dotted import name lands in: itself, else its closest enclosing module."""
+    while name:
+        if name in modules:
+            return name
+        name = name.rpartition(".")[0]
+    return None
+
+
+def import_graph(src: Path = CORE, package: str = "covalent") -> nx.DiGraph:
+    modules = module_files(src, package)
+    graph = nx.DiGraph()
+    graph.add_nodes_from(modules)
+    for module, path in modules.items():
+        for name in imported_names(module, path):
+            target = resolve(name, modules)
+            if target is not None and target != module:
+                graph.add_edge(module, target)
+    return graph
+
+
+def layer_of(module: str) -> int:
+    best, depth = len(LAYERS), -1
+    for index, (_, names) in enumerate(LAYERS):
+        for name in names:
+            if name.startswith("="):
+                if module == name[1:]:
+                    return index
+            elif (module == name or module.startswith(name + ".")) and name.count(".") > depth:
+                best, depth = index, name.count(".")
+    return best
+
+
+def test_every_module_has_a_layer() -> None:
+    unplaced = [m for m in import_graph() if layer_of(m) == len(LAYERS)]
+    assert unplaced == []
+
+
+def test_no_import_cycles() -> None:
+    graph = import_graph()
+    graph.remove_edges_from(KNOWN_EXCEPTIONS)
+    cycles = [sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1]
+    assert cycles == []
+
+
+def test_imports_follow_the_layer_order() -> None:
+    graph = import_graph()
+    upward = sorted(
+        f"{a} ({LAYERS[layer_of(a)][0]}) -> {b} ({LAYERS[layer_of(b)][0]})"
+        for a, b in graph.edges
+        if layer_of(b) < layer_of(a) and (a, b) not in KNOWN_EXCEPTIONS
+    )
+    assert upward == []
+
+
+def test_known_exceptions_still_exist() -> None:
+    """A fixed exception leaves the list, so the list only shrinks."""
+    graph = import_graph()
+    assert sorted(e for e in KNOWN_EXCEPTIONS if not graph.has_edge(*e)) == []
+
+
+def _dashboard_server_imports() -> set[str]:
+    found: set[str] = set()
+    for module, path in module_files(UI, "covalent_ui").items():
+        for name in imported_names(module, path, type_checking=True):
+            if name == "covalent.server" or name.startswith("covalent.server."):
+                found.add(name)
+    return found
+
+
+def test_dashboard_uses_only_the_public_server_interface() -> None:
+    internal = set()
+    for name in _dashboard_server_imports():
+        if name not in DASHBOARD_SERVER_API:
+            internal.add(resolve(name, module_files(CORE, "covalent")) or name)
+    assert sorted(internal - DASHBOARD_KNOWN) == []
+    assert sorted(DASHBOARD_KNOWN - internal) == [], "a fixed exception leaves DASHBOARD_KNOWN"
