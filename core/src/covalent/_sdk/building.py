@@ -70,25 +70,18 @@ class GraphBuilder:
         return facts
 
     # -- nodes ------------------------------------------------------------
-    def add_call(self, electron: Electron, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        from covalent._sdk.electron import Electron as _Electron
-        from covalent._sdk.lattice import Lattice
-
+    def add_call(
+        self, electron: Electron, func: Any, is_sublattice: bool, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        """Add a node calling ``func`` (the electron's function or its replacement; a lattice: a sublattice)."""
         name = electron.name
-        func = electron.function
-        replacement = self.replacements.get(name)
-        if replacement is not None:
-            func = replacement.function if isinstance(replacement, _Electron) else replacement
         facts = self.facts(func)
         display = _bind(facts.signature, name, args, kwargs)
-        is_sublattice = isinstance(func, Lattice)
         executor = electron.executor
         if executor is None and self.lattice is not None:
             executor = self.lattice.executor
         attrs: dict[str, Any] = {
-            "function": self.add_function(
-                _SublatticeBuilder(func) if isinstance(func, Lattice) else func, f"electron {name!r}"
-            ),
+            "function": self.add_function(_SublatticeBuilder(func) if is_sublattice else func, f"electron {name!r}"),
             "executor": executor_spec(executor),
             "retries": electron.retries,
             "time_limit": electron.time_limit,

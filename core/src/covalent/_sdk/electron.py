@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 from covalent._sdk.context import active_builder
 from covalent._sdk.deps import DepsBash, DepsCall, DepsPip, as_deps_list
 from covalent._sdk.executors import executor_spec
+from covalent._sdk.lattice import Lattice
 from covalent.errors import GraphBuildError
 from covalent.runtime.hooks import TaskHooks
 
 if TYPE_CHECKING:
     from covalent._sdk.building import NodeOutput
-    from covalent._sdk.lattice import Lattice
 
 __all__ = ["Electron", "electron", "wait"]
 
@@ -71,7 +71,11 @@ class Electron:
         builder = active_builder()
         if builder is None:
             return self.function(*args, **kwargs)
-        return builder.add_call(self, args, kwargs)
+        func = self.function
+        replacement = builder.replacements.get(self.name)
+        if replacement is not None:
+            func = replacement.function if isinstance(replacement, Electron) else replacement
+        return builder.add_call(self, func, isinstance(func, Lattice), args, kwargs)
 
     def __get__(self, instance: Any, owner: Any = None) -> Any:
         if instance is None:
