@@ -135,14 +135,9 @@ def get_result(
             if final.get("output") and summary.get("output_key"):
                 blobs[summary["output_key"]] = base64.b64decode(final["output"])
             return Result(summary, None, blobs, conn.address)
-        summary = conn.get_json(f"/dispatches/{dispatch_id}")
         if status_only:
-            return _status_only(summary)
-        keys = [summary["output_key"]] if summary.get("output_key") else []
-        blobs = read_bundle(conn.request("POST", "/blobs/fetch", json={"keys": keys}).content) if keys else {}
-        # A running dispatch: read its nodes now, so summary and nodes are one snapshot.
-        nodes = None if summary["status"] in TERMINAL else conn.get_json(f"/dispatches/{dispatch_id}/nodes")["nodes"]
-        return Result(summary, nodes, blobs, conn.address)
+            return _status_only(conn.get_json(f"/dispatches/{dispatch_id}"))
+        return Result.read(conn, dispatch_id)
 
 
 def cancel(dispatch_id: str, task_ids: list[int] | None = None, dispatcher_addr: str | None = None) -> str:

@@ -6,7 +6,7 @@ import pickle
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from covalent.status import Status
+from covalent.status import TERMINAL, Status
 
 if TYPE_CHECKING:
     from covalent.client.connection import Connection
@@ -20,6 +20,19 @@ def _time(value: float | None) -> datetime | None:
 
 class Result:
     """The outcome of a dispatch (complete or, during a run, partial)."""
+
+    @classmethod
+    def read(cls, conn: Connection, dispatch_id: str) -> Result:
+        """The dispatch as the server has it now: its summary and output, and its nodes while it runs."""
+        from covalent.graph.bundle import read_bundle
+
+        summary = conn.get_json(f"/dispatches/{dispatch_id}")
+        keys = [summary["output_key"]] if summary.get("output_key") else []
+        blobs = read_bundle(conn.request("POST", "/blobs/fetch", json={"keys": keys}).content) if keys else {}
+        # A running dispatch: read its nodes now, so summary and nodes are one snapshot.
+        running = summary["status"] not in TERMINAL
+        nodes = conn.get_json(f"/dispatches/{dispatch_id}/nodes")["nodes"] if running else None
+        return cls(summary, nodes, blobs, conn.address)
 
     def __init__(
         self, summary: dict[str, Any], nodes: list[dict[str, Any]] | None, blobs: dict[str, bytes], address: str | None
@@ -114,9 +127,8 @@ class Result:
         output = self._value(key) if key and node.get("status") == Status.COMPLETED else None
         sub = None
         if node.get("sublattice_dispatch_id"):
-            from covalent.client.dispatch import get_result
-
-            sub = get_result(node["sublattice_dispatch_id"], dispatcher_addr=self._address)
+            with self._connection() as conn:
+                sub = Result.read(conn, node["sublattice_dispatch_id"])
         return {
             "node_id": int(node["node_id"]),
             "node_name": node["name"],
