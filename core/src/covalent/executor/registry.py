@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -17,6 +18,8 @@ __all__ = [
     "executor_defaults",
 ]
 
+log = logging.getLogger(__name__)
+
 #: Where the executors this project publishes come from, for error messages.
 KNOWN_PACKAGES = {
     "dask": "covalent-dask",
@@ -28,7 +31,8 @@ KNOWN_PACKAGES = {
 }
 
 _lock = threading.Lock()
-_classes: dict[str, type[AsyncBaseExecutor]] | None = None
+#: The classes found, and the plugin manager they were asked of (a new manager asks again).
+_classes: tuple[object, dict[str, type[AsyncBaseExecutor]]] | None = None
 
 
 def clear_cache() -> None:
@@ -38,27 +42,26 @@ def clear_cache() -> None:
 
 
 def executor_classes() -> dict[str, type[AsyncBaseExecutor]]:
-    """Every registered executor class, by short name."""
+    """Every registered executor class, by short name (the first plugin registered wins a name)."""
     global _classes
     from covalent.plugins.manager import get_plugin_manager
 
-    with _lock:
-        if _classes is not None:
-            return dict(_classes)
     pm = get_plugin_manager()
+    with _lock:
+        if _classes is not None and _classes[0] is pm:
+            return dict(_classes[1])
     found: dict[str, type[AsyncBaseExecutor]] = {}
 
     def register(cls: type[AsyncBaseExecutor]) -> None:
         if isinstance(cls, type) and issubclass(cls, AsyncBaseExecutor) and cls.short_name:
-            found.setdefault(cls.short_name, cls)
+            found[cls.short_name] = cls  # pluggy calls the last registered first
 
-    for impl in pm.hook.register_executors.get_hookimpls():
-        try:
-            impl.function(register=register)
-        except Exception:  # a failing plugin is listed by `covalent plugins`
-            continue
+    try:
+        pm.hook.register_executors(register=register)
+    except Exception as exc:  # the loader checked every plugin once; `covalent plugins` lists failures
+        log.warning("an executor plugin failed to register: %s: %s", type(exc).__name__, exc)
     with _lock:
-        _classes = found
+        _classes = (pm, found)
     return dict(found)
 
 

@@ -106,7 +106,7 @@ def _load_one(pm: pluggy.PluginManager, info: PluginInfo, load: Any) -> None:
 def _load(pm: pluggy.PluginManager) -> list[PluginInfo]:
     import importlib
 
-    from covalent import __version__
+    from covalent._version import __version__
 
     infos: list[PluginInfo] = []
     for module in BUILTIN_PLUGINS:
@@ -162,6 +162,3 @@ def reset_plugins() -> None:
     with _lock:
         _manager = None
         _infos = []
-    from covalent.executor import registry
-
-    registry.clear_cache()
