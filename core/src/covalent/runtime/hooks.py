@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from covalent._sdk.deps import Deps
+__all__ = ["Dependency", "TaskHooks"]
 
-__all__ = ["TaskHooks"]
+
+class Dependency(Protocol):
+    """What the runtime needs of a dependency (``ct.DepsBash``, ``DepsPip``, ``DepsCall``)."""
+
+    retval_keyword: str
+
+    def apply(self) -> Any: ...
 
 
 @dataclass
 class TaskHooks:
-    deps_bash: list[Deps] = field(default_factory=list)
-    deps_pip: list[Deps] = field(default_factory=list)
-    call_before: list[Deps] = field(default_factory=list)
-    call_after: list[Deps] = field(default_factory=list)
+    deps_bash: Sequence[Dependency] = field(default_factory=list)
+    deps_pip: Sequence[Dependency] = field(default_factory=list)
+    call_before: Sequence[Dependency] = field(default_factory=list)
+    call_after: Sequence[Dependency] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.deps_bash or self.deps_pip or self.call_before or self.call_after)
