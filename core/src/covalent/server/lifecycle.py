@@ -15,6 +15,7 @@ from covalent.server.events import EventBus
 from covalent.server.state import ServerState
 from covalent.server.store.blobs import BlobStore
 from covalent.server.store.writer import Writer
+from covalent.server.sublattices import SublatticeIntake
 
 __all__ = ["start_services", "stop_services"]
 
@@ -36,7 +37,8 @@ async def start_services(
     writer = Writer(engine, events)
     writer.start()
     executors = ExecutorPool()
-    dispatcher = Dispatcher(writer, blobs, events, executors, get_plugin_manager())
+    children = SublatticeIntake(blobs, writer)
+    dispatcher = Dispatcher(writer, blobs, events, executors, get_plugin_manager(), children=children)
     log.info("covalent server ready (database %s)", url.split("@")[-1])
     return ServerState(
         engine=engine,

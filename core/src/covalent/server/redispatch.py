@@ -22,24 +22,37 @@ import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection, Float, String, bindparam, case, func, insert, null, or_, select
 
 from covalent.server.db.tables import dispatches, nodes
 from covalent.server.registration import prepare_dispatch, reusable_outputs
-from covalent.server.store.blobs import small_blob
+from covalent.server.store.blobs import BlobStore, small_blob
 from covalent.server.store.records import NewDispatch, insert_dispatch, read_dispatch
 from covalent.server.store.sharing import node_holder
 
 if TYPE_CHECKING:
-    from covalent.server.state import ServerState
+    from sqlalchemy import Engine
 
-__all__ = ["DispatchNotFound", "Redispatched", "copy_completed", "redispatch", "redispatch_stored"]
+    from covalent.server.dispatcher import Dispatcher
+    from covalent.server.store.writer import Writer
+
+__all__ = ["DispatchNotFound", "Redispatched", "Services", "copy_completed", "redispatch", "redispatch_stored"]
 
 
 #: Copies of up to this many nodes count as small writes (see Writer.write).
 _SMALL_COPY = 1000
+
+
+class Services(Protocol):
+    """What a redispatch works with (the server's :class:`~covalent.server.state.ServerState` has them)."""
+
+    engine: Engine
+    blobs: BlobStore
+    writer: Writer
+    dispatcher: Dispatcher
+    originals: CompletedOriginals
 
 
 class DispatchNotFound(LookupError):
@@ -54,12 +67,12 @@ class Redispatched:
     final: dict[str, Any] | None = None
 
 
-async def redispatch_stored(state: ServerState, dispatch_id: str, *, reuse_previous_results: bool = False) -> str:
+async def redispatch_stored(state: Services, dispatch_id: str, *, reuse_previous_results: bool = False) -> str:
     """Register and start a copy of ``dispatch_id``; return the new dispatch id (see :func:`redispatch`)."""
     return (await redispatch(state, dispatch_id, reuse_previous_results=reuse_previous_results)).dispatch_id
 
 
-async def redispatch(state: ServerState, dispatch_id: str, *, reuse_previous_results: bool = False) -> Redispatched:
+async def redispatch(state: Services, dispatch_id: str, *, reuse_previous_results: bool = False) -> Redispatched:
     """Register and start a copy of ``dispatch_id``.
 
     Raises :class:`DispatchNotFound`, or :class:`~covalent.server.registration.ManifestError`
@@ -234,7 +247,7 @@ def copy_completed(
     return event
 
 
-async def _copy_completed(state: ServerState, dispatch_id: str) -> dict[str, Any] | None:
+async def _copy_completed(state: Services, dispatch_id: str) -> dict[str, Any] | None:
     new_id = str(uuid.uuid4())
     copied: list[dict[str, Any]] = []
 

@@ -7,7 +7,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -18,23 +18,38 @@ from covalent.server.dispatcher.outcomes import Outcomes
 from covalent.server.dispatcher.run import DispatchRun
 from covalent.server.dispatcher.runstate import RunState
 from covalent.server.events import EventBus
-from covalent.server.registration import prepare_dispatch
 from covalent.server.store.blobs import BlobStore
-from covalent.server.store.records import insert_dispatch, read_dispatch, read_nodes, set_dispatch
+from covalent.server.store.records import NewDispatch, read_dispatch, read_nodes, set_dispatch
 from covalent.server.store.writer import Writer
 
-__all__ = ["Dispatcher"]
+__all__ = ["ChildIntake", "Dispatcher"]
 
 log = logging.getLogger(__name__)
 
 _CACHE_BYTES = 64 * 1024 * 1024
 
 
+class ChildIntake(Protocol):
+    """Registers a sublattice's child dispatch (the server gives the dispatcher one)."""
+
+    async def register(
+        self, payload: dict[str, Any], *, parent_dispatch_id: str, parent_node_id: int, root_dispatch_id: str
+    ) -> NewDispatch: ...
+
+
 class Dispatcher:
     def __init__(
-        self, writer: Writer, blobs: BlobStore, events: EventBus, executors: ExecutorPool, hooks: Any = None
+        self,
+        writer: Writer,
+        blobs: BlobStore,
+        events: EventBus,
+        executors: ExecutorPool,
+        hooks: Any = None,
+        *,
+        children: ChildIntake,
     ) -> None:
         self.writer = writer
+        self.children = children
         self.blobs = blobs
         self.events = events
         self.executors = executors
@@ -209,21 +224,12 @@ class Dispatcher:
     # -- sublattices ------------------------------------------------------------------
     async def start_child(self, parent: Outcomes, node_id: int, payload: dict[str, Any]) -> None:
         try:
-
-            def prepare() -> Any:
-                with self.blobs.engine.connect() as conn:
-                    return prepare_dispatch(
-                        conn,
-                        self.blobs,
-                        payload["manifest"],
-                        payload["blobs"],
-                        parent_dispatch_id=parent.dispatch_id,
-                        parent_node_id=node_id,
-                        root_dispatch_id=parent.root_dispatch_id,
-                    )
-
-            new = (await asyncio.to_thread(prepare)).starting()
-            await self.writer.write(insert_dispatch(self.blobs, new))
+            new = await self.children.register(
+                payload,
+                parent_dispatch_id=parent.dispatch_id,
+                parent_node_id=node_id,
+                root_dispatch_id=parent.root_dispatch_id,
+            )
         except Exception as exc:
             parent._fail_nodes([node_id], f"the sublattice could not be dispatched: {type(exc).__name__}: {exc}")
             return

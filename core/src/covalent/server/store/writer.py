@@ -23,16 +23,15 @@ import errno
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_never, wait_exponential
 
 from covalent.server.db.engine import BUSY_TIMEOUT_MS
-from covalent.server.events import EventBus
 
-__all__ = ["Operation", "Writer", "is_transient"]
+__all__ = ["EventSink", "Operation", "Writer", "is_transient"]
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +52,14 @@ def is_transient(exc: BaseException) -> bool:
 Operation = Callable[[Connection], list[dict[str, Any]] | None]
 
 
+class EventSink(Protocol):
+    """Where committed changes are announced: the server wires in its event bus."""
+
+    def publish(self, event: dict[str, Any]) -> None: ...
+
+
 class Writer:
-    def __init__(self, engine: Engine, events: EventBus, max_batch: int = 2000) -> None:
+    def __init__(self, engine: Engine, events: EventSink, max_batch: int = 2000) -> None:
         self.engine = engine
         self.events = events
         self.max_batch = max_batch
