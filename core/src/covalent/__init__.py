@@ -40,6 +40,7 @@ __all__ = [
     "ExecutorNotFoundError",
     "GraphBuildError",
     "Lattice",
+    "Lepton",
     "Result",
     "SerializationError",
     "ServerError",
@@ -53,10 +54,14 @@ __all__ = [
     "executor",
     "get_result",
     "lattice",
+    "leptons",
     "redispatch",
     "status",
     "wait",
 ]
+
+#: Names that are modules of their own (the rest are attributes of their module).
+_MODULES = frozenset({"executor", "leptons"})
 
 #: Names loaded on first use, by module: the SDK and its executors (asyncio,
 #: pluggy) and the client (httpx).  ``import covalent`` stays cheap for what
@@ -71,14 +76,17 @@ _LAZY = {
     "wait": "covalent._sdk.electron",
     "Lattice": "covalent._sdk.lattice",
     "lattice": "covalent._sdk.lattice",
+    "Lepton": "covalent._sdk.lepton",
+    "leptons": "covalent.leptons",
     **dict.fromkeys(("Result", "cancel", "dispatch", "dispatch_sync", "get_result", "redispatch"), "covalent.client"),
 }
 
 if TYPE_CHECKING:
-    from covalent import executor
+    from covalent import executor, leptons
     from covalent._sdk.deps import DepsBash, DepsCall, DepsPip
     from covalent._sdk.electron import Electron, electron, wait
     from covalent._sdk.lattice import Lattice, lattice
+    from covalent._sdk.lepton import Lepton
     from covalent.client import (  # type: ignore[no-redef]
         Result,
         cancel,
@@ -94,7 +102,7 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'covalent' has no attribute {name!r}")
     loaded = importlib.import_module(module)
-    value = loaded if name == "executor" else getattr(loaded, name)
+    value = loaded if name in _MODULES else getattr(loaded, name)
     globals()[name] = value  # found directly from now on
     return value
 
