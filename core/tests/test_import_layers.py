@@ -41,7 +41,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("database", ("covalent.server.db",)),
     ("package face", ("=covalent",)),
     ("client", ("covalent.client",)),
-    ("SDK", ("covalent._sdk",)),
+    ("SDK", ("covalent._sdk", "covalent.leptons")),
     ("executor namespace", ("=covalent.executor",)),
     ("plugin loading", ("covalent.plugins", "covalent.executor.registry")),
     ("executors", ("covalent.executor",)),
