@@ -40,6 +40,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("store", ("covalent.server.store",)),
     ("database", ("covalent.server.db",)),
     ("package face", ("=covalent",)),
+    ("Covalent's import paths", ("covalent._results_manager", "covalent._file_transfer")),
     ("client", ("covalent.client",)),
     ("SDK", ("covalent._sdk", "covalent.leptons")),
     ("executor namespace", ("=covalent.executor",)),

@@ -55,21 +55,37 @@ def test_leptons_take_other_electrons_outputs_and_record_their_streams(server, l
     assert nodes["multiply"]["output"] == 42
 
 
-def test_the_bash_decorator_runs_with_covalent_hooks(server, tmp_path):
-    marker = tmp_path / "echo.txt"
+def test_the_bash_decorator_as_covalent_s_functional_test_uses_it_without_files(server, tmp_path):
+    """Covalent's lepton_test.py::test_bash_decorator, less its ``files=`` (file transfer is not here yet)."""
 
-    @ct.leptons.bash(display_name="debug", deps_bash=ct.DepsBash(["true"]), call_before=ct.DepsCall(print))
+    def call_hook():
+        return None
+
+    first, second = tmp_path / "debug.txt", tmp_path / "debug2.txt"
+
+    @ct.leptons.bash(
+        executor="local",
+        display_name="debug",
+        call_before=ct.DepsCall(call_hook),
+        call_after=ct.DepsCall(call_hook),
+        deps_bash=ct.DepsBash(["whoami"]),
+        deps_pip=ct.DepsPip(packages=["cloudpickle>=2.0"]),
+    )
     def task(x):
-        return f"echo {x} > {marker}"
+        return f"echo {x} > {first}"
+
+    def task2(x):
+        return f"echo {x} > {second}"
 
     @ct.lattice
     def workflow():
         task(5)
+        ct.leptons.bash(task2, deps_pip=["cloudpickle>=2.0.0"])(3)
 
     result = ct.dispatch_sync(workflow)()
     assert result.status == "COMPLETED", result.error
-    assert marker.read_text() == "5\n"
-    assert [n["node_name"] for n in result.get_all_node_results()] == ["debug"]
+    assert (first.read_text(), second.read_text()) == ("5\n", "3\n")
+    assert sorted(n["node_name"] for n in result.get_all_node_results()) == ["debug", "task2"]
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from covalent.graph.bundle import read_bundle, write_bundle
 from covalent.graph.manifest import Manifest
 from covalent.status import TERMINAL, Status
 
-__all__ = ["cancel", "dispatch", "dispatch_sync", "get_result", "redispatch", "submit_manifest"]
+__all__ = ["cancel", "delete", "dispatch", "dispatch_sync", "get_result", "redispatch", "submit_manifest"]
 
 
 def submit_manifest(
@@ -146,6 +146,12 @@ def cancel(dispatch_id: str, task_ids: list[int] | None = None, dispatcher_addr:
     with Connection(dispatcher_addr) as conn:
         answer = conn.post_json(f"/dispatches/{dispatch_id}/cancel", body)
     return str(answer.get("message", "cancel requested"))
+
+
+def delete(dispatch_id: str, dispatcher_addr: str | None = None) -> list[str]:
+    """Delete an ended dispatch and its sublattice dispatches from the server; the ids deleted."""
+    with Connection(dispatcher_addr) as conn:
+        return list(conn.request("DELETE", f"/dispatches/{dispatch_id}").json()["deleted"])
 
 
 def redispatch(
