@@ -68,15 +68,33 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def playwright() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, timeout=60_000)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+        yield pw
+
+
+def launch_chromium(playwright: Any, *extra_args: str) -> Any:
+    """Debian's Chromium, headless, with ``extra_args`` (close it when done)."""
+    return playwright.chromium.launch(
+        executable_path=chromium_path(), args=[*CHROMIUM_ARGS, *extra_args], timeout=60_000
+    )
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Any) -> Iterator[Any]:
+    chromium = launch_chromium(playwright)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def chromium_launcher(playwright: Any) -> Any:
+    """``chromium_launcher(*args)``: another Chromium with extra command-line arguments."""
+    return lambda *args: launch_chromium(playwright, *args)
 
 
 @pytest.fixture

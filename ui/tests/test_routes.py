@@ -17,6 +17,7 @@ with warnings.catch_warnings():  # starlette 1.x suggests httpx2 for its test cl
 
 import covalent as ct
 from covalent.plugins import hookimpl
+from covalent.testing import CLIENT_HEADERS
 
 # -- workflows ---------------------------------------------------------------------
 
@@ -65,7 +66,7 @@ def client(covalent_env: Path) -> Iterator[TestClient]:
         app = create_app(start_cluster=False, log_path=None)
     finally:
         pm.unregister(panel)
-    with TestClient(app) as test_client:
+    with TestClient(app, base_url="http://localhost", headers=CLIENT_HEADERS) as test_client:
         yield test_client
 
 
@@ -200,7 +201,7 @@ def test_cross_origin_posts_are_refused(client: TestClient) -> None:
     manifest = alpha.build_manifest(2).to_json()
     refused = client.post("/preview", json=manifest, headers={"origin": "http://evil.example"})
     assert refused.status_code == 403
-    assert client.post("/preview", json=manifest, headers={"origin": "http://testserver"}).status_code == 201
+    assert client.post("/preview", json=manifest, headers={"origin": "http://localhost"}).status_code == 201
 
 
 def test_pages_forbid_inline_and_foreign_scripts(client: TestClient) -> None:
@@ -217,7 +218,7 @@ def test_login_sets_the_cookie_the_token_middleware_accepts(
 
     monkeypatch.setenv("COVALENT_TOKEN", "s3cret-token")
     app = create_app(host="0.0.0.0", start_cluster=False)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://localhost") as client:
         assert client.get("/").status_code == 401
         form = client.get("/login", params={"next": "/settings"})
         assert form.status_code == 200 and "asks for its access token" in form.text

@@ -61,8 +61,10 @@ def tiny(x):
 @pytest.fixture
 def client(covalent_env: Path) -> Iterator[TestClient]:
     from covalent.server.app import create_app
+    from covalent.testing import CLIENT_HEADERS
 
-    with TestClient(create_app(start_cluster=False)) as test_client:
+    app = create_app(start_cluster=False)
+    with TestClient(app, base_url="http://localhost", headers=CLIENT_HEADERS) as test_client:
         yield test_client
 
 

@@ -19,6 +19,7 @@ import platformdirs
 import tomli_w
 
 __all__ = [
+    "CLIENT_HEADER",
     "DEFAULTS",
     "config_dir",
     "config_path",
@@ -34,6 +35,11 @@ __all__ = [
 
 DEFAULT_PORT = 48008
 
+#: The header every covalent client (SDK, CLI, dashboard) sends: API writes
+#: without it or a JSON body are refused, so no web page can forge them
+#: (see :mod:`covalent.server.guard`).
+CLIENT_HEADER = "X-Covalent-Client"
+
 DEFAULTS: dict[str, Any] = {
     "server": {
         "host": "127.0.0.1",
@@ -43,6 +49,10 @@ DEFAULTS: dict[str, Any] = {
         # Seconds a request waits for its change to be committed before answering 503.
         "commit_timeout": 30.0,
         "cors_origins": [],
+        # Host names and page origins beyond the server's own that it accepts
+        # (a reverse proxy's public name, say); see covalent.server.guard.
+        "allowed_hosts": [],
+        "allowed_origins": [],
     },
     "dispatcher": {
         # "" means "dask" when covalent-dask is installed, else "local".

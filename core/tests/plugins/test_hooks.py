@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import json
 import time
 from collections.abc import Iterator
 
@@ -16,7 +15,6 @@ from starlette.testclient import TestClient
 import covalent as ct
 from covalent.executor import LocalExecutor
 from covalent.executor.registry import build_executor, executor_classes, executor_defaults
-from covalent.graph.bundle import write_bundle
 from covalent.plugins import CovalentSpec, get_plugin_manager, hookimpl, reset_plugins
 
 HOOKS = [name for name, _ in inspect.getmembers(CovalentSpec, inspect.isfunction)]
@@ -118,14 +116,6 @@ def test_register_executors_and_defaults(plugin, tmp_path):
     assert build_executor({"name": "recording", "kwargs": {"workers": 7}}).workers == 7
 
 
-def _manifest_files(lattice, *args):
-    manifest = lattice.build_manifest(*args)
-    return [
-        ("manifest", ("m.json", json.dumps(manifest.to_json()).encode(), "application/json")),
-        ("blobs", ("b", write_bundle(manifest.blobs.items()), "application/octet-stream")),
-    ]
-
-
 def _wait(client, dispatch_id):
     deadline = time.monotonic() + 60
     while True:
@@ -158,14 +148,15 @@ def bad_flow(a):
 
 def test_server_extension_and_lifecycle_hooks(plugin):
     from covalent.server.app import create_app
+    from covalent.testing import CLIENT_HEADERS, upload_parts
 
-    with TestClient(create_app(start_cluster=False)) as client:
+    with TestClient(create_app(start_cluster=False), base_url="http://localhost", headers=CLIENT_HEADERS) as client:
         assert client.get("/throwaway/hello").text == "hello from a plugin"
         panels = client.get("/api/v1/plugins").json()["panels"]
         assert {"title": "Throwaway", "path": "/throwaway/hello", "description": "a panel from a test plugin"} in panels
-        good = client.post("/api/v1/dispatches", files=_manifest_files(good_flow, 1)).json()["dispatch_id"]
+        good = client.post("/api/v1/dispatches", files=upload_parts(good_flow, 1)).json()["dispatch_id"]
         assert _wait(client, good) == "COMPLETED"
-        bad = client.post("/api/v1/dispatches", files=_manifest_files(bad_flow, 1)).json()["dispatch_id"]
+        bad = client.post("/api/v1/dispatches", files=upload_parts(bad_flow, 1)).json()["dispatch_id"]
         assert _wait(client, bad) == "FAILED"
     names = [name for name, _ in plugin.calls]
     for hook in (

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 import covalent as ct
+from covalent.testing import CLIENT_HEADERS
 
 
 @ct.electron
@@ -37,7 +38,7 @@ def test_list_filter_sort_paginate_and_delete(server):
     assert page["items"][0]["node_counts"] == {"COMPLETED": 1}
     completed = httpx.get(api(server, "/dispatches"), params={"status": "COMPLETED", "limit": 1000}).json()
     assert {i["dispatch_id"] for i in completed["items"]} >= set(ids)
-    deleted = httpx.delete(api(server, f"/dispatches/{ids[0]}")).json()["deleted"]
+    deleted = httpx.delete(api(server, f"/dispatches/{ids[0]}"), headers=CLIENT_HEADERS).json()["deleted"]
     assert deleted == [ids[0]]
     assert httpx.get(api(server, f"/dispatches/{ids[0]}")).status_code == 404
 
@@ -60,7 +61,7 @@ def test_event_stream_reports_progress_then_the_end(server):
     thread = threading.Thread(target=listen)
     thread.start()
     assert ready.wait(30)
-    httpx.post(api(server, f"/dispatches/{dispatch_id}/start")).raise_for_status()
+    httpx.post(api(server, f"/dispatches/{dispatch_id}/start"), headers=CLIENT_HEADERS).raise_for_status()
     thread.join(60)
     assert not thread.is_alive()
     assert seen[0]["snapshot"] is True and seen[0]["status"] == "NEW_OBJECT"
@@ -178,6 +179,7 @@ def test_graph_and_node_detail(server):
     ],
 )
 def test_malformed_requests_answer_4xx(server, method, path, kwargs, status):
+    kwargs = {**kwargs, "headers": {**CLIENT_HEADERS, **kwargs.get("headers", {})}}
     response = httpx.request(method, api(server, path), timeout=30, **kwargs)
     assert response.status_code == status, response.text
     assert "detail" in response.json()
@@ -190,14 +192,16 @@ def test_oversized_request_is_refused_and_the_server_stays_up(tmp_path):
     small = ServerProcess(tmp_path, config="[server]\nmax_request_bytes = 100000\n")
     with small:
         big = b"\x00" * 200_000
-        response = httpx.post(api(small, "/dispatches"), files={"manifest": ("m.json", big, "application/json")})
+        response = httpx.post(
+            api(small, "/dispatches"), files={"manifest": ("m.json", big, "application/json")}, headers=CLIENT_HEADERS
+        )
         assert response.status_code == 413
 
         def chunks():
             for _ in range(30):
                 yield b"x" * 10_000
 
-        streamed = httpx.post(api(small, "/blobs/fetch"), content=chunks())
+        streamed = httpx.post(api(small, "/blobs/fetch"), content=chunks(), headers=CLIENT_HEADERS)
         assert streamed.status_code == 413
         assert httpx.get(api(small, "/health")).status_code == 200
 
@@ -214,7 +218,7 @@ def test_nul_characters_in_uploaded_names_are_stored_as_replacement_characters(s
         "manifest": ("m.json", json.dumps(data).encode(), "application/json"),
         "blobs": ("b", write_bundle(manifest.blobs.items()), "application/octet-stream"),
     }
-    answer = httpx.post(api(server, "/dispatches"), files=files)
+    answer = httpx.post(api(server, "/dispatches"), files=files, headers=CLIENT_HEADERS)
     assert answer.status_code == 201, answer.text
     nodes = httpx.get(api(server, f"/dispatches/{answer.json()['dispatch_id']}/nodes")).json()["nodes"]
     assert any(n["name"] == "add\ufffded" for n in nodes)

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 
 import covalent as ct
+from covalent.testing import CLIENT_HEADERS
 
 
 @ct.electron
@@ -252,7 +253,9 @@ def test_redispatch_of_a_completed_dispatch_with_full_reuse_is_complete_when_ans
     assert log.read_text().count("ran") == 4
     # The remembered original is gone: copying it again is refused, nothing is recorded.
     gone = httpx.post(
-        f"{server.address}/api/v1/dispatches/{first.dispatch_id}/redispatch", json={"reuse_previous_results": True}
+        f"{server.address}/api/v1/dispatches/{first.dispatch_id}/redispatch",
+        json={"reuse_previous_results": True},
+        headers=CLIENT_HEADERS,
     )
     assert gone.status_code == 404
     assert log.read_text().count("ran") == 4

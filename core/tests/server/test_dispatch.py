@@ -178,9 +178,11 @@ def test_dispatch_from_a_process_that_exits_at_once(server, tmp_path):
 def test_disable_run_then_start(server):
     import httpx
 
+    from covalent.testing import CLIENT_HEADERS
+
     dispatch_id = ct.dispatch(arithmetic, disable_run=True)(1, 1)
     assert ct.get_result(dispatch_id).status == "NEW_OBJECT"
-    httpx.post(f"{server.address}/api/v1/dispatches/{dispatch_id}/start").raise_for_status()
+    httpx.post(f"{server.address}/api/v1/dispatches/{dispatch_id}/start", headers=CLIENT_HEADERS).raise_for_status()
     assert ct.get_result(dispatch_id, wait=True).result == [2, 3, 4, 5]
 
 

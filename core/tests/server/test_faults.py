@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 import covalent as ct
-from covalent.testing import ServerProcess
+from covalent.testing import CLIENT_HEADERS, ServerProcess, upload_parts
 
 
 @ct.electron
@@ -124,8 +124,9 @@ def test_full_disk_gives_clear_errors_and_the_server_recovers(tmp_path):
                     pass
             response = httpx.post(
                 f"{server.address}/api/v1/dispatches",
-                files=_upload(small, 5),
+                files=upload_parts(small, 5),
                 timeout=90,
+                headers=CLIENT_HEADERS,
             )
             assert response.status_code == 503, response.text
             assert "database" in response.json()["detail"]
@@ -137,24 +138,12 @@ def test_full_disk_gives_clear_errors_and_the_server_recovers(tmp_path):
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-def _upload(lattice, *args):
-    import json
-
-    from covalent.graph.bundle import write_bundle
-
-    manifest = lattice.build_manifest(*args)
-    return [
-        ("manifest", ("m.json", json.dumps(manifest.to_json()).encode(), "application/json")),
-        ("blobs", ("b", write_bundle(manifest.blobs.items()), "application/octet-stream")),
-    ]
-
-
 def test_client_disconnecting_mid_upload_leaves_no_dispatch(server):
     before = httpx.get(f"{server.address}/api/v1/dispatches?limit=1").json()["total"]
     host, port = server.address.removeprefix("http://").split(":")
     boundary = "xyzzy"
     head = (
-        f"POST /api/v1/dispatches HTTP/1.1\r\nHost: {host}\r\n"
+        f"POST /api/v1/dispatches HTTP/1.1\r\nHost: {host}\r\nX-Covalent-Client: tests\r\n"
         f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: 1000000\r\n\r\n"
         f'--{boundary}\r\nContent-Disposition: form-data; name="manifest"; filename="m.json"\r\n\r\n{{"schema": 1'
     )

@@ -7,6 +7,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 import covalent as ct
+from covalent.testing import CLIENT_HEADERS
 
 EXAMPLES_PER_OPERATION = int(__import__("os").environ.get("COVALENT_FUZZ_EXAMPLES", "30"))
 
@@ -45,7 +46,7 @@ def _fuzz(operation, base_url: str, tried: dict[str, int], failures: list[str]) 
     )
     def check(case):
         tried[label] = tried.get(label, 0) + 1
-        response = case.call(base_url=base_url, timeout=30)
+        response = case.call(base_url=base_url, timeout=30, headers=CLIENT_HEADERS)
         if response.status_code >= 500:
             failures.append(f"{label} -> {response.status_code}: {response.text[:300]}")
         assert response.status_code < 500, failures[-1]

@@ -58,7 +58,7 @@ def preview(
     if "://" not in address:
         address = f"http://{address}"
     body = json.dumps(manifest_json(workflow, *args, **kwargs)).encode()
-    headers = {"content-type": "application/json"}
+    headers = {"content-type": "application/json", config.CLIENT_HEADER: "covalent-ui-preview"}
     token = read_token()
     if token:
         headers["authorization"] = f"Bearer {token}"

@@ -1,14 +1,15 @@
-"""Same-origin protection for the dashboard's own POST routes, and its response headers."""
+"""The dashboard's response headers and token cookie.
+
+Cross-site requests (CSRF) and foreign host names (DNS rebinding) are refused
+for every route, the dashboard's included, by the server's
+:class:`covalent.server.guard.RequestGuard`.
+"""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["COOKIE_NAME", "SecurityHeaders", "require_same_origin"]
+__all__ = ["COOKIE_NAME", "SecurityHeaders"]
 
 #: The cookie the server's token middleware accepts.
 COOKIE_NAME = "covalent_token"
@@ -18,16 +19,6 @@ _CSP = (
     "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
     "form-action 'self'"
 )
-
-
-def require_same_origin(request: Request) -> None:
-    """Refuse a state-changing request sent by a page of another origin (403)."""
-    origin = request.headers.get("origin")
-    if origin is None:  # not sent by a browser page, or a same-origin GET-style request
-        return
-    host = request.headers.get("host", "")
-    if urlsplit(origin).netloc != host:
-        raise HTTPException(403, f"cross-origin request from {origin} refused")
 
 
 class SecurityHeaders:

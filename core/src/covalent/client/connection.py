@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from covalent import config
+from covalent._version import __version__
 from covalent.errors import DispatchNotFoundError, ServerError, ServerUnavailableError
 
 __all__ = ["API", "Connection", "read_token"]
@@ -40,7 +41,9 @@ def _shared_client(address: str, token: str, pid: int) -> httpx.Client:
     with _clients_lock:
         client = _clients.get(key)
         if client is None or client.is_closed:
-            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            headers = {config.CLIENT_HEADER: f"covalent-sdk/{__version__}"}
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
             client = httpx.Client(base_url=address, headers=headers, timeout=60.0)
             _clients[key] = client
         return client

@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from covalent import config
 from covalent.server.api import api_routes
+from covalent.server.guard import OriginPolicy, RequestGuard
 from covalent.server.middleware import BodyLimit, TokenAuth
 
 __all__ = ["create_app", "ensure_token", "is_loopback"]
@@ -132,8 +133,16 @@ def create_app(
     routes += _plugin_mounts(panels)
     if not any(isinstance(r, Mount) and r.path == "" for r in routes):
         routes.append(Route("/", _root))
-    middleware = [Middleware(BodyLimit, max_bytes=int(settings["server"]["max_request_bytes"]))]
-    origins = settings["server"].get("cors_origins") or []
+    origins = list(settings["server"].get("cors_origins") or [])
+    policy = OriginPolicy.for_bind(
+        host,
+        allowed_hosts=settings["server"].get("allowed_hosts") or [],
+        allowed_origins=[*(settings["server"].get("allowed_origins") or []), *origins],
+    )
+    middleware = [
+        Middleware(RequestGuard, policy=policy),
+        Middleware(BodyLimit, max_bytes=int(settings["server"]["max_request_bytes"])),
+    ]
     if origins:
         middleware.append(Middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"], allow_headers=["*"]))
     if token:

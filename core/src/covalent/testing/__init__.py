@@ -16,9 +16,10 @@ and pytest runs the whole conformance suite against it.
 
 from covalent.testing.conformance import ExecutorConformance
 from covalent.testing.harness import ExecutorHarness, HarnessCache, make_job, node_value
-from covalent.testing.server import ServerProcess, free_port
+from covalent.testing.server import CLIENT_HEADERS, ServerProcess, free_port, upload_parts
 
 __all__ = [
+    "CLIENT_HEADERS",
     "ExecutorConformance",
     "ExecutorHarness",
     "HarnessCache",
@@ -26,4 +27,5 @@ __all__ = [
     "free_port",
     "make_job",
     "node_value",
+    "upload_parts",
 ]

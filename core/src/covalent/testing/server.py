@@ -14,7 +14,28 @@ from typing import Any
 
 import httpx
 
-__all__ = ["ServerProcess", "free_port"]
+from covalent.config import CLIENT_HEADER
+
+__all__ = ["CLIENT_HEADERS", "ServerProcess", "free_port", "upload_parts"]
+
+#: Headers a script sends to write through the API (the SDK sends them by itself).
+CLIENT_HEADERS = {CLIENT_HEADER: "covalent-tests"}
+
+
+def upload_parts(lattice: Any, *args: Any, start: bool = True) -> list[tuple[str, tuple[str, bytes, str]]]:
+    """The multipart parts of ``POST /api/v1/dispatches`` for ``lattice(*args)`` (as the SDK sends them)."""
+    import json
+
+    from covalent.graph.bundle import write_bundle
+
+    manifest = lattice.build_manifest(*args)
+    parts = [
+        ("manifest", ("m.json", json.dumps(manifest.to_json()).encode(), "application/json")),
+        ("blobs", ("b", write_bundle(manifest.blobs.items()), "application/octet-stream")),
+    ]
+    if not start:
+        parts.append(("options", ("o.json", b'{"start": false}', "application/json")))
+    return parts
 
 
 def free_port() -> int:

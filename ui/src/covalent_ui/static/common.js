@@ -29,6 +29,13 @@
   }
   window.covalentErrorText = errorText;
 
+  // What the dashboard's buttons send: the server refuses writes without the
+  // X-Covalent-Client header, so that no other web page can forge them.
+  function post(url, method) {
+    return fetch(url, { method: method || "POST", credentials: "same-origin", headers: { "X-Covalent-Client": "covalent-dashboard" } });
+  }
+  window.covalentPost = post;
+
   function show(message, isError) {
     const box = document.getElementById("list-message");
     if (!box) return;
@@ -43,7 +50,7 @@
     const id = button.dataset.delete;
     if (!window.confirm('Delete dispatch "' + button.dataset.name + '" (' + id + ') and its results? This cannot be undone.')) return;
     button.disabled = true;
-    const response = await fetch(api + "/dispatches/" + encodeURIComponent(id), { method: "DELETE", credentials: "same-origin" });
+    const response = await post(api + "/dispatches/" + encodeURIComponent(id), "DELETE");
     if (response.ok) {
       const row = button.closest("tr");
       if (row) row.remove();

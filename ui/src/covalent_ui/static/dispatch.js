@@ -332,13 +332,13 @@
   document.getElementById("cancel-button").addEventListener("click", async function () {
     if (!window.confirm("Cancel this dispatch? Running tasks are stopped.")) return;
     this.disabled = true;
-    const response = await fetch(api + "/dispatches/" + encodeURIComponent(id) + "/cancel", { method: "POST", credentials: "same-origin" });
+    const response = await window.covalentPost(api + "/dispatches/" + encodeURIComponent(id) + "/cancel");
     if (response.ok) message((await response.json()).message, false);
     else { this.disabled = false; message("Cancel failed: " + (await window.covalentErrorText(response)), true); }
   });
   document.getElementById("redispatch-button").addEventListener("click", async function () {
     this.disabled = true;
-    const response = await fetch(base + "/dispatches/" + encodeURIComponent(id) + "/redispatch", { method: "POST", credentials: "same-origin" });
+    const response = await window.covalentPost(base + "/dispatches/" + encodeURIComponent(id) + "/redispatch");
     if (response.ok) window.location.href = (await response.json()).url;
     else { this.disabled = false; message("Redispatch failed: " + (await window.covalentErrorText(response)), true); }
   });

@@ -8,14 +8,12 @@ from starlette.responses import JSONResponse, Response
 
 from covalent_ui.context import base_path, server_state
 from covalent_ui.redispatch import DispatchNotFound, ManifestError, redispatch_same_inputs
-from covalent_ui.security import require_same_origin
 
 __all__ = ["redispatch"]
 
 
 async def redispatch(request: Request) -> Response:
     """``POST /dispatches/{id}/redispatch``: the same workflow and inputs, as a new dispatch."""
-    require_same_origin(request)
     dispatch_id = request.path_params["dispatch_id"]
     try:
         new_id = await redispatch_same_inputs(server_state(request), dispatch_id)
