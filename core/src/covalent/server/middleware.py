@@ -69,11 +69,15 @@ class TokenAuth:
     """Require the server's token on every route but ``/api/v1/health``.
 
     Accepted as ``Authorization: Bearer <token>``, the ``covalent_token``
-    cookie (the dashboard's login sets it) or a ``token`` query parameter
-    (for EventSource, which cannot send headers).  Compared in constant time.
+    cookie (the dashboard's login sets it) or, on the event stream only, a
+    ``token`` query parameter (EventSource cannot send headers; anywhere else
+    a token in a URL would only end up in logs and browser histories).
+    Compared in constant time.
     """
 
     OPEN = ("/api/v1/health", "/login")
+    #: The one route that takes ``?token=``.
+    QUERY_TOKEN_PATHS = ("/api/v1/events",)
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
@@ -97,6 +101,8 @@ class TokenAuth:
             name, _, value = part.strip().partition(b"=")
             if name == b"covalent_token":
                 return value
+        if scope.get("path", "") not in self.QUERY_TOKEN_PATHS:
+            return b""
         from urllib.parse import parse_qs
 
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))

@@ -72,6 +72,8 @@ def parse_query(request: Request, model: type[M]) -> M:
 
     params: dict[str, Any] = {}
     for key in request.query_params:
+        if key == "token":
+            continue  # an access token (see TokenAuth), not a parameter of the route
         values = request.query_params.getlist(key)
         params[key] = values if len(values) > 1 or key == "status" else values[0]
     try:
