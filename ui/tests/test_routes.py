@@ -216,7 +216,8 @@ def test_login_sets_the_cookie_the_token_middleware_accepts(
 ) -> None:
     from covalent.server.app import create_app
 
-    monkeypatch.setenv("COVALENT_TOKEN", "s3cret-token")
+    token = "s3cret-token-of-at-least-32-characters"
+    monkeypatch.setenv("COVALENT_TOKEN", token)
     app = create_app(host="0.0.0.0", start_cluster=False)
     with TestClient(app, base_url="http://localhost") as client:
         assert client.get("/").status_code == 401
@@ -225,15 +226,13 @@ def test_login_sets_the_cookie_the_token_middleware_accepts(
         wrong = client.post("/login", data={"token": "nope", "next": "/settings"}, follow_redirects=False)
         assert wrong.status_code == 401 and "not the token of this server" in wrong.text
         assert "covalent_token" not in wrong.headers.get("set-cookie", "")
-        right = client.post("/login", data={"token": "s3cret-token", "next": "/settings"}, follow_redirects=False)
+        right = client.post("/login", data={"token": token, "next": "/settings"}, follow_redirects=False)
         assert right.status_code == 303 and right.headers["location"] == "/settings"
         cookie = right.headers["set-cookie"].lower()
         assert "httponly" in cookie and "samesite=strict" in cookie
         assert client.get("/settings").status_code == 200  # the cookie is sent from now on
         assert client.get("/api/v1/status").status_code == 200
-        elsewhere = client.post(
-            "/login", data={"token": "s3cret-token", "next": "//evil.example/x"}, follow_redirects=False
-        )
+        elsewhere = client.post("/login", data={"token": token, "next": "//evil.example/x"}, follow_redirects=False)
         assert elsewhere.headers["location"] == "/"
         client.get("/logout")
         assert client.get("/settings").status_code == 401

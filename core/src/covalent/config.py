@@ -29,6 +29,9 @@ __all__ = [
     "executor_config",
     "get",
     "load",
+    "open_private",
+    "private_dir",
+    "private_file",
     "save",
     "set_value",
 ]
@@ -76,6 +79,44 @@ def config_path() -> Path:
     return config_dir() / "covalent.conf"
 
 
+# -- what is kept there is the user's alone: folders 0700, files 0600 ---------------
+# Workflows' inputs and outputs, the token and the logs must not be readable by
+# the machine's other users.
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` as a folder only its owner may enter (created, or narrowed if it exists)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _narrow(path, 0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Narrow an existing file to mode 0600 (nothing happens if it does not exist)."""
+    _narrow(path, 0o600)
+    return path
+
+
+def open_private(path: Path, flags: int = os.O_WRONLY | os.O_CREAT | os.O_APPEND) -> int:
+    """``os.open`` a file created with mode 0600 (and narrowed to it if it existed)."""
+    fd = os.open(path, flags | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    except PermissionError:  # not ours (a file handed to us): leave its mode alone
+        pass
+    return fd
+
+
+def _narrow(path: Path, mode: int) -> None:
+    try:
+        if (os.stat(path).st_mode & 0o777) != mode:
+            os.chmod(path, mode)
+    except FileNotFoundError:
+        pass
+    except PermissionError:  # not ours (e.g. a shared folder given as COVALENT_DATA_DIR)
+        pass
+
+
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):
@@ -119,8 +160,9 @@ def load() -> dict[str, Any]:
 
 def save(settings: dict[str, Any]) -> Path:
     path = config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(tomli_w.dumps(settings))
+    private_dir(path.parent)
+    with os.fdopen(open_private(path, os.O_WRONLY | os.O_TRUNC), "w") as f:
+        f.write(tomli_w.dumps(settings))
     return path
 
 

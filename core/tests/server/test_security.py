@@ -77,3 +77,36 @@ def test_query_token_is_accepted_on_the_event_stream_only(exposed):
 def test_query_token_is_ignored_by_the_list_route_of_a_loopback_server(server):
     answer = httpx.get(f"{server.address}/api/v1/dispatches", params={"token": "x", "limit": 1})
     assert answer.status_code == 200, answer.text
+
+
+@ct.electron
+def big(n):
+    return b"v" * n
+
+
+@ct.lattice
+def big_flow(n):
+    return big(n)
+
+
+def _mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_data_config_database_objects_and_log_are_the_users_alone(tmp_path):
+    data, config = tmp_path / "data", tmp_path / "config"
+    data.mkdir(mode=0o755)
+    os.chmod(data, 0o755)  # as an older version left it
+    (data / "covalent.db").touch()  # a database from before, readable by all
+    os.chmod(data / "covalent.db", 0o644)
+    with ServerProcess(tmp_path, host="0.0.0.0") as proc:
+        assert ct.dispatch_sync(big_flow)(200_000).result == b"v" * 200_000  # over the inline limit: a file
+    assert proc.data_dir == data and proc.config_dir == config
+    assert _mode(data) == _mode(config) == 0o700
+    files = [config / "token", config / "covalent.conf", proc.log_file]
+    files += [p for p in data.iterdir() if p.name.startswith("covalent.db")]
+    objects = list((data / "objects").rglob("*"))
+    assert any(p.is_file() for p in objects)
+    files += [p for p in objects if p.is_file()]
+    assert {p.name: _mode(p) for p in files} == {p.name: 0o600 for p in files}
+    assert {_mode(p) for p in objects if p.is_dir()} | {_mode(data / "objects")} == {0o700}

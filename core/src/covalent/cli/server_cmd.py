@@ -28,9 +28,13 @@ def _start(port: int | None, host: str | None, no_cluster: bool, develop: bool) 
 
         args = ["--host", host, "--port", str(port)] + (["--no-cluster"] if no_cluster else [])
         sys.exit(server_main(args))
+    from covalent.server.access import TokenError, ensure_token, is_loopback
+
     try:
+        if not is_loopback(host):
+            ensure_token(host)  # refused here, in one line, rather than in the server's log
         info, seconds = service.start(host, port, no_cluster=no_cluster)
-    except service.ServiceError as exc:
+    except (service.ServiceError, TokenError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
         f"{click.style('Covalent server started', fg='green')} at {info.address} "

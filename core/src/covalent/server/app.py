@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,35 +19,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from covalent import config
+from covalent.server.access import ensure_token, is_loopback
 from covalent.server.api import api_routes
 from covalent.server.guard import OriginPolicy, RequestGuard
 from covalent.server.middleware import BodyLimit, TokenAuth
 
-__all__ = ["create_app", "ensure_token", "is_loopback"]
+__all__ = ["create_app"]
 
 log = logging.getLogger("covalent.server")
-
-
-def is_loopback(host: str) -> bool:
-    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
-
-
-def ensure_token() -> str:
-    """The server's token: ``COVALENT_TOKEN``, else the token file (created 0600 on first use)."""
-    import os
-
-    env = os.environ.get("COVALENT_TOKEN", "").strip()
-    if env:
-        return env
-    path = config.config_dir() / "token"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(token)
-    return token
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -114,7 +92,7 @@ def create_app(
     """The server application; its lifespan opens the database and starts the dispatcher."""
     settings = config.load()
     panels: list[dict[str, str]] = []
-    token = "" if is_loopback(host) else ensure_token()
+    token = "" if is_loopback(host) else ensure_token(host)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

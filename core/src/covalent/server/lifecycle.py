@@ -27,8 +27,9 @@ async def start_services(
 ) -> ServerState:
     from covalent.plugins.manager import get_plugin_manager
 
-    data_dir = config.data_dir()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = config.private_dir(config.data_dir())
+    config.private_file(config.private_dir(config.config_dir()) / "covalent.conf")
+    config.private_dir(data_dir / "objects")
     url = config.database_url()
     engine = open_engine(url)
     await asyncio.to_thread(migrate, engine)

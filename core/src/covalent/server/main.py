@@ -12,10 +12,14 @@ __all__ = ["main"]
 
 
 def _configure_logging(log_file: str | None, level: str) -> None:
+    from covalent import config
+
     handlers: list[logging.Handler] = []
     if log_file:
-        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_file))
+        path = Path(log_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(config.open_private(path))  # the log shows workflows' names and errors: the user's alone
+        handlers.append(logging.FileHandler(path))
     else:
         handlers.append(logging.StreamHandler(sys.stderr))
     logging.basicConfig(
@@ -24,6 +28,13 @@ def _configure_logging(log_file: str | None, level: str) -> None:
         handlers=handlers,
         force=True,
     )
+
+
+def _refuse(message: str) -> int:
+    """One clear line, in the log and on stderr, instead of a traceback."""
+    logging.getLogger("covalent.server").error("%s", message)
+    print(f"covalent server: {message}", file=sys.stderr)
+    return 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,11 +54,15 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
+    from covalent.server.access import TokenError
     from covalent.server.app import create_app
 
-    app = create_app(
-        host=host, log_path=Path(args.log_file) if args.log_file else None, start_cluster=not args.no_cluster
-    )
+    try:
+        app = create_app(
+            host=host, log_path=Path(args.log_file) if args.log_file else None, start_cluster=not args.no_cluster
+        )
+    except TokenError as exc:
+        return _refuse(str(exc))
     logging.getLogger("covalent.server").info("starting on http://%s:%d (pid %d)", host, port, os.getpid())
     uvicorn.run(
         app,

@@ -88,7 +88,7 @@ def start(host: str, port: int, *, no_cluster: bool = False, timeout: float = 30
     existing = running()
     if existing is not None:
         raise ServiceError(f"a server is already running at {existing.address} (pid {existing.pid})")
-    config.data_dir().mkdir(parents=True, exist_ok=True)
+    config.private_dir(config.data_dir())
     command = [
         sys.executable,
         "-m",
@@ -103,10 +103,11 @@ def start(host: str, port: int, *, no_cluster: bool = False, timeout: float = 30
     if no_cluster:
         command.append("--no-cluster")
     began = time.monotonic()
-    with open(os.devnull, "rb") as devnull, open(log_path(), "ab") as log:
+    with open(os.devnull, "rb") as devnull, os.fdopen(config.open_private(log_path()), "ab") as log:
         proc = subprocess.Popen(command, stdin=devnull, stdout=log, stderr=log, start_new_session=True)
     info = ServerInfo(proc.pid, host, port)
-    pid_path().write_text(json.dumps({"pid": proc.pid, "host": host, "port": port}))
+    with os.fdopen(config.open_private(pid_path(), os.O_WRONLY | os.O_TRUNC), "w") as pid_file:
+        pid_file.write(json.dumps({"pid": proc.pid, "host": host, "port": port}))
     while time.monotonic() - began < timeout:
         if proc.poll() is not None:
             pid_path().unlink(missing_ok=True)

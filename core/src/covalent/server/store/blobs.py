@@ -2,8 +2,8 @@
 
 Small values (under ``inline_limit``, 64 KiB by default) live in the
 ``blobs`` table, so a node with a small output leaves no file on disk.
-Larger ones are written to ``objects/<2 hex>/<key>`` (atomically) before the
-row that names them is committed.
+Larger ones are written to ``objects/<2 hex>/<key>`` (atomically, mode 0600,
+in folders of mode 0700) before the row that names them is committed.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ class BlobStore:
         path = self._path(key)
         if path.exists():
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # mode 0600
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
