@@ -172,3 +172,30 @@ def test_server_extension_and_lifecycle_hooks(plugin):
     assert ("after_dispatch", {"status": "COMPLETED"}) in plugin.calls
     error = next(args["error"] for name, args in plugin.calls if name == "on_task_error")
     assert "RuntimeError: hook test failure" in error
+
+
+@ct.electron(executor="recording")
+def sleepy(seconds):
+    time.sleep(seconds)
+    return seconds
+
+
+@ct.lattice
+def sleepy_flow(seconds):
+    return sleepy(seconds)
+
+
+def test_after_task_reports_a_cancelled_task(plugin):
+    from covalent.server.app import create_app
+    from covalent.testing import CLIENT_HEADERS, upload_parts
+
+    with TestClient(create_app(start_cluster=False), base_url="http://localhost", headers=CLIENT_HEADERS) as client:
+        dispatch_id = client.post("/api/v1/dispatches", files=upload_parts(sleepy_flow, 30)).json()["dispatch_id"]
+        deadline = time.monotonic() + 60
+        while ("before_task", {"name": "sleepy", "executor": "recording"}) not in plugin.calls:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert client.post(f"/api/v1/dispatches/{dispatch_id}/cancel", json={"task_ids": None}).status_code == 200
+        assert _wait(client, dispatch_id) == "CANCELLED"
+    assert ("after_task", {"name": "sleepy", "status": "CANCELLED"}) in plugin.calls
+    assert ("after_dispatch", {"status": "CANCELLED"}) in plugin.calls

@@ -39,7 +39,7 @@ async def start_services(
     writer.start()
     executors = ExecutorPool()
     children = SublatticeIntake(blobs, writer)
-    dispatcher = Dispatcher(writer, blobs, events, executors, get_plugin_manager(), children=children)
+    dispatcher = Dispatcher(writer, blobs, executors, get_plugin_manager(), children=children)
     log.info("covalent server ready (database %s)", url.split("@")[-1])
     return ServerState(
         engine=engine,

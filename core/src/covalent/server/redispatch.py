@@ -264,6 +264,8 @@ async def _copy_completed(state: Services, dispatch_id: str) -> dict[str, Any] |
     if not copied:
         return None
     dispatcher = state.dispatcher
-    dispatcher.hook("before_dispatch", dispatch_id=new_id, name=copied[0]["name"], node_count=copied[0]["total"])
-    dispatcher.hook("after_dispatch", dispatch_id=new_id, status="COMPLETED")
+    dispatcher.hooks.notify(
+        "before_dispatch", dispatch_id=new_id, name=copied[0]["name"], node_count=copied[0]["total"]
+    )
+    dispatcher.hooks.notify("after_dispatch", dispatch_id=new_id, status="COMPLETED")
     return copied[0]

@@ -1,14 +1,28 @@
-"""One job in flight: its nodes, executor, handle and asyncio task."""
+"""One job in flight (its nodes, executor, handle, asyncio task) and running it on its executor.
+
+:func:`run_on_executor` is the executor-facing half of a job's life: get the
+set-up executor, submit (or, after a restart, wait for the job it left
+running), enforce the time limit, and answer a :class:`JobEnd`.  What the end
+means for the dispatch is :class:`~covalent.server.dispatcher.run.DispatchRun`'s
+business.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import traceback
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from covalent.executor.base import AsyncBaseExecutor, Job
+from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobLostError, run_job
+from covalent.runtime.outcome import JobOutcome
+from covalent.server.dispatcher.executors import ExecutorPool
 
-__all__ = ["JobRecord", "failure_text"]
+__all__ = ["JobEnd", "JobRecord", "cancel_on_executor", "failure_text", "run_on_executor"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -39,5 +53,67 @@ class JobRecord:
         }
 
 
+@dataclass
+class JobEnd:
+    """How a job ended on its executor: an outcome, a failure, or lost (gone after a restart)."""
+
+    outcome: JobOutcome | None = None
+    failure: str = ""
+    lost: bool = False
+
+
 def failure_text(message: str, log: str = "") -> str:
     return f"{message}\n{log}".strip() if log else message
+
+
+async def _cleanup(rec: JobRecord) -> None:
+    """Best-effort removal of what a re-attached job left behind."""
+    assert rec.executor is not None and rec.job is not None
+    try:
+        await rec.executor.cleanup(rec.job, rec.handle)
+    except Exception as exc:
+        log.warning("cleanup of job %s failed: %s", rec.job_id, exc)
+
+
+async def cancel_on_executor(rec: JobRecord) -> None:
+    """Ask the executor to stop the job (shielded: it completes even if the caller is cancelled)."""
+    if rec.executor is None or rec.job is None:
+        return
+    try:
+        await asyncio.shield(rec.executor.cancel(rec.job, rec.handle))
+    except Exception as exc:
+        log.warning("cancelling job %s failed: %s", rec.job_id, exc)
+
+
+async def run_on_executor(
+    rec: JobRecord,
+    executors: ExecutorPool,
+    pack: Callable[[JobRecord], Awaitable[Job]],
+    on_handle: Callable[[Any], Awaitable[None]],
+) -> JobEnd:
+    """Run ``rec`` to its end; cancelling the caller's task propagates (the caller cancels the backend)."""
+    try:
+        if rec.executor is None:
+            rec.executor = await executors.get(rec.spec)
+        if rec.reattach:
+            assert rec.job is not None
+            try:
+                outcome = await rec.executor.wait(rec.job, rec.handle)
+            except JobLostError:
+                return JobEnd(lost=True)
+            await _cleanup(rec)
+            return JobEnd(outcome)
+        rec.job = await pack(rec)
+        coro = run_job(rec.executor, rec.job, on_handle)
+        if rec.time_limit and not rec.executor.enforces_time_limit:
+            try:
+                return JobEnd(await asyncio.wait_for(coro, timeout=rec.time_limit))
+            except TimeoutError:
+                await cancel_on_executor(rec)
+                return JobEnd(failure=f"time limit of {rec.time_limit:g} s exceeded; the task was cancelled")
+        return JobEnd(await coro)
+    except JobFailedError as exc:
+        name = rec.executor.short_name if rec.executor else "executor"
+        return JobEnd(failure=failure_text(f"{name}: {exc}", exc.log))
+    except Exception as exc:
+        return JobEnd(failure="the executor failed to run the job:\n" + "".join(traceback.format_exception(exc)))

@@ -1,58 +1,217 @@
-"""``DispatchRun``: the in-memory state machine of one running dispatch.
+"""``DispatchRun``: the state machine of one running dispatch, every state and transition here.
 
-Everything here runs on the server's event loop and is driven by events:
-a job finishing, a child dispatch finishing, a cancel request, a retry
-timer.  There is no polling loop.  Every state change is queued to the
-single database writer; events reach clients only after the commit.
+A node's status moves through :class:`~covalent.status.Status`::
 
-This module starts a run and schedules, launches and runs its jobs; the rest
-of the state machine is in its parts: :mod:`.runstate` (what it holds),
-:mod:`.outcomes` (a job ended), :mod:`.cancelling` and :mod:`.ending`.
+    NEW_OBJECT --ready--> (planning) --launch--> RUNNING --outcome--> COMPLETED
+        ^                    |  held until a duration is known        |--> FAILED (no retry left)
+        |                    v                                        |--> RUNNING, a retry timer set
+        +------ requeued (job lost, input missing, cancelled job) ----+--> CANCELLED
+    a sublattice node stays RUNNING while its child dispatch runs; the child's end decides.
+
+The run itself is running until nothing is planned, in flight, retrying or
+waiting for a child (:meth:`DispatchRun._check_finished`), then it ends
+COMPLETED, FAILED or CANCELLED (:func:`~.ending.decide_end`) with one final
+write, and its :attr:`~DispatchRun.ended` future resolves.
+
+Everything runs on the server's event loop and is driven by events: a job
+ending, a child dispatch ending, a cancel request, a retry timer; there is no
+polling loop.  Every state change is queued to the single database writer
+and clients hear of it only after the commit.  The run is given what it
+works with (:class:`RunServices`) and reports to no owner: the dispatcher
+reads :attr:`DispatchRun.ended` and hands sublattices to ``children``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import time
-import traceback
 import uuid
 from collections import defaultdict
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from covalent.executor.base import Job, JobFailedError, JobLostError, run_job
+from covalent.executor.base import Job
+from covalent.graph.serialize import blob_key
+from covalent.graph.transport_graph import TransportGraph
 from covalent.runtime.outcome import JobOutcome
-from covalent.server.dispatcher.cancelling import Cancelling
-from covalent.server.dispatcher.ending import Ending
-from covalent.server.dispatcher.executors import spec_key
-from covalent.server.dispatcher.jobs import JobRecord, failure_text
-from covalent.server.dispatcher.outcomes import Outcomes
+from covalent.server.dispatcher.blobcache import BlobCache
+from covalent.server.dispatcher.durations import DurationModel
+from covalent.server.dispatcher.ending import RunEnd, decide_end, node_counts
+from covalent.server.dispatcher.executors import ExecutorPool, spec_key
+from covalent.server.dispatcher.hooks import LifecycleHooks
+from covalent.server.dispatcher.jobs import JobRecord, cancel_on_executor, run_on_executor
 from covalent.server.dispatcher.payload import build_payload
 from covalent.server.dispatcher.planning import plan_jobs
-from covalent.server.dispatcher.statuses import COMPLETED, NEW, RUNNING
+from covalent.server.dispatcher.writes import RunWrites
 from covalent.server.store.records import NodeUpdate
+from covalent.server.store.writer import Writer
+from covalent.status import Status
 
-__all__ = ["DispatchRun"]
+__all__ = ["ChildRuns", "DispatchRun", "RunServices"]
 
 log = logging.getLogger(__name__)
 
-
-async def _cleanup(rec: JobRecord) -> None:
-    """Best-effort removal of what a re-attached job left behind."""
-    assert rec.executor is not None and rec.job is not None
-    try:
-        await rec.executor.cleanup(rec.job, rec.handle)
-    except Exception as exc:
-        log.warning("cleanup of job %s failed: %s", rec.job_id, exc)
-
+NEW, RUNNING, COMPLETED, FAILED, CANCELLED = (
+    Status.NEW_OBJECT,
+    Status.RUNNING,
+    Status.COMPLETED,
+    Status.FAILED,
+    Status.CANCELLED,
+)
 
 #: Seconds a job's RUNNING rows wait to be written together with its outcome.
-_RUNNING_WRITE_DELAY = 0.05
+RUNNING_WRITE_DELAY = 0.05
+#: Outputs up to this size ride along in the final event (base64).
+INLINE_OUTPUT = 64 * 1024
 
 
-class DispatchRun(Outcomes, Cancelling, Ending):
-    # -- starting ----------------------------------------------------------------
+def _backoff(attempt: int) -> float:
+    return float(min(30.0, 0.5 * 2 ** max(0, attempt - 1)))
+
+
+class ChildRuns(Protocol):
+    """Sublattice dispatches, run by the dispatcher on a run's behalf."""
+
+    def start_child(self, parent: DispatchRun, node_id: int, payload: dict[str, Any]) -> None:
+        """Register and start the child dispatch ``payload`` describes, for node ``node_id``."""
+
+    def watch_child(self, parent: DispatchRun, node_id: int, child_id: str) -> None:
+        """After a restart: report child ``child_id``'s end to node ``node_id``."""
+
+    def cancel_child(self, child_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunServices:
+    """What a run works with, shared by every run of the server."""
+
+    writer: Writer
+    blobs: BlobCache
+    executors: ExecutorPool
+    durations: DurationModel
+    hooks: LifecycleHooks
+    children: ChildRuns
+
+
+class DispatchRun:
+    def __init__(self, services: RunServices, record: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+        self.svc = services
+        self.dispatch_id: str = record["dispatch_id"]
+        self.root_dispatch_id: str = record["root_dispatch_id"]
+        self.parent_dispatch_id: str | None = record.get("parent_dispatch_id")
+        self.parent_node_id: int | None = record.get("parent_node_id")
+        self.name: str = record["name"]
+        manifest = record["manifest"]
+        self.output = manifest.get("output", {})
+        self.lattice_info = {**manifest.get("lattice", {}), "output": self.output}
+        self.started_at = record.get("started_at") or time.time()
+        self.packing = bool(manifest.get("lattice", {}).get("task_packing", True))
+        self.graph: TransportGraph = record.get("graph") or TransportGraph.from_dict(manifest["graph"])
+        self.writes = RunWrites(services.writer, services.blobs, self.dispatch_id, self.root_dispatch_id)
+        # -- per node: status, output, attempts, error, child dispatch --
+        self.status: dict[int, str] = {}
+        self.output_key: dict[int, str] = {}
+        self.attempts: dict[int, int] = {}
+        self.errors: dict[int, str] = {}
+        self.children_runs: dict[int, str] = {}
+        self.resume_handles: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            n = row["node_id"]
+            self.status[n] = row["status"]
+            self.attempts[n] = row.get("attempts") or 0
+            if row.get("output_key"):
+                self.output_key[n] = row["output_key"]
+            if row.get("sublattice_dispatch_id"):
+                self.children_runs[n] = row["sublattice_dispatch_id"]
+            if row["status"] == RUNNING and row.get("job_handle"):
+                handle = json.loads(row["job_handle"])
+                self.resume_handles.setdefault(handle["job_id"], handle)
+        self.task_total = sum(1 for n in self.graph.nodes() if n["kind"] != "parameter")
+        self._completed_tasks = sum(
+            1 for n, s in self.status.items() if s == COMPLETED and self.node(n)["kind"] != "parameter"
+        )
+        #: Inputs each node still waits for.
+        self.remaining: dict[int, int] = {}
+        for node in self.graph.nodes():
+            n = node["id"]
+            self.remaining[n] = sum(1 for p in self.graph.parents(n) if self.status.get(p) != COMPLETED)
+        # -- work under way --
+        #: Node -> "planning", "held" (waits for its function's first duration) or its job's id.
+        self.in_flight: dict[int, str] = {}
+        self.jobs: dict[str, JobRecord] = {}
+        self.retry_timers: dict[int, asyncio.TimerHandle] = {}
+        self.held: dict[str, list[int]] = defaultdict(list)
+        #: Groups of ready nodes being planned (an executor being set up, say).
+        self.busy = 0
+        self.cancel_requested = False
+        #: The server is stopping: jobs are left as they are, to be resumed.
+        self.stopping = False
+        self.over = False
+        #: Resolves with how the run ended, once its final record is committed.
+        self.ended: asyncio.Future[RunEnd] = asyncio.get_running_loop().create_future()
+        #: The dispatch's RUNNING record is committed (a registered run starts after it is).
+        self.running_committed = record["status"] == RUNNING
+        #: Completed tasks as far as the database has them (what the events have said).
+        self.committed_completed = self._completed_tasks
+
+    # -- reading ------------------------------------------------------------------
+    def node(self, n: int) -> dict[str, Any]:
+        return self.graph.node(n)
+
+    def completed_count(self) -> int:
+        """Task nodes completed so far (kept as a counter: this is asked after every job)."""
+        return self._completed_tasks
+
+    def snapshot(self) -> dict[str, Any] | None:
+        """The stream's first event for this running dispatch, from committed state only.
+
+        None once the run has ended (its final record may not be committed yet)
+        or before its RUNNING record is: the caller reads the database then.
+        """
+        if self.over or not self.running_committed:
+            return None
+        return {
+            "kind": "dispatch",
+            "snapshot": True,
+            "dispatch_id": self.dispatch_id,
+            "root_dispatch_id": self.root_dispatch_id,
+            "status": RUNNING,
+            "completed": self.committed_completed,
+            "total": self.task_total,
+        }
+
+    def _write(self, updates: list[NodeUpdate], blobs: dict[str, bytes] | None = None) -> asyncio.Future[None]:
+        completed = self._completed_tasks
+        future = self.writes.nodes(updates, blobs, completed=completed, total=self.task_total)
+
+        def note_committed(f: asyncio.Future[None]) -> None:
+            if not f.cancelled() and f.exception() is None:
+                self.committed_completed = max(self.committed_completed, completed)
+
+        future.add_done_callback(note_committed)
+        return future
+
+    # -- starting -------------------------------------------------------------------
+    def mark_running(self, started_at: float) -> None:
+        """Record the dispatch as RUNNING (a registered dispatch starting for the first time)."""
+        self.started_at = started_at
+        event = {
+            "kind": "dispatch",
+            "dispatch_id": self.dispatch_id,
+            "root_dispatch_id": self.root_dispatch_id,
+            "status": RUNNING,
+            "completed": self._completed_tasks,
+            "total": self.task_total,
+        }
+
+        def committed(f: asyncio.Future[None]) -> None:
+            self.running_committed = not f.cancelled() and f.exception() is None
+
+        self.writes.dispatch(event, status=RUNNING, started_at=started_at).add_done_callback(committed)
+
     def start(self) -> None:
         """Schedule what can run now (after a fresh start or a restart)."""
         requeue: list[NodeUpdate] = []
@@ -70,7 +229,7 @@ class DispatchRun(Outcomes, Cancelling, Ending):
         self._schedule(self._ready_nodes())
         for n, child in list(self.children_runs.items()):
             if self.status.get(n) == RUNNING:
-                self.svc.watch_child(self, n, child)
+                self.svc.children.watch_child(self, n, child)
         self._check_finished()
 
     def _ready_nodes(self) -> list[int]:
@@ -83,7 +242,7 @@ class DispatchRun(Outcomes, Cancelling, Ending):
             and n not in self.retry_timers
         ]
 
-    # -- scheduling ----------------------------------------------------------------
+    # -- scheduling: ready nodes -> planned jobs ---------------------------------------
     def _packable(self, n: int) -> bool:
         node = self.node(n)
         return (
@@ -121,7 +280,7 @@ class DispatchRun(Outcomes, Cancelling, Ending):
         self._schedule(released)
 
     def _schedule(self, ready: list[int]) -> None:
-        if not ready or self.cancel_requested or self.ended:
+        if not ready or self.cancel_requested or self.over:
             return
         groups: dict[str, list[int]] = defaultdict(list)
         for n in ready:
@@ -142,7 +301,7 @@ class DispatchRun(Outcomes, Cancelling, Ending):
                     self.in_flight.pop(n, None)
                 self._fail_nodes(ready, f"executor could not be started: {type(exc).__name__}: {exc}")
                 return
-            if self.cancel_requested or self.ended:
+            if self.cancel_requested or self.over:
                 for n in ready:
                     self.in_flight.pop(n, None)
                 return
@@ -172,6 +331,7 @@ class DispatchRun(Outcomes, Cancelling, Ending):
             self.busy -= 1
             self._check_finished()
 
+    # -- launching: planned -> RUNNING -------------------------------------------------
     def _launch(self, node_ids: list[int], spec: Any, executor: Any) -> None:
         job_id = f"{self.dispatch_id}:{node_ids[0]}:{uuid.uuid4().hex[:8]}"
         rec = JobRecord(job_id=job_id, node_ids=node_ids, spec=spec, executor=executor)
@@ -183,7 +343,7 @@ class DispatchRun(Outcomes, Cancelling, Ending):
             self.status[n] = RUNNING
             self.attempts[n] = self.attempts.get(n, 0) + 1
             updates.append(NodeUpdate(n, {"status": RUNNING, "start_time": now, "attempts": self.attempts[n]}))
-            self.svc.hook(
+            self.svc.hooks.notify(
                 "before_task",
                 dispatch_id=self.dispatch_id,
                 node_id=n,
@@ -195,7 +355,7 @@ class DispatchRun(Outcomes, Cancelling, Ending):
         # longer one shows as RUNNING once the moment has passed.
         rec.running_rows = updates
         loop = asyncio.get_running_loop()
-        rec.running_timer = loop.call_later(_RUNNING_WRITE_DELAY, self._write_running, rec)
+        rec.running_timer = loop.call_later(RUNNING_WRITE_DELAY, self._write_running, rec)
         self.jobs[job_id] = rec
         rec.task = loop.create_task(self._run(rec))
 
@@ -226,15 +386,10 @@ class DispatchRun(Outcomes, Cancelling, Ending):
         self.jobs[rec.job_id] = rec
         rec.task = asyncio.get_running_loop().create_task(self._run(rec))
 
-    # -- running a job -------------------------------------------------------------
     async def _pack(self, rec: JobRecord) -> Job:
+        blobs = self.svc.blobs
         payload = await build_payload(
-            self.dispatch_id,
-            self.graph,
-            rec.node_ids,
-            self.output_key.__getitem__,
-            self.svc.cached_blob,
-            self.svc.blob,
+            self.dispatch_id, self.graph, rec.node_ids, self.output_key.__getitem__, blobs.cached, blobs.get
         )
         return Job(
             job_id=rec.job_id,
@@ -247,62 +402,308 @@ class DispatchRun(Outcomes, Cancelling, Ending):
         )
 
     async def _run(self, rec: JobRecord) -> None:
-        outcome: JobOutcome | None = None
-        failure = ""
+        async def on_handle(handle: Any) -> None:
+            rec.handle = handle
+            self._write_running(rec)  # a re-attachable job is recorded as running at once
+            text = json.dumps(rec.handle_json())
+            await self._write([NodeUpdate(n, {"job_handle": text}) for n in rec.node_ids])
+
         try:
-            if rec.executor is None:
-                rec.executor = await self.svc.executors.get(rec.spec)
-            if rec.reattach:
-                assert rec.job is not None
-                try:
-                    outcome = await rec.executor.wait(rec.job, rec.handle)
-                    await _cleanup(rec)
-                except JobLostError:
-                    log.info("job %s is gone after the restart; running it again", rec.job_id)
-                    self._requeue(rec, rec.node_ids)
-                    return
-            else:
-                rec.job = await self._pack(rec)
-
-                async def on_handle(handle: Any) -> None:
-                    rec.handle = handle
-                    self._write_running(rec)  # a re-attachable job is recorded as running at once
-                    text = json.dumps(rec.handle_json())
-                    await self._write([NodeUpdate(n, {"job_handle": text}) for n in rec.node_ids])
-
-                coro = run_job(rec.executor, rec.job, on_handle)
-                if rec.time_limit and not rec.executor.enforces_time_limit:
-                    try:
-                        outcome = await asyncio.wait_for(coro, timeout=rec.time_limit)
-                    except TimeoutError:
-                        await self._cancel_backend(rec)
-                        failure = f"time limit of {rec.time_limit:g} s exceeded; the task was cancelled"
-                else:
-                    outcome = await coro
+            end = await run_on_executor(rec, self.svc.executors, self._pack, on_handle)
         except asyncio.CancelledError:
-            if self.svc.stopping:
+            if self.stopping:
                 raise  # server shutdown: leave the records as they are, resume later
             self._write_running(rec)  # before the CANCELLED rows, not after them
-            await self._cancel_backend(rec)
-            self._after_cancel(rec)
+            await cancel_on_executor(rec)
+            self._job_cancelled(rec)
             return
-        except JobFailedError as exc:
-            failure = failure_text(f"{rec.executor.short_name if rec.executor else 'executor'}: {exc}", exc.log)
-        except Exception as exc:
-            failure = "the executor failed to run the job:\n" + "".join(traceback.format_exception(exc))
         finally:
             self.jobs.pop(rec.job_id, None)
             self._write_running(rec)  # before the outcome: both land in one commit
-        if outcome is not None:
-            self._apply_outcome(rec, outcome)
+        if end.lost:
+            log.info("job %s is gone after the restart; running it again", rec.job_id)
+            self._requeue(rec, rec.node_ids)
+            return
+        if end.outcome is not None:
+            self._apply_outcome(rec, end.outcome)
         else:
-            self._job_failed(rec, failure or "the job ended without an outcome")
+            self._job_failed(rec, end.failure or "the job ended without an outcome")
         self._check_finished()
 
-    async def _cancel_backend(self, rec: JobRecord) -> None:
-        if rec.executor is None or rec.job is None:
+    # -- a job ended: RUNNING -> COMPLETED / FAILED / retrying / NEW --------------------
+    def _apply_outcome(self, rec: JobRecord, outcome: JobOutcome) -> None:
+        updates: list[NodeUpdate] = []
+        blobs: dict[str, bytes] = {}
+        completed: list[int] = []
+        seen: set[int] = set()
+        timed: set[str] = set()
+        for node in outcome.nodes:
+            n = node.node_id
+            if n not in self.status or self.in_flight.get(n) != rec.job_id:
+                continue
+            seen.add(n)
+            if node.end_time and node.start_time and self.node(n)["kind"] == "electron":
+                key = self.node(n)["function"]
+                self.svc.durations.observe(key, node.end_time - node.start_time)
+                timed.add(key)
+            times = {
+                "start_time": node.start_time or None,
+                "end_time": node.end_time or None,
+                "stdout": node.stdout,
+                "stderr": node.stderr,
+            }
+            if node.status == COMPLETED and node.sublattice is not None:
+                self.in_flight.pop(n, None)
+                updates.append(NodeUpdate(n, {"stdout": node.stdout, "stderr": node.stderr}))
+                self.svc.children.start_child(self, n, node.sublattice)
+            elif node.status == COMPLETED:
+                data = node.output or b""
+                key = blob_key(data)
+                blobs[key] = data
+                self.output_key[n] = key
+                self.status[n] = COMPLETED
+                self._completed_tasks += 1
+                self.in_flight.pop(n, None)
+                completed.append(n)
+                updates.append(
+                    NodeUpdate(n, {"status": COMPLETED, "output_key": key, "error": None, "job_handle": None, **times})
+                )
+                self._after_task(n, COMPLETED)
+            else:
+                self.in_flight.pop(n, None)
+                updates.extend(self._node_failed(n, node.error, times))
+        unseen = [n for n in rec.node_ids if n not in seen and self.in_flight.get(n) == rec.job_id]
+        for n in unseen:  # not run: an input failed in the job, or waits for a sublattice
+            self.in_flight.pop(n, None)
+            self.status[n] = NEW
+            updates.append(NodeUpdate(n, {"status": NEW, "job_handle": None}))
+        self._write(updates, blobs)
+        self._release_held(timed)
+        self._completed(completed)
+        self._schedule([n for n in unseen if self.remaining[n] == 0 and self.status[n] == NEW])
+
+    def _after_task(self, n: int, status: Status) -> None:
+        self.svc.hooks.notify(
+            "after_task", dispatch_id=self.dispatch_id, node_id=n, name=self.node(n)["name"], status=status
+        )
+
+    def _completed(self, nodes: list[int]) -> None:
+        ready: list[int] = []
+        for n in nodes:
+            for child in self.graph.children(n):
+                self.remaining[child] -= 1
+                if self.remaining[child] == 0 and self.status.get(child) == NEW and child not in self.in_flight:
+                    ready.append(child)
+        self._schedule(ready)
+
+    def _node_failed(self, n: int, error: str, extra: dict[str, Any] | None = None) -> list[NodeUpdate]:
+        retries = int(self.node(n).get("retries") or 0)
+        extra = dict(extra or {})
+        if self.attempts.get(n, 0) <= retries and not self.cancel_requested:
+            delay = _backoff(self.attempts[n])
+            self.status[n] = RUNNING  # still in progress from the user's point of view
+            self.retry_timers[n] = asyncio.get_running_loop().call_later(delay, self._retry, n)
+            return [NodeUpdate(n, {"status": RUNNING, "error": error, "job_handle": None, **extra})]
+        self.status[n] = FAILED
+        self.errors[n] = error
+        self.svc.hooks.notify(
+            "on_task_error", dispatch_id=self.dispatch_id, node_id=n, name=self.node(n)["name"], error=error
+        )
+        return [NodeUpdate(n, {"status": FAILED, "error": error, "job_handle": None, **extra})]
+
+    def _retry(self, n: int) -> None:
+        self.retry_timers.pop(n, None)
+        if self.cancel_requested or self.over or self.status.get(n) != RUNNING:
+            self._check_finished()
             return
-        try:
-            await asyncio.shield(rec.executor.cancel(rec.job, rec.handle))
-        except Exception as exc:
-            log.warning("cancelling job %s failed: %s", rec.job_id, exc)
+        self.status[n] = NEW
+        self._schedule([n])
+
+    def _fail_nodes(self, nodes: list[int], error: str) -> None:
+        updates: list[NodeUpdate] = []
+        for n in nodes:
+            updates.extend(self._node_failed(n, error))
+        self._write(updates)
+        self._check_finished()
+
+    def _job_failed(self, rec: JobRecord, error: str) -> None:
+        nodes = [n for n in rec.node_ids if self.in_flight.get(n) == rec.job_id]
+        for n in nodes:
+            self.in_flight.pop(n, None)
+        self._fail_nodes(nodes, error)
+        self._release_held({self.node(n)["function"] for n in rec.node_ids})
+
+    def _requeue(self, rec: JobRecord, nodes: list[int]) -> None:
+        updates = []
+        for n in nodes:
+            if self.in_flight.get(n) == rec.job_id:
+                self.in_flight.pop(n, None)
+            self.status[n] = NEW
+            updates.append(NodeUpdate(n, {"status": NEW, "job_handle": None}))
+        self._write(updates)
+        self._schedule([n for n in nodes if self.remaining[n] == 0])
+
+    # -- sublattices: a node RUNNING while its child dispatch runs ------------------------
+    def child_started(self, n: int, child_id: str) -> None:
+        self.children_runs[n] = child_id
+        self._write([NodeUpdate(n, {"sublattice_dispatch_id": child_id})])
+
+    def child_failed_to_start(self, n: int, error: str) -> None:
+        self._fail_nodes([n], error)
+
+    def child_finished(self, n: int, end: RunEnd) -> None:
+        if self.status.get(n) in (COMPLETED, FAILED, CANCELLED) or self.over:
+            return
+        if end.status == COMPLETED and end.output_key:
+            self.status[n] = COMPLETED
+            self._completed_tasks += 1
+            self.output_key[n] = end.output_key
+            self._write([NodeUpdate(n, {"status": COMPLETED, "output_key": end.output_key, "end_time": time.time()})])
+            self._after_task(n, COMPLETED)
+            self._completed([n])
+        elif end.status == CANCELLED:
+            self.status[n] = CANCELLED
+            self._write([NodeUpdate(n, {"status": CANCELLED, "end_time": time.time()})])
+            self._after_task(n, CANCELLED)
+        else:
+            self._fail_nodes([n], f"sublattice dispatch {self.children_runs.get(n)} failed:\n{end.error}")
+        self._check_finished()
+
+    # -- cancelling: -> CANCELLED --------------------------------------------------------
+    def cancel(self, task_ids: list[int] | None) -> list[int]:
+        """Cancel the whole dispatch (None) or some nodes; returns the nodes cancelled."""
+        if self.over:
+            return []
+        terminal = (COMPLETED, FAILED, CANCELLED)
+        if task_ids is None:
+            self.cancel_requested = True
+            targets = [n for n, s in self.status.items() if s not in terminal]
+        else:
+            targets = [n for n in task_ids if self.status.get(n) not in terminal and n in self.status]
+        updates: list[NodeUpdate] = []
+        jobs_to_cancel: dict[str, set[int]] = defaultdict(set)
+        for n in targets:
+            timer = self.retry_timers.pop(n, None)
+            if timer is not None:
+                timer.cancel()
+            job_id = self.in_flight.get(n)
+            if job_id and job_id in self.jobs:
+                jobs_to_cancel[job_id].add(n)
+                continue
+            was_running = self.status.get(n) == RUNNING  # a sublattice's child, or a retry's wait
+            if n in self.children_runs and was_running:
+                self.svc.children.cancel_child(self.children_runs[n])
+            self.in_flight.pop(n, None)
+            self.status[n] = CANCELLED
+            updates.append(NodeUpdate(n, {"status": CANCELLED, "end_time": time.time()}))
+            if was_running:
+                self._after_task(n, CANCELLED)
+        for job_id, nodes in jobs_to_cancel.items():
+            rec = self.jobs[job_id]
+            rec.cancelled_nodes |= nodes
+            rec.requeue_nodes |= set(rec.node_ids) - nodes
+            if rec.task is not None:
+                rec.task.cancel()
+        self._write(updates)
+        self._check_finished()
+        return targets
+
+    def _job_cancelled(self, rec: JobRecord) -> None:
+        self.jobs.pop(rec.job_id, None)
+        updates = []
+        for n in rec.node_ids:
+            if self.in_flight.get(n) != rec.job_id:
+                continue
+            self.in_flight.pop(n, None)
+            if n in rec.cancelled_nodes or self.cancel_requested:
+                self.status[n] = CANCELLED
+                updates.append(NodeUpdate(n, {"status": CANCELLED, "end_time": time.time(), "job_handle": None}))
+                self._after_task(n, CANCELLED)
+            else:
+                self.status[n] = NEW
+                updates.append(NodeUpdate(n, {"status": NEW, "job_handle": None}))
+        self._write(updates)
+        self._schedule([n for n in rec.requeue_nodes if self.status.get(n) == NEW and self.remaining[n] == 0])
+        self._check_finished()
+
+    def stop(self) -> list[asyncio.Task[None]]:
+        """The server is stopping: stop timers, cancel job tasks (records stay, to resume); the tasks."""
+        self.stopping = True
+        for timer in self.retry_timers.values():
+            timer.cancel()
+        tasks = [rec.task for rec in self.jobs.values() if rec.task]
+        for task in tasks:
+            task.cancel()
+        return tasks
+
+    # -- the end: RUNNING -> COMPLETED / FAILED / CANCELLED -------------------------------
+    def _check_finished(self) -> None:
+        if self.over or self.busy or self.jobs or self.retry_timers or self.in_flight:
+            return
+        if any(s == RUNNING for s in self.status.values()):
+            return  # a sublattice is still running
+        # Every ready node is scheduled the moment it becomes ready, so with nothing
+        # in flight, nothing retrying and no child running, the dispatch is over.
+        self.over = True
+        # Queued now, not in a task: the final write joins the batch of the last
+        # node updates (one commit instead of two at the end of every dispatch).
+        end = decide_end(
+            self.status,
+            self.errors,
+            self.output_key,
+            self.output,
+            cancel_requested=self.cancel_requested,
+            name_of=lambda n: str(self.node(n)["name"]),
+        )
+        committed = self._write_end(end)
+        asyncio.get_running_loop().create_task(self._finished(committed, end))
+
+    def _write_end(self, end: RunEnd) -> asyncio.Future[None]:
+        """Queue the dispatch's final record (and mark nodes that never ran); the commit's future."""
+        if end.status == CANCELLED:
+            pending = [n for n, s in self.status.items() if s == NEW]  # stay visible as never run
+            for n in pending:
+                self.status[n] = CANCELLED
+            if pending:
+                self._write([NodeUpdate(n, {"status": CANCELLED}) for n in pending])
+        ended_at = time.time()
+        event = {
+            "kind": "dispatch",
+            "dispatch_id": self.dispatch_id,
+            "root_dispatch_id": self.root_dispatch_id,
+            "status": end.status,
+            "completed": self._completed_tasks,
+            "total": self.task_total,
+            # What a waiting client needs, so it reads no more after this event.
+            "summary": self._summary(end, ended_at),
+        }
+        small = self.svc.blobs.cached(end.output_key) if end.output_key else None
+        if small is not None and len(small) <= INLINE_OUTPUT:
+            event["output"] = base64.b64encode(small).decode()
+        return self.writes.dispatch(
+            event, status=end.status, ended_at=ended_at, output_key=end.output_key, error=end.error or None
+        )
+
+    def _summary(self, end: RunEnd, ended_at: float) -> dict[str, Any]:
+        return {
+            "dispatch_id": self.dispatch_id,
+            "root_dispatch_id": self.root_dispatch_id,
+            "parent_dispatch_id": self.parent_dispatch_id,
+            "parent_node_id": self.parent_node_id,
+            "name": self.name,
+            "status": end.status,
+            "started_at": self.started_at,
+            "ended_at": ended_at,
+            "output_key": end.output_key,
+            "error": end.error or None,
+            "lattice": self.lattice_info,
+            "node_counts": node_counts(self.status, lambda n: self.node(n)["kind"] != "parameter"),
+        }
+
+    async def _finished(self, committed: asyncio.Future[None], end: RunEnd) -> None:
+        await committed
+        if end.status == FAILED:
+            self.svc.hooks.notify("on_dispatch_error", dispatch_id=self.dispatch_id, error=end.error)
+        else:
+            self.svc.hooks.notify("after_dispatch", dispatch_id=self.dispatch_id, status=end.status)
+        self.ended.set_result(end)

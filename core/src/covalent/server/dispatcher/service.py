@@ -1,32 +1,33 @@
-"""The dispatcher service: starts, resumes, cancels and links dispatch runs."""
+"""The dispatcher: starts, resumes, cancels and links the runs of dispatches in the server.
+
+Each running dispatch is a :class:`~covalent.server.dispatcher.run.DispatchRun`
+(its state machine); the dispatcher holds them by id, gives each the
+services they share (:class:`~.run.RunServices`), and links a sublattice
+node to its child dispatch: it starts the child through the intake service
+it is given, and reports the child's end to the parent run.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections import OrderedDict
-from collections.abc import Iterable
 from typing import Any, Protocol
 
-from sqlalchemy import select
-
-from covalent.server.db.tables import dispatches
+from covalent.server.dispatcher.blobcache import BlobCache
 from covalent.server.dispatcher.durations import DurationModel
+from covalent.server.dispatcher.ending import RunEnd
 from covalent.server.dispatcher.executors import ExecutorPool
-from covalent.server.dispatcher.outcomes import Outcomes
-from covalent.server.dispatcher.run import DispatchRun
-from covalent.server.dispatcher.runstate import RunState
-from covalent.server.events import EventBus
+from covalent.server.dispatcher.hooks import LifecycleHooks
+from covalent.server.dispatcher.run import DispatchRun, RunServices
 from covalent.server.store.blobs import BlobStore
-from covalent.server.store.records import NewDispatch, read_dispatch, read_nodes, set_dispatch
+from covalent.server.store.records import NewDispatch, read_dispatch, read_nodes, running_dispatch_ids
 from covalent.server.store.writer import Writer
+from covalent.status import TERMINAL, Status
 
 __all__ = ["ChildIntake", "Dispatcher"]
 
 log = logging.getLogger(__name__)
-
-_CACHE_BYTES = 64 * 1024 * 1024
 
 
 class ChildIntake(Protocol):
@@ -42,80 +43,24 @@ class Dispatcher:
         self,
         writer: Writer,
         blobs: BlobStore,
-        events: EventBus,
         executors: ExecutorPool,
         hooks: Any = None,
         *,
         children: ChildIntake,
     ) -> None:
-        self.writer = writer
-        self.children = children
         self.blobs = blobs
-        self.events = events
-        self.executors = executors
-        self.pm = hooks
+        self.children = children
+        self.hooks = LifecycleHooks(hooks)
         self.runs: dict[str, DispatchRun] = {}
-        self.stopping = False
-        self._pinned: dict[str, bytes] = {}
-        self._pin_counts: dict[str, int] = {}
-        self._cache: OrderedDict[str, bytes] = OrderedDict()
-        self._cache_bytes = 0
         self._child_watch: dict[str, tuple[str, int]] = {}
-        self.durations = DurationModel()
-
-    # -- blobs the dispatcher reads (from any thread) --------------------------
-    def pin(self, blobs: dict[str, bytes]) -> None:
-        """Keep blobs readable from memory until their write is committed."""
-        for key, data in blobs.items():
-            self._pinned[key] = data
-            self._pin_counts[key] = self._pin_counts.get(key, 0) + 1
-
-    def unpin(self, keys: Iterable[str]) -> None:
-        for key in keys:
-            count = self._pin_counts.get(key, 0) - 1
-            if count > 0:
-                self._pin_counts[key] = count
-                continue
-            self._pin_counts.pop(key, None)
-            data = self._pinned.pop(key, None)
-            if data is not None:
-                self._remember(key, data)
-
-    def _remember(self, key: str, data: bytes) -> None:
-        if len(data) > _CACHE_BYTES // 8 or key in self._cache:
-            return
-        self._cache[key] = data
-        self._cache_bytes += len(data)
-        while self._cache_bytes > _CACHE_BYTES and self._cache:
-            _, old = self._cache.popitem(last=False)
-            self._cache_bytes -= len(old)
-
-    def cached_blob(self, key: str) -> bytes | None:
-        """A blob if it is in memory (just produced, or recently read); never reads the store."""
-        data = self._pinned.get(key)
-        return data if data is not None else self._cache.get(key)
-
-    def blob(self, key: str) -> bytes:
-        data = self._pinned.get(key)
-        if data is None:
-            data = self._cache.get(key)
-        if data is None:
-            data = self.blobs.get(key)
-            self._remember(key, data)
-        return data
-
-    # -- hooks -----------------------------------------------------------------
-    def hook(self, hook_name: str, /, **kwargs: Any) -> None:
-        """Call a lifecycle hook if any plugin implements it; a failing plugin is logged."""
-        if self.pm is None:
-            return
-        caller = getattr(self.pm.hook, hook_name)
-        if not caller.get_hookimpls():
-            return
-        try:
-            caller(**kwargs)
-        except Exception as exc:
-            log.warning("plugin hook %s failed: %s", hook_name, exc)
+        self.services = RunServices(
+            writer=writer,
+            blobs=BlobCache(blobs),
+            executors=executors,
+            durations=DurationModel(),
+            hooks=self.hooks,
+            children=self,
+        )
 
     # -- lifecycle ---------------------------------------------------------------
     async def start(
@@ -140,33 +85,16 @@ class Dispatcher:
             return record, rows
 
         record, rows = loaded if loaded is not None else await asyncio.to_thread(load)
-        if record is None or record["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
+        if record is None or record["status"] in TERMINAL:
             return False
         if dispatch_id in self.runs:
             return True
-        run = DispatchRun(self, record, rows)
+        run = DispatchRun(self.services, record, rows)
         self.runs[dispatch_id] = run
-        if record["status"] != "RUNNING":
-            started = record.get("started_at") or time.time()
-            run.started_at = started
-            event = {
-                "kind": "dispatch",
-                "dispatch_id": dispatch_id,
-                "root_dispatch_id": run.root_dispatch_id,
-                "status": "RUNNING",
-                "completed": run.completed_count(),
-                "total": run.task_total,
-            }
-
-            def op(conn: Any) -> list[dict[str, Any]]:
-                set_dispatch(conn, dispatch_id, status="RUNNING", started_at=started)
-                return [event]
-
-            def committed(f: asyncio.Future[None]) -> None:
-                run.running_committed = not f.cancelled() and f.exception() is None
-
-            self.writer.write(op, small=True).add_done_callback(committed)
-        self.hook("before_dispatch", dispatch_id=dispatch_id, name=run.name, node_count=run.task_total)
+        run.ended.add_done_callback(lambda f: self._run_ended(run, f.result()))
+        if record["status"] != Status.RUNNING:
+            run.mark_running(record.get("started_at") or time.time())
+        self.hooks.notify("before_dispatch", dispatch_id=dispatch_id, name=run.name, node_count=run.task_total)
         if resuming:
             log.info("resuming dispatch %s (%d of %d tasks done)", dispatch_id, run.completed_count(), run.task_total)
         run.start()
@@ -177,12 +105,7 @@ class Dispatcher:
 
         def unfinished() -> list[str]:
             with self.blobs.engine.connect() as conn:
-                rows = conn.execute(
-                    select(dispatches.c.dispatch_id)
-                    .where(dispatches.c.status == "RUNNING")
-                    .order_by(dispatches.c.parent_dispatch_id.is_not(None), dispatches.c.created_at)
-                )
-                return [r[0] for r in rows]
+                return running_dispatch_ids(conn)
 
         ids = await asyncio.to_thread(unfinished)
         for dispatch_id in ids:
@@ -203,26 +126,18 @@ class Dispatcher:
             return None
         return run.cancel(task_ids)
 
-    def cancel_child(self, child_id: str) -> None:
-        run = self.runs.get(child_id)
-        if run is not None:
-            run.cancel(None)
-
     async def shutdown(self) -> None:
         """Stop driving dispatches; their records stay RUNNING and resume at the next start."""
-        self.stopping = True
-        tasks = [rec.task for run in self.runs.values() for rec in run.jobs.values() if rec.task]
-        for run in self.runs.values():
-            for timer in run.retry_timers.values():
-                timer.cancel()
-        for task in tasks:
-            task.cancel()
+        tasks = [task for run in self.runs.values() for task in run.stop()]
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         self.runs.clear()
 
-    # -- sublattices ------------------------------------------------------------------
-    async def start_child(self, parent: Outcomes, node_id: int, payload: dict[str, Any]) -> None:
+    # -- sublattices: the ChildRuns each run is given ------------------------------------
+    def start_child(self, parent: DispatchRun, node_id: int, payload: dict[str, Any]) -> None:
+        asyncio.get_running_loop().create_task(self._start_child(parent, node_id, payload))
+
+    async def _start_child(self, parent: DispatchRun, node_id: int, payload: dict[str, Any]) -> None:
         try:
             new = await self.children.register(
                 payload,
@@ -231,11 +146,18 @@ class Dispatcher:
                 root_dispatch_id=parent.root_dispatch_id,
             )
         except Exception as exc:
-            parent._fail_nodes([node_id], f"the sublattice could not be dispatched: {type(exc).__name__}: {exc}")
+            parent.child_failed_to_start(
+                node_id, f"the sublattice could not be dispatched: {type(exc).__name__}: {exc}"
+            )
             return
         parent.child_started(node_id, new.dispatch_id)
         self._child_watch[new.dispatch_id] = (parent.dispatch_id, node_id)
         await self.start(new.dispatch_id, loaded=(new.record(), new.rows()))
+
+    def cancel_child(self, child_id: str) -> None:
+        run = self.runs.get(child_id)
+        if run is not None:
+            run.cancel(None)
 
     def watch_child(self, parent: DispatchRun, node_id: int, child_id: str) -> None:
         """After a restart: link a running sublattice node to its child dispatch."""
@@ -250,15 +172,18 @@ class Dispatcher:
 
             record = await asyncio.to_thread(load)
             if record is None:
-                parent.child_finished(node_id, "FAILED", None, f"sublattice dispatch {child_id} is missing")
-            elif record["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
-                parent.child_finished(node_id, record["status"], record.get("output_key"), record.get("error") or "")
+                parent.child_finished(
+                    node_id, RunEnd(Status.FAILED, None, f"sublattice dispatch {child_id} is missing")
+                )
+            elif record["status"] in TERMINAL:
+                end = RunEnd(Status(record["status"]), record.get("output_key"), record.get("error") or "")
+                parent.child_finished(node_id, end)
             else:
                 await self.start(child_id, resuming=True)
 
         asyncio.get_running_loop().create_task(check())
 
-    def run_finished(self, run: RunState, status: str, output_key: str | None, error: str) -> None:
+    def _run_ended(self, run: DispatchRun, end: RunEnd) -> None:
         self.runs.pop(run.dispatch_id, None)
         link = self._child_watch.pop(run.dispatch_id, None)
         if link is None and run.parent_dispatch_id is not None:
@@ -266,4 +191,4 @@ class Dispatcher:
         if link is not None:
             parent = self.runs.get(link[0])
             if parent is not None:
-                parent.child_finished(link[1], status, output_key, error)
+                parent.child_finished(link[1], end)

@@ -27,6 +27,7 @@ __all__ = [
     "read_dispatch",
     "read_node",
     "read_nodes",
+    "running_dispatch_ids",
     "set_dispatch",
     "update_nodes",
 ]
@@ -258,6 +259,16 @@ def list_dispatches(
     for item in items:
         item["node_counts"] = counts.get(item["dispatch_id"], {})
     return items, int(total)
+
+
+def running_dispatch_ids(conn: Connection) -> list[str]:
+    """Dispatches recorded as RUNNING (parents before their sublattices, oldest first)."""
+    rows = conn.execute(
+        select(dispatches.c.dispatch_id)
+        .where(dispatches.c.status == "RUNNING")
+        .order_by(dispatches.c.parent_dispatch_id.is_not(None), dispatches.c.created_at)
+    )
+    return [r[0] for r in rows]
 
 
 def read_nodes(conn: Connection, dispatch_id: str, *, brief: bool = False) -> list[dict[str, Any]]:

@@ -1,0 +1,66 @@
+"""The blobs a dispatcher reads, from memory when it can: just produced, or recently read."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+
+from covalent.server.store.blobs import BlobStore
+
+__all__ = ["BlobCache"]
+
+#: Bytes of recently read or written blobs kept in memory (a blob over an eighth of it is not kept).
+CACHE_BYTES = 64 * 1024 * 1024
+
+
+class BlobCache:
+    """Pinned blobs (written, not yet committed) and a bounded LRU of others, over the store."""
+
+    def __init__(self, store: BlobStore, limit: int = CACHE_BYTES) -> None:
+        self.store = store
+        self._limit = limit
+        self._pinned: dict[str, bytes] = {}
+        self._pin_counts: dict[str, int] = {}
+        self._cache: OrderedDict[str, bytes] = OrderedDict()
+        self._cache_bytes = 0
+
+    def pin(self, blobs: dict[str, bytes]) -> None:
+        """Keep blobs readable from memory until their write is committed."""
+        for key, data in blobs.items():
+            self._pinned[key] = data
+            self._pin_counts[key] = self._pin_counts.get(key, 0) + 1
+
+    def unpin(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            count = self._pin_counts.get(key, 0) - 1
+            if count > 0:
+                self._pin_counts[key] = count
+                continue
+            self._pin_counts.pop(key, None)
+            data = self._pinned.pop(key, None)
+            if data is not None:
+                self._remember(key, data)
+
+    def _remember(self, key: str, data: bytes) -> None:
+        if len(data) > self._limit // 8 or key in self._cache:
+            return
+        self._cache[key] = data
+        self._cache_bytes += len(data)
+        while self._cache_bytes > self._limit and self._cache:
+            _, old = self._cache.popitem(last=False)
+            self._cache_bytes -= len(old)
+
+    def cached(self, key: str) -> bytes | None:
+        """A blob if it is in memory; never reads the store."""
+        data = self._pinned.get(key)
+        return data if data is not None else self._cache.get(key)
+
+    def get(self, key: str) -> bytes:
+        """A blob, read from the store if it is not in memory (so: call it from a worker thread)."""
+        data = self._pinned.get(key)
+        if data is None:
+            data = self._cache.get(key)
+        if data is None:
+            data = self.store.get(key)
+            self._remember(key, data)
+        return data

@@ -1,0 +1,75 @@
+"""One run's changes to the database: node updates and outputs, the dispatch's record.
+
+Every write is queued to the server's single :class:`~covalent.server.store.writer.Writer`;
+the event describing it is published only after it is committed.  Outputs
+being written are pinned in the :class:`~.blobcache.BlobCache` until then, so
+a job that needs them next reads them from memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from covalent.server.dispatcher.blobcache import BlobCache
+from covalent.server.store.records import NodeUpdate, set_dispatch, update_nodes
+from covalent.server.store.writer import Writer
+
+__all__ = ["RunWrites"]
+
+#: Node updates (and output bytes) a write may have to count as small (see Writer.write).
+SMALL_ROWS = 32
+SMALL_BYTES = 64 * 1024
+
+
+class RunWrites:
+    def __init__(self, writer: Writer, blobs: BlobCache, dispatch_id: str, root_dispatch_id: str) -> None:
+        self._writer = writer
+        self._blobs = blobs
+        self.dispatch_id = dispatch_id
+        self.root_dispatch_id = root_dispatch_id
+
+    def node_event(self, changes: list[tuple[int, str]], completed: int, total: int) -> dict[str, Any]:
+        return {
+            "kind": "nodes",
+            "dispatch_id": self.dispatch_id,
+            "root_dispatch_id": self.root_dispatch_id,
+            "nodes": [{"node_id": n, "status": s} for n, s in changes],
+            "completed": completed,
+            "total": total,
+        }
+
+    def nodes(
+        self, updates: list[NodeUpdate], blobs: dict[str, bytes] | None, *, completed: int, total: int
+    ) -> asyncio.Future[None]:
+        """Queue node updates (and the outputs they name); the future resolves at the commit."""
+        event = self.node_event(
+            [(u.node_id, u.values["status"]) for u in updates if "status" in u.values], completed, total
+        )
+        store = self._blobs.store
+        dispatch_id = self.dispatch_id
+        if blobs:
+            self._blobs.pin(blobs)
+
+        def op(conn: Any) -> list[dict[str, Any]]:
+            if blobs:
+                store.put_many(conn, blobs)
+            update_nodes(conn, dispatch_id, updates)
+            return [event] if event["nodes"] else []
+
+        small = len(updates) <= SMALL_ROWS and sum(map(len, (blobs or {}).values())) <= SMALL_BYTES
+        future = self._writer.write(op, small=small)
+        if blobs:
+            keys = list(blobs)
+            future.add_done_callback(lambda _f: self._blobs.unpin(keys))
+        return future
+
+    def dispatch(self, event: dict[str, Any], **values: Any) -> asyncio.Future[None]:
+        """Queue a change of the dispatch's own record (a few columns: always a small write)."""
+        dispatch_id = self.dispatch_id
+
+        def op(conn: Any) -> list[dict[str, Any]]:
+            set_dispatch(conn, dispatch_id, **values)
+            return [event]
+
+        return self._writer.write(op, small=True)
