@@ -1,7 +1,7 @@
 """One workflow with AWS Batch, AWS Lambda and Dask electrons, through a real server.
 
 AWS is moto in server mode on 127.0.0.1; moto runs no container and no
-handler, so covalent-aws's test harness plays their part by running the
+handler, so bondflow-aws's test harness plays their part by running the
 package's own Batch entrypoint and Lambda handler for each job (a mock of
 real AWS, which cannot be reached from here).
 """

@@ -58,7 +58,7 @@ DEFAULTS: dict[str, Any] = {
         "allowed_origins": [],
     },
     "dispatcher": {
-        # "" means "dask" when covalent-dask is installed, else "local".
+        # "" means "dask" when bondflow-dask is installed, else "local".
         "default_executor": "",
     },
     "executors": {},

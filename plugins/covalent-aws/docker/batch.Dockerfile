@@ -1,12 +1,12 @@
 # The container image AWS Batch runs for AWSBatchExecutor jobs.
 #
 # The image needs the same Python minor version and cloudpickle version as the
-# covalent server (the payload checks both), covalent, covalent-aws (which brings
+# covalent server (the payload checks both), bondflow, bondflow-aws (which brings
 # boto3), and whatever the tasks import.
 #
 # Build from the repository root, after building the wheels:
-#   uv build --package covalent --out-dir plugins/covalent-aws/docker/dist
-#   uv build --package covalent-aws --out-dir plugins/covalent-aws/docker/dist
+#   uv build --package bondflow --out-dir plugins/covalent-aws/docker/dist
+#   uv build --package bondflow-aws --out-dir plugins/covalent-aws/docker/dist
 #   docker build -f plugins/covalent-aws/docker/batch.Dockerfile \
 #       --build-arg PYTHON_VERSION=3.11 -t covalent-batch:latest plugins/covalent-aws/docker
 # then push it to ECR and pass image="<account>.dkr.ecr.<region>.amazonaws.com/covalent-batch:latest".

@@ -1,10 +1,10 @@
 # A Lambda container image whose handler is covalent_aws.lambda_handler.handler.
 #
 # Same rules as the Batch image: the server's Python minor version and cloudpickle
-# version, covalent and covalent-aws, and the tasks' dependencies.
+# version, bondflow and bondflow-aws, and the tasks' dependencies.
 #
-#   uv build --package covalent --out-dir plugins/covalent-aws/docker/dist
-#   uv build --package covalent-aws --out-dir plugins/covalent-aws/docker/dist
+#   uv build --package bondflow --out-dir plugins/covalent-aws/docker/dist
+#   uv build --package bondflow-aws --out-dir plugins/covalent-aws/docker/dist
 #   docker build -f plugins/covalent-aws/docker/lambda.Dockerfile \
 #       -t covalent-lambda:latest plugins/covalent-aws/docker
 # then push it to ECR and create the function from it (see the README).

@@ -1,4 +1,4 @@
-"""Fixtures shared by the covalent-dask tests: a real Dask scheduler and worker as OS processes."""
+"""Fixtures shared by the bondflow-dask tests: a real Dask scheduler and worker as OS processes."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 HIDDEN_PACKAGE = (
-    'raise ImportError("covalent-dask is hidden from this worker on purpose: its worker code must arrive by value")\n'
+    'raise ImportError("bondflow-dask is hidden from this worker on purpose: its worker code must arrive by value")\n'
 )
 
 

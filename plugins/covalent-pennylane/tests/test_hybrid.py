@@ -2,7 +2,7 @@
 
 Executors are looked up by name ("qiskit", "pennylane", "local") through the
 plugin registry, like electrons that say ``executor="qiskit"``.  Needs
-covalent-qiskit installed beside covalent-pennylane (both are workspace
+bondflow-qiskit installed beside bondflow-pennylane (both are workspace
 members).  The full lattice through the server comes with the server tests.
 """
 

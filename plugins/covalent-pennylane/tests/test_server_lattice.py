@@ -2,7 +2,7 @@
 
 The classical steps run on Dask, the optimisation on PennyLane (lightning),
 the check on Qiskit (Aer); the executors run inside the server's event loop.
-Needs covalent-dask and covalent-qiskit installed beside covalent-pennylane
+Needs bondflow-dask and bondflow-qiskit installed beside bondflow-pennylane
 (all workspace members).
 """
 

@@ -1,4 +1,4 @@
-"""covalent-ui: the covalent dashboard, served by the covalent server at its root.
+"""bondflow-ui: the covalent dashboard, served by the covalent server at its root.
 
 Installing this package is all it takes: the server finds it through the
 ``covalent`` entry-point group.  :func:`preview` shows a workflow's graph

@@ -69,7 +69,7 @@ def preview(
             f"no Covalent server answers at {address} ({type(exc).__name__}); start one with `covalent start`"
         ) from None
     if response.status_code == 404:
-        raise RuntimeError(f"the server at {address} has no dashboard: install covalent-ui there")
+        raise RuntimeError(f"the server at {address} has no dashboard: install it there (pip install 'bondflow[ui]')")
     if response.status_code >= 400:
         raise RuntimeError(f"the server refused the preview ({response.status_code}): {response.text[:500]}")
     url = address + response.json()["url"]

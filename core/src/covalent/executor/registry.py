@@ -16,18 +16,21 @@ __all__ = [
     "default_executor_name",
     "executor_classes",
     "executor_defaults",
+    "install_hint",
 ]
 
 log = logging.getLogger(__name__)
 
-#: Where the executors this project publishes come from, for error messages.
+#: The distribution of this project that provides each executor, for install
+#: hints (one line per executor; never a name this project does not publish:
+#: a hint naming a free registry name invites a stranger's package).
 KNOWN_PACKAGES = {
-    "dask": "covalent-dask",
-    "slurm": "covalent-slurm",
-    "awsbatch": "covalent-aws",
-    "awslambda": "covalent-aws",
-    "qiskit": "covalent-qiskit",
-    "pennylane": "covalent-pennylane",
+    "dask": "bondflow-dask",
+    "slurm": "bondflow-slurm",
+    "awsbatch": "bondflow-aws",
+    "awslambda": "bondflow-aws",
+    "qiskit": "bondflow-qiskit",
+    "pennylane": "bondflow-pennylane",
 }
 
 _lock = threading.Lock()
@@ -87,14 +90,42 @@ def default_executor_name() -> str:
     return "dask" if "dask" in executor_classes() else "local"
 
 
+def _core_extras() -> set[str]:
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    from covalent._version import DISTRIBUTION
+
+    try:
+        return set(metadata(DISTRIBUTION).get_all("Provides-Extra") or [])
+    except PackageNotFoundError:
+        return set()
+
+
+def install_hint(name: str) -> str:
+    """How to install executor ``name``: ``pip install "bondflow[dask]"``, or ``""`` if not ours.
+
+    The core's extra when its metadata has one of that name (``bondflow-dask``
+    is the extra ``dask``), else the plugin distribution itself.
+    """
+    from covalent._version import DISTRIBUTION
+
+    package = KNOWN_PACKAGES.get(name)
+    if not package:
+        return ""
+    extra = package.removeprefix(f"{DISTRIBUTION}-")
+    if extra in _core_extras():
+        return f'pip install "{DISTRIBUTION}[{extra}]" (distribution {package})'
+    return f"pip install {package}"
+
+
 def build_executor(spec: dict[str, Any] | None) -> AsyncBaseExecutor:
     """An executor instance from its serialized form (``None``: the default)."""
     name = (spec or {}).get("name") or default_executor_name()
     classes = executor_classes()
     cls = classes.get(name)
     if cls is None:
-        package = KNOWN_PACKAGES.get(name)
-        hint = f" Install it with: pip install {package}." if package else ""
+        hint = install_hint(name)
+        hint = f" Install it with: {hint}." if hint else ""
         installed = ", ".join(sorted(classes)) or "none"
         raise ExecutorNotFoundError(f"executor {name!r} is not installed (installed: {installed}).{hint}")
     data = {"name": name, "kwargs": {**executor_defaults(name), **((spec or {}).get("kwargs") or {})}}

@@ -13,11 +13,18 @@ from typing import TYPE_CHECKING, Any
 from covalent.plugins.hookspecs import CovalentSpec, hookimpl, hookspec
 
 if TYPE_CHECKING:
-    from covalent.plugins.manager import PluginInfo, get_plugin_manager, plugin_infos, reset_plugins
+    from covalent.plugins.manager import (
+        PluginInfo,
+        executor_distributions,
+        get_plugin_manager,
+        plugin_infos,
+        reset_plugins,
+    )
 
 __all__ = [
     "CovalentSpec",
     "PluginInfo",
+    "executor_distributions",
     "get_plugin_manager",
     "hookimpl",
     "hookspec",
@@ -25,7 +32,7 @@ __all__ = [
     "reset_plugins",
 ]
 
-_FROM_MANAGER = {"PluginInfo", "get_plugin_manager", "plugin_infos", "reset_plugins"}
+_FROM_MANAGER = {"PluginInfo", "executor_distributions", "get_plugin_manager", "plugin_infos", "reset_plugins"}
 
 
 def __getattr__(name: str) -> Any:

@@ -20,7 +20,14 @@ import pluggy
 
 from covalent.plugins.hookspecs import PROJECT_NAME, CovalentSpec
 
-__all__ = ["BUILTIN_PLUGINS", "PluginInfo", "get_plugin_manager", "plugin_infos", "reset_plugins"]
+__all__ = [
+    "BUILTIN_PLUGINS",
+    "PluginInfo",
+    "executor_distributions",
+    "get_plugin_manager",
+    "plugin_infos",
+    "reset_plugins",
+]
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +113,7 @@ def _load_one(pm: pluggy.PluginManager, info: PluginInfo, load: Any) -> None:
 def _load(pm: pluggy.PluginManager) -> list[PluginInfo]:
     import importlib
 
-    from covalent._version import __version__
+    from covalent._version import DISTRIBUTION, __version__
 
     infos: list[PluginInfo] = []
     for module in BUILTIN_PLUGINS:
@@ -114,7 +121,7 @@ def _load(pm: pluggy.PluginManager) -> list[PluginInfo]:
             name=module.rsplit(".", 1)[-1],
             module=module,
             version=__version__,
-            distribution="covalent",
+            distribution=DISTRIBUTION,
             builtin=True,
         )
         _load_one(pm, info, lambda m=module: importlib.import_module(m))
@@ -154,6 +161,15 @@ def plugin_infos() -> list[PluginInfo]:
     """What loaded and what failed to load, in load order."""
     get_plugin_manager()
     return list(_infos)
+
+
+def executor_distributions() -> dict[str, str]:
+    """Which installed distribution provides each loaded executor: ``{"dask": "bondflow-dask", ...}``."""
+    out: dict[str, str] = {}
+    for info in plugin_infos():
+        for name in info.executors:
+            out.setdefault(name, info.distribution)
+    return out
 
 
 def reset_plugins() -> None:

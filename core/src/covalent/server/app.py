@@ -77,7 +77,7 @@ async def _root(request: Request) -> Response:
         {
             "detail": (
                 "Covalent server. The API is at /api/v1 (see /api/v1/openapi.json); "
-                "install covalent-ui for the dashboard."
+                'pip install "bondflow[ui]" for the dashboard.'
             )
         }
     )

@@ -73,10 +73,10 @@ def _check_executors(graph: TransportGraph, default: str) -> None:
         name = spec.get("name") if isinstance(spec, dict) else None
         name = name or default
         if name not in installed:
-            from covalent.executor.registry import KNOWN_PACKAGES
+            from covalent.executor.registry import install_hint
 
-            package = KNOWN_PACKAGES.get(name)
-            hint = f"; install it with `pip install {package}`" if package else ""
+            hint = install_hint(name)
+            hint = f"; install it where the server runs: {hint}" if hint else ""
             raise ManifestError(
                 f"node {node['id']} ({node['name']}) asks for executor {name!r}, which is not "
                 f"installed on the server (installed: {', '.join(sorted(installed))}){hint}"

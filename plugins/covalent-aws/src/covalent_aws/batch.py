@@ -111,7 +111,7 @@ class AWSBatchExecutor(AWSExecutorBase):
             raise AWSConfigurationError("AWSBatchExecutor needs job_queue=... (a Batch job queue)")
         if not self.job_definition and not self.image:
             raise AWSConfigurationError(
-                "AWSBatchExecutor needs image=... (a container image with covalent-aws "
+                "AWSBatchExecutor needs image=... (a container image with bondflow-aws "
                 "installed) or job_definition=... (an existing job definition)"
             )
         await self.check_common()

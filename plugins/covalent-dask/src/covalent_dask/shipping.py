@@ -1,7 +1,7 @@
 """Send the worker-side functions of :mod:`covalent_dask.worker` to Dask by value.
 
 Dask pickles a task with the standard pickler first, which names a function
-by its module, so a worker would need ``covalent-dask`` installed to run it.
+by its module, so a worker would need ``bondflow-dask`` installed to run it.
 :func:`by_value` wraps such a function in an object that pickles as
 ``cloudpickle.loads(<the function's code>)``: the worker needs only
 ``cloudpickle``, ``distributed`` and ``covalent``.

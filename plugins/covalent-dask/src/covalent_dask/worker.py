@@ -17,7 +17,7 @@ native computation) stops when that call returns.  The executor restarts the
 worker when a job does not stop within its grace period.
 
 This module is shipped to the workers by value (cloudpickle), so workers need
-``covalent`` and ``distributed`` but not ``covalent-dask``.  For the same
+``covalent`` and ``distributed`` but not ``bondflow-dask``.  For the same
 reason its state lives on the worker object as plain builtins, never in
 module globals or custom classes (each unpickled copy of a function gets its
 own globals).

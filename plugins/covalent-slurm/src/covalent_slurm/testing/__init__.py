@@ -1,4 +1,4 @@
-"""Helpers for testing covalent-slurm against a real Slurm cluster and SSH server.
+"""Helpers for testing bondflow-slurm against a real Slurm cluster and SSH server.
 
 * :mod:`covalent_slurm.testing.local_cluster`: start/stop a single-node Slurm here.
 * :mod:`covalent_slurm.testing.sshd`: an OpenSSH server on a loopback port (a "login node").
