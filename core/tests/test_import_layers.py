@@ -49,7 +49,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("graph", ("covalent.graph",)),
     ("runtime", ("covalent.runtime",)),
     ("contracts", ("covalent.plugins.hookspecs",)),
-    ("foundation", ("covalent.config", "covalent.errors", "covalent.status", "covalent._version")),
+    (
+        "foundation",
+        ("covalent.config", "covalent.errors", "covalent.status", "covalent._version", "covalent.coinstall"),
+    ),
 ]
 
 #: Edges that break the rules today, each removed by the change that fixes it:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from covalent import status
 from covalent._version import __version__
+from covalent.coinstall import warn_if_coinstalled
 from covalent.errors import (
     CovalentError,
     DispatchNotFoundError,
@@ -80,6 +81,9 @@ _LAZY = {
     "leptons": "covalent.leptons",
     **dict.fromkeys(("Result", "cancel", "dispatch", "dispatch_sync", "get_result", "redispatch"), "covalent.client"),
 }
+
+# Agnostiq's `covalent` 0.x installed over or under us: say so, and how to fix it.
+warn_if_coinstalled()
 
 if TYPE_CHECKING:
     from covalent import executor, leptons

@@ -58,8 +58,11 @@ def test_start_status_logs_restart_stop_purge(env):
     assert again.returncode != 0 and "already running" in again.stderr
     status = json.loads(covalent(env, "status", "--json").stdout)
     assert status["running"] is True and "local" in status["installed_executors"]
+    assert status["distribution"] == "bondflow" and status["executor_distributions"]["local"] == "bondflow"
+    assert status["coinstalled"] is None
     assert status["database"].endswith("covalent.db")
-    assert "Address" in covalent(env, "status").stdout
+    shown = covalent(env, "status").stdout
+    assert "Address" in shown and "local (bondflow)" in shown and "Conflict" not in shown
     assert "starting on" in covalent(env, "logs", "-n", "20").stdout
     assert "started" in covalent(env, "restart", "--no-cluster").stdout
     assert "stopped" in covalent(env, "stop").stdout
@@ -75,7 +78,9 @@ def test_plugins_lists_builtin_local_executor(env):
     data = json.loads(covalent(env, "plugins", "--json").stdout)
     local = next(p for p in data if p["name"] == "local")
     assert local["builtin"] and local["executors"] == ["local"] and local["loaded"]
-    assert "local" in covalent(env, "plugins").stdout
+    assert local["distribution"] == "bondflow"
+    table = covalent(env, "plugins").stdout
+    assert "local" in table and "bondflow" in table
 
 
 def test_help_lists_every_command_and_start_imports_only_what_it_needs(env):

@@ -97,16 +97,22 @@ def status(as_json: bool) -> None:
         click.echo(json.dumps({"running": True, "address": address, **data}, indent=2))
         return
     from rich.console import Console  # only here: the other commands stay quick to start
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(show_header=False, box=None)
     table.add_row("Address", address)
     table.add_row("Dashboard", f"{address}/")
+    table.add_row("Version", f"{data.get('distribution', 'bondflow')} {data['version']}")
+    if data.get("coinstalled"):
+        table.add_row("[red]Conflict[/]", f"[red]{escape(data['coinstalled'])}[/]")
     table.add_row("PID", str(data["pid"]))
     table.add_row("Uptime", f"{data['uptime']:.0f} s")
     table.add_row("Database", data["database"])
     table.add_row("Default executor", data["default_executor"])
-    table.add_row("Installed executors", ", ".join(data["installed_executors"]))
+    providers = data.get("executor_distributions", {})
+    installed = [f"{name} ({providers[name]})" if name in providers else name for name in data["installed_executors"]]
+    table.add_row("Installed executors", ", ".join(installed))
     for ex in data["executors"]:
         details = ", ".join(f"{k}={v}" for k, v in ex.items() if k not in ("name", "config"))
         table.add_row(f"  {ex['name']}", details)

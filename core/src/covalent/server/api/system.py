@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from covalent import __version__
+from covalent._version import DISTRIBUTION
 from covalent.server.api.common import read_db, server_state
 from covalent.server.db.tables import dispatches
 
@@ -32,7 +33,7 @@ async def health(request: Request) -> Response:
 
 async def get_status(request: Request) -> Response:
     """
-    summary: Address, database, executors (with their backends) and running dispatches
+    summary: Address, database, executors (with their backends and distributions) and running dispatches
     responses:
       200: {description: server status}
     """
@@ -42,17 +43,24 @@ async def get_status(request: Request) -> Response:
         rows = conn.execute(select(dispatches.c.status, func.count()).group_by(dispatches.c.status))
         return {status: n for status, n in rows}
 
+    from covalent.coinstall import find_coinstalled
     from covalent.executor.registry import default_executor_name, executor_classes
+    from covalent.plugins.manager import executor_distributions
 
+    coinstalled = find_coinstalled()
     return JSONResponse(
         {
             "version": __version__,
+            "distribution": DISTRIBUTION,
+            # Agnostiq's `covalent` installed beside this server's package (None: not).
+            "coinstalled": coinstalled.message if coinstalled else None,
             "pid": os.getpid(),
             "uptime": time.time() - state.started_at,
             "database": _mask_url(state.database_url),
             "data_dir": str(state.data_dir),
             "default_executor": default_executor_name(),
             "installed_executors": sorted(executor_classes()),
+            "executor_distributions": executor_distributions(),
             "executors": state.executors.describe(),
             "running_dispatches": sorted(state.dispatcher.runs),
             "dispatch_counts": await read_db(request, counts),
