@@ -35,9 +35,28 @@ def test_known_packages_are_ours_and_provide_what_the_hint_says():
         assert dist in projects, f"{executor}: {dist} is not a package of this repository"
         assert provided[executor] == dist
         extra = dist.removeprefix("bondflow-")
-        assert core_extras[extra] == [f"{dist}>=1.0.0.dev0"]
+        assert core_extras.get(extra) == [f"{dist}>=1.0.0.dev0"], (
+            f'core/pyproject.toml: add {extra} = ["{dist}>=1.0.0.dev0"]'
+        )
         assert install_hint(executor) == f'pip install "bondflow[{extra}]" (distribution {dist})'
     assert install_hint("nosuchexecutor") == ""
+
+
+def test_every_executor_of_our_plugins_has_an_install_hint():
+    for executor, dist in executor_distributions().items():
+        if dist.startswith("bondflow-"):
+            assert KNOWN_PACKAGES.get(executor) == dist, f'KNOWN_PACKAGES needs "{executor}": "{dist}"'
+
+
+def test_every_package_of_the_workspace_comes_from_the_workspace():
+    """Never from the registry, where a stranger may own a name we have not published yet."""
+    root = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    sources = root["tool"]["uv"]["sources"]
+    example = [tomllib.loads((p / "pyproject.toml").read_text())["project"]["name"] for p in ROOT.glob("examples/*/")]
+    for name in [*_projects(), *example]:
+        assert sources.get(name) == {"workspace": True}, (
+            f"pyproject.toml [tool.uv.sources]: {name} = {{ workspace = true }}"
+        )
 
 
 def test_every_plugin_requires_our_core_never_a_bare_covalent():
@@ -49,7 +68,7 @@ def test_every_plugin_requires_our_core_never_a_bare_covalent():
             assert "bondflow>=1.0.0.dev0" in project["dependencies"], name
 
 
-_PIP_INSTALL = re.compile(r"pip install ([^\n`|;)#]*)")
+_PIP_INSTALL = re.compile(r"pip install ([^\n`|;()#]*)")
 
 
 def _named(arguments: str) -> list[str]:

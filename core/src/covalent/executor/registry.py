@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 KNOWN_PACKAGES = {
     "dask": "bondflow-dask",
     "slurm": "bondflow-slurm",
+    "slurm_pool": "bondflow-slurm",
     "awsbatch": "bondflow-aws",
     "awslambda": "bondflow-aws",
     "qiskit": "bondflow-qiskit",
