@@ -43,8 +43,8 @@ def query_with(request: Request, **changes: Any) -> str:
 
 
 def _panels(request: Request) -> list[dict[str, str]]:
-    state = request.scope.get(SCOPE_KEY)
-    return list(getattr(state, "panels", []) or [])
+    view = request.scope.get(SCOPE_KEY)
+    return view.panels if view is not None else []
 
 
 def page(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> Response:

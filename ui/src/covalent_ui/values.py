@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import pickle
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from covalent.server.store.blobs import BlobStore
+    from covalent.server.view import ServerView, Snapshot
 
 __all__ = ["MAX_PREVIEW_BYTES", "PREVIEW_CHARS", "preview_blob", "preview_blobs", "preview_bytes"]
 
@@ -28,29 +27,21 @@ def preview_bytes(data: bytes, limit: int = PREVIEW_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-async def preview_blob(store: BlobStore, key: str | None) -> str | None:
+async def preview_blob(view: ServerView, key: str | None) -> str | None:
     """Preview of the blob ``key`` (``None`` without a key)."""
     if not key:
         return None
-    return (await preview_blobs(store, [key]))[key]
+    return (await preview_blobs(view, [key]))[key]
 
 
-async def preview_blobs(store: BlobStore, keys: Iterable[str]) -> dict[str, str]:
+async def preview_blobs(view: ServerView, keys: Iterable[str]) -> dict[str, str]:
     """Previews of several blobs, read and unpickled in a worker thread."""
     wanted = sorted(set(keys))
 
-    def run() -> dict[str, str]:
-        from sqlalchemy import select
-
-        from covalent.server.db.tables import blobs
-
-        with store.engine.connect() as conn:
-            sizes: dict[str, int] = {}
-            for i in range(0, len(wanted), 500):
-                chunk = wanted[i : i + 500]
-                sizes.update(conn.execute(select(blobs.c.key, blobs.c.size).where(blobs.c.key.in_(chunk))).all())
-            small = [k for k in wanted if sizes.get(k, MAX_PREVIEW_BYTES + 1) <= MAX_PREVIEW_BYTES]
-            found = store.get_many(small, conn) if small else {}
+    def run(snapshot: Snapshot) -> dict[str, str]:
+        sizes = snapshot.value_sizes(wanted)
+        small = [k for k in wanted if sizes.get(k, MAX_PREVIEW_BYTES + 1) <= MAX_PREVIEW_BYTES]
+        found = snapshot.values(small) if small else {}
         out = {}
         for key in wanted:
             if key in found:
@@ -61,4 +52,4 @@ async def preview_blobs(store: BlobStore, keys: Iterable[str]) -> dict[str, str]
                 out[key] = "<missing>"
         return out
 
-    return await asyncio.to_thread(run) if wanted else {}
+    return await view.read(run) if wanted else {}

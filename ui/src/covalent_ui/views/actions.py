@@ -6,8 +6,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from covalent_ui.context import base_path, server_state
-from covalent_ui.redispatch import DispatchNotFound, ManifestError, redispatch_same_inputs
+from covalent.server.view import DispatchNotFound, ManifestError
+from covalent_ui.context import base_path, server_view
 
 __all__ = ["redispatch"]
 
@@ -16,7 +16,7 @@ async def redispatch(request: Request) -> Response:
     """``POST /dispatches/{id}/redispatch``: the same workflow and inputs, as a new dispatch."""
     dispatch_id = request.path_params["dispatch_id"]
     try:
-        new_id = await redispatch_same_inputs(server_state(request), dispatch_id)
+        new_id = await server_view(request).redispatch(dispatch_id)
     except DispatchNotFound:
         raise HTTPException(404, f"no dispatch with id {dispatch_id}") from None
     except ManifestError as exc:

@@ -6,8 +6,6 @@ carries its own styles (``/static`` needs the token like everything else).
 
 from __future__ import annotations
 
-import hmac
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -30,8 +28,8 @@ def safe_next(request: Request, target: str | None) -> str:
 
 
 def _token_required(request: Request) -> bool:
-    state = request.scope.get(SCOPE_KEY)
-    return bool(getattr(state, "token", ""))
+    view = request.scope.get(SCOPE_KEY)
+    return view is not None and view.token_required
 
 
 def _form(request: Request, *, error: str = "", status_code: int = 200, next_url: str = "") -> Response:
@@ -59,9 +57,9 @@ async def login_submit(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=4)
     token = str(form.get("token", "")).strip()
     next_url = str(form.get("next", ""))
-    state = request.scope.get(SCOPE_KEY)
-    expected = str(getattr(state, "token", "") or "")
-    if expected and not hmac.compare_digest(token.encode(), expected.encode()):
+    view = request.scope.get(SCOPE_KEY)
+    required = view is not None and view.token_required
+    if required and not view.accepts_token(token):
         return _form(
             request,
             error="That is not the token of this server.",
@@ -69,7 +67,7 @@ async def login_submit(request: Request) -> Response:
             next_url=next_url,
         )
     response = RedirectResponse(safe_next(request, next_url), status_code=303)
-    if expected:
+    if required:
         response.set_cookie(
             COOKIE_NAME,
             token,

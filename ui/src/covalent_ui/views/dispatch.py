@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from covalent.graph.draw import STATUS_COLOURS
-from covalent.server.store.records import count_nodes, read_dispatch, read_nodes
-from covalent_ui.context import read_db, server_state
+from covalent.server.view import Snapshot
+from covalent_ui.context import server_view
 from covalent_ui.formatting import TERMINAL
 from covalent_ui.graphview import COLLAPSE_THRESHOLD, build_view
 from covalent_ui.templating import page
@@ -36,17 +36,17 @@ def _node_id(request: Request) -> int:
 
 
 async def _summary(request: Request, dispatch_id: str, *, with_manifest: bool = False) -> dict[str, Any]:
-    def read(conn: Any) -> dict[str, Any] | None:
-        record = read_dispatch(conn, dispatch_id, with_manifest=with_manifest)
+    def read(snapshot: Snapshot) -> dict[str, Any] | None:
+        record = snapshot.dispatch(dispatch_id, with_manifest=with_manifest)
         if record is None:
             return None
-        record["node_counts"] = count_nodes(conn, [dispatch_id])[dispatch_id]
+        record["node_counts"] = snapshot.node_counts([dispatch_id])[dispatch_id]
         if record.get("parent_dispatch_id"):
-            parent = read_dispatch(conn, record["parent_dispatch_id"])
+            parent = snapshot.dispatch(record["parent_dispatch_id"])
             record["parent_name"] = parent["name"] if parent else ""
         return record
 
-    record = await read_db(request, read)
+    record = await server_view(request).read(read)
     if record is None:
         raise HTTPException(404, f"no dispatch with id {dispatch_id}")
     return record
@@ -55,7 +55,7 @@ async def _summary(request: Request, dispatch_id: str, *, with_manifest: bool = 
 async def _summary_context(request: Request, record: dict[str, Any]) -> dict[str, Any]:
     result = None
     if record["status"] == "COMPLETED" and record.get("output_key"):
-        result = await preview_blob(server_state(request).blobs, record["output_key"])
+        result = await preview_blob(server_view(request), record["output_key"])
     counts = record.get("node_counts", {})
     return {
         "d": record,
@@ -70,7 +70,7 @@ async def dispatch_page(request: Request) -> Response:
     """``GET /dispatches/{id}``: graph (``?view=full|collapsed``), summary, lattice."""
     dispatch_id = request.path_params["dispatch_id"]
     record = await _summary(request, dispatch_id, with_manifest=True)
-    rows = await read_db(request, lambda conn: read_nodes(conn, dispatch_id, brief=True))
+    rows = await server_view(request).read(lambda snapshot: snapshot.nodes(dispatch_id))
     statuses = {r["node_id"]: r["status"] for r in rows}
     graph = record.pop("manifest")["graph"]
     view = build_view(graph, statuses, request.query_params.get("view"))
@@ -117,17 +117,17 @@ async def dispatch_statuses(request: Request) -> Response:
     """
     dispatch_id = request.path_params["dispatch_id"]
 
-    def read(conn: Any) -> dict[str, Any] | None:
-        record = read_dispatch(conn, dispatch_id)
+    def read(snapshot: Snapshot) -> dict[str, Any] | None:
+        record = snapshot.dispatch(dispatch_id)
         if record is None:
             return None
-        rows = read_nodes(conn, dispatch_id, brief=True)
+        rows = snapshot.nodes(dispatch_id)
         return {
             "status": record["status"],
             "nodes": {r["node_id"]: r["status"] for r in rows if r["kind"] != "parameter"},
         }
 
-    data = await read_db(request, read)
+    data = await server_view(request).read(read)
     if data is None:
         raise HTTPException(404, f"no dispatch with id {dispatch_id}")
     return JSONResponse(data)
@@ -138,18 +138,18 @@ async def node_inputs(request: Request) -> Response:
     dispatch_id = request.path_params["dispatch_id"]
     node_id = _node_id(request)
 
-    def read(conn: Any) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]] | None:
-        record = read_dispatch(conn, dispatch_id, with_manifest=True)
+    def read(snapshot: Snapshot) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]] | None:
+        record = snapshot.dispatch(dispatch_id, with_manifest=True)
         if record is None:
             return None
         graph = record["manifest"]["graph"]
         if not any(int(n["id"]) == node_id for n in graph["nodes"]):
             return None
         edges = [e for e in graph["edges"] if int(e["target"]) == node_id]
-        rows = {r["node_id"]: r for r in read_nodes(conn, dispatch_id, brief=True)}
+        rows = {r["node_id"]: r for r in snapshot.nodes(dispatch_id)}
         return edges, rows
 
-    found = await read_db(request, read)
+    found = await server_view(request).read(read)
     if found is None:
         raise HTTPException(404, f"dispatch {dispatch_id} has no node {node_id}")
     edges, rows = found
@@ -160,7 +160,7 @@ async def node_inputs(request: Request) -> Response:
         for e in shown
         if rows.get(int(e["source"]), {}).get("status") == "COMPLETED" and rows[int(e["source"])].get("output_key")
     ]
-    previews = await preview_blobs(server_state(request).blobs, keys)
+    previews = await preview_blobs(server_view(request), keys)
     inputs = []
     for edge in shown:
         source = rows.get(int(edge["source"]), {})

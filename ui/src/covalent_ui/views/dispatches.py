@@ -8,8 +8,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from covalent.server.store.records import DISPATCH_SORTS, list_dispatches
-from covalent_ui.context import read_db
+from covalent.server.view import DISPATCH_SORTS, Snapshot
+from covalent_ui.context import server_view
 from covalent_ui.formatting import STATUSES
 from covalent_ui.templating import page
 
@@ -42,9 +42,8 @@ class ListQuery:
     def offset(self) -> int:
         return (self.page - 1) * self.limit
 
-    def read(self, conn: Any) -> tuple[list[dict[str, Any]], int]:
-        return list_dispatches(
-            conn,
+    def read(self, snapshot: Snapshot) -> tuple[list[dict[str, Any]], int]:
+        return snapshot.dispatches(
             status=self.statuses or None,
             search=self.search,
             sort=self.sort,
@@ -57,7 +56,7 @@ class ListQuery:
 async def dispatch_list(request: Request) -> Response:
     """``GET /``: one page of dispatches (sublattice dispatches are reached from their parent)."""
     query = ListQuery(request)
-    items, total = await read_db(request, query.read)
+    items, total = await server_view(request).read(query.read)
     pages = max(1, math.ceil(total / query.limit))
     return page(
         request,

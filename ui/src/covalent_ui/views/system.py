@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from covalent_ui.context import server_state
+from covalent_ui.context import server_view
 from covalent_ui.templating import page
 
 __all__ = ["logs_page", "plugins_page", "settings_page", "tail", "flatten"]
@@ -39,7 +39,7 @@ async def logs_page(request: Request) -> Response:
     except ValueError:
         count = 200
     count = min(max(count, 1), 100_000)
-    path = server_state(request).log_path
+    path = server_view(request).log_path
     lines: list[str] = []
     if path is not None and path.exists():
         lines = await asyncio.to_thread(tail, path, count)
@@ -69,17 +69,10 @@ def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
 async def settings_page(request: Request) -> Response:
     """``GET /settings``: the effective configuration, secrets masked as the API masks them."""
     from covalent import config
-    from covalent.server.api.system import mask_secrets
 
-    state = server_state(request)
-    settings = dict(state.settings)
-    settings["database"] = {"url": state.database_url}
-    settings["paths"] = {
-        "data_dir": str(state.data_dir),
-        "config_file": str(config.config_path()),
-        "log": str(state.log_path or ""),
-    }
-    rows = flatten(mask_secrets(settings))
+    settings = server_view(request).settings()
+    settings["paths"]["config_file"] = str(config.config_path())
+    rows = flatten(settings)
     return page(request, "settings.html", {"rows": rows})
 
 
@@ -88,7 +81,7 @@ async def plugins_page(request: Request) -> Response:
     from covalent.executor.registry import default_executor_name
     from covalent.plugins.manager import plugin_infos
 
-    state = server_state(request)
+    view = server_view(request)
     infos = [p.to_dict() for p in plugin_infos()]
     return page(
         request,
@@ -96,7 +89,7 @@ async def plugins_page(request: Request) -> Response:
         {
             "plugins": [p for p in infos if p["loaded"]],
             "failed": [p for p in infos if not p["loaded"]],
-            "running_executors": state.executors.describe(),
+            "running_executors": view.executors(),
             "default_executor": default_executor_name(),
         },
     )

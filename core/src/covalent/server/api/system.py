@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import re
 import time
 from typing import Any
 
-from sqlalchemy import func, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -15,11 +13,10 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from covalent import __version__
 from covalent._version import DISTRIBUTION
 from covalent.server.api.common import read_db, server_state
-from covalent.server.db.tables import dispatches
+from covalent.server.store.records import dispatch_counts
+from covalent.server.view import ServerView, mask_secrets, mask_url
 
 __all__ = ["get_logs", "get_plugins", "get_settings", "get_status", "health", "mask_secrets"]
-
-_SECRET = re.compile(r"(token|secret|password|passwd|key|credential)", re.IGNORECASE)
 
 
 async def health(request: Request) -> Response:
@@ -39,10 +36,6 @@ async def get_status(request: Request) -> Response:
     """
     state = server_state(request)
 
-    def counts(conn: Any) -> dict[str, int]:
-        rows = conn.execute(select(dispatches.c.status, func.count()).group_by(dispatches.c.status))
-        return {status: n for status, n in rows}
-
     from covalent.coinstall import find_coinstalled
     from covalent.executor.registry import default_executor_name, executor_classes
     from covalent.plugins.manager import executor_distributions
@@ -56,14 +49,14 @@ async def get_status(request: Request) -> Response:
             "coinstalled": coinstalled.message if coinstalled else None,
             "pid": os.getpid(),
             "uptime": time.time() - state.started_at,
-            "database": _mask_url(state.database_url),
+            "database": mask_url(state.database_url),
             "data_dir": str(state.data_dir),
             "default_executor": default_executor_name(),
             "installed_executors": sorted(executor_classes()),
             "executor_distributions": executor_distributions(),
             "executors": state.executors.describe(),
             "running_dispatches": sorted(state.dispatcher.runs),
-            "dispatch_counts": await read_db(request, counts),
+            "dispatch_counts": await read_db(request, dispatch_counts),
             "writer": {
                 "batches": state.writer.batches,
                 "operations": state.writer.operations,
@@ -84,34 +77,13 @@ async def get_plugins(request: Request) -> Response:
     return JSONResponse({"plugins": [p.to_dict() for p in plugin_infos()], "panels": server_state(request).panels})
 
 
-def _mask_url(url: str) -> str:
-    return re.sub(r"://([^:/@]+):([^@]+)@", r"://\1:****@", url)
-
-
-def mask_secrets(value: Any, key: str = "") -> Any:
-    """The settings with anything that looks like a secret replaced by ****."""
-    if isinstance(value, dict):
-        return {k: mask_secrets(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_secrets(v, key) for v in value]
-    if isinstance(value, str):
-        if _SECRET.search(key) and value:
-            return "****"
-        return _mask_url(value) if "://" in value else value
-    return value
-
-
 async def get_settings(request: Request) -> Response:
     """
     summary: The effective configuration, with secrets masked
     responses:
       200: {description: settings}
     """
-    state = server_state(request)
-    settings = dict(state.settings)
-    settings["database"] = {"url": _mask_url(state.database_url)}
-    settings["paths"] = {"data_dir": str(state.data_dir), "log": str(state.log_path or "")}
-    return JSONResponse(mask_secrets(settings))
+    return JSONResponse(ServerView(server_state(request)).settings())
 
 
 async def get_logs(request: Request) -> Response:

@@ -83,6 +83,15 @@ class BlobStore:
             found.update(conn.execute(select(blobs.c.key).where(blobs.c.key.in_(chunk))).scalars())
         return found
 
+    def sizes(self, conn: Connection, keys: Iterable[str]) -> dict[str, int]:
+        """The size of each stored blob among ``keys`` (an unknown key is left out)."""
+        keys = list(dict.fromkeys(keys))
+        found: dict[str, int] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            found.update(conn.execute(select(blobs.c.key, blobs.c.size).where(blobs.c.key.in_(chunk))).all())
+        return found
+
     def get_many(self, keys: Iterable[str], conn: Connection | None = None) -> dict[str, bytes]:
         keys = list(dict.fromkeys(keys))
         result: dict[str, bytes] = {}

@@ -22,6 +22,7 @@ __all__ = [
     "NodeUpdate",
     "count_nodes",
     "delete_dispatch",
+    "dispatch_counts",
     "insert_dispatch",
     "list_dispatches",
     "read_dispatch",
@@ -259,6 +260,12 @@ def list_dispatches(
     for item in items:
         item["node_counts"] = counts.get(item["dispatch_id"], {})
     return items, int(total)
+
+
+def dispatch_counts(conn: Connection) -> dict[str, int]:
+    """How many dispatches there are in each status."""
+    rows = conn.execute(select(dispatches.c.status, func.count()).group_by(dispatches.c.status))
+    return {status: n for status, n in rows}
 
 
 def running_dispatch_ids(conn: Connection) -> list[str]:

@@ -1,0 +1,173 @@
+"""The server's public read interface, for a UI mounted in the server (the dashboard, or yours).
+
+A UI registered with the ``register_routes`` hook is mounted in the server's
+ASGI app; it finds the server's state on the parent app (``app.state.covalent``)
+and wraps it in a :class:`ServerView`.  Everything it reads and does goes
+through the view: records are the JSON-able dicts the HTTP API answers, and
+no table, SQL or internal module shows through.  The dashboard
+(``covalent_ui``) uses only this module and the HTTP API.
+
+Reads run in a worker thread on one connection (:meth:`ServerView.read`), so
+several reads of one page see the same moment of the database; SQLite readers
+never block the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection
+
+from covalent.server.redispatch import DispatchNotFound, redispatch
+from covalent.server.registration import ManifestError
+from covalent.server.state import ServerState
+from covalent.server.store import records
+
+__all__ = [
+    "DISPATCH_SORTS",
+    "DispatchNotFound",
+    "ManifestError",
+    "ServerView",
+    "Snapshot",
+    "mask_secrets",
+    "mask_url",
+]
+
+T = TypeVar("T")
+
+#: How the dispatch list can be sorted.
+DISPATCH_SORTS: tuple[str, ...] = tuple(records.DISPATCH_SORTS)
+
+_SECRET = re.compile(r"(token|secret|password|passwd|key|credential)", re.IGNORECASE)
+
+
+def mask_url(url: str) -> str:
+    """A database URL with its password replaced by ****."""
+    return re.sub(r"://([^:/@]+):([^@]+)@", r"://\1:****@", url)
+
+
+def mask_secrets(value: Any, key: str = "") -> Any:
+    """Settings with anything that looks like a secret replaced by ****."""
+    if isinstance(value, dict):
+        return {k: mask_secrets(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(v, key) for v in value]
+    if isinstance(value, str):
+        if _SECRET.search(key) and value:
+            return "****"
+        return mask_url(value) if "://" in value else value
+    return value
+
+
+class Snapshot:
+    """One consistent read of the server's records (valid inside :meth:`ServerView.read` only)."""
+
+    def __init__(self, conn: Connection, view: ServerView) -> None:
+        self._conn = conn
+        self._view = view
+
+    def dispatch(self, dispatch_id: str, *, with_manifest: bool = False) -> dict[str, Any] | None:
+        """A dispatch's summary (``GET /dispatches/{id}``), with its manifest if asked; None if unknown."""
+        return records.read_dispatch(self._conn, dispatch_id, with_manifest=with_manifest)
+
+    def node_counts(self, dispatch_ids: list[str]) -> dict[str, dict[str, int]]:
+        """Task nodes by status, for each dispatch."""
+        return records.count_nodes(self._conn, dispatch_ids)
+
+    def nodes(self, dispatch_id: str) -> list[dict[str, Any]]:
+        """A dispatch's node records, without stdout and stderr."""
+        return records.read_nodes(self._conn, dispatch_id, brief=True)
+
+    def dispatches(
+        self,
+        *,
+        status: list[str] | None = None,
+        search: str = "",
+        sort: str = "created",
+        order: str = "desc",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of top-level dispatches, and how many match in all."""
+        return records.list_dispatches(
+            self._conn, status=status, search=search, sort=sort, order=order, limit=limit, offset=offset
+        )
+
+    def value_sizes(self, keys: Iterable[str]) -> dict[str, int]:
+        """The size in bytes of each stored value (an unknown key is left out)."""
+        return self._view.state.blobs.sizes(self._conn, list(keys))
+
+    def values(self, keys: list[str]) -> dict[str, bytes]:
+        """Stored values (pickles) by key."""
+        return self._view.state.blobs.get_many(keys, self._conn)
+
+
+class ServerView:
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+
+    @classmethod
+    def of(cls, state: Any) -> ServerView:
+        """The view of the server whose state ``state`` is (``app.state.covalent`` of the parent app)."""
+        if not isinstance(state, ServerState):
+            raise TypeError(f"not a covalent server's state: {state!r}")
+        return cls(state)
+
+    async def read(self, fn: Callable[[Snapshot], T]) -> T:
+        """Run ``fn`` on one :class:`Snapshot` in a worker thread."""
+        engine = self.state.engine
+
+        def run() -> T:
+            with engine.connect() as conn:
+                return fn(Snapshot(conn, self))
+
+        return await asyncio.to_thread(run)
+
+    # -- the server itself ------------------------------------------------------
+    @property
+    def log_path(self) -> Path | None:
+        return self.state.log_path
+
+    @property
+    def data_dir(self) -> Path:
+        return self.state.data_dir
+
+    @property
+    def panels(self) -> list[dict[str, str]]:
+        """The dashboard panels plugins registered (``register_dashboard_panels``): title, path, description."""
+        return list(self.state.panels)
+
+    @property
+    def token_required(self) -> bool:
+        """Requests need the server's access token (it is bound beyond loopback, or was given one)."""
+        return bool(self.state.token)
+
+    def accepts_token(self, token: str) -> bool:
+        """``token`` is the server's access token (compared in constant time); any token when none is set."""
+        expected = self.state.token
+        return not expected or hmac.compare_digest(token.encode(), expected.encode())
+
+    def settings(self) -> dict[str, Any]:
+        """The effective settings with secrets masked, plus the database URL and paths."""
+        settings = dict(self.state.settings)
+        settings["database"] = {"url": mask_url(self.state.database_url)}
+        settings["paths"] = {"data_dir": str(self.state.data_dir), "log": str(self.state.log_path or "")}
+        return mask_secrets(settings)
+
+    def executors(self) -> list[dict[str, Any]]:
+        """The executor instances the server has set up, with their state and backend details."""
+        return self.state.executors.describe()
+
+    # -- actions ---------------------------------------------------------------------
+    async def redispatch(self, dispatch_id: str) -> str:
+        """Run a stored dispatch again with the same inputs; the new dispatch's id.
+
+        Raises :class:`DispatchNotFound`, or :class:`ManifestError` when the stored
+        workflow can no longer run here.
+        """
+        return (await redispatch(self.state, dispatch_id)).dispatch_id
