@@ -23,9 +23,9 @@ from covalent._version import DISTRIBUTION, __version__
 
 __all__ = ["CoinstalledCovalentWarning", "Coinstalled", "find_coinstalled", "warn_if_coinstalled"]
 
-#: Our distributions whose import packages (``covalent``, ``covalent_ui``)
-#: Agnostiq's wheel also installs.
-_SHARING = (DISTRIBUTION, f"{DISTRIBUTION}-ui")
+#: The import packages Agnostiq's wheel shares with ours, and which of our
+#: distributions installs each.
+_SHARED = {"covalent": DISTRIBUTION, "covalent_ui": f"{DISTRIBUTION}-ui"}
 
 
 class CoinstalledCovalentWarning(UserWarning):
@@ -82,14 +82,33 @@ def _dist_info(name: str) -> tuple[str, str] | None:
     return None
 
 
+def _top_level(meta_dir: str) -> set[str] | None:
+    """The top-level names a distribution installs, from its metadata folder (``None``: it does not say)."""
+    try:  # a wheel install: every file it wrote, "covalent/__init__.py,sha256=...,123"
+        with open(os.path.join(meta_dir, "RECORD"), encoding="utf-8", errors="replace") as record:
+            return {line.split("/", 1)[0] for line in record if "/" in line.split(",", 1)[0]}
+    except OSError:
+        pass
+    try:  # an egg-info install
+        with open(os.path.join(meta_dir, "top_level.txt"), encoding="utf-8", errors="replace") as top:
+            return {line.strip() for line in top if line.strip()}
+    except OSError:
+        return None
+
+
 def find_coinstalled(location: str | None = None) -> Coinstalled | None:
-    """The foreign ``covalent`` distribution in ``location`` (default: where this package is), if any."""
+    """The foreign ``covalent`` distribution in ``location`` (default: where this package is), if any.
+
+    Only one that installs files into a package of ours counts: a metadata-only
+    distribution named ``covalent`` (one that satisfies a requirement and
+    installs nothing there) shares no files with us.
+    """
     where = location or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:
         names = os.listdir(where)
     except OSError:
         return None
-    foreign = ""
+    foreign: tuple[str, str] | None = None
     present: set[str] = set()
     for name in names:
         parsed = _dist_info(name)
@@ -97,12 +116,16 @@ def find_coinstalled(location: str | None = None) -> Coinstalled | None:
             continue
         project, version = parsed
         if project == "covalent":
-            foreign = version or "?"
+            foreign = (name, version or "?")
         present.add(project)
-    if not foreign:
+    if foreign is None:
         return None
-    ours = tuple(dist for dist in _SHARING if dist.replace("-", "_") in present)
-    return Coinstalled(version=foreign, location=where, ours=ours or (DISTRIBUTION,))
+    installs = _top_level(os.path.join(where, foreign[0]))
+    shared = [package for package in _SHARED if installs is None or package in installs]
+    if not shared:
+        return None
+    ours = tuple(_SHARED[p] for p in shared if _SHARED[p].replace("-", "_") in present)
+    return Coinstalled(version=foreign[1], location=where, ours=ours or (DISTRIBUTION,))
 
 
 def warn_if_coinstalled() -> None:
