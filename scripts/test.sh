@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Set everything up and run the whole test suite (lint, types, tests).
 # Installs the Debian packages the tests drive for real: Slurm and munge,
-# Chromium, PostgreSQL and an SSH server (needs root or sudo, as on CI).
+# Chromium, PostgreSQL, an SSH server and rsync (needs root or sudo, as on CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-APT_PACKAGES="slurm-wlm munge chromium postgresql openssh-server"
+APT_PACKAGES="slurm-wlm munge chromium postgresql openssh-server rsync"
 missing=""
 for pkg in $APT_PACKAGES; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"

@@ -53,6 +53,8 @@ __all__ = [
     "dispatch_sync",
     "electron",
     "executor",
+    "fs",
+    "fs_strategies",
     "get_result",
     "lattice",
     "leptons",
@@ -62,13 +64,15 @@ __all__ = [
 ]
 
 #: Names that are modules of their own (the rest are attributes of their module).
-_MODULES = frozenset({"executor", "leptons"})
+_MODULES = frozenset({"executor", "fs", "fs_strategies", "leptons"})
 
 #: Names loaded on first use, by module: the SDK and its executors (asyncio,
 #: pluggy) and the client (httpx).  ``import covalent`` stays cheap for what
 #: needs none of them: the command line (``covalent start``) and the server.
 _LAZY = {
     "executor": "covalent.executor",
+    "fs": "covalent._file_transfer",
+    "fs_strategies": "covalent._file_transfer.strategies",
     "DepsBash": "covalent._sdk.deps",
     "DepsCall": "covalent._sdk.deps",
     "DepsPip": "covalent._sdk.deps",
@@ -86,7 +90,9 @@ _LAZY = {
 warn_if_coinstalled()
 
 if TYPE_CHECKING:
+    from covalent import _file_transfer as fs
     from covalent import executor, leptons
+    from covalent._file_transfer import strategies as fs_strategies
     from covalent._sdk.deps import DepsBash, DepsCall, DepsPip
     from covalent._sdk.electron import Electron, electron, wait
     from covalent._sdk.lattice import Lattice, lattice

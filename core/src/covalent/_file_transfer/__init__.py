@@ -1,4 +1,25 @@
-"""Covalent's ``covalent._file_transfer`` import path (only ``enums.Order`` so far).
+"""Covalent's ``covalent._file_transfer`` (``ct.fs``), over :mod:`covalent._sdk.transfer`."""
 
-File transfers themselves (``files=``, ``ct.fs``) are not available yet.
-"""
+from covalent._file_transfer import strategies
+from covalent._sdk.transfer import (
+    File,
+    FileTransfer,
+    Folder,
+    Order,
+    TransferFromRemote,
+    TransferToRemote,
+    register_downloader,
+    register_uploader,
+)
+
+__all__ = [
+    "File",
+    "FileTransfer",
+    "Folder",
+    "Order",
+    "TransferFromRemote",
+    "TransferToRemote",
+    "register_downloader",
+    "register_uploader",
+    "strategies",
+]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from covalent.client import get_result
 from covalent.client.dispatch import delete
 from covalent.errors import DispatchNotFoundError
 
-__all__ = ["_delete_result"]
+__all__ = ["_delete_result", "get_result"]
 
 
 def _delete_result(dispatch_id: str, results_dir: Any = None, remove_parent_directory: bool = False) -> None:

@@ -92,6 +92,10 @@ class GraphBuilder:
         hooks = electron.hooks(self.lattice)
         if hooks:
             attrs["hooks"] = self.add_function(hooks, f"dependencies of electron {name!r}")
+        if electron.files:
+            attrs["files"] = [ft.to_spec(self.add_function).to_json() for ft in electron.files]
+            if not electron.takes_files:
+                attrs["files_keyword"] = False
         if electron.metadata:
             attrs["metadata"] = dict(electron.metadata)
         kind = NodeKind.SUBLATTICE if is_sublattice else NodeKind.ELECTRON

@@ -10,6 +10,7 @@ from covalent._sdk.context import active_builder
 from covalent._sdk.deps import DepsBash, DepsCall, DepsPip, as_deps_list
 from covalent._sdk.executors import executor_spec
 from covalent._sdk.lattice import Lattice
+from covalent._sdk.transfer.file_transfer import FileTransfer, as_transfers
 from covalent.errors import GraphBuildError
 from covalent.runtime.hooks import TaskHooks
 
@@ -22,11 +23,15 @@ __all__ = ["Electron", "electron", "wait"]
 class Electron:
     """A task: ``function`` plus where and how it runs."""
 
+    #: Whether the task receives its transfers' paths as the ``files`` keyword (leptons do not).
+    takes_files = True
+
     def __init__(
         self,
         function: Callable[..., Any],
         *,
         executor: Any = None,
+        files: FileTransfer | Sequence[FileTransfer] | None = None,
         deps_bash: DepsBash | Sequence[str] | str | None = None,
         deps_pip: DepsPip | Sequence[str] | None = None,
         call_before: DepsCall | Sequence[Any] | None = None,
@@ -44,6 +49,7 @@ class Electron:
         executor_spec(executor)  # fail now, not at dispatch, on a bad executor argument
         self.function = function
         self.executor = executor
+        self.files = as_transfers(files)
         self.deps_bash = as_deps_list(deps_bash, DepsBash)
         self.deps_pip = as_deps_list(deps_pip, DepsPip)
         self.call_before = as_deps_list(call_before, DepsCall)
@@ -90,6 +96,7 @@ def electron(
     _func: Callable[..., Any] | None = None,
     *,
     executor: Any = None,
+    files: Any = None,
     deps_bash: Any = None,
     deps_pip: Any = None,
     call_before: Any = None,
@@ -101,11 +108,15 @@ def electron(
 ) -> Any:
     """Make ``_func`` a task; usable as ``@electron`` or ``@electron(executor=...)``.
 
+    ``files``: :class:`ct.fs.FileTransfer <covalent._sdk.transfer.FileTransfer>`
+    objects, run where the task runs, before or after it; the task receives
+    their ``(from, to)`` paths as its ``files`` keyword argument.
     ``backend`` is Covalent's old name for ``executor`` and is accepted.
     Wrapping a lattice (``electron(my_lattice)``) makes it a sublattice.
     """
     options = {
         "executor": executor if executor is not None else backend,
+        "files": files,
         "deps_bash": deps_bash,
         "deps_pip": deps_pip,
         "call_before": call_before,

@@ -98,4 +98,7 @@ def referenced_blobs(data: dict[str, Any]) -> set[str]:
         for name in ("function", "value", "hooks"):
             if node.get(name):
                 keys.add(node[name])
+        for transfer in node.get("files") or ():
+            if transfer.get("private"):
+                keys.add(transfer["private"])
     return keys

@@ -7,6 +7,7 @@ from typing import Any
 
 from covalent.graph.transport_graph import NodeKind, TransportGraph
 from covalent.runtime.spec import JobSpec, NodeSpec, Ref
+from covalent.runtime.transfer.spec import TransferSpec
 
 __all__ = ["node_inputs", "pack_job"]
 
@@ -59,6 +60,10 @@ def pack_job(
             key = attrs.get(name)
             if key and key not in functions:
                 functions[key] = blob(key)
+        files = [TransferSpec.from_json(item) for item in attrs.get("files") or ()]
+        for transfer in files:
+            if transfer.private and transfer.private not in functions:
+                functions[transfer.private] = blob(transfer.private)
         positional, keywords = node_inputs(graph, node_id)
         specs.append(
             NodeSpec(
@@ -70,6 +75,8 @@ def pack_job(
                 kwargs={k: ref(s) for k, s in keywords.items()},
                 hooks=attrs.get("hooks"),
                 time_limit=attrs.get("time_limit"),
+                files=files,
+                files_keyword=attrs.get("files_keyword", True),
             )
         )
     return JobSpec(dispatch_id=dispatch_id, nodes=specs, functions=functions, values=values)

@@ -7,11 +7,14 @@ import pickle
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from covalent.runtime.capture import captured
 from covalent.runtime.outcome import JobOutcome, NodeOutcome
 from covalent.runtime.spec import JobSpec, NodeSpec, Ref, check_versions
+
+if TYPE_CHECKING:
+    from covalent.runtime.transfer.engine import NodeTransfers
 
 __all__ = ["execute_job", "execute_payload", "run_payload"]
 
@@ -112,11 +115,14 @@ def _run_node(
 ) -> NodeOutcome:
     start = time.time()
     result = NodeOutcome(node_id=node.node_id, status="FAILED", start_time=start)
+    transfers = _node_transfers(node, function) if node.files else None
     with captured() as streams:
         try:
             func = function(node.function)
             hooks = function(node.hooks) if node.hooks else None
-            if hooks:
+            if transfers is not None:
+                kwargs = _before_with_transfers(node, func, hooks, transfers, kwargs)
+            elif hooks:
                 kwargs = {**hooks.before(), **kwargs}
             if inject and node.kind == "electron":
                 for name, value in inject.items():
@@ -128,6 +134,8 @@ def _run_node(
             if node.kind == "sublattice":
                 result.sublattice = value
                 value = None
+            if transfers is not None:
+                transfers.after()
             if hooks:
                 hooks.after()
             result.status = "COMPLETED"
@@ -136,10 +144,36 @@ def _run_node(
             if isinstance(exc, KeyboardInterrupt):
                 raise
             result.error = "".join(traceback.format_exception(exc))
+            if transfers is not None:
+                if transfers.failed:  # the URL and the reason first, then where it came from
+                    result.error = f"{transfers.failed}\n\n{result.error}"
+                transfers.skip_pending("not run: the task failed")
+    if transfers is not None:
+        result.transfers = transfers.to_json()
     result.stdout = streams["stdout"].getvalue()
     result.stderr = streams["stderr"].getvalue()
     result.end_time = time.time()
     return result
+
+
+def _node_transfers(node: NodeSpec, load: Callable[[str], Any]) -> NodeTransfers:
+    """The node's transfers (the engine is imported only by jobs that have some)."""
+    from covalent.runtime.transfer.engine import NodeTransfers
+
+    return NodeTransfers(node.files, load, node.files_handled_by)
+
+
+def _before_with_transfers(
+    node: NodeSpec, func: Any, hooks: Any, transfers: NodeTransfers, kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """Covalent's order: environment dependencies, the transfers, then ``call_before``; ``files`` injected."""
+    if hooks:
+        hooks.install()
+    transfers.before()
+    injected = hooks.call() if hooks else {}
+    if node.files_keyword and "files" not in kwargs and _accepts(func, "files"):
+        injected["files"] = transfers.files_arg()
+    return {**injected, **kwargs}
 
 
 def execute_payload(payload: bytes, **options: Any) -> JobOutcome:

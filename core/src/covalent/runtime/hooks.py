@@ -29,8 +29,18 @@ class TaskHooks:
 
     def before(self) -> dict[str, Any]:
         """Run the dependencies; return the keyword arguments to inject."""
+        self.install()
+        return self.call()
+
+    def install(self) -> None:
+        """The environment's dependencies: ``deps_bash``, then ``deps_pip``."""
+        for dep in [*self.deps_bash, *self.deps_pip]:
+            dep.apply()
+
+    def call(self) -> dict[str, Any]:
+        """The ``call_before`` functions; returns the keyword arguments to inject."""
         injected: dict[str, Any] = {}
-        for dep in [*self.deps_bash, *self.deps_pip, *self.call_before]:
+        for dep in self.call_before:
             value = dep.apply()
             if dep.retval_keyword:
                 injected[dep.retval_keyword] = value

@@ -22,6 +22,8 @@ class NodeOutcome:
     start_time: float = 0.0
     end_time: float = 0.0
     sublattice: dict[str, Any] | None = None  # manifest of a sublattice node's graph
+    #: One record per file transfer (``TransferRecord.to_json()``: plain data, no credentials).
+    transfers: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

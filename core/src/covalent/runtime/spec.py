@@ -14,6 +14,8 @@ from typing import Any
 
 import cloudpickle
 
+from covalent.runtime.transfer.spec import TransferSpec
+
 __all__ = ["JobSpec", "NodeSpec", "Ref", "PAYLOAD_VERSION", "runtime_versions"]
 
 PAYLOAD_VERSION = 1
@@ -37,6 +39,12 @@ class NodeSpec:
     kwargs: dict[str, Ref] = field(default_factory=dict)
     hooks: str | None = None  # key into JobSpec.functions: pickled TaskHooks
     time_limit: float | None = None
+    #: File transfers around the task (``files=``), run in order.
+    files: list[TransferSpec] = field(default_factory=list)
+    #: Whether the task receives the transfers' ``(from, to)`` paths as ``files`` (leptons do not).
+    files_keyword: bool = True
+    #: The executor whose plugin moves this node's files itself ("" when the runtime does).
+    files_handled_by: str = ""
 
 
 @dataclass
