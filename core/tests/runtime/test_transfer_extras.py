@@ -10,9 +10,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from pathlib import Path
-
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
