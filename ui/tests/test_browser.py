@@ -192,6 +192,36 @@ def test_failed_node_panel_shows_traceback(page: Any, server: ServerProcess, sho
     assert "4" in panel.locator("table.inputs").inner_text()
 
 
+def test_node_panel_lists_file_transfers_with_their_failure(page: Any, server: ServerProcess, tmp_path: Path) -> None:
+    source = tmp_path / "in.txt"
+    source.write_text("data")
+
+    @ct.electron(
+        files=[
+            ct.fs.FileTransfer(str(source), str(tmp_path / "copy.txt")),
+            ct.fs.FileTransfer(str(tmp_path / "absent.txt"), str(tmp_path / "never.txt")),
+        ]
+    )
+    def staged(files=[]):
+        return files
+
+    @ct.lattice
+    def staging():
+        return staged()
+
+    dispatch_id = ct.dispatch(staging)()
+    assert ct.get_result(dispatch_id, wait=True).status == "FAILED"
+    page.goto(f"/dispatches/{dispatch_id}")
+    page.locator(f'#graph g.node[data-node-id="{node_id(server, dispatch_id, "staged")}"]').click()
+    table = page.locator("#node-panel table.transfers")
+    table.wait_for()
+    first, second = table.locator("tr").all()
+    assert "in.txt → " in first.inner_text() and "COMPLETED" in first.inner_text() and "4 B" in first.inner_text()
+    assert "absent.txt" in second.inner_text() and "FAILED" in second.inner_text()
+    assert "FileNotFoundError" in second.inner_text()
+    assert "file transfer failed" in page.locator("#node-panel pre.traceback").inner_text()
+
+
 def test_cancel_from_the_page(page: Any, server: ServerProcess, tmp_path: Path, shot: Any) -> None:
     dispatch_id = ct.dispatch(gated)(str(tmp_path / "never"))
     wait_status(server, dispatch_id, node_id(server, dispatch_id, "wait_for_file"), "RUNNING")

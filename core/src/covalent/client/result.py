@@ -142,6 +142,7 @@ class Result:
             "stdout": node.get("stdout") or "",
             "stderr": node.get("stderr") or "",
             "attempts": node.get("attempts", 0),
+            "transfers": node.get("transfers") or [],
             "sublattice_result": sub,
         }
 

@@ -236,6 +236,21 @@
     return el("h2", {}, [el("span", { text: title }), st ? el("span", { class: "badge " + st, text: st }) : null, close]);
   }
 
+  // One row per file transfer (files=): both ends, when, how long, how many tries, why it failed.
+  function transfersTable(transfers) {
+    const rows = transfers.map(function (t) {
+      const moved = t.status === "COMPLETED" ? t.files + " file" + (t.files === 1 ? "" : "s") + ", " + t.bytes + " B" : "";
+      return el("tr", { class: "transfer " + t.status }, [
+        el("td", { class: "mono", text: t.source + " → " + t.destination }),
+        el("td", { text: t.order + " · " + t.strategy }),
+        el("td", {}, [el("span", { class: "badge " + t.status, text: t.status })]),
+        el("td", { text: fmtDuration(t.start_time, t.end_time || t.start_time) + (t.attempts > 1 ? " · " + t.attempts + " attempts" : "") }),
+        el("td", { class: t.error ? "mono error" : "", text: t.error || moved }),
+      ]);
+    });
+    return el("div", {}, [el("h3", { text: "File transfers" }), el("table", { class: "inputs transfers" }, [el("tbody", {}, rows)])]);
+  }
+
   let panelRequest = 0;
   async function openNode(nid) {
     const ticket = ++panelRequest;
@@ -284,6 +299,7 @@
       panel.appendChild(el("h3", { text: "Inputs" + (inputs.total > inputs.inputs.length ? " (first " + inputs.inputs.length + " of " + inputs.total + ")" : "") }));
       panel.appendChild(el("table", { class: "inputs" }, [el("tbody", {}, rows)]));
     }
+    if (node.transfers && node.transfers.length) panel.appendChild(transfersTable(node.transfers));
     const extra = [
       node.status === "COMPLETED" ? section("Output", node.output_preview !== undefined ? node.output_preview : "(no output)", "output") : null,
       section("Stdout", node.stdout, "stdout"),

@@ -73,6 +73,8 @@ nodes = Table(
     Column("job_handle", Text, nullable=True),
     Column("sublattice_dispatch_id", String(64), nullable=True),
     Column("fingerprint", String(64), nullable=True),
+    # JSON: one record per file transfer of the node's last run (no credentials).
+    Column("transfers", Text, nullable=True),
 )
 
 blobs = Table(

@@ -46,7 +46,7 @@ from covalent.server.dispatcher.jobs import JobRecord, cancel_on_executor, run_o
 from covalent.server.dispatcher.payload import build_payload
 from covalent.server.dispatcher.planning import plan_jobs
 from covalent.server.dispatcher.writes import RunWrites
-from covalent.server.store.records import NodeUpdate
+from covalent.server.store.records import NodeUpdate, transfers_json
 from covalent.server.store.writer import Writer
 from covalent.status import Status
 
@@ -452,9 +452,11 @@ class DispatchRun:
                 "stdout": node.stdout,
                 "stderr": node.stderr,
             }
+            if node.transfers:
+                times["transfers"] = transfers_json(node.transfers)
             if node.status == COMPLETED and node.sublattice is not None:
                 self.in_flight.pop(n, None)
-                updates.append(NodeUpdate(n, {"stdout": node.stdout, "stderr": node.stderr}))
+                updates.append(NodeUpdate(n, {k: v for k, v in times.items() if not k.endswith("_time")}))
                 self.svc.children.start_child(self, n, node.sublattice)
             elif node.status == COMPLETED:
                 data = node.output or b""

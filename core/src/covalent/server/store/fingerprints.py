@@ -37,5 +37,7 @@ def fingerprints(graph: TransportGraph) -> dict[int, str]:
                 node.get("hooks_hash") or node.get("hooks"),
                 inputs,
             ]
+            if node.get("files"):  # what it moves is part of what it does
+                parts.append(node["files"])
         result[node_id] = hashlib.sha256(json.dumps(parts).encode()).hexdigest()
     return result

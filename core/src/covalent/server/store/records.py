@@ -30,6 +30,7 @@ __all__ = [
     "read_nodes",
     "running_dispatch_ids",
     "set_dispatch",
+    "transfers_json",
     "update_nodes",
 ]
 
@@ -149,7 +150,16 @@ _NODE_FIELDS = (
     "attempts",
     "job_handle",
     "sublattice_dispatch_id",
+    "transfers",
 )
+
+
+def transfers_json(records: Any) -> str | None:
+    """A node's transfer records as stored: JSON text of plain values (what the runtime reported)."""
+    try:
+        return json.dumps(list(records)) if records else None
+    except (TypeError, ValueError):
+        return None
 
 
 def clean_text(value: Any) -> Any:
@@ -278,15 +288,20 @@ def running_dispatch_ids(conn: Connection) -> list[str]:
     return [r[0] for r in rows]
 
 
+def _node_row(row: Any, holder: str, dispatch_id: str) -> dict[str, Any]:
+    data = dict(row._mapping)
+    if "transfers" in data:  # stored as JSON text, read as the list of records
+        data["transfers"] = json.loads(data["transfers"]) if data["transfers"] else []
+    return data if holder == dispatch_id else as_copy(data, dispatch_id)
+
+
 def read_nodes(conn: Connection, dispatch_id: str, *, brief: bool = False) -> list[dict[str, Any]]:
     cols = list(nodes.c)
     if brief:
-        cols = [c for c in cols if c.name not in ("stdout", "stderr", "error", "job_handle")]
+        cols = [c for c in cols if c.name not in ("stdout", "stderr", "error", "job_handle", "transfers")]
     holder = node_holder(conn, dispatch_id)
     rows = conn.execute(select(*cols).where(nodes.c.dispatch_id == holder).order_by(nodes.c.node_id))
-    if holder == dispatch_id:
-        return [dict(r._mapping) for r in rows]
-    return [as_copy(dict(r._mapping), dispatch_id) for r in rows]
+    return [_node_row(r, holder, dispatch_id) for r in rows]
 
 
 def read_node(conn: Connection, dispatch_id: str, node_id: int) -> dict[str, Any] | None:
@@ -294,7 +309,7 @@ def read_node(conn: Connection, dispatch_id: str, node_id: int) -> dict[str, Any
     row = conn.execute(select(nodes).where(nodes.c.dispatch_id == holder, nodes.c.node_id == node_id)).first()
     if row is None:
         return None
-    return dict(row._mapping) if holder == dispatch_id else as_copy(dict(row._mapping), dispatch_id)
+    return _node_row(row, holder, dispatch_id)
 
 
 def delete_dispatch(conn: Connection, dispatch_id: str) -> list[str]:
