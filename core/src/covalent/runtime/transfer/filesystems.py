@@ -50,10 +50,10 @@ class MissingExtraError(ImportError):
 
 
 def distribution() -> str:
-    """The name to ``pip install`` for the core (renamed by the packaging change)."""
-    from covalent import _version
+    """The name to ``pip install`` for the core."""
+    from covalent._version import DISTRIBUTION
 
-    return str(getattr(_version, "DISTRIBUTION", "covalent"))
+    return DISTRIBUTION
 
 
 def install_hint(protocol: str) -> str:
