@@ -94,3 +94,41 @@ def test_the_sdk_and_cli_survive_a_broken_plugin(tmp_path):
 def test_allow_list_restricts_what_loads(tmp_path):
     infos = _plugins(_site(tmp_path), COVALENT_PLUGINS="good")
     assert "broken-import" not in infos and "good" in infos and "local" in infos
+
+
+def test_call_each_goes_through_pluggy_and_isolates_a_failing_plugin():
+    import pluggy
+
+    from covalent.plugins import CovalentSpec, hookimpl
+    from covalent.plugins.manager import call_each
+
+    pm = pluggy.PluginManager("covalent")
+    pm.add_hookspecs(CovalentSpec)
+    seen: list[str] = []
+
+    class First:
+        @hookimpl(tryfirst=True)
+        def register_routes(self, register):
+            register("/first", None)
+
+    class Broken:
+        @hookimpl
+        def register_routes(self, register):
+            raise RuntimeError("broken plugin")
+
+    class Wrapping:
+        @hookimpl(wrapper=True)
+        def register_routes(self, register):
+            seen.append("wrapper")
+            return (yield)
+
+    class Last:
+        @hookimpl
+        def register_routes(self, register):
+            register("/last", None)
+
+    for plugin, name in ((First(), "first"), (Broken(), "broken"), (Wrapping(), "wrapping"), (Last(), "last")):
+        pm.register(plugin, name=name)
+    failures = call_each(pm, "register_routes", register=lambda path, app: seen.append(path))
+    assert [(name, str(exc)) for name, exc in failures] == [("broken", "broken plugin")]
+    assert [s for s in seen if s != "wrapper"] == ["/first", "/last"]

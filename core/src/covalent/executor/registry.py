@@ -48,7 +48,7 @@ def clear_cache() -> None:
 def executor_classes() -> dict[str, type[AsyncBaseExecutor]]:
     """Every registered executor class, by short name (the first plugin registered wins a name)."""
     global _classes
-    from covalent.plugins.manager import get_plugin_manager
+    from covalent.plugins.manager import call_each, get_plugin_manager
 
     pm = get_plugin_manager()
     with _lock:
@@ -60,10 +60,8 @@ def executor_classes() -> dict[str, type[AsyncBaseExecutor]]:
         if isinstance(cls, type) and issubclass(cls, AsyncBaseExecutor) and cls.short_name:
             found[cls.short_name] = cls  # pluggy calls the last registered first
 
-    try:
-        pm.hook.register_executors(register=register)
-    except Exception as exc:  # the loader checked every plugin once; `covalent plugins` lists failures
-        log.warning("an executor plugin failed to register: %s: %s", type(exc).__name__, exc)
+    for plugin, exc in call_each(pm, "register_executors", register=register):
+        log.warning("plugin %s failed to register executors: %s: %s", plugin, type(exc).__name__, exc)
     with _lock:
         _classes = (pm, found)
     return dict(found)

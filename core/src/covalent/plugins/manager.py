@@ -87,9 +87,7 @@ def _executor_names(pm: pluggy.PluginManager, plugin: object) -> list[str]:
             raise TypeError(f"register_executors: {cls.__name__} has no short_name")
         names.append(cls.short_name)
 
-    impl = getattr(plugin, "register_executors", None)
-    if impl is not None:
-        impl(register=register)
+    call_one(pm, plugin, "register_executors", register=register)
     return names
 
 
@@ -170,6 +168,31 @@ def executor_distributions() -> dict[str, str]:
         for name in info.executors:
             out.setdefault(name, info.distribution)
     return out
+
+
+def call_each(pm: pluggy.PluginManager, hook_name: str, /, **kwargs: Any) -> list[tuple[str, Exception]]:
+    """Call a hook through pluggy one plugin at a time, so one that raises cannot stop the others.
+
+    Plugins are called in pluggy's order (the last registered first,
+    ``tryfirst``/``trylast`` honoured), each with its own wrappers.  Returns
+    the failures as ``(plugin name, exception)``, in call order.
+    """
+    impls = getattr(pm.hook, hook_name).get_hookimpls()
+    failures: list[tuple[str, Exception]] = []
+    for impl in reversed(impls):  # get_hookimpls lists them in the reverse of call order
+        if impl.hookwrapper or impl.wrapper:
+            continue
+        try:
+            call_one(pm, impl.plugin, hook_name, **kwargs)
+        except Exception as exc:
+            failures.append((impl.plugin_name, exc))
+    return failures
+
+
+def call_one(pm: pluggy.PluginManager, plugin: object, hook_name: str, /, **kwargs: Any) -> Any:
+    """Call one registered plugin's implementation of a hook, through pluggy (its wrappers apply)."""
+    others = [impl.plugin for impl in getattr(pm.hook, hook_name).get_hookimpls() if impl.plugin is not plugin]
+    return pm.subset_hook_caller(hook_name, remove_plugins=others)(**kwargs)
 
 
 def reset_plugins() -> None:

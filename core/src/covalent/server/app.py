@@ -46,7 +46,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 def _plugin_mounts(panels: list[dict[str, str]]) -> list[BaseRoute]:
-    from covalent.plugins.manager import get_plugin_manager
+    from covalent.plugins.manager import call_each, get_plugin_manager
 
     pm = get_plugin_manager()
     mounts: list[tuple[str, Any]] = []
@@ -57,16 +57,10 @@ def _plugin_mounts(panels: list[dict[str, str]]) -> list[BaseRoute]:
     def register_panel(title: str, path: str, description: str = "") -> None:
         panels.append({"title": title, "path": path, "description": description})
 
-    for impl in pm.hook.register_routes.get_hookimpls():
-        try:
-            impl.function(register=register)
-        except Exception as exc:
-            log.warning("plugin %s failed to register routes: %s", impl.plugin_name, exc)
-    for impl in pm.hook.register_dashboard_panels.get_hookimpls():
-        try:
-            impl.function(register=register_panel)
-        except Exception as exc:
-            log.warning("plugin %s failed to register panels: %s", impl.plugin_name, exc)
+    for plugin, exc in call_each(pm, "register_routes", register=register):
+        log.warning("plugin %s failed to register routes: %s", plugin, exc)
+    for plugin, exc in call_each(pm, "register_dashboard_panels", register=register_panel):
+        log.warning("plugin %s failed to register panels: %s", plugin, exc)
     # Longer paths first, the root (the dashboard) last.
     mounts.sort(key=lambda m: -len(m[0]))
     return [Mount(path or "", app=asgi_app) for path, asgi_app in mounts]
