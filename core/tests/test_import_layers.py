@@ -185,3 +185,11 @@ def test_dashboard_uses_only_the_public_server_interface() -> None:
     modules = module_files(CORE, "covalent")
     internal = {resolve(name, modules) or name for name in _dashboard_server_imports()} - DASHBOARD_SERVER_API
     assert sorted(internal) == []
+
+
+def test_the_layer_order_is_documented() -> None:
+    """docs/architecture.md's table lists the layers this test enforces, in order."""
+    text = (REPO / "docs" / "architecture.md").read_text()
+    table = text[text.index("| layer | modules |") :].split("\n\n")[0].splitlines()[2:]
+    documented = [row.split("|")[1].strip() for row in table]
+    assert documented == [name for name, _ in LAYERS]

@@ -38,7 +38,7 @@ def test_lattice_from_an_uninstalled_module_runs_elsewhere(tmp_path):
         import sys
         assert not any("userproject" in p for p in sys.path)
         from covalent.graph import Manifest
-        from covalent.graph.local_run import run_manifest
+        from covalent.testing.local_run import run_manifest
         print(run_manifest(Manifest.load({str(out)!r}))["result"])
     """)
     elsewhere = tmp_path / "elsewhere"

@@ -9,7 +9,7 @@ import pytest
 import covalent as ct
 from covalent.graph import Manifest
 from covalent.graph.bundle import BundleError, read_bundle, write_bundle
-from covalent.graph.local_run import run_manifest
+from covalent.testing.local_run import run_manifest
 
 
 @ct.electron

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import covalent as ct
-from covalent.graph.local_run import run_manifest
+from covalent.testing.local_run import run_manifest
 
 
 def setup_value(base):

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import covalent as ct
-from covalent.graph.local_run import run_manifest
+from covalent.testing.local_run import run_manifest
 
 
 def run(lattice: Any, *args: Any, **kwargs: Any) -> Any:

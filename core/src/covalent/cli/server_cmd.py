@@ -10,7 +10,7 @@ import time
 import click
 
 from covalent import config
-from covalent.server import service
+from covalent.server import background
 
 __all__ = ["logs", "purge", "restart", "start", "status", "stop"]
 
@@ -33,14 +33,14 @@ def _start(port: int | None, host: str | None, no_cluster: bool, develop: bool) 
     try:
         if not is_loopback(host):
             ensure_token(host)  # refused here, in one line, rather than in the server's log
-        info, seconds = service.start(host, port, no_cluster=no_cluster)
-    except (service.ServiceError, TokenError) as exc:
+        info, seconds = background.start(host, port, no_cluster=no_cluster)
+    except (background.ServiceError, TokenError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
         f"{click.style('Covalent server started', fg='green')} at {info.address} "
         f"(pid {info.pid}, ready in {seconds:.2f} s)"
     )
-    click.echo(f"Dashboard: {info.address}/    Log: {service.log_path()}")
+    click.echo(f"Dashboard: {info.address}/    Log: {background.log_path()}")
 
 
 @click.command()
@@ -56,7 +56,7 @@ def start(port: int | None, host: str | None, no_cluster: bool, develop: bool) -
 @click.command()
 def stop() -> None:
     """Stop the server; running dispatches resume at the next start."""
-    info = service.stop()
+    info = background.stop()
     if info is None:
         click.echo("No Covalent server is running.")
     else:
@@ -68,7 +68,7 @@ def stop() -> None:
 @click.option("--no-cluster", is_flag=True)
 def restart(port: int | None, no_cluster: bool) -> None:
     """Stop and start the server."""
-    info = service.stop()
+    info = background.stop()
     _start(port or (info.port if info else None), info.host if info else None, no_cluster, False)
 
 
@@ -76,7 +76,7 @@ def restart(port: int | None, no_cluster: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the server's status as JSON.")
 def status(as_json: bool) -> None:
     """Show the server's address, database, executors and running dispatches."""
-    info = service.running()
+    info = background.running()
     address = info.address if info else config.dispatcher_address()
     from covalent.client.connection import Connection
 
@@ -127,7 +127,7 @@ def status(as_json: bool) -> None:
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new lines.")
 def logs(lines: int, follow: bool) -> None:
     """Show the server log."""
-    path = service.log_path()
+    path = background.log_path()
     if not path.exists():
         raise click.ClickException(f"no log at {path}; has the server been started?")
     with open(path, errors="replace") as f:
@@ -151,7 +151,7 @@ def purge(yes: bool, with_config: bool) -> None:
     if not yes and not click.confirm(f"Delete {what}? This cannot be undone", default=False):
         click.echo("Nothing deleted.")
         return
-    service.stop()
+    background.stop()
     if data.exists():
         shutil.rmtree(data)
     if with_config and config.config_dir().exists():

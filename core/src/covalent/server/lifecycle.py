@@ -10,7 +10,7 @@ from typing import Any
 from covalent import config
 from covalent.server.db.engine import migrate, open_engine
 from covalent.server.dispatcher import Dispatcher
-from covalent.server.dispatcher.executors import ExecutorPool
+from covalent.server.dispatcher.executors import ExecutorInstances
 from covalent.server.events import EventBus
 from covalent.server.state import ServerState
 from covalent.server.store.blobs import BlobStore
@@ -37,7 +37,7 @@ async def start_services(
     events = EventBus()
     writer = Writer(engine, events)
     writer.start()
-    executors = ExecutorPool()
+    executors = ExecutorInstances()
     children = SublatticeIntake(blobs, writer)
     dispatcher = Dispatcher(writer, blobs, executors, get_plugin_manager(), children=children)
     log.info("covalent server ready (database %s)", url.split("@")[-1])

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from covalent.server.dispatcher import Dispatcher
-from covalent.server.dispatcher.executors import ExecutorPool
+from covalent.server.dispatcher.executors import ExecutorInstances
 from covalent.server.events import EventBus
 from covalent.server.redispatch import CompletedOriginals
 from covalent.server.store.blobs import BlobStore
@@ -25,7 +25,7 @@ class ServerState:
     blobs: BlobStore
     writer: Writer
     events: EventBus
-    executors: ExecutorPool
+    executors: ExecutorInstances
     dispatcher: Dispatcher
     settings: dict[str, Any]
     database_url: str

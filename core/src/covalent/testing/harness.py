@@ -14,7 +14,7 @@ from typing import Any
 from covalent._sdk.electron import Electron
 from covalent._sdk.lattice import Lattice
 from covalent.executor.base import AsyncBaseExecutor, Job, JobOutcome, run_job
-from covalent.graph.packing import pack_job
+from covalent.graph.payloads import pack_job
 from covalent.graph.transport_graph import NodeKind
 from covalent.runtime.outcome import NodeOutcome
 

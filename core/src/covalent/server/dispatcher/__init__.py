@@ -1,5 +1,5 @@
 """The dispatcher: event-driven execution of dispatches inside the server."""
 
-from covalent.server.dispatcher.service import Dispatcher
+from covalent.server.dispatcher.dispatcher import Dispatcher
 
 __all__ = ["Dispatcher"]

@@ -10,7 +10,7 @@ from typing import Any
 from covalent.executor.base import AsyncBaseExecutor
 from covalent.executor.registry import build_executor, default_executor_name
 
-__all__ = ["ExecutorPool", "spec_key"]
+__all__ = ["ExecutorInstances", "spec_key"]
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +19,7 @@ def spec_key(spec: dict[str, Any] | None) -> str:
     return json.dumps(spec or None, sort_keys=True)
 
 
-class ExecutorPool:
+class ExecutorInstances:
     """Builds each distinct executor configuration once and runs its ``setup()`` once."""
 
     def __init__(self) -> None:

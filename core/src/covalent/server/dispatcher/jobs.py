@@ -18,7 +18,7 @@ from typing import Any
 
 from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobLostError, run_job
 from covalent.runtime.outcome import JobOutcome
-from covalent.server.dispatcher.executors import ExecutorPool
+from covalent.server.dispatcher.executors import ExecutorInstances
 
 __all__ = ["JobEnd", "JobRecord", "cancel_on_executor", "failure_text", "run_on_executor"]
 
@@ -87,7 +87,7 @@ async def cancel_on_executor(rec: JobRecord) -> None:
 
 async def run_on_executor(
     rec: JobRecord,
-    executors: ExecutorPool,
+    executors: ExecutorInstances,
     pack: Callable[[JobRecord], Awaitable[Job]],
     on_handle: Callable[[Any], Awaitable[None]],
 ) -> JobEnd:

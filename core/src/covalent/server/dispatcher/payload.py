@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 
-from covalent.graph.packing import pack_job
+from covalent.graph.payloads import pack_job
 from covalent.graph.transport_graph import TransportGraph
 
 __all__ = ["build_payload"]

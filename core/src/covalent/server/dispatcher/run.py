@@ -40,7 +40,7 @@ from covalent.runtime.outcome import JobOutcome
 from covalent.server.dispatcher.blobcache import BlobCache
 from covalent.server.dispatcher.durations import DurationModel
 from covalent.server.dispatcher.ending import RunEnd, decide_end, node_counts
-from covalent.server.dispatcher.executors import ExecutorPool, spec_key
+from covalent.server.dispatcher.executors import ExecutorInstances, spec_key
 from covalent.server.dispatcher.hooks import LifecycleHooks
 from covalent.server.dispatcher.jobs import JobRecord, cancel_on_executor, run_on_executor
 from covalent.server.dispatcher.payload import build_payload
@@ -90,7 +90,7 @@ class RunServices:
 
     writer: Writer
     blobs: BlobCache
-    executors: ExecutorPool
+    executors: ExecutorInstances
     durations: DurationModel
     hooks: LifecycleHooks
     children: ChildRuns
@@ -386,7 +386,7 @@ class DispatchRun:
         self.jobs[rec.job_id] = rec
         rec.task = asyncio.get_running_loop().create_task(self._run(rec))
 
-    async def _pack(self, rec: JobRecord) -> Job:
+    async def _job_for(self, rec: JobRecord) -> Job:
         blobs = self.svc.blobs
         payload = await build_payload(
             self.dispatch_id, self.graph, rec.node_ids, self.output_key.__getitem__, blobs.cached, blobs.get
@@ -409,7 +409,7 @@ class DispatchRun:
             await self._write([NodeUpdate(n, {"job_handle": text}) for n in rec.node_ids])
 
         try:
-            end = await run_on_executor(rec, self.svc.executors, self._pack, on_handle)
+            end = await run_on_executor(rec, self.svc.executors, self._job_for, on_handle)
         except asyncio.CancelledError:
             if self.stopping:
                 raise  # server shutdown: leave the records as they are, resume later

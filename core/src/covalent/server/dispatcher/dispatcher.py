@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from covalent.server.dispatcher.blobcache import BlobCache
 from covalent.server.dispatcher.durations import DurationModel
 from covalent.server.dispatcher.ending import RunEnd
-from covalent.server.dispatcher.executors import ExecutorPool
+from covalent.server.dispatcher.executors import ExecutorInstances
 from covalent.server.dispatcher.hooks import LifecycleHooks
 from covalent.server.dispatcher.run import DispatchRun, RunServices
 from covalent.server.store.blobs import BlobStore
@@ -43,7 +43,7 @@ class Dispatcher:
         self,
         writer: Writer,
         blobs: BlobStore,
-        executors: ExecutorPool,
+        executors: ExecutorInstances,
         hooks: Any = None,
         *,
         children: ChildIntake,

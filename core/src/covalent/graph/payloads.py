@@ -1,4 +1,4 @@
-"""Packing nodes of a graph into a job payload (the dispatcher and local runs share it)."""
+"""A job's payload from nodes of a graph (the dispatcher, local runs and the executor test harness share it)."""
 
 from __future__ import annotations
 

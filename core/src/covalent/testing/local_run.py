@@ -1,4 +1,4 @@
-"""Run a manifest in this process, without a server (tests, debugging)."""
+"""Run a manifest in this process, without a server or an executor (tests, debugging)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from covalent.errors import TaskFailedError
 from covalent.graph.manifest import Manifest
-from covalent.graph.packing import pack_job
+from covalent.graph.payloads import pack_job
 from covalent.graph.serialize import blob_key
 from covalent.graph.transport_graph import NodeKind
 from covalent.runtime.execute import execute_job
