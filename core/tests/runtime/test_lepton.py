@@ -133,8 +133,8 @@ def test_a_python_lepton_imports_its_module_where_it_runs():
         ct.Lepton(library_name="no_such_module_here", function_name="f")()
 
 
-def test_retval_keywords_and_file_transfers_are_refused_as_covalent_refuses_them():
+def test_retval_keywords_are_refused_as_covalent_refuses_them_and_files_must_be_transfers():
     with pytest.raises(ValueError, match="retval_keyword 'x' is not supported for leptons"):
         ct.Lepton("bash", command="true", call_before=[ct.DepsCall(print, retval_keyword="x")])
-    with pytest.raises(NotImplementedError, match="files="):
+    with pytest.raises(TypeError, match=r"files= takes ct\.fs\.FileTransfer objects"):
         ct.Lepton("bash", command="true", files=[Path("a")])

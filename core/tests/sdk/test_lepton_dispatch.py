@@ -55,13 +55,15 @@ def test_leptons_take_other_electrons_outputs_and_record_their_streams(server, l
     assert nodes["multiply"]["output"] == 42
 
 
-def test_the_bash_decorator_as_covalent_s_functional_test_uses_it_without_files(server, tmp_path):
-    """Covalent's lepton_test.py::test_bash_decorator, less its ``files=`` (file transfer is not here yet)."""
+def test_the_bash_decorator_as_covalent_s_functional_test_uses_it_with_files(server, tmp_path):
+    """Covalent's lepton_test.py::test_bash_decorator: leptons with deps, hooks and ``files=`` transfers."""
 
     def call_hook():
         return None
 
     first, second = tmp_path / "debug.txt", tmp_path / "debug2.txt"
+    source, copied, copied_after = tmp_path / "src.txt", tmp_path / "dest.txt", tmp_path / "dest2.txt"
+    source.write_text("moved")
 
     @ct.leptons.bash(
         executor="local",
@@ -70,6 +72,7 @@ def test_the_bash_decorator_as_covalent_s_functional_test_uses_it_without_files(
         call_after=ct.DepsCall(call_hook),
         deps_bash=ct.DepsBash(["whoami"]),
         deps_pip=ct.DepsPip(packages=["cloudpickle>=2.0"]),
+        files=[ct.fs.FileTransfer(str(source), str(copied), order=ct.fs.Order.BEFORE)],
     )
     def task(x):
         return f"echo {x} > {first}"
@@ -80,12 +83,40 @@ def test_the_bash_decorator_as_covalent_s_functional_test_uses_it_without_files(
     @ct.lattice
     def workflow():
         task(5)
-        ct.leptons.bash(task2, deps_pip=["cloudpickle>=2.0.0"])(3)
+        ct.leptons.bash(
+            task2,
+            files=[ct.fs.FileTransfer(str(source), str(copied_after), order=ct.fs.Order.AFTER)],
+            deps_pip=["cloudpickle>=2.0.0"],
+        )(3)
 
     result = ct.dispatch_sync(workflow)()
     assert result.status == "COMPLETED", result.error
     assert (first.read_text(), second.read_text()) == ("5\n", "3\n")
-    assert sorted(n["node_name"] for n in result.get_all_node_results()) == ["debug", "task2"]
+    assert (copied.read_text(), copied_after.read_text()) == ("moved", "moved")
+    nodes = {n["node_name"]: n for n in result.get_all_node_results()}
+    assert sorted(nodes) == ["debug", "task2"]
+    assert [t["order"] for t in nodes["task2"]["transfers"]] == ["after"]
+
+
+def test_a_c_lepton_with_files_runs_its_transfers_without_receiving_them(server, library, tmp_path):
+    source = tmp_path / "in.txt"
+    source.write_text("for C")
+    times = ct.Lepton(
+        "C",
+        library_name=library,
+        function_name="multiply",
+        argtypes=[(ctypes.c_int, 0), (ctypes.c_int, 0)],
+        restype=ctypes.c_int,
+        files=[ct.fs.FileTransfer(str(source), str(tmp_path / "out.txt"))],
+    )
+
+    @ct.lattice
+    def workflow():
+        return times(6, 7)
+
+    result = ct.dispatch_sync(workflow)()
+    assert result.status == "COMPLETED", result.error
+    assert result.result == 42 and (tmp_path / "out.txt").read_text() == "for C"
 
 
 @pytest.mark.parametrize(

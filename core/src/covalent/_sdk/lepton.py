@@ -14,8 +14,10 @@ and called where the task runs, on any executor.
         return f"tar czf {folder}.tgz {folder}"
 
 As in Covalent, ``DepsCall(..., retval_keyword=...)`` is refused for leptons
-(the foreign function could not take the value).  ``files=`` (file
-transfers) is not available yet.
+(the foreign function could not take the value).  ``files=`` transfers run
+before and after the lepton as for any electron, but the lepton does not
+receive the ``files`` argument (the command or foreign function could not
+take it).
 """
 
 from __future__ import annotations
@@ -40,17 +42,13 @@ def _refuse_retval_keywords(call_before: Any, call_after: Any) -> None:
             )
 
 
-def _refuse_files(files: Any) -> None:
-    if files:
-        raise NotImplementedError("files= (file transfers) is not supported for leptons yet")
-
-
 class Lepton(Electron):
     """A task whose body is a shell command, a C function or a Python function named by module."""
 
     INPUT = Direction.INPUT
     OUTPUT = Direction.OUTPUT
     INPUT_OUTPUT = Direction.INPUT_OUTPUT
+    takes_files = False
 
     def __init__(
         self,
@@ -73,7 +71,6 @@ class Lepton(Electron):
         time_limit: float | None = None,
         _command_from: Callable[..., Any] | None = None,
     ) -> None:
-        _refuse_files(files)
         _refuse_retval_keywords(call_before, call_after)
         if _command_from is None:
             spec = LeptonSpec.build(
@@ -91,6 +88,7 @@ class Lepton(Electron):
         super().__init__(
             LeptonCall(spec, _command_from),
             executor=executor,
+            files=files,
             deps_bash=deps_bash,
             deps_pip=deps_pip,
             call_before=call_before,
@@ -150,8 +148,6 @@ def bash(
     (so they may be other electrons' outputs); the command's stdout and
     stderr become the node's, and a non-zero exit fails the node.
     """
-    _refuse_files(files)
-
     def decorate(func: Callable[..., str]) -> Callable[..., Any]:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -159,6 +155,7 @@ def bash(
                 "bash",
                 display_name=display_name,
                 executor=executor,
+                files=files,
                 deps_bash=deps_bash,
                 deps_pip=deps_pip,
                 call_before=call_before,
