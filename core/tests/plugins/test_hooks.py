@@ -24,6 +24,19 @@ class RecordingExecutor(LocalExecutor):
     short_name = "recording"
 
 
+class StagingExecutor(LocalExecutor):
+    """Moves its jobs' files itself (here, before the job runs), as a Batch executor staging through S3 would."""
+
+    short_name = "staging"
+
+    async def run(self, job):
+        from covalent.runtime.transfer import NodeTransfers, TransferSpec
+
+        for specs in job.metadata.get("files", {}).values():
+            NodeTransfers([TransferSpec.from_json(s) for s in specs], lambda key: None).before()
+        return await super().run(job)
+
+
 class ThrowawayPlugin:
     """Implements every hook and records the calls."""
 
@@ -33,6 +46,12 @@ class ThrowawayPlugin:
     @hookimpl
     def register_executors(self, register):
         register(RecordingExecutor)
+        register(StagingExecutor)
+
+    @hookimpl
+    def handles_file_transfers(self, executor, transfers):
+        self.calls.append(("handles_file_transfers", {"executor": executor, "count": len(transfers)}))
+        return True if executor == "staging" else None
 
     @hookimpl
     def executor_defaults(self):
@@ -199,3 +218,38 @@ def test_after_task_reports_a_cancelled_task(plugin):
         assert _wait(client, dispatch_id) == "CANCELLED"
     assert ("after_task", {"name": "sleepy", "status": "CANCELLED"}) in plugin.calls
     assert ("after_dispatch", {"status": "CANCELLED"}) in plugin.calls
+
+
+def _staged_flow(executor, source, target):
+    @ct.electron(executor=executor, files=[ct.fs.FileTransfer(str(source), str(target))])
+    def staged(files=[]):  # noqa: B006 - Covalent's form for the injected argument
+        return open(files[0][1]).read()
+
+    @ct.lattice
+    def flow():
+        return staged()
+
+    return flow
+
+
+def test_an_executor_plugin_takes_over_its_jobs_file_transfers(plugin, tmp_path):
+    from covalent.server.app import create_app
+    from covalent.testing import CLIENT_HEADERS, upload_parts
+
+    source = tmp_path / "in.txt"
+    source.write_text("staged input")
+    with TestClient(create_app(start_cluster=False), base_url="http://localhost", headers=CLIENT_HEADERS) as client:
+        records = {}
+        for executor in ("staging", "recording"):
+            target = tmp_path / f"{executor}.txt"
+            flow = _staged_flow(executor, source, target)
+            dispatch_id = client.post("/api/v1/dispatches", files=upload_parts(flow)).json()["dispatch_id"]
+            assert _wait(client, dispatch_id) == "COMPLETED"
+            (node,) = [n for n in client.get(f"/api/v1/dispatches/{dispatch_id}/nodes").json()["nodes"]]
+            records[executor] = node["transfers"]
+            assert target.read_text() == "staged input"
+    assert ("handles_file_transfers", {"executor": "staging", "count": 1}) in plugin.calls
+    assert ("handles_file_transfers", {"executor": "recording", "count": 1}) in plugin.calls
+    (delegated,) = records["staging"]
+    assert delegated["status"] == "DELEGATED" and "staging" in delegated["error"]
+    assert [r["status"] for r in records["recording"]] == ["COMPLETED"]

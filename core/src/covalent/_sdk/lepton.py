@@ -148,6 +148,7 @@ def bash(
     (so they may be other electrons' outputs); the command's stdout and
     stderr become the node's, and a non-zero exit fails the node.
     """
+
     def decorate(func: Callable[..., str]) -> Callable[..., Any]:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:

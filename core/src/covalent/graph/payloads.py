@@ -33,11 +33,14 @@ def pack_job(
     node_ids: Iterable[int],
     blob: Callable[[str], bytes],
     output_key: Callable[[int], str],
+    *,
+    files_handled_by: str = "",
 ) -> JobSpec:
     """A :class:`JobSpec` running ``node_ids`` (in the given, dependency-respecting order).
 
     ``blob(key)`` returns a blob's bytes; ``output_key(node)`` names the blob
-    holding the output of a node outside the job.
+    holding the output of a node outside the job.  ``files_handled_by``: the
+    executor whose plugin moves the nodes' file transfers itself.
     """
     order = list(node_ids)
     inside = set(order)
@@ -77,6 +80,7 @@ def pack_job(
                 time_limit=attrs.get("time_limit"),
                 files=files,
                 files_keyword=attrs.get("files_keyword", True),
+                files_handled_by=files_handled_by if files else "",
             )
         )
     return JobSpec(dispatch_id=dispatch_id, nodes=specs, functions=functions, values=values)

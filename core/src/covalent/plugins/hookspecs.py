@@ -62,6 +62,26 @@ class CovalentSpec:
         :meth:`register_routes`; the dashboard links to it from its menu.
         """
 
+    # -- file transfers ----------------------------------------------------
+    @hookspec(firstresult=True)
+    def handles_file_transfers(self, executor: str, transfers: list[dict[str, Any]]) -> bool | None:
+        """Say that executor ``executor`` (its ``short_name``) moves these file transfers itself.
+
+        Called in the server process, before a job whose nodes have
+        ``files=`` is packed for ``executor``.  ``transfers`` are the plain
+        descriptions of every transfer of the job's nodes
+        (:meth:`covalent.runtime.transfer.TransferSpec.to_json`: ``source``,
+        ``destination``, ``order``, ``strategy``, ``protocol``, ``options``
+        ...; no secrets).  Return True when the plugin's executor stages them
+        itself (for instance an AWS Batch executor copying inputs through
+        its S3 bucket before the container starts, outputs after it ends):
+        the worker runtime then records each as ``DELEGATED`` instead of
+        running it.  Either way the executor finds them in
+        ``Job.metadata["files"]`` (node id -> that node's list).  Return
+        None to leave them to the runtime, the default.  The first plugin
+        that answers decides; the hook must not block.
+        """
+
     # -- dispatch lifecycle ------------------------------------------------
     @hookspec
     def before_dispatch(self, dispatch_id: str, name: str, node_count: int) -> None:

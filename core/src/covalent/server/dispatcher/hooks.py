@@ -32,3 +32,16 @@ class LifecycleHooks:
             caller(**kwargs)
         except Exception as exc:
             log.warning("plugin hook %s failed: %s", hook_name, exc)
+
+    def ask(self, hook_name: str, /, **kwargs: Any) -> Any:
+        """A ``firstresult`` hook's answer; None when nobody implements it or the plugin failed."""
+        if self._pm is None:
+            return None
+        caller = getattr(self._pm.hook, hook_name)
+        if not caller.get_hookimpls():
+            return None
+        try:
+            return caller(**kwargs)
+        except Exception as exc:
+            log.warning("plugin hook %s failed: %s", hook_name, exc)
+            return None

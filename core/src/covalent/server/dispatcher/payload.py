@@ -26,6 +26,8 @@ async def build_payload(
     output_key: Callable[[int], str],
     cached_blob: Callable[[str], bytes | None],
     blob: Callable[[str], bytes],
+    *,
+    files_handled_by: str = "",
 ) -> bytes:
     """The job's payload bytes.
 
@@ -36,7 +38,7 @@ async def build_payload(
     """
 
     def build(get: Callable[[str], bytes]) -> bytes:
-        return pack_job(dispatch_id, graph, node_ids, get, output_key).to_bytes()
+        return pack_job(dispatch_id, graph, node_ids, get, output_key, files_handled_by=files_handled_by).to_bytes()
 
     budget = INLINE_BYTES
 

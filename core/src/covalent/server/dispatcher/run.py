@@ -388,8 +388,23 @@ class DispatchRun:
 
     async def _job_for(self, rec: JobRecord) -> Job:
         blobs = self.svc.blobs
+        executor = rec.executor.short_name if rec.executor else ""
+        metadata: dict[str, Any] = {"executor": executor}
+        files_handled_by = ""
+        files = {n: self.node(n)["files"] for n in rec.node_ids if self.node(n).get("files")}
+        if files:  # only jobs with file transfers ask (no cost for the others)
+            metadata["files"] = files
+            transfers = [t for node_files in files.values() for t in node_files]
+            if self.svc.hooks.ask("handles_file_transfers", executor=executor, transfers=transfers):
+                files_handled_by = executor
         payload = await build_payload(
-            self.dispatch_id, self.graph, rec.node_ids, self.output_key.__getitem__, blobs.cached, blobs.get
+            self.dispatch_id,
+            self.graph,
+            rec.node_ids,
+            self.output_key.__getitem__,
+            blobs.cached,
+            blobs.get,
+            files_handled_by=files_handled_by,
         )
         return Job(
             job_id=rec.job_id,
@@ -398,7 +413,7 @@ class DispatchRun:
             names=tuple(self.node(n)["name"] for n in rec.node_ids),
             payload=payload,
             time_limit=rec.time_limit,
-            metadata={"executor": rec.executor.short_name if rec.executor else ""},
+            metadata=metadata,
         )
 
     async def _run(self, rec: JobRecord) -> None:
