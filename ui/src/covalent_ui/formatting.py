@@ -6,7 +6,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from covalent import status
 from covalent.graph.draw import KIND_COLOURS, STATUS_COLOURS
+from covalent.status import Status
 
 __all__ = [
     "STATUSES",
@@ -20,8 +22,8 @@ __all__ = [
 ]
 
 #: Dispatch statuses, in the order the dashboard lists them.
-STATUSES = ("NEW_OBJECT", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
-TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
+STATUSES = (Status.NEW_OBJECT, Status.RUNNING, Status.COMPLETED, Status.FAILED, Status.CANCELLED)
+TERMINAL = status.TERMINAL
 
 
 def timestamp(value: float | None) -> str:

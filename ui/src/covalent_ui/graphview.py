@@ -18,6 +18,7 @@ from typing import Any, Literal
 import networkx as nx
 
 from covalent.graph.draw import STATUS_COLOURS, X_GAP, Y_GAP, layout, render_svg
+from covalent.status import Status
 
 __all__ = [
     "COLLAPSE_THRESHOLD",
@@ -63,15 +64,15 @@ class GraphView:
 
 def aggregate_status(counts: dict[str, int], total: int) -> str:
     """The one status a box of several nodes shows (mirrored in the page's script)."""
-    if counts.get("FAILED"):
-        return "FAILED"
-    if counts.get("RUNNING"):
-        return "RUNNING"
-    if total and counts.get("COMPLETED", 0) == total:
-        return "COMPLETED"
-    if counts.get("CANCELLED"):
-        return "CANCELLED"
-    return "NEW_OBJECT"
+    if counts.get(Status.FAILED):
+        return Status.FAILED
+    if counts.get(Status.RUNNING):
+        return Status.RUNNING
+    if total and counts.get(Status.COMPLETED, 0) == total:
+        return Status.COMPLETED
+    if counts.get(Status.CANCELLED):
+        return Status.CANCELLED
+    return Status.NEW_OBJECT
 
 
 def _task_statuses(graph: dict[str, Any], statuses: dict[int, str]) -> dict[int, str]:
@@ -118,9 +119,9 @@ def _groups(
 
 def _group_svg(index: int, group: dict[str, Any], x: float, y: float, statuses: dict[int, str]) -> str:
     ids = group["members"]
-    counts = Counter(statuses.get(n, "NEW_OBJECT") for n in ids)
+    counts = Counter(statuses.get(n, Status.NEW_OBJECT) for n in ids)
     status = aggregate_status(counts, len(ids))
-    done = counts.get("COMPLETED", 0)
+    done = counts.get(Status.COMPLETED, 0)
     label = group["name"] if len(group["name"]) <= 16 else group["name"][:15] + "…"
     title = f"{group['name']}: {len(ids)} node(s), " + ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()))
     single = f' data-node-id="{ids[0]}"' if len(ids) == 1 else ""

@@ -8,18 +8,20 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from covalent.status import Status
+
 if TYPE_CHECKING:
     from covalent.graph.manifest import Manifest
 
 __all__ = ["GraphPreview", "STATUS_COLOURS", "layout", "render_svg"]
 
-STATUS_COLOURS = {
-    "NEW_OBJECT": "#9aa5b1",
-    "PENDING_REUSE": "#9aa5b1",
-    "RUNNING": "#f0b429",
-    "COMPLETED": "#3ebd93",
-    "FAILED": "#e12d39",
-    "CANCELLED": "#7b8794",
+STATUS_COLOURS: dict[str, str] = {
+    Status.NEW_OBJECT: "#9aa5b1",
+    Status.PENDING_REUSE: "#9aa5b1",
+    Status.RUNNING: "#f0b429",
+    Status.COMPLETED: "#3ebd93",
+    Status.FAILED: "#e12d39",
+    Status.CANCELLED: "#7b8794",
 }
 KIND_COLOURS = {
     "electron": "#4098d7",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from covalent.runtime.capture import captured
 from covalent.runtime.outcome import JobOutcome, NodeOutcome
 from covalent.runtime.spec import JobSpec, NodeSpec, Ref, check_versions
+from covalent.status import Status
 
 if TYPE_CHECKING:
     from covalent.runtime.transfer.engine import NodeTransfers
@@ -74,10 +75,10 @@ def execute_job(
             failed.add(node.node_id)
             continue
         result = _run_node(node, function, args, kwargs, inject, postprocess)
-        if result.status == "COMPLETED" and result.sublattice is not None:
+        if result.status == Status.COMPLETED and result.sublattice is not None:
             # The inner graph runs as its own dispatch; dependents wait for it.
             pass
-        elif result.status == "COMPLETED":
+        elif result.status == Status.COMPLETED:
             outputs[node.node_id] = result.output
             try:
                 result.output = pickle.dumps(result.output, protocol=pickle.HIGHEST_PROTOCOL)
@@ -87,7 +88,7 @@ def execute_job(
                 try:
                     result.output = cloudpickle.dumps(outputs[node.node_id])
                 except Exception as exc:
-                    result.status, result.output = "FAILED", None
+                    result.status, result.output = Status.FAILED, None
                     result.error = f"the return value of {node.name} cannot be pickled: {exc!r}"
                     failed.add(node.node_id)
                     outputs.pop(node.node_id)
@@ -114,7 +115,7 @@ def _run_node(
     postprocess: Callable[[NodeSpec, Any], Any] | None,
 ) -> NodeOutcome:
     start = time.time()
-    result = NodeOutcome(node_id=node.node_id, status="FAILED", start_time=start)
+    result = NodeOutcome(node_id=node.node_id, status=Status.FAILED, start_time=start)
     transfers = _node_transfers(node, function) if node.files else None
     with captured() as streams:
         try:
@@ -138,7 +139,7 @@ def _run_node(
                 transfers.after()
             if hooks:
                 hooks.after()
-            result.status = "COMPLETED"
+            result.status = Status.COMPLETED
             result.output = value
         except BaseException as exc:  # a task may raise SystemExit too
             if isinstance(exc, KeyboardInterrupt):

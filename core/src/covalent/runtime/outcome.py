@@ -6,6 +6,8 @@ import pickle
 from dataclasses import dataclass, field
 from typing import Any
 
+from covalent.status import Status
+
 __all__ = ["JobOutcome", "NodeOutcome"]
 
 
@@ -14,7 +16,7 @@ class NodeOutcome:
     """What happened to one node of a job."""
 
     node_id: int
-    status: str  # "COMPLETED" or "FAILED"
+    status: Status  # COMPLETED or FAILED
     output: bytes | None = None  # pickled value when COMPLETED
     error: str = ""  # traceback text when FAILED
     stdout: str = ""

@@ -31,6 +31,7 @@ from covalent.server.registration import prepare_dispatch, reusable_outputs
 from covalent.server.store.blobs import BlobStore, small_blob
 from covalent.server.store.records import NewDispatch, insert_dispatch, read_dispatch
 from covalent.server.store.sharing import node_holder
+from covalent.status import Status
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -108,7 +109,7 @@ def _copy_statements() -> tuple[Any, Any]:
     """The statements of :func:`copy_completed`, built once (only their parameters change)."""
     old_id, new_id = bindparam("old_id", type_=String), bindparam("new_id", type_=String)
     now = bindparam("now", type_=Float)
-    incomplete = or_(nodes.c.status != "COMPLETED", nodes.c.output_key.is_(None))
+    incomplete = or_(nodes.c.status != Status.COMPLETED, nodes.c.output_key.is_(None))
     check = select(
         func.count(),
         func.sum(case((incomplete, 1), else_=0)),
@@ -155,7 +156,7 @@ class CompletedOriginal:
 def read_original(conn: Connection, dispatch_id: str) -> CompletedOriginal | None:
     """The dispatch, if it completed with every node completed; else None."""
     record = read_dispatch(conn, dispatch_id)
-    if record is None or record["status"] != "COMPLETED":
+    if record is None or record["status"] != Status.COMPLETED:
         return None
     count, incomplete, tasks = conn.execute(_CHECK, {"old_id": node_holder(conn, dispatch_id)}).one()
     if not count or incomplete:
@@ -230,13 +231,13 @@ def copy_completed(
         "ended_at": now,
         "error": None,
         "reuse_from": dispatch_id,
-        "node_counts": {"COMPLETED": original.tasks} if original.tasks else {},
+        "node_counts": {Status.COMPLETED: original.tasks} if original.tasks else {},
     }
     event = {
         "kind": "dispatch",
         "dispatch_id": new_id,
         "root_dispatch_id": new_id,
-        "status": "COMPLETED",
+        "status": Status.COMPLETED,
         "name": summary["name"],
         "completed": original.tasks,
         "total": original.tasks,
@@ -267,5 +268,5 @@ async def _copy_completed(state: Services, dispatch_id: str) -> dict[str, Any] |
     dispatcher.hooks.notify(
         "before_dispatch", dispatch_id=new_id, name=copied[0]["name"], node_count=copied[0]["total"]
     )
-    dispatcher.hooks.notify("after_dispatch", dispatch_id=new_id, status="COMPLETED")
+    dispatcher.hooks.notify("after_dispatch", dispatch_id=new_id, status=Status.COMPLETED)
     return copied[0]

@@ -16,6 +16,7 @@ from covalent.server.store.blobs import BlobStore
 from covalent.server.store.fingerprints import fingerprints
 from covalent.server.store.records import NewDispatch, clean_text
 from covalent.server.store.sharing import node_holder
+from covalent.status import Status
 
 __all__ = ["ManifestError", "prepare_dispatch", "reusable_outputs"]
 
@@ -138,7 +139,7 @@ def prepare_dispatch(
             "node_id": node_id,
             "name": clean_text(node["name"][:256]),
             "kind": node["kind"],
-            "status": "COMPLETED" if is_param else "NEW_OBJECT",
+            "status": Status.COMPLETED if is_param else Status.NEW_OBJECT,
             "executor": None if is_param else clean_text(spec.get("name") or default),
             "output_key": clean_text(node["value"]) if is_param else None,
             "attempts": 0,
@@ -147,7 +148,7 @@ def prepare_dispatch(
         old = (reuse or {}).get(prints[node_id]) if not is_param else None
         if old is not None:
             row.update(
-                status="COMPLETED",
+                status=Status.COMPLETED,
                 output_key=old["output_key"],
                 stdout=old.get("stdout"),
                 stderr=old.get("stderr"),
@@ -183,7 +184,7 @@ def reusable_outputs(conn: Connection, dispatch_id: str) -> dict[str, dict[str, 
             nodes.c.end_time,
         ).where(
             nodes.c.dispatch_id == holder,
-            nodes.c.status == "COMPLETED",
+            nodes.c.status == Status.COMPLETED,
             nodes.c.kind != "parameter",
             nodes.c.output_key.is_not(None),
         )

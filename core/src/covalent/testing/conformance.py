@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from covalent.executor.base import AsyncBaseExecutor
+from covalent.status import Status
 from covalent.testing.harness import ExecutorHarness, make_job, node_value
 
 __all__ = ["ExecutorConformance"]
@@ -90,14 +91,14 @@ class ExecutorConformance:
         outcome = harness.run(make_job(_add, 2, 3))
         assert len(outcome.nodes) == 1
         node = outcome.nodes[0]
-        assert node.status == "COMPLETED"
+        assert node.status == Status.COMPLETED
         assert node_value(node) == 5
         assert node.start_time <= node.end_time
 
     def test_failure_reports_traceback(self, harness: ExecutorHarness) -> None:
         outcome = harness.run(make_job(_fail, "conformance-boom"))
         node = outcome.nodes[0]
-        assert node.status == "FAILED"
+        assert node.status == Status.FAILED
         assert "ValueError: conformance-boom" in node.error
         assert "_fail" in node.error  # the task's own frame is in the traceback
 

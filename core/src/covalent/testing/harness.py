@@ -17,6 +17,7 @@ from covalent.executor.base import AsyncBaseExecutor, Job, JobOutcome, run_job
 from covalent.graph.payloads import pack_job
 from covalent.graph.transport_graph import NodeKind
 from covalent.runtime.outcome import NodeOutcome
+from covalent.status import Status
 
 __all__ = ["ExecutorHarness", "HarnessCache", "make_job", "node_value"]
 
@@ -47,7 +48,7 @@ def make_job(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Job:
 
 def node_value(node: NodeOutcome) -> Any:
     """The value a completed node returned."""
-    if node.status != "COMPLETED":
+    if node.status != Status.COMPLETED:
         raise AssertionError(f"node {node.node_id} did not complete:\n{node.error}")
     assert node.output is not None
     return pickle.loads(node.output)

@@ -11,6 +11,7 @@ from covalent.graph.payloads import pack_job
 from covalent.graph.serialize import blob_key
 from covalent.graph.transport_graph import NodeKind
 from covalent.runtime.execute import execute_job
+from covalent.status import Status
 
 __all__ = ["run_manifest"]
 
@@ -36,7 +37,7 @@ def run_manifest(manifest: Manifest) -> dict[str, Any]:
         spec = pack_job("local", graph, runnable, blobs.__getitem__, output_keys.__getitem__)
         outcome = execute_job(spec)
         for node in outcome.nodes:
-            if node.status != "COMPLETED":
+            if node.status != Status.COMPLETED:
                 raise TaskFailedError(f"node {node.node_id} ({graph.node(node.node_id)['name']}) failed:\n{node.error}")
             if node.sublattice is not None:
                 inner = run_manifest(Manifest.from_payload(node.sublattice))

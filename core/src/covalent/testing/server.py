@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from covalent.config import CLIENT_HEADER
+from covalent.status import Status
 
 __all__ = ["CLIENT_HEADERS", "ServerProcess", "free_port", "upload_parts"]
 
@@ -123,7 +124,9 @@ class ServerProcess:
         """Ids of the dispatch's electron nodes the server has recorded as COMPLETED."""
         answer = httpx.get(f"{self.address}/api/v1/dispatches/{dispatch_id}/nodes?brief=1", timeout=60)
         answer.raise_for_status()
-        return {n["node_id"] for n in answer.json()["nodes"] if n["status"] == "COMPLETED" and n["kind"] == "electron"}
+        return {
+            n["node_id"] for n in answer.json()["nodes"] if n["status"] == Status.COMPLETED and n["kind"] == "electron"
+        }
 
     def stop(self, timeout: float = 30.0) -> None:
         """Graceful stop (SIGTERM), as ``covalent stop`` does."""

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from covalent.graph.draw import STATUS_COLOURS
 from covalent.server.view import Snapshot
+from covalent.status import Status
 from covalent_ui.context import server_view
 from covalent_ui.formatting import TERMINAL
 from covalent_ui.graphview import COLLAPSE_THRESHOLD, build_view
@@ -54,14 +55,14 @@ async def _summary(request: Request, dispatch_id: str, *, with_manifest: bool = 
 
 async def _summary_context(request: Request, record: dict[str, Any]) -> dict[str, Any]:
     result = None
-    if record["status"] == "COMPLETED" and record.get("output_key"):
+    if record["status"] == Status.COMPLETED and record.get("output_key"):
         result = await preview_blob(server_view(request), record["output_key"])
     counts = record.get("node_counts", {})
     return {
         "d": record,
         "result_preview": result,
         "terminal": record["status"] in TERMINAL,
-        "completed": counts.get("COMPLETED", 0),
+        "completed": counts.get(Status.COMPLETED, 0),
         "total": sum(counts.values()),
     }
 
@@ -158,7 +159,7 @@ async def node_inputs(request: Request) -> Response:
     keys = [
         rows[int(e["source"])]["output_key"]
         for e in shown
-        if rows.get(int(e["source"]), {}).get("status") == "COMPLETED" and rows[int(e["source"])].get("output_key")
+        if rows.get(int(e["source"]), {}).get("status") == Status.COMPLETED and rows[int(e["source"])].get("output_key")
     ]
     previews = await preview_blobs(server_view(request), keys)
     inputs = []

@@ -21,6 +21,7 @@ from covalent.server.store.records import (
     list_dispatches,
     read_dispatch,
 )
+from covalent.status import Status
 
 __all__ = [
     "cancel_dispatch",
@@ -170,7 +171,7 @@ async def start_dispatch(request: Request) -> Response:
     await _summary_or_404(request, dispatch_id)
     if not await server_state(request).dispatcher.start(dispatch_id):
         raise HTTPException(409, f"dispatch {dispatch_id} has already ended")
-    return JSONResponse({"dispatch_id": dispatch_id, "status": "RUNNING"}, status_code=202)
+    return JSONResponse({"dispatch_id": dispatch_id, "status": Status.RUNNING}, status_code=202)
 
 
 async def cancel_dispatch(request: Request) -> Response:
@@ -299,7 +300,7 @@ async def redispatch_dispatch(request: Request) -> Response:
         raise HTTPException(404, f"no dispatch with id {dispatch_id}") from None
     except ManifestError as exc:
         raise HTTPException(422, f"cannot run this workflow again: {exc}") from None
-    answer: dict[str, Any] = {"dispatch_id": new.dispatch_id, "status": "RUNNING"}
+    answer: dict[str, Any] = {"dispatch_id": new.dispatch_id, "status": Status.RUNNING}
     if new.final is not None:  # ended at once: what get_result needs, so it asks nothing more
         answer.update({k: new.final[k] for k in ("status", "summary", "output") if k in new.final})
     return JSONResponse(answer, status_code=201)

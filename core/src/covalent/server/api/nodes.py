@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from covalent.server.api.common import read_db, server_state
 from covalent.server.store.records import read_dispatch, read_node, read_nodes
+from covalent.status import Status
 
 __all__ = ["get_graph", "get_node", "get_node_output", "list_nodes"]
 
@@ -70,7 +71,7 @@ async def get_node(request: Request) -> Response:
     row = await read_db(request, lambda conn: read_node(conn, dispatch_id, node_id))
     if row is None:
         raise HTTPException(404, f"dispatch {dispatch_id} has no node {node_id}")
-    if row.get("output_key") and row["status"] == "COMPLETED" and request.query_params.get("preview") != "0":
+    if row.get("output_key") and row["status"] == Status.COMPLETED and request.query_params.get("preview") != "0":
         size_limit = 1 << 20
         data = await asyncio.to_thread(state.blobs.get, row["output_key"])
         row["output_preview"] = _preview(data) if len(data) <= size_limit else f"<{len(data)} bytes>"

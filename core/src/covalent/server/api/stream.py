@@ -15,7 +15,7 @@ from starlette.responses import Response
 from covalent.server.api.common import read_db, server_state
 from covalent.server.store.blobs import small_blob
 from covalent.server.store.records import count_nodes, read_dispatch
-from covalent.status import TERMINAL
+from covalent.status import TERMINAL, Status
 
 __all__ = ["events"]
 
@@ -54,7 +54,7 @@ async def events(request: Request) -> Response:
                 "dispatch_id": dispatch_id,
                 "root_dispatch_id": record["root_dispatch_id"],
                 "status": record["status"],
-                "completed": counts.get("COMPLETED", 0),
+                "completed": counts.get(Status.COMPLETED, 0),
                 "total": sum(counts.values()),
             }
             if record["status"] in TERMINAL:

@@ -15,6 +15,7 @@ from covalent.server.db.tables import dispatches, nodes
 from covalent.server.store.blobs import BlobStore
 from covalent.server.store.sharing import as_copy, give_copies_their_own, node_holder, node_holders, shared_manifest
 from covalent.server.store.sql import insert_rows, update_rows
+from covalent.status import Status
 
 __all__ = [
     "DISPATCH_SORTS",
@@ -62,12 +63,12 @@ class NewDispatch:
     #: The validated graph, handed to the dispatcher so it is not built twice.
     graph: Any = None
     #: RUNNING when it is recorded and started in one step (what clients see at once).
-    status: str = "NEW_OBJECT"
+    status: str = Status.NEW_OBJECT
     started_at: float | None = None
 
     def starting(self) -> NewDispatch:
         """Record it as already RUNNING: it is started right after the insert commits."""
-        self.status = "RUNNING"
+        self.status = Status.RUNNING
         self.started_at = time.time()
         return self
 
@@ -282,7 +283,7 @@ def running_dispatch_ids(conn: Connection) -> list[str]:
     """Dispatches recorded as RUNNING (parents before their sublattices, oldest first)."""
     rows = conn.execute(
         select(dispatches.c.dispatch_id)
-        .where(dispatches.c.status == "RUNNING")
+        .where(dispatches.c.status == Status.RUNNING)
         .order_by(dispatches.c.parent_dispatch_id.is_not(None), dispatches.c.created_at)
     )
     return [r[0] for r in rows]
