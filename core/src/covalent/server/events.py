@@ -7,14 +7,58 @@ anything a client sees through the stream is already durable.
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-__all__ = ["EventBus", "Subscription"]
+__all__ = ["EventBus", "Subscription", "dispatch_event", "dispatch_summary", "encode_output"]
 
 log = logging.getLogger(__name__)
+
+
+def encode_output(data: bytes | None) -> str | None:
+    """A small output as it rides in an event (base64), or None."""
+    return base64.b64encode(data).decode() if data is not None else None
+
+
+def dispatch_summary(record: dict[str, Any], node_counts: dict[str, int]) -> dict[str, Any]:
+    """A dispatch's summary, as ``GET /dispatches/{id}`` answers it: its record and its task counts."""
+    return {**record, "node_counts": node_counts}
+
+
+def dispatch_event(
+    dispatch_id: str,
+    root_dispatch_id: str,
+    status: str,
+    completed: int,
+    total: int,
+    *,
+    summary: dict[str, Any] | None = None,
+    output: str | None = None,
+    snapshot: bool = False,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """The one shape of a dispatch's event: its status and progress.
+
+    A final event carries the dispatch's ``summary`` (what ``GET /dispatches/{id}``
+    answers, with ``node_counts``) and a small ``output`` (base64), so a waiting
+    client reads no more after it.  ``snapshot``: the first event of a stream,
+    read from the state rather than announcing a change.
+    """
+    event: dict[str, Any] = {"kind": "dispatch"}
+    if snapshot:
+        event["snapshot"] = True
+    event.update(dispatch_id=dispatch_id, root_dispatch_id=root_dispatch_id, status=status)
+    if name is not None:
+        event["name"] = name
+    event.update(completed=completed, total=total)
+    if summary is not None:
+        event["summary"] = summary
+    if output is not None:
+        event["output"] = output
+    return event
 
 
 class _Subscriber:

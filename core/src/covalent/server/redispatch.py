@@ -17,7 +17,6 @@ node rows and manifest (see :mod:`covalent.server.store.sharing`).
 from __future__ import annotations
 
 import asyncio
-import base64
 import time
 import uuid
 from collections import OrderedDict
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import Connection, Float, String, bindparam, case, func, insert, null, or_, select
 
 from covalent.server.db.tables import dispatches, nodes
+from covalent.server.events import dispatch_event, dispatch_summary, encode_output
 from covalent.server.registration import prepare_dispatch, reusable_outputs
 from covalent.server.store.blobs import BlobStore, small_blob
 from covalent.server.store.records import NewDispatch, insert_dispatch, read_dispatch
@@ -162,7 +162,7 @@ def read_original(conn: Connection, dispatch_id: str) -> CompletedOriginal | Non
     if not count or incomplete:
         return None
     output = small_blob(conn, record["output_key"]) if record["output_key"] else None
-    return CompletedOriginal(record, int(tasks or 0), base64.b64encode(output).decode() if output is not None else None)
+    return CompletedOriginal(record, int(tasks or 0), encode_output(output))
 
 
 class CompletedOriginals:
@@ -220,7 +220,7 @@ def copy_completed(
     if not _inserted(conn, conn.execute(_COPY_DISPATCH, params).rowcount, new_id):  # deleted since it was read
         originals.forget(dispatch_id)
         return None
-    summary = {
+    copy = {
         **original.record,
         "dispatch_id": new_id,
         "root_dispatch_id": new_id,
@@ -231,21 +231,18 @@ def copy_completed(
         "ended_at": now,
         "error": None,
         "reuse_from": dispatch_id,
-        "node_counts": {Status.COMPLETED: original.tasks} if original.tasks else {},
     }
-    event = {
-        "kind": "dispatch",
-        "dispatch_id": new_id,
-        "root_dispatch_id": new_id,
-        "status": Status.COMPLETED,
-        "name": summary["name"],
-        "completed": original.tasks,
-        "total": original.tasks,
-        "summary": summary,
-    }
-    if original.output is not None:
-        event["output"] = original.output
-    return event
+    summary = dispatch_summary(copy, {Status.COMPLETED: original.tasks} if original.tasks else {})
+    return dispatch_event(
+        new_id,
+        new_id,
+        Status.COMPLETED,
+        original.tasks,
+        original.tasks,
+        summary=summary,
+        output=original.output,
+        name=summary["name"],
+    )
 
 
 async def _copy_completed(state: Services, dispatch_id: str) -> dict[str, Any] | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from collections.abc import AsyncIterator
@@ -13,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from covalent.server.api.common import read_db, server_state
+from covalent.server.events import dispatch_event, dispatch_summary, encode_output
 from covalent.server.store.blobs import small_blob
 from covalent.server.store.records import count_nodes, read_dispatch
 from covalent.status import TERMINAL, Status
@@ -48,22 +48,21 @@ async def events(request: Request) -> Response:
             if record is None:
                 return None
             counts = count_nodes(conn, [dispatch_id])[dispatch_id]
-            event = {
-                "kind": "dispatch",
-                "snapshot": True,
-                "dispatch_id": dispatch_id,
-                "root_dispatch_id": record["root_dispatch_id"],
-                "status": record["status"],
-                "completed": counts.get(Status.COMPLETED, 0),
-                "total": sum(counts.values()),
-            }
+            summary = output = None
             if record["status"] in TERMINAL:
                 # Like the live final event: what a waiting client needs, so it reads no more.
-                event["summary"] = {**record, "node_counts": counts}
-                output = small_blob(conn, record["output_key"]) if record["output_key"] else None
-                if output is not None:
-                    event["output"] = base64.b64encode(output).decode()
-            return event
+                summary = dispatch_summary(record, counts)
+                output = encode_output(small_blob(conn, record["output_key"]) if record["output_key"] else None)
+            return dispatch_event(
+                dispatch_id,
+                record["root_dispatch_id"],
+                record["status"],
+                counts.get(Status.COMPLETED, 0),
+                sum(counts.values()),
+                summary=summary,
+                output=output,
+                snapshot=True,
+            )
 
         # A running dispatch answers from memory: no thread hop or read while it runs.
         snapshot = state.dispatcher.snapshot(dispatch_id) or await read_db(request, read)

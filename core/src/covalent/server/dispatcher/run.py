@@ -24,7 +24,6 @@ reads :attr:`DispatchRun.ended` and hands sublattices to ``children``.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 import time
@@ -46,6 +45,7 @@ from covalent.server.dispatcher.jobs import JobRecord, cancel_on_executor, run_o
 from covalent.server.dispatcher.payload import build_payload
 from covalent.server.dispatcher.planning import plan_jobs
 from covalent.server.dispatcher.writes import RunWrites
+from covalent.server.events import dispatch_event, dispatch_summary, encode_output
 from covalent.server.store.records import NodeUpdate, transfers_json
 from covalent.server.store.writer import Writer
 from covalent.status import Status
@@ -173,15 +173,9 @@ class DispatchRun:
         """
         if self.over or not self.running_committed:
             return None
-        return {
-            "kind": "dispatch",
-            "snapshot": True,
-            "dispatch_id": self.dispatch_id,
-            "root_dispatch_id": self.root_dispatch_id,
-            "status": RUNNING,
-            "completed": self.committed_completed,
-            "total": self.task_total,
-        }
+        return dispatch_event(
+            self.dispatch_id, self.root_dispatch_id, RUNNING, self.committed_completed, self.task_total, snapshot=True
+        )
 
     def _write(self, updates: list[NodeUpdate], blobs: dict[str, bytes] | None = None) -> asyncio.Future[None]:
         completed = self._completed_tasks
@@ -198,14 +192,7 @@ class DispatchRun:
     def mark_running(self, started_at: float) -> None:
         """Record the dispatch as RUNNING (a registered dispatch starting for the first time)."""
         self.started_at = started_at
-        event = {
-            "kind": "dispatch",
-            "dispatch_id": self.dispatch_id,
-            "root_dispatch_id": self.root_dispatch_id,
-            "status": RUNNING,
-            "completed": self._completed_tasks,
-            "total": self.task_total,
-        }
+        event = dispatch_event(self.dispatch_id, self.root_dispatch_id, RUNNING, self._completed_tasks, self.task_total)
 
         def committed(f: asyncio.Future[None]) -> None:
             self.running_committed = not f.cancelled() and f.exception() is None
@@ -684,25 +671,22 @@ class DispatchRun:
             if pending:
                 self._write([NodeUpdate(n, {"status": CANCELLED}) for n in pending])
         ended_at = time.time()
-        event = {
-            "kind": "dispatch",
-            "dispatch_id": self.dispatch_id,
-            "root_dispatch_id": self.root_dispatch_id,
-            "status": end.status,
-            "completed": self._completed_tasks,
-            "total": self.task_total,
-            # What a waiting client needs, so it reads no more after this event.
-            "summary": self._summary(end, ended_at),
-        }
         small = self.svc.blobs.cached(end.output_key) if end.output_key else None
-        if small is not None and len(small) <= INLINE_OUTPUT:
-            event["output"] = base64.b64encode(small).decode()
+        event = dispatch_event(
+            self.dispatch_id,
+            self.root_dispatch_id,
+            end.status,
+            self._completed_tasks,
+            self.task_total,
+            summary=self._summary(end, ended_at),
+            output=encode_output(small) if small is not None and len(small) <= INLINE_OUTPUT else None,
+        )
         return self.writes.dispatch(
             event, status=end.status, ended_at=ended_at, output_key=end.output_key, error=end.error or None
         )
 
     def _summary(self, end: RunEnd, ended_at: float) -> dict[str, Any]:
-        return {
+        record = {
             "dispatch_id": self.dispatch_id,
             "root_dispatch_id": self.root_dispatch_id,
             "parent_dispatch_id": self.parent_dispatch_id,
@@ -714,8 +698,8 @@ class DispatchRun:
             "output_key": end.output_key,
             "error": end.error or None,
             "lattice": self.lattice_info,
-            "node_counts": node_counts(self.status, lambda n: self.node(n)["kind"] != "parameter"),
         }
+        return dispatch_summary(record, node_counts(self.status, lambda n: self.node(n)["kind"] != "parameter"))
 
     async def _finished(self, committed: asyncio.Future[None], end: RunEnd) -> None:
         await committed
