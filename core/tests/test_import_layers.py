@@ -51,7 +51,14 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("contracts", ("covalent.plugins.hookspecs",)),
     (
         "foundation",
-        ("covalent.config", "covalent.errors", "covalent.status", "covalent._version", "covalent.coinstall"),
+        (
+            "covalent.config",
+            "covalent.errors",
+            "covalent.status",
+            "covalent._version",
+            "covalent.coinstall",
+            "covalent.logtail",
+        ),
     ),
 ]
 

@@ -10,6 +10,7 @@ import time
 import click
 
 from covalent import config
+from covalent.logtail import tail_lines
 from covalent.server import background
 
 __all__ = ["logs", "purge", "restart", "start", "status", "stop"]
@@ -130,9 +131,10 @@ def logs(lines: int, follow: bool) -> None:
     path = background.log_path()
     if not path.exists():
         raise click.ClickException(f"no log at {path}; has the server been started?")
+    for line in tail_lines(path, lines):
+        click.echo(line)
     with open(path, errors="replace") as f:
-        for line in f.readlines()[-lines:]:
-            click.echo(line.rstrip("\n"))
+        f.seek(0, os.SEEK_END)
         while follow:
             line = f.readline()
             if line:

@@ -15,6 +15,7 @@ from pathlib import Path
 import psutil
 
 from covalent import config
+from covalent.logtail import tail_text
 
 __all__ = ["ServerInfo", "ServiceError", "log_path", "pid_path", "running", "start", "stop"]
 
@@ -112,19 +113,12 @@ def start(host: str, port: int, *, no_cluster: bool = False, timeout: float = 30
         if proc.poll() is not None:
             pid_path().unlink(missing_ok=True)
             raise ServiceError(
-                f"the server exited with status {proc.returncode}; see {log_path()}:\n{_tail(log_path())}"
+                f"the server exited with status {proc.returncode}; see {log_path()}:\n{tail_text(log_path(), 15)}"
             )
         if _healthy(info):
             return info, time.monotonic() - began
         time.sleep(0.02)
     raise ServiceError(f"the server did not become ready within {timeout:.0f} s; see {log_path()}")
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
 
 
 def stop(timeout: float = 20.0) -> ServerInfo | None:

@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from covalent.logtail import tail_lines
 from covalent_ui.context import server_view
 from covalent_ui.templating import page
 
-__all__ = ["logs_page", "plugins_page", "settings_page", "tail", "flatten"]
+__all__ = ["logs_page", "plugins_page", "settings_page", "flatten"]
 
 LINE_CHOICES = (100, 200, 1000, 5000)
-
-
-def tail(path: Path, count: int) -> list[str]:
-    """The last ``count`` lines of a text file, read from its end."""
-    with open(path, "rb") as f:
-        f.seek(0, os.SEEK_END)
-        size = f.tell()
-        block = min(size, max(8192, count * 240))
-        f.seek(size - block)
-        data = f.read().decode("utf-8", errors="replace")
-    lines = data.splitlines()
-    if block < size:
-        lines = lines[1:]  # the first line read is probably cut
-    return lines[-count:]
 
 
 async def logs_page(request: Request) -> Response:
@@ -42,7 +27,7 @@ async def logs_page(request: Request) -> Response:
     path = server_view(request).log_path
     lines: list[str] = []
     if path is not None and path.exists():
-        lines = await asyncio.to_thread(tail, path, count)
+        lines = await asyncio.to_thread(tail_lines, path, count)
     return page(
         request,
         "logs.html",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -12,6 +11,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 
 from covalent import __version__
 from covalent._version import DISTRIBUTION
+from covalent.logtail import tail_lines
 from covalent.server.api.common import read_db, server_state
 from covalent.server.store.records import dispatch_counts
 from covalent.server.view import ServerView, mask_secrets, mask_url
@@ -108,14 +108,4 @@ async def get_logs(request: Request) -> Response:
         raise HTTPException(422, "lines must be an integer") from None
     if not 1 <= count <= 100_000:
         raise HTTPException(422, "lines must be between 1 and 100000")
-    return JSONResponse({"lines": _tail(path, count)})
-
-
-def _tail(path: Any, count: int) -> list[str]:
-    with open(path, "rb") as f:
-        f.seek(0, os.SEEK_END)
-        size = f.tell()
-        block = min(size, max(8192, count * 200))
-        f.seek(size - block)
-        data = f.read().decode("utf-8", errors="replace")
-    return data.splitlines()[-count:]
+    return JSONResponse({"lines": tail_lines(path, count)})

@@ -32,6 +32,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from covalent.logtail import tail_text
+
 __all__ = ["LocalSlurm", "default_dir", "start", "status", "stop"]
 
 MUNGE_DIR = Path("/run/munge")
@@ -238,10 +240,7 @@ def _start_locked(base: Path, timeout: float) -> LocalSlurm:
 
 
 def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
+    return tail_text(path, lines)
 
 
 def _kill(pid_file: Path, timeout: float = 15.0) -> None:
