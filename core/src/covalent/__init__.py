@@ -60,11 +60,13 @@ __all__ = [
     "leptons",
     "redispatch",
     "status",
+    "stop_triggers",
+    "triggers",
     "wait",
 ]
 
 #: Names that are modules of their own (the rest are attributes of their module).
-_MODULES = frozenset({"executor", "fs", "fs_strategies", "leptons"})
+_MODULES = frozenset({"executor", "fs", "fs_strategies", "leptons", "triggers"})
 
 #: Names loaded on first use, by module: the SDK and its executors (asyncio,
 #: pluggy) and the client (httpx).  ``import covalent`` stays cheap for what
@@ -83,6 +85,8 @@ _LAZY = {
     "lattice": "covalent._sdk.lattice",
     "Lepton": "covalent._sdk.lepton",
     "leptons": "covalent.leptons",
+    "triggers": "covalent.triggers",
+    "stop_triggers": "covalent.client.triggers",
     **dict.fromkeys(("Result", "cancel", "dispatch", "dispatch_sync", "get_result", "redispatch"), "covalent.client"),
 }
 
@@ -91,12 +95,13 @@ warn_if_coinstalled()
 
 if TYPE_CHECKING:
     from covalent import _file_transfer as fs
-    from covalent import executor, leptons
+    from covalent import executor, leptons, triggers
     from covalent._file_transfer import strategies as fs_strategies
     from covalent._sdk.deps import DepsBash, DepsCall, DepsPip
     from covalent._sdk.electron import Electron, electron, wait
     from covalent._sdk.lattice import Lattice, lattice
     from covalent._sdk.lepton import Lepton
+    from covalent.client.triggers import stop_triggers
     from covalent.client import (  # type: ignore[no-redef]
         Result,
         cancel,

@@ -39,11 +39,8 @@ class Lattice:
         if not callable(function):
             raise TypeError(f"@lattice needs a callable, got {function!r}")
         executor_spec(executor)
-        if triggers is not None:
-            raise TypeError(
-                "lattice triggers (re-running a workflow on file or time events) are not supported; "
-                "dispatch the lattice from your own scheduler instead"
-            )
+        #: Registered with the dispatch (not part of the stored workflow): see covalent.triggers.
+        self.triggers: list[Any] = _as_triggers(triggers)
         self.workflow_function = function
         self.executor = executor
         # Covalent ran post-processing on this executor; here the server assembles
@@ -65,6 +62,7 @@ class Lattice:
         # The last graph built is a convenience of this process, not part of the workflow.
         state = self.__dict__.copy()
         state["transport_graph"] = None
+        state["triggers"] = []  # registered on the server with the dispatch, never run again from here
         return state
 
     def __repr__(self) -> str:
@@ -133,6 +131,17 @@ class Lattice:
         from covalent.graph.draw import GraphPreview
 
         return GraphPreview(self.build_manifest(*args, **kwargs))
+
+
+def _as_triggers(triggers: Any) -> list[Any]:
+    """``None``, one trigger or a list of them, as a list (triggers are ``covalent.triggers`` objects)."""
+    if triggers is None:
+        return []
+    items = list(triggers) if isinstance(triggers, list | tuple) else [triggers]
+    for item in items:
+        if not callable(getattr(item, "to_spec", None)):
+            raise TypeError(f"triggers must be covalent.triggers objects (such as TimeTrigger(60)), got {item!r}")
+    return items
 
 
 def _describe_inputs(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, str]:

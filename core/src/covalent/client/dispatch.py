@@ -27,9 +27,16 @@ def submit_manifest(
     start: bool = True,
     reuse_from: str | None = None,
     dispatcher_addr: str | None = None,
+    triggers: list[dict[str, Any]] | None = None,
 ) -> str:
-    """Upload a manifest and its blobs in one request; return the dispatch id."""
-    options = {"start": start, "reuse_from": reuse_from}
+    """Upload a manifest and its blobs in one request; return the dispatch id.
+
+    ``triggers`` (their ``to_spec()`` forms) are registered with the dispatch,
+    in the same request: then it is recorded without running.
+    """
+    options: dict[str, Any] = {"start": start, "reuse_from": reuse_from}
+    if triggers:
+        options["triggers"] = triggers
     files = [
         ("manifest", ("manifest.json", json.dumps(manifest.to_json()).encode(), "application/json")),
         ("options", ("options.json", json.dumps(options).encode(), "application/json")),
@@ -44,14 +51,30 @@ def dispatch(
 ) -> Callable[..., str]:
     """``dispatch(lattice)(*args, **kwargs)`` sends the workflow; returns its dispatch id.
 
-    With ``disable_run=True`` the dispatch is recorded but not started.
+    With ``disable_run=True`` the dispatch is recorded but not started.  A
+    lattice with ``triggers`` is recorded without running and its triggers
+    registered: each of their events runs it (see :mod:`covalent.triggers`).
     """
     if not isinstance(orig_lattice, Lattice):
         raise TypeError(f"dispatch() needs a @ct.lattice, got {orig_lattice!r}")
 
     def wrapper(*args: Any, **kwargs: Any) -> str:
         manifest = orig_lattice.build_manifest(*args, **kwargs)
-        return submit_manifest(manifest, start=not disable_run, dispatcher_addr=dispatcher_addr)
+        triggers = list(getattr(orig_lattice, "triggers", []))  # a lattice pickled before triggers had none
+        here = [t.to_spec() for t in triggers if not t.triggers_server_addr]
+        dispatch_id = submit_manifest(
+            manifest, start=not (disable_run or triggers), dispatcher_addr=dispatcher_addr, triggers=here
+        )
+        elsewhere = [t for t in triggers if t.triggers_server_addr]
+        if elsewhere:
+            from covalent.client.triggers import register_triggers
+
+            holder = Connection(dispatcher_addr).address
+            for trigger in elsewhere:
+                register_triggers(
+                    dispatch_id, [trigger.to_spec()], address=trigger.triggers_server_addr, dispatcher_addr=holder
+                )
+        return dispatch_id
 
     return wrapper
 
