@@ -22,7 +22,7 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["blobs", "dispatches", "metadata", "nodes"]
+__all__ = ["blobs", "dispatches", "metadata", "nodes", "trigger_runs", "triggers"]
 
 metadata = MetaData()
 
@@ -84,4 +84,43 @@ blobs = Table(
     Column("size", Integer, nullable=False),
     Column("data", LargeBinary, nullable=True),
     Column("created_at", Float, nullable=False),
+)
+
+# A trigger re-runs the dispatch ``dispatch_id`` on each event of its source.
+# ``config`` and ``policy`` are JSON (never a pickle); ``state`` is observing,
+# stopped or failed (with ``error``).  The counters say what its events did.
+triggers = Table(
+    "triggers",
+    metadata,
+    Column("trigger_id", String(64), primary_key=True),
+    Column("dispatch_id", String(64), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("config", Text, nullable=False),
+    Column("policy", Text, nullable=False),
+    # The server that holds the dispatch, when it is not this one (a triggers-only server).
+    Column("dispatcher_addr", String(512), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("last_event_at", Float, nullable=True),
+    Column("events", Integer, nullable=False, default=0, server_default="0"),
+    Column("runs", Integer, nullable=False, default=0, server_default="0"),
+    Column("skipped", Integer, nullable=False, default=0, server_default="0"),
+    # Events waiting for a run to end (policy when_busy = "queue").
+    Column("queued", Integer, nullable=False, default=0, server_default="0"),
+    Index("ix_triggers_dispatch", "dispatch_id"),
+    Index("ix_triggers_state", "state"),
+)
+
+# The runs a trigger started: the first may be its dispatch itself, the rest redispatches of it.
+trigger_runs = Table(
+    "trigger_runs",
+    metadata,
+    Column("trigger_id", String(64), primary_key=True),
+    Column("run_dispatch_id", String(64), primary_key=True),
+    Column("origin_dispatch_id", String(64), nullable=False),
+    Column("fired_at", Float, nullable=False),
+    Index("ix_trigger_runs_run", "run_dispatch_id"),
+    Index("ix_trigger_runs_origin", "origin_dispatch_id", "fired_at"),
 )

@@ -16,6 +16,7 @@ from covalent.server.store.blobs import BlobStore
 from covalent.server.store.sharing import as_copy, give_copies_their_own, node_holder, node_holders, shared_manifest
 from covalent.server.store.sql import insert_rows, update_rows
 from covalent.status import Status
+from covalent.server.store.triggers import delete_for_dispatches
 
 __all__ = [
     "DISPATCH_SORTS",
@@ -326,6 +327,7 @@ def delete_dispatch(conn: Connection, dispatch_id: str) -> list[str]:
         ids += children
         frontier = children
     give_copies_their_own(conn, ids)
+    delete_for_dispatches(conn, ids)  # their triggers, and their links as triggered runs
     conn.execute(delete(nodes).where(nodes.c.dispatch_id.in_(ids)))
     conn.execute(delete(dispatches).where(dispatches.c.dispatch_id.in_(ids)))
     return ids
