@@ -101,7 +101,6 @@ if TYPE_CHECKING:
     from covalent._sdk.electron import Electron, electron, wait
     from covalent._sdk.lattice import Lattice, lattice
     from covalent._sdk.lepton import Lepton
-    from covalent.client.triggers import stop_triggers
     from covalent.client import (  # type: ignore[no-redef]
         Result,
         cancel,
@@ -110,6 +109,7 @@ if TYPE_CHECKING:
         get_result,
         redispatch,
     )
+    from covalent.client.triggers import stop_triggers
 
 
 def __getattr__(name: str) -> Any:

@@ -20,7 +20,20 @@ def _port_option(func):  # type: ignore[no-untyped-def]
     return click.option("--port", "-p", type=int, default=None, help="Port (default: config server.port, 48008).")(func)
 
 
-def _start(port: int | None, host: str | None, no_cluster: bool, develop: bool) -> None:
+def _triggers_options(func):  # type: ignore[no-untyped-def]
+    func = click.option(
+        "--triggers-only", is_flag=True, help="Serve triggers only; their runs go to the dispatcher each names."
+    )(func)
+    return click.option("--no-triggers", is_flag=True, help="Observe no triggers and refuse new ones.")(func)
+
+
+def _triggers_mode(no_triggers: bool, triggers_only: bool) -> str:
+    if no_triggers and triggers_only:
+        raise click.UsageError("--no-triggers and --triggers-only are mutually exclusive, please choose one at most")
+    return "off" if no_triggers else "only" if triggers_only else "on"
+
+
+def _start(port: int | None, host: str | None, no_cluster: bool, develop: bool, triggers: str = "on") -> None:
     settings = config.load()["server"]
     host = host or settings.get("host", "127.0.0.1")
     port = port or int(settings.get("port", config.DEFAULT_PORT))
@@ -28,13 +41,14 @@ def _start(port: int | None, host: str | None, no_cluster: bool, develop: bool) 
         from covalent.server.main import main as server_main
 
         args = ["--host", host, "--port", str(port)] + (["--no-cluster"] if no_cluster else [])
+        args += {"on": [], "off": ["--no-triggers"], "only": ["--triggers-only"]}[triggers]
         sys.exit(server_main(args))
     from covalent.server.access import TokenError, ensure_token, is_loopback
 
     try:
         if not is_loopback(host):
             ensure_token(host)  # refused here, in one line, rather than in the server's log
-        info, seconds = background.start(host, port, no_cluster=no_cluster)
+        info, seconds = background.start(host, port, no_cluster=no_cluster, triggers=triggers)
     except (background.ServiceError, TokenError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
@@ -49,9 +63,12 @@ def _start(port: int | None, host: str | None, no_cluster: bool, develop: bool) 
 @click.option("--host", default=None, help="Interface to bind (default 127.0.0.1; others need the token).")
 @click.option("--no-cluster", is_flag=True, help="Do not start a local Dask cluster.")
 @click.option("--develop", "-d", "develop", is_flag=True, help="Run in the foreground, logging to the terminal.")
-def start(port: int | None, host: str | None, no_cluster: bool, develop: bool) -> None:
+@_triggers_options
+def start(
+    port: int | None, host: str | None, no_cluster: bool, develop: bool, no_triggers: bool, triggers_only: bool
+) -> None:
     """Start the server in the background."""
-    _start(port, host, no_cluster, develop)
+    _start(port, host, no_cluster, develop, _triggers_mode(no_triggers, triggers_only))
 
 
 @click.command()
@@ -67,10 +84,12 @@ def stop() -> None:
 @click.command()
 @_port_option
 @click.option("--no-cluster", is_flag=True)
-def restart(port: int | None, no_cluster: bool) -> None:
+@_triggers_options
+def restart(port: int | None, no_cluster: bool, no_triggers: bool, triggers_only: bool) -> None:
     """Stop and start the server."""
+    mode = _triggers_mode(no_triggers, triggers_only)
     info = background.stop()
-    _start(port or (info.port if info else None), info.host if info else None, no_cluster, False)
+    _start(port or (info.port if info else None), info.host if info else None, no_cluster, False, mode)
 
 
 @click.command()
@@ -120,6 +139,10 @@ def status(as_json: bool) -> None:
     counts = ", ".join(f"{k.lower()} {v}" for k, v in sorted(data["dispatch_counts"].items())) or "none"
     table.add_row("Dispatches", counts)
     table.add_row("Running", ", ".join(data["running_dispatches"]) or "none")
+    triggers = data.get("triggers") or {}
+    if triggers:
+        shown = {"on": "running", "off": "disabled (--no-triggers)", "only": "running (--triggers-only)"}
+        table.add_row("Triggers", f"{shown.get(triggers['mode'], triggers['mode'])}, {triggers['observing']} observed")
     Console().print(table)
 
 

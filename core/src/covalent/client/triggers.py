@@ -44,7 +44,9 @@ def list_triggers(dispatch_id: str | None = None, address: str | None = None) ->
         return list(conn.get_json("/triggers", params=params)["items"])
 
 
-def start_or_redispatch(dispatch_id: str, dispatcher_addr: str | None = None, *, reuse_previous_results: bool = False) -> str:
+def start_or_redispatch(
+    dispatch_id: str, dispatcher_addr: str | None = None, *, reuse_previous_results: bool = False
+) -> str:
     """What a trigger event does: start the dispatch if it never ran, else run a copy; the run's id."""
     with Connection(dispatcher_addr) as conn:
         if conn.get_json(f"/dispatches/{dispatch_id}")["status"] == "NEW_OBJECT":

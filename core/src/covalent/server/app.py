@@ -23,6 +23,7 @@ from covalent.server.access import ensure_token, is_loopback
 from covalent.server.api import api_routes
 from covalent.server.guard import OriginPolicy, RequestGuard
 from covalent.server.middleware import BodyLimit, TokenAuth
+from covalent.server.triggers import Mode
 
 __all__ = ["create_app"]
 
@@ -82,6 +83,7 @@ def create_app(
     host: str = "127.0.0.1",
     log_path: Path | None = None,
     start_cluster: bool = True,
+    triggers: Mode = "on",
 ) -> Starlette:
     """The server application; its lifespan opens the database and starts the dispatcher."""
     settings = config.load()
@@ -92,16 +94,16 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         from covalent.server.lifecycle import start_services, stop_services
 
-        state = await start_services(settings, log_path=log_path, token=token, panels=panels)
+        state = await start_services(settings, log_path=log_path, token=token, panels=panels, triggers_mode=triggers)
         app.state.covalent = state
-        background = asyncio.get_running_loop().create_task(_after_ready(state, start_cluster))
+        background = asyncio.get_running_loop().create_task(_after_ready(state, start_cluster and triggers != "only"))
         try:
             yield
         finally:
             background.cancel()
             await stop_services(state)
 
-    routes: list[BaseRoute] = [Mount("/api/v1", routes=api_routes())]
+    routes: list[BaseRoute] = [Mount("/api/v1", routes=api_routes(triggers_only=triggers == "only"))]
     routes += _plugin_mounts(panels)
     if not any(isinstance(r, Mount) and r.path == "" for r in routes):
         routes.append(Route("/", _root))
@@ -133,9 +135,14 @@ def create_app(
 
 async def _after_ready(state: Any, start_cluster: bool) -> None:
     """Heavy start-up work, done after the server accepts requests."""
+    if state.triggers.launcher is not None:
+        try:
+            await state.dispatcher.resume_all()
+        except Exception:
+            log.exception("resuming dispatches failed")
     try:
-        await state.dispatcher.resume_all()
+        await state.triggers.start()
     except Exception:
-        log.exception("resuming dispatches failed")
+        log.exception("observing triggers again failed")
     if start_cluster:
         state.executors.warm_up(None)

@@ -84,7 +84,9 @@ def _healthy(info: ServerInfo) -> bool:
         conn.close()
 
 
-def start(host: str, port: int, *, no_cluster: bool = False, timeout: float = 30.0) -> tuple[ServerInfo, float]:
+def start(
+    host: str, port: int, *, no_cluster: bool = False, triggers: str = "on", timeout: float = 30.0
+) -> tuple[ServerInfo, float]:
     """Start the server in the background; returns it and the seconds until it was ready."""
     existing = running()
     if existing is not None:
@@ -103,6 +105,8 @@ def start(host: str, port: int, *, no_cluster: bool = False, timeout: float = 30
     ]
     if no_cluster:
         command.append("--no-cluster")
+    if triggers != "on":
+        command.append({"off": "--no-triggers", "only": "--triggers-only"}[triggers])
     began = time.monotonic()
     with open(os.devnull, "rb") as devnull, os.fdopen(config.open_private(log_path()), "ab") as log:
         proc = subprocess.Popen(command, stdin=devnull, stdout=log, stderr=log, start_new_session=True)

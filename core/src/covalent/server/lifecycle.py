@@ -16,6 +16,8 @@ from covalent.server.state import ServerState
 from covalent.server.store.blobs import BlobStore
 from covalent.server.store.writer import Writer
 from covalent.server.sublattices import SublatticeIntake
+from covalent.server.triggers import Mode, TriggerService
+from covalent.server.triggers.launcher import LocalLauncher
 
 __all__ = ["start_services", "stop_services"]
 
@@ -23,7 +25,12 @@ log = logging.getLogger("covalent.server")
 
 
 async def start_services(
-    settings: dict[str, Any], *, log_path: Path | None, token: str, panels: list[dict[str, str]]
+    settings: dict[str, Any],
+    *,
+    log_path: Path | None,
+    token: str,
+    panels: list[dict[str, str]],
+    triggers_mode: Mode = "on",
 ) -> ServerState:
     from covalent.plugins.manager import get_plugin_manager
 
@@ -40,14 +47,16 @@ async def start_services(
     executors = ExecutorInstances()
     children = SublatticeIntake(blobs, writer)
     dispatcher = Dispatcher(writer, blobs, executors, get_plugin_manager(), children=children)
+    triggers = TriggerService(engine, writer, None, mode=triggers_mode)
     log.info("covalent server ready (database %s)", url.split("@")[-1])
-    return ServerState(
+    state = ServerState(
         engine=engine,
         blobs=blobs,
         writer=writer,
         events=events,
         executors=executors,
         dispatcher=dispatcher,
+        triggers=triggers,
         settings=settings,
         database_url=url,
         data_dir=data_dir,
@@ -55,10 +64,14 @@ async def start_services(
         token=token,
         panels=panels,
     )
+    if triggers_mode != "only":  # a triggers-only server runs no dispatch of its own
+        triggers.launcher = LocalLauncher(state, events)
+    return state
 
 
 async def stop_services(state: ServerState) -> None:
-    """Stop without cancelling anything: unfinished dispatches resume at the next start."""
+    """Stop without cancelling anything: unfinished dispatches resume at the next start, triggers are observed again."""
+    await state.triggers.close()
     await state.dispatcher.shutdown()
     await state.executors.teardown()
     from covalent.executor.local import shutdown_pools

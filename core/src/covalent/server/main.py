@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-file", default=None)
     parser.add_argument("--log-level", default="info")
     parser.add_argument("--no-cluster", action="store_true")
+    triggers = parser.add_mutually_exclusive_group()
+    triggers.add_argument("--no-triggers", action="store_true", help="observe no triggers, refuse new ones")
+    triggers.add_argument("--triggers-only", action="store_true", help="serve triggers only (no dispatches)")
     args = parser.parse_args(argv)
     settings = config.load()["server"]
     host = args.host or settings.get("host", "127.0.0.1")

@@ -15,6 +15,7 @@ from covalent.server.events import EventBus
 from covalent.server.redispatch import CompletedOriginals
 from covalent.server.store.blobs import BlobStore
 from covalent.server.store.writer import Writer
+from covalent.server.triggers import TriggerService
 
 __all__ = ["ServerState"]
 
@@ -27,6 +28,7 @@ class ServerState:
     events: EventBus
     executors: ExecutorInstances
     dispatcher: Dispatcher
+    triggers: TriggerService
     settings: dict[str, Any]
     database_url: str
     data_dir: Path

@@ -174,11 +174,17 @@ class BaseTrigger:
             self.new_dispatch_ids.append(run)
 
     def observe(self) -> None:
-        """Observe this trigger's source here, calling :meth:`trigger` on each event, until :meth:`stop`."""
+        """Observe this trigger's source here, calling :meth:`trigger` on each event, until :meth:`stop`.
+
+        Blocks when :attr:`observe_blocks` (else observes on a thread and
+        returns once observing); a source that cannot observe raises
+        :class:`~covalent.triggers.source.SourceGone` here.
+        """
         if self._observing is not None:
             raise RuntimeError(f"{self.kind} is already observing")
         loop = asyncio.new_event_loop()
         ready = threading.Event()
+        failed: list[BaseException] = []
 
         def on_event(description: str) -> None:
             loop.run_in_executor(None, self.trigger)
@@ -186,16 +192,22 @@ class BaseTrigger:
         async def main() -> None:
             task = asyncio.current_task()
             assert task is not None
-            self._observing = (loop, task)
-            ready.set()
+            source = self.source(since=time.time())
             try:
-                await self.source(since=time.time()).run(on_event)
+                await source.open(on_event)
+                self._observing = (loop, task)
+                ready.set()
+                await source.run()
             except asyncio.CancelledError:
                 pass
+            finally:
+                await source.close()
 
         def run() -> None:
             try:
                 loop.run_until_complete(main())
+            except BaseException as exc:
+                failed.append(exc)
             finally:
                 self._observing = None
                 ready.set()
@@ -206,6 +218,8 @@ class BaseTrigger:
         else:
             threading.Thread(target=run, name=f"covalent-{self.kind}", daemon=True).start()
             ready.wait()
+        if failed:
+            raise failed[0]
 
     def stop(self) -> None:
         """Stop observing in this process (``ct.stop_triggers`` stops triggers the server observes)."""

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from covalent.triggers.base import BaseTrigger, TriggerConfigError
-from covalent.triggers.source import Emit, EventSource
+from covalent.triggers.source import EventSource
 
 __all__ = ["CronSource", "CronTrigger", "local_zone"]
 
@@ -67,11 +67,11 @@ class CronSource(EventSource):
                 return due
         raise TriggerConfigError(f"cron schedule {self.schedule!r} names no time after {moment}")  # pragma: no cover
 
-    async def run(self, emit: Emit) -> None:
+    async def run(self) -> None:
         due = self.next_after(self.now())
         while True:
             await asyncio.sleep(max(0.0, (due - self.now()).total_seconds()))
-            emit(f"cron {self.schedule} at {due.isoformat(timespec='minutes')}")
+            self.emit(f"cron {self.schedule} at {due.isoformat(timespec='minutes')}")
             due = self.next_after(max(self.now(), due))
 
 

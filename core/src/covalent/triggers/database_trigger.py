@@ -56,7 +56,7 @@ class PollSource(EventSource):
         from sqlalchemy import literal_column, select, table, text
 
         schema, _, name = self.table.rpartition(".")
-        stmt = select(literal_column("1")).select_from(table(name, schema=schema or None))
+        stmt: Any = select(literal_column("1")).select_from(table(name, schema=schema or None))
         return stmt.where(*(text(f"({clause})") for clause in self.where)).limit(1)
 
     @staticmethod
@@ -69,31 +69,36 @@ class PollSource(EventSource):
     def _shown(self) -> str:
         return str(read_only_url(self.url).render_as_string(hide_password=True))
 
-    async def run(self, emit: Emit) -> None:
+    async def open(self, emit: Emit) -> None:
         from sqlalchemy import create_engine
 
+        await super().open(emit)
         try:
-            engine = create_engine(read_only_url(self.url), pool_pre_ping=True)
+            self.engine = create_engine(read_only_url(self.url), pool_pre_ping=True)
         except Exception as exc:  # an unknown driver, a malformed URL
             raise SourceGone(f"cannot open {self._shown()}: {type(exc).__name__}: {exc}") from None
+
+    async def run(self) -> None:
         stmt, failures, found = self._statement(), 0, 0
-        try:
-            while True:
-                try:
-                    matched = await asyncio.to_thread(self._poll, engine, stmt)
-                except Exception as exc:
-                    failures += 1
-                    if failures >= FAILURES_ALLOWED:
-                        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-                        raise SourceGone(f"cannot read table {self.table} of {self._shown()}: {reason}") from None
-                else:
-                    failures = 0
-                    found = found + 1 if matched else found
-                    if found >= self.after_n:
-                        found = 0
-                        emit(f"rows in {self.table}")
-                await asyncio.sleep(self.interval)
-        finally:
+        while True:
+            try:
+                matched = await asyncio.to_thread(self._poll, self.engine, stmt)
+            except Exception as exc:
+                failures += 1
+                if failures >= FAILURES_ALLOWED:
+                    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                    raise SourceGone(f"cannot read table {self.table} of {self._shown()}: {reason}") from None
+            else:
+                failures = 0
+                found = found + 1 if matched else found
+                if found >= self.after_n:
+                    found = 0
+                    self.emit(f"rows in {self.table}")
+            await asyncio.sleep(self.interval)
+
+    async def close(self) -> None:
+        engine = getattr(self, "engine", None)
+        if engine is not None:
             await asyncio.to_thread(engine.dispose)
 
 

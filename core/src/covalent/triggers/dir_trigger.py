@@ -48,26 +48,32 @@ class DirSource(EventSource):
         self.batch = batch
         self.recursive = recursive
 
-    async def run(self, emit: Emit) -> None:
+    async def open(self, emit: Emit) -> None:
         from watchdog.observers import Observer
 
-        path = self.path.resolve()
+        await super().open(emit)
+        self.resolved = path = self.path.resolve()
         if not path.exists():
             raise SourceGone(f"{path} does not exist")
-        observer = Observer()
+        self.observer = Observer()
+        counter: Any = _Counter(self.names, self.batch, asyncio.get_running_loop(), emit)  # watchdog calls dispatch()
         try:
-            observer.schedule(_Counter(self.names, self.batch, asyncio.get_running_loop(), emit), str(path), recursive=self.recursive)  # type: ignore[arg-type]
-            observer.start()
+            self.observer.schedule(counter, str(path), recursive=self.recursive)
+            self.observer.start()
         except OSError as exc:
             raise SourceGone(f"cannot watch {path}: {exc}") from None
-        try:
-            while True:
-                await asyncio.sleep(CHECK_EVERY)
-                if not path.exists():
-                    raise SourceGone(f"{path} was removed")
-                if not observer.is_alive():
-                    raise SourceGone(f"watching {path} stopped")
-        finally:
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(CHECK_EVERY)
+            if not self.resolved.exists():
+                raise SourceGone(f"{self.resolved} was removed")
+            if not self.observer.is_alive():
+                raise SourceGone(f"watching {self.resolved} stopped")
+
+    async def close(self) -> None:
+        observer = getattr(self, "observer", None)
+        if observer is not None and observer.is_alive():
             observer.stop()
             await asyncio.to_thread(observer.join, 5)
 

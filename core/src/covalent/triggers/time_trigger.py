@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from covalent.triggers.base import BaseTrigger, positive_number
-from covalent.triggers.source import Emit, EventSource
+from covalent.triggers.source import EventSource
 
 __all__ = ["TimeSource", "TimeTrigger"]
 
@@ -31,11 +31,11 @@ class TimeSource(EventSource):
         beats = max(1, math.floor((now - self.since) / self.gap) + 1)
         return self.since + beats * self.gap
 
-    async def run(self, emit: Emit) -> None:
+    async def run(self) -> None:
         due = self.next_due(time.time())
         while True:
             await asyncio.sleep(max(0.0, due - time.time()))
-            emit(f"every {self.gap:g} s")
+            self.emit(f"every {self.gap:g} s")
             due = self.next_due(max(time.time(), due))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 from starlette.datastructures import UploadFile
@@ -22,6 +23,8 @@ from covalent.server.store.records import (
     read_dispatch,
 )
 from covalent.status import Status
+from covalent.server.store.triggers import insert_triggers
+from covalent.server.store.writer import together
 
 __all__ = [
     "cancel_dispatch",
@@ -69,6 +72,7 @@ async def register_dispatch(request: Request) -> Response:
       413: {description: request too large}
       422: {description: "the manifest, bundle or options are not acceptable"}
     """
+    began = time.time()  # a time trigger registered with the dispatch counts from here
     state = server_state(request)
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
@@ -124,16 +128,54 @@ async def register_dispatch(request: Request) -> Response:
             conn, state.blobs, manifest, blobs, reuse=reuse, reuse_from=options.reuse_from, manifest_text=manifest_text
         )
 
+    triggers = _trigger_specs(state, options)
     try:
         new = prepare(None) if small else await read_db(request, prepare)
     except ManifestError as exc:
         raise HTTPException(422, str(exc)) from None
-    if options.start:
+    start = options.start and not triggers  # a dispatch with triggers runs when they fire
+    if start:
         new.starting()
-    await committed(request, state.writer.write(insert_dispatch(state.blobs, new), small=small))
-    if options.start:
+    operation = insert_dispatch(state.blobs, new)
+    observations = await _open_triggers(state, new.dispatch_id, triggers, began)
+    if observations:
+        operation = together(operation, insert_triggers([o.record for o in observations]))
+    try:
+        await committed(request, state.writer.write(operation, small=small))
+    except BaseException:
+        await state.triggers.discard(observations)
+        raise
+    if start:
         await state.dispatcher.start(new.dispatch_id, loaded=(new.record(), new.rows()))
+    state.triggers.begin(observations)
     return JSONResponse({"dispatch_id": new.dispatch_id}, status_code=201)
+
+
+async def _open_triggers(state: Any, dispatch_id: str, triggers: list[Any], began: float) -> list[Any]:
+    """Start observing the upload's triggers before anything is stored (a folder that is not there: 422)."""
+    if not triggers:
+        return []
+    from covalent.server.triggers import TriggerError
+
+    try:
+        return list(await state.triggers.open(state.triggers.records(dispatch_id, triggers, None, began)))
+    except TriggerError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+
+
+def _trigger_specs(state: Any, options: Any) -> list[Any]:
+    """The upload's triggers, checked before anything is stored (412 with --no-triggers, 422 if unknown)."""
+    if not options.triggers:
+        return []
+    from covalent.server.api.triggers import specs
+    from covalent.server.triggers import TriggerError
+
+    found = specs(options.triggers)
+    try:
+        state.triggers.check(found)
+    except TriggerError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+    return found
 
 
 async def _summary_or_404(request: Request, dispatch_id: str) -> dict[str, Any]:
@@ -232,6 +274,7 @@ async def delete_dispatch_route(request: Request) -> Response:
         return [{"kind": "deleted", "dispatch_id": dispatch_id}]
 
     await committed(request, state.writer.write(op))
+    await state.triggers.forget(deleted)
     return JSONResponse({"deleted": deleted})
 
 

@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from covalent import __version__
-from covalent.server.api import blobs, dispatches, nodes, stream, system
+from covalent.server.api import blobs, dispatches, nodes, stream, system, triggers
 
 __all__ = ["api_routes"]
 
@@ -24,7 +24,7 @@ register_url_convertor("dispatch_id", DispatchIdConvertor())
 _INFO = {"openapi": "3.0.3", "info": {"title": "Covalent server API", "version": __version__}}
 
 
-def _routes() -> list[BaseRoute]:
+def _server_routes() -> list[BaseRoute]:
     return [
         Route("/health", system.health, methods=["GET"]),
         Route("/status", system.get_status, methods=["GET"]),
@@ -32,6 +32,16 @@ def _routes() -> list[BaseRoute]:
         Route("/settings", system.get_settings, methods=["GET"]),
         Route("/logs", system.get_logs, methods=["GET"]),
         Route("/events", stream.events, methods=["GET"]),
+        Route("/triggers", triggers.register_triggers, methods=["POST"]),
+        Route("/triggers", triggers.list_triggers, methods=["GET"]),
+        Route("/triggers/status", triggers.triggers_status, methods=["GET"]),
+        Route("/triggers/stop", triggers.stop_triggers, methods=["POST"]),
+        Route("/triggers/{trigger_id:dispatch_id}", triggers.get_trigger, methods=["GET"]),
+    ]
+
+
+def _dispatch_routes() -> list[BaseRoute]:
+    return [
         Route("/dispatches", dispatches.register_dispatch, methods=["POST"]),
         Route("/dispatches", dispatches.list_dispatches_route, methods=["GET"]),
         Route("/dispatches/{dispatch_id:dispatch_id}", dispatches.get_dispatch, methods=["GET"]),
@@ -49,8 +59,9 @@ def _routes() -> list[BaseRoute]:
     ]
 
 
-def api_routes() -> list[BaseRoute]:
-    routes = _routes()
+def api_routes(*, triggers_only: bool = False) -> list[BaseRoute]:
+    """The API; a ``--triggers-only`` server serves no dispatch routes (it holds no dispatches)."""
+    routes = _server_routes() + ([] if triggers_only else _dispatch_routes())
 
     async def openapi(request: Request) -> Response:
         """

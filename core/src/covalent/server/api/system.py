@@ -56,6 +56,7 @@ async def get_status(request: Request) -> Response:
             "executor_distributions": executor_distributions(),
             "executors": state.executors.describe(),
             "running_dispatches": sorted(state.dispatcher.runs),
+            "triggers": state.triggers.status(),
             "dispatch_counts": await read_db(request, dispatch_counts),
             "writer": {
                 "batches": state.writer.batches,

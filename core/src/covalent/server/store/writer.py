@@ -31,7 +31,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_nev
 
 from covalent.server.db.engine import BUSY_TIMEOUT_MS
 
-__all__ = ["EventSink", "Operation", "Writer", "is_transient"]
+__all__ = ["EventSink", "Operation", "Writer", "is_transient", "together"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,15 @@ def is_transient(exc: BaseException) -> bool:
 
 #: An operation runs inside the batch's transaction and returns events to publish.
 Operation = Callable[[Connection], list[dict[str, Any]] | None]
+
+
+def together(*operations: Operation) -> Operation:
+    """One operation that runs ``operations`` in order (in one transaction) and returns all their events."""
+
+    def op(conn: Connection) -> list[dict[str, Any]]:
+        return [event for operation in operations for event in operation(conn) or []]
+
+    return op
 
 
 class EventSink(Protocol):

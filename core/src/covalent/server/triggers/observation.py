@@ -18,8 +18,8 @@ from collections.abc import Callable
 from covalent.server.store.triggers import FAILED, TriggerRecord, count_event, set_state
 from covalent.server.store.writer import Writer
 from covalent.server.triggers.gate import RunGate
-from covalent.server.triggers.launcher import LaunchError, Launcher
-from covalent.triggers import BaseTrigger, SourceGone
+from covalent.server.triggers.launcher import Launcher, LaunchError
+from covalent.triggers import BaseTrigger, EventSource, SourceGone
 
 __all__ = ["Observation"]
 
@@ -52,12 +52,26 @@ class Observation:
         self._consumer: asyncio.Task[None] | None = None
         self._watchers: set[asyncio.Task[None]] = set()
         self._failed_launches = 0
+        self.source: EventSource
 
     @property
     def trigger_id(self) -> str:
         return self.record.trigger_id
 
+    async def open(self) -> None:
+        """Start observing the source (events queue up from now on); raises SourceGone if it cannot."""
+        self.source = self.trigger.source(since=self.record.created_at)
+        try:
+            await self.source.open(self._on_event)
+        except SourceGone:
+            await self.source.close()
+            raise
+        except Exception as exc:
+            await self.source.close()
+            raise SourceGone(f"{type(exc).__name__}: {exc}") from exc
+
     def start(self) -> None:
+        """Turn events into runs (after :meth:`open`, once the trigger's record is committed)."""
         loop = asyncio.get_running_loop()
         self._source = loop.create_task(self._observe(), name=f"trigger-{self.trigger_id}")
         self._consumer = loop.create_task(self._consume(), name=f"trigger-runs-{self.trigger_id}")
@@ -67,7 +81,7 @@ class Observation:
     # -- the source ----------------------------------------------------------------
     async def _observe(self) -> None:
         try:
-            await self.trigger.source(since=self.record.created_at).run(self._on_event)
+            await self.source.run()
         except asyncio.CancelledError:
             raise
         except SourceGone as exc:
@@ -75,6 +89,8 @@ class Observation:
         except Exception as exc:
             log.exception("trigger %s stopped observing", self.trigger_id)
             await self.fail(f"{type(exc).__name__}: {exc}")
+        finally:
+            await self.source.close()
 
     def _on_event(self, description: str) -> None:
         try:
@@ -126,7 +142,13 @@ class Observation:
 
     # -- ending ---------------------------------------------------------------------------
     async def fail(self, reason: str) -> None:
-        log.warning("trigger %s (%s of dispatch %s) failed: %s", self.trigger_id, self.record.kind, self.record.dispatch_id, reason)
+        log.warning(
+            "trigger %s (%s of dispatch %s) failed: %s",
+            self.trigger_id,
+            self.record.kind,
+            self.record.dispatch_id,
+            reason,
+        )
         self.record = self.record.with_state(FAILED, reason)
         self._cancel_source()
         await self.writer.write(set_state([self.record], FAILED, reason), small=True)
@@ -138,6 +160,8 @@ class Observation:
 
     async def close(self, *, drain: bool = True) -> None:
         """Stop observing; with ``drain``, events that came before still start their runs."""
+        if self._source is None:  # opened, never started
+            await self.source.close()
         self._cancel_source()
         if self._consumer is not None and self._consumer is not asyncio.current_task():
             if drain:
@@ -148,6 +172,10 @@ class Observation:
             self._consumer.cancel()
         for task in list(self._watchers):
             task.cancel()
-        tasks = [t for t in (self._source, self._consumer, *self._watchers) if t is not None and t is not asyncio.current_task()]
+        tasks = [
+            t
+            for t in (self._source, self._consumer, *self._watchers)
+            if t is not None and t is not asyncio.current_task()
+        ]
         await asyncio.gather(*tasks, return_exceptions=True)
         self.on_end(self)

@@ -44,7 +44,7 @@ from covalent.server.store.writer import Writer
 from covalent.server.triggers.gate import RunGate
 from covalent.server.triggers.launcher import Launcher, RemoteLauncher
 from covalent.server.triggers.observation import Observation
-from covalent.triggers import BaseTrigger, TriggerConfigError, available_triggers
+from covalent.triggers import BaseTrigger, SourceGone, TriggerConfigError, available_triggers
 
 __all__ = ["Mode", "TriggerError", "TriggerService", "TriggerSpec"]
 
@@ -136,20 +136,53 @@ class TriggerService:
             log.info("observing %d trigger(s) again", len(records))
         return len(records)
 
-    async def _observe(self, record: TriggerRecord) -> None:
-        try:
-            trigger = build_trigger(record.kind, record.config, record.policy)
-            launcher = self._launcher(record)
-        except TriggerError as exc:
-            await self.writer.write(set_state([record], FAILED, str(exc)), small=True)
-            return
+    async def _open(self, record: TriggerRecord) -> Observation:
+        """An observation of ``record`` whose source is open; TriggerError (422) says why it cannot be."""
+        trigger = build_trigger(record.kind, record.config, record.policy)
+        launcher = self._launcher(record)
         gate = RunGate(record.policy, queued=record.queued)
         if gate.limited:
             candidates = await self._read(lambda conn: running_runs(conn, record.trigger_id))
             gate.running = await launcher.running(candidates) if record.dispatcher_addr else set(candidates)
         observation = Observation(record, trigger, launcher, self.writer, gate, self._ended)
-        self.observations[record.trigger_id] = observation
-        observation.start()
+        try:
+            await observation.open()
+        except SourceGone as exc:
+            raise TriggerError(f"{record.kind} cannot observe: {exc}") from None
+        return observation
+
+    async def _observe(self, record: TriggerRecord) -> None:
+        """Observe a stored trigger again (a failure to, is recorded as the trigger's failure)."""
+        if record.trigger_id in self.observations:  # registered while the server was starting
+            return
+        try:
+            observation = await self._open(record)
+        except TriggerError as exc:
+            await self.writer.write(set_state([record], FAILED, str(exc)), small=True)
+            return
+        self.begin([observation])
+
+    async def open(self, records: Sequence[TriggerRecord]) -> list[Observation]:
+        """Open the sources of new triggers before their records are stored (so a bad one is refused)."""
+        opened: list[Observation] = []
+        try:
+            for record in records:
+                opened.append(await self._open(record))
+        except TriggerError:
+            await self.discard(opened)
+            raise
+        return opened
+
+    def begin(self, observations: Sequence[Observation]) -> None:
+        """Start turning events into runs, once the triggers' records are committed."""
+        for observation in observations:
+            self.observations[observation.trigger_id] = observation
+            observation.start()
+
+    async def discard(self, observations: Sequence[Observation]) -> None:
+        """Close sources opened for triggers whose records could not be stored."""
+        for observation in observations:
+            await observation.source.close()
 
     def _ended(self, observation: Observation) -> None:
         if self.observations.get(observation.trigger_id) is observation:
@@ -170,7 +203,7 @@ class TriggerService:
     def records(
         self, dispatch_id: str, specs: Sequence[TriggerSpec], dispatcher_addr: str | None, created_at: float
     ) -> list[TriggerRecord]:
-        """The records of new triggers of ``dispatch_id`` (to insert, then :meth:`observe_new`)."""
+        """The records of new triggers of ``dispatch_id`` (to :meth:`open`, insert, then :meth:`begin`)."""
         self.check(specs, dispatcher_addr)
         return [
             TriggerRecord(
@@ -185,11 +218,6 @@ class TriggerService:
             for spec in specs
         ]
 
-    async def observe_new(self, records: Sequence[TriggerRecord]) -> None:
-        """Start observing triggers whose records were just committed."""
-        for record in records:
-            await self._observe(record)
-
     async def register(
         self,
         dispatch_id: str,
@@ -201,8 +229,13 @@ class TriggerService:
         """Register triggers for an existing dispatch (here, or on ``dispatcher_addr``) and observe them."""
         records = self.records(dispatch_id, specs, dispatcher_addr, created_at or time.time())
         await self._check_dispatch(dispatch_id, dispatcher_addr)
-        await self.writer.write(insert_triggers(records), small=True)
-        await self.observe_new(records)
+        observations = await self.open(records)
+        try:
+            await self.writer.write(insert_triggers(records), small=True)
+        except BaseException:
+            await self.discard(observations)
+            raise
+        self.begin(observations)
         return records
 
     async def _check_dispatch(self, dispatch_id: str, dispatcher_addr: str | None) -> None:
@@ -217,7 +250,9 @@ class TriggerService:
             try:
                 await asyncio.to_thread(ask)
             except CovalentError as exc:
-                raise TriggerError(f"the dispatcher at {dispatcher_addr} has no dispatch {dispatch_id}: {exc}") from None
+                raise TriggerError(
+                    f"the dispatcher at {dispatcher_addr} has no dispatch {dispatch_id}: {exc}"
+                ) from None
             return
         if await self._read(lambda conn: read_dispatch(conn, dispatch_id)) is None:
             raise TriggerError(f"no dispatch with id {dispatch_id}", 404)
@@ -226,7 +261,9 @@ class TriggerService:
     async def stop(self, *, dispatch_ids: Sequence[str] | None = None, trigger_ids: Sequence[str] | None = None) -> int:
         """Stop the given triggers (those still observing or failed); how many were stopped."""
         records = await self._read(
-            lambda conn: read_triggers(conn, dispatch_ids=dispatch_ids, trigger_ids=trigger_ids, states=[OBSERVING, FAILED])
+            lambda conn: read_triggers(
+                conn, dispatch_ids=dispatch_ids, trigger_ids=trigger_ids, states=[OBSERVING, FAILED]
+            )
         )
         if records:
             await self.writer.write(set_state(records, STOPPED), small=True)
@@ -250,7 +287,12 @@ class TriggerService:
     # -- reading ---------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         state = {"on": "running", "off": "disabled", "only": "running"}[self.mode]
-        return {"status": state, "mode": self.mode, "observing": len(self.observations), "kinds": available_triggers.names()}
+        return {
+            "status": state,
+            "mode": self.mode,
+            "observing": len(self.observations),
+            "kinds": available_triggers.names(),
+        }
 
     async def list(self, dispatch_id: str | None = None) -> list[TriggerRecord]:
         return await self._read(lambda conn: read_triggers(conn, dispatch_ids=[dispatch_id] if dispatch_id else None))
