@@ -82,7 +82,7 @@ def test_bad_executor_argument():
         ct.electron(executor=42)(lambda x: x)
 
 
-def test_unsupported_triggers_are_refused_not_ignored():
-    with pytest.raises(TypeError, match=r"triggers .* are not supported"):
+def test_something_that_is_not_a_trigger_is_refused_not_ignored():
+    with pytest.raises(TypeError, match=r"triggers must be covalent.triggers objects .*got 'every hour'"):
         ct.lattice(triggers=["every hour"])(lambda: None)
     assert ct.lattice(triggers=None)(lambda: 1)() == 1

@@ -128,3 +128,28 @@ def test_shared_nodes_migrate_up_and_down_giving_copies_their_own_rows(tmp_path)
     assert sorted(rows) == [("copy", "COMPLETED", 0, None, "k"), ("original", "COMPLETED", 3, "retried", "k")]
     assert "nodes_from" not in {column[0] for column in _schema(url)["dispatches"]["columns"]}
     engine.dispose()
+
+
+def test_triggers_migrate_up_and_down_keeping_dispatches(tmp_path):
+    url, engine = _database_at(tmp_path, "0003")
+    with engine.begin() as conn:
+        _add_dispatch(conn, "origin", '{"name": "wf"}')
+    _alembic(engine, "upgrade", "head")
+    schema = _schema(url)
+    assert {"triggers", "trigger_runs"} <= set(schema)
+    assert ("ix_trigger_runs_origin", ("origin_dispatch_id", "fired_at"), False) in schema["trigger_runs"]["indexes"]
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO triggers (trigger_id, dispatch_id, kind, config, policy, state, created_at, updated_at) "
+                "VALUES ('t', 'origin', 'TimeTrigger', '{\"time_gap\": 1}', '{}', 'observing', 0, 0)"
+            )
+        )
+        row = conn.execute(text("SELECT events, runs, skipped, queued FROM triggers")).one()
+    assert tuple(row) == (0, 0, 0, 0)
+    _alembic(engine, "downgrade", "0003")
+    schema = _schema(url)
+    assert "triggers" not in schema and "trigger_runs" not in schema
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT dispatch_id FROM dispatches")).scalar_one() == "origin"
+    engine.dispose()

@@ -62,7 +62,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         app = create_app(
-            host=host, log_path=Path(args.log_file) if args.log_file else None, start_cluster=not args.no_cluster
+            host=host,
+            log_path=Path(args.log_file) if args.log_file else None,
+            start_cluster=not args.no_cluster,
+            triggers="off" if args.no_triggers else "only" if args.triggers_only else "on",
         )
     except TokenError as exc:
         return _refuse(str(exc))

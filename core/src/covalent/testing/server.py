@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,8 @@ class ServerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self._saved: dict[str, str | None] = {}
 
-    def start(self, timeout: float = 60.0) -> ServerProcess:
+    def start(self, timeout: float = 60.0, *, flags: Sequence[str] = ()) -> ServerProcess:
+        """Start the server (``flags``: more ``covalent.server.main`` options, e.g. ``--no-triggers``)."""
         env = {**os.environ, **self.env}
         command = [
             sys.executable,
@@ -99,6 +101,7 @@ class ServerProcess:
         ]
         if self.no_cluster:
             command.append("--no-cluster")
+        command += flags
         self.proc = subprocess.Popen(
             command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
         )

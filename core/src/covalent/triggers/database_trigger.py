@@ -67,14 +67,20 @@ class PollSource(EventSource):
             return conn.execute(stmt).first() is not None
 
     def _shown(self) -> str:
-        return str(read_only_url(self.url).render_as_string(hide_password=True))
+        from sqlalchemy.engine import make_url
+
+        return str(make_url(self.url).render_as_string(hide_password=True))
 
     async def open(self, emit: Emit) -> None:
         from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
 
         await super().open(emit)
+        url = read_only_url(self.url)
+        # SQLite: a connection per poll, so a deleted file is noticed (an open one reads the deleted inode).
+        pooling: dict[str, Any] = {"poolclass": NullPool} if url.get_backend_name() == "sqlite" else {}
         try:
-            self.engine = create_engine(read_only_url(self.url), pool_pre_ping=True)
+            self.engine = create_engine(url, pool_pre_ping=True, **pooling)
         except Exception as exc:  # an unknown driver, a malformed URL
             raise SourceGone(f"cannot open {self._shown()}: {type(exc).__name__}: {exc}") from None
 

@@ -26,17 +26,21 @@ class TimeSource(EventSource):
         self.gap = gap
         self.since = since
 
+    def beat_after(self, now: float) -> int:
+        """The number of the first beat after ``now`` (beat k is due at ``since + k * gap``, k >= 1)."""
+        return max(1, math.floor((now - self.since) / self.gap) + 1)
+
     def next_due(self, now: float) -> float:
-        """The first beat after ``now`` (beats are ``since + k * gap``, k >= 1)."""
-        beats = max(1, math.floor((now - self.since) / self.gap) + 1)
-        return self.since + beats * self.gap
+        return self.since + self.beat_after(now) * self.gap
 
     async def run(self) -> None:
-        due = self.next_due(time.time())
+        beat = self.beat_after(time.time())
         while True:
-            await asyncio.sleep(max(0.0, due - time.time()))
+            await asyncio.sleep(max(0.0, self.since + beat * self.gap - time.time()))
             self.emit(f"every {self.gap:g} s")
-            due = self.next_due(max(time.time(), due))
+            # Counted, not recomputed from the clock alone: a timer that wakes a hair
+            # early must not see the same beat again (and beats missed are skipped).
+            beat = max(beat + 1, self.beat_after(time.time()))
 
 
 class TimeTrigger(BaseTrigger):

@@ -174,8 +174,15 @@ class TriggerService:
         return opened
 
     def begin(self, observations: Sequence[Observation]) -> None:
-        """Start turning events into runs, once the triggers' records are committed."""
+        """Start turning events into runs, once the triggers' records are committed.
+
+        A trigger already observed (registered while :meth:`start` was reading
+        the stored ones, and so opened twice) keeps its first observation.
+        """
         for observation in observations:
+            if observation.trigger_id in self.observations:
+                asyncio.get_running_loop().create_task(observation.source.close())
+                continue
             self.observations[observation.trigger_id] = observation
             observation.start()
 
