@@ -131,7 +131,7 @@ def test_shared_nodes_migrate_up_and_down_giving_copies_their_own_rows(tmp_path)
 
 
 def test_triggers_migrate_up_and_down_keeping_dispatches(tmp_path):
-    url, engine = _database_at(tmp_path, "0003")
+    url, engine = _database_at(tmp_path, "0004")
     with engine.begin() as conn:
         _add_dispatch(conn, "origin", '{"name": "wf"}')
     _alembic(engine, "upgrade", "head")
@@ -147,7 +147,7 @@ def test_triggers_migrate_up_and_down_keeping_dispatches(tmp_path):
         )
         row = conn.execute(text("SELECT events, runs, skipped, queued FROM triggers")).one()
     assert tuple(row) == (0, 0, 0, 0)
-    _alembic(engine, "downgrade", "0003")
+    _alembic(engine, "downgrade", "0004")
     schema = _schema(url)
     assert "triggers" not in schema and "trigger_runs" not in schema
     with engine.connect() as conn:

@@ -22,9 +22,9 @@ from covalent.server.store.records import (
     list_dispatches,
     read_dispatch,
 )
-from covalent.status import Status
 from covalent.server.store.triggers import insert_triggers
 from covalent.server.store.writer import together
+from covalent.status import Status
 
 __all__ = [
     "cancel_dispatch",

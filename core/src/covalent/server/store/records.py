@@ -15,8 +15,8 @@ from covalent.server.db.tables import dispatches, nodes
 from covalent.server.store.blobs import BlobStore
 from covalent.server.store.sharing import as_copy, give_copies_their_own, node_holder, node_holders, shared_manifest
 from covalent.server.store.sql import insert_rows, update_rows
-from covalent.status import Status
 from covalent.server.store.triggers import delete_for_dispatches
+from covalent.status import Status
 
 __all__ = [
     "DISPATCH_SORTS",
