@@ -203,5 +203,5 @@ def test_a_time_source_emits_once_per_beat_even_when_timers_wake_early():
         task.cancel()
 
     asyncio.run(run())
-    assert 18 <= len(seen) <= 21
+    assert 5 <= len(seen) <= 21  # a loaded machine may miss beats (they are skipped), never repeat one
     assert min(b - a for a, b in itertools.pairwise(seen)) > 0.03

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from covalent.client.connection import Connection
+from covalent.status import Status
 
 __all__ = ["list_triggers", "register_triggers", "start_or_redispatch", "stop_triggers"]
 
@@ -49,7 +50,7 @@ def start_or_redispatch(
 ) -> str:
     """What a trigger event does: start the dispatch if it never ran, else run a copy; the run's id."""
     with Connection(dispatcher_addr) as conn:
-        if conn.get_json(f"/dispatches/{dispatch_id}")["status"] == "NEW_OBJECT":
+        if conn.get_json(f"/dispatches/{dispatch_id}")["status"] == Status.NEW_OBJECT:
             conn.post_json(f"/dispatches/{dispatch_id}/start")
             return dispatch_id
         body = {"reuse_previous_results": reuse_previous_results}
