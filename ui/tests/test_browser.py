@@ -299,3 +299,34 @@ def test_preview_opens_the_graph_of_an_undispatched_workflow(page: Any, server: 
     again = covalent_ui.preview(arithmetic.draw(5, 6), open_browser=False)
     page.goto(again)
     assert "(a, b)" in page.locator("#lattice-source").inner_text()
+
+
+def test_a_trigger_s_runs_are_listed_with_its_dispatch(page: Any, server: ServerProcess, shot: Any) -> None:
+    from covalent.triggers import TimeTrigger
+
+    @ct.lattice(triggers=TimeTrigger(0.3))
+    def beating(x):
+        return add(x, 1)
+
+    dispatch_id = ct.dispatch(beating)(4)
+    deadline = time.monotonic() + 30
+    url = f"{server.address}/api/v1/triggers"
+    while httpx.get(url, params={"dispatch_id": dispatch_id}).json()["items"][0]["runs"] < 3:
+        assert time.monotonic() < deadline, "the trigger did not start three runs"
+        time.sleep(0.1)
+    ct.stop_triggers(dispatch_id)
+    page.goto("/")
+    badge = page.locator(f'tr[data-dispatch-id="{dispatch_id}"] a.triggered')
+    assert "runs" in badge.inner_text()
+    badge.click()
+    page.wait_for_url(f"**/dispatches/{dispatch_id}#triggers")
+    assert "every 0.3 s" in page.locator("#triggers").inner_text()
+    assert "stopped" in page.locator("#triggers").inner_text()
+    runs = page.locator("#trigger-runs tbody tr")
+    assert runs.count() >= 3
+    assert "(this dispatch)" in runs.last.inner_text(), "the first run is the dispatch itself"
+    shot(page, "dispatch-triggers", full_page=True)
+    runs.first.locator("a").click()
+    page.wait_for_selector("#origin-link")
+    page.locator("#origin-link a").click()
+    page.wait_for_url(f"**/dispatches/{dispatch_id}")

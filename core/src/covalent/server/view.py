@@ -27,6 +27,8 @@ from covalent.server.redispatch import DispatchNotFound, redispatch
 from covalent.server.registration import ManifestError
 from covalent.server.state import ServerState
 from covalent.server.store import records
+from covalent.server.store import triggers as trigger_records
+from covalent.server.triggers import public
 
 __all__ = [
     "DISPATCH_SORTS",
@@ -97,6 +99,18 @@ class Snapshot:
         return records.list_dispatches(
             self._conn, status=status, search=search, sort=sort, order=order, limit=limit, offset=offset
         )
+
+    def triggers(self, dispatch_id: str) -> list[dict[str, Any]]:
+        """The triggers of a dispatch as ``GET /triggers?dispatch_id=`` answers them (secrets masked)."""
+        return [public(r) for r in trigger_records.read_triggers(self._conn, dispatch_ids=[dispatch_id])]
+
+    def trigger_runs(self, dispatch_id: str, limit: int = 20) -> tuple[list[dict[str, Any]], int]:
+        """The newest runs the triggers of a dispatch started (with their status), and how many in all."""
+        return trigger_records.recent_runs(self._conn, dispatch_id, limit)
+
+    def trigger_links(self, dispatch_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Which of these dispatches have triggers (``triggers``, ``observing``, ``runs``) or are runs (``origin``)."""
+        return trigger_records.run_links(self._conn, dispatch_ids)
 
     def value_sizes(self, keys: Iterable[str]) -> dict[str, int]:
         """The size in bytes of each stored value (an unknown key is left out)."""

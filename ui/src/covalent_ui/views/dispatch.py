@@ -45,6 +45,9 @@ async def _summary(request: Request, dispatch_id: str, *, with_manifest: bool = 
         if record.get("parent_dispatch_id"):
             parent = snapshot.dispatch(record["parent_dispatch_id"])
             record["parent_name"] = parent["name"] if parent else ""
+        record["triggers"] = snapshot.triggers(dispatch_id)
+        record["trigger_runs"], record["trigger_run_count"] = snapshot.trigger_runs(dispatch_id)
+        record["trigger_origin"] = snapshot.trigger_links([dispatch_id]).get(dispatch_id, {}).get("origin")
         return record
 
     record = await server_view(request).read(read)

@@ -43,7 +43,7 @@ class ListQuery:
         return (self.page - 1) * self.limit
 
     def read(self, snapshot: Snapshot) -> tuple[list[dict[str, Any]], int]:
-        return snapshot.dispatches(
+        items, total = snapshot.dispatches(
             status=self.statuses or None,
             search=self.search,
             sort=self.sort,
@@ -51,6 +51,10 @@ class ListQuery:
             limit=self.limit,
             offset=self.offset,
         )
+        links = snapshot.trigger_links([d["dispatch_id"] for d in items])
+        for item in items:
+            item["triggers"] = links.get(item["dispatch_id"], {})
+        return items, total
 
 
 async def dispatch_list(request: Request) -> Response:
