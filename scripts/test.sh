@@ -4,7 +4,7 @@
 # Chromium, PostgreSQL, an SSH server and rsync (needs root or sudo, as on CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-APT_PACKAGES="slurm-wlm munge chromium postgresql openssh-server rsync"
+APT_PACKAGES="slurm-wlm munge chromium postgresql openssh-server rsync gcc"
 missing=""
 for pkg in $APT_PACKAGES; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"

@@ -74,6 +74,17 @@ def test_start_status_logs_restart_stop_purge(env):
     assert not Path(env["COVALENT_DATA_DIR"]).exists()
 
 
+def test_start_with_no_triggers_or_triggers_only(env):
+    both = covalent(env, "start", "--port", env["PORT"], "--no-triggers", "--triggers-only", check=False)
+    assert both.returncode != 0 and "mutually exclusive" in both.stderr
+    covalent(env, "start", "--port", env["PORT"], "--no-cluster", "--no-triggers")
+    status = json.loads(covalent(env, "status", "--json").stdout)
+    assert status["triggers"]["status"] == "disabled"
+    assert "disabled (--no-triggers)" in covalent(env, "status").stdout
+    assert "started" in covalent(env, "restart", "--no-cluster", "--triggers-only").stdout
+    assert "running (--triggers-only), 0 observed" in covalent(env, "status").stdout
+
+
 def test_plugins_lists_builtin_local_executor(env):
     data = json.loads(covalent(env, "plugins", "--json").stdout)
     local = next(p for p in data if p["name"] == "local")

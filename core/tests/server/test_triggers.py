@@ -15,7 +15,7 @@ from covalent.client.dispatch import delete
 from covalent.client.triggers import list_triggers, register_triggers
 from covalent.errors import ServerError
 from covalent.testing import ServerProcess
-from covalent.triggers import DatabaseTrigger, DirTrigger, SQLiteTrigger, TimeTrigger
+from covalent.triggers import BaseTrigger, CronTrigger, DatabaseTrigger, DirTrigger, SQLiteTrigger, TimeTrigger
 
 
 def until(condition: Callable[[], object], what: str, timeout: float = 20.0) -> None:
@@ -149,6 +149,40 @@ def test_a_trigger_registered_for_an_existing_dispatch(server, tmp_path):
     with pytest.raises(ServerError, match="no dispatch with id") as caught:
         register_triggers("no-such-dispatch", [TimeTrigger(1).to_spec()])
     assert caught.value.status_code == 404
+
+
+def test_a_cron_trigger_is_registered_with_its_schedule_explained(server):
+    dispatch_id = ct.dispatch(workflow(CronTrigger("0 3 * * *", timezone="Europe/Paris")))("/dev/null")
+    trigger = the_trigger(dispatch_id)
+    assert trigger["state"] == "observing" and trigger["config"]["schedule"] == "0 3 * * *"
+    assert trigger["description"] == "cron 0 3 * * * (At 03:00 every day, Europe/Paris)"
+    assert ct.stop_triggers(dispatch_id) == 1
+
+
+def test_a_trigger_observed_in_the_user_s_own_process_starts_runs_over_http(server, tmp_path):
+    """Covalent's way for a trigger of your own: observe() here, trigger() starts or redispatches."""
+    import threading
+
+    out = tmp_path / "runs.txt"
+    dispatch_id = ct.dispatch(workflow(), disable_run=True)(str(out))
+
+    class EveryFile(BaseTrigger):
+        def observe(self) -> None:
+            for _ in range(3):
+                self.trigger()
+
+    mine = EveryFile(lattice_dispatch_id=dispatch_id)
+    mine.observe()
+    until(lambda: len(lines(out)) == 3, "three runs")
+    assert len(mine.new_dispatch_ids) == 2, "the first run is the registered dispatch itself"
+
+    beat = TimeTrigger(0.2, lattice_dispatch_id=dispatch_id)
+    observer = threading.Thread(target=beat.observe)  # blocks until stop(), as in Covalent
+    observer.start()
+    until(lambda: len(beat.new_dispatch_ids) >= 2, "runs from an in-process TimeTrigger")
+    beat.stop()
+    observer.join(5)
+    assert not observer.is_alive()
 
 
 def test_unknown_kinds_and_bad_json_are_refused(server):
