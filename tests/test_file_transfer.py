@@ -23,7 +23,7 @@ from covalent.testing.http_files import HTTPFileServer
 from covalent_aws.testing import MotoAWS
 from covalent_slurm import SlurmExecutor
 from covalent_slurm.testing import local_cluster
-from covalent_slurm.testing.sshd import SSHServer, start_sshd
+from covalent_ssh.testing.sshd import SSHServer, start_sshd
 
 DASK = '[executors.dask]\nn_workers = 1\nthreads_per_worker = 2\nmemory_limit = "1GiB"\ndashboard_address = ":0"\n'
 BUCKET = "covalent-transfers"

@@ -13,7 +13,7 @@ import pytest
 from covalent_slurm import SlurmExecutor
 from covalent_slurm.testing import local_cluster
 from covalent_slurm.testing.helpers import sleep_for
-from covalent_slurm.testing.sshd import SSHServer, start_sshd
+from covalent_ssh.testing.sshd import SSHServer, start_sshd
 
 #: The Python Slurm jobs run: this project's venv (the one running the tests).
 PYTHON = sys.executable

@@ -14,10 +14,10 @@ import pytest
 from covalent.executor.base import JobFailedError
 from covalent.runtime.spec import runtime_versions
 from covalent.testing import ExecutorHarness, make_job
-from covalent_slurm.envcheck import EnvironmentMismatch, check_environment
 from covalent_slurm.testing.helpers import sleep_for
 from covalent_slurm.testing.local_cluster import LocalSlurm
-from covalent_slurm.transport import LocalTransport
+from covalent_ssh.envcheck import EnvironmentMismatch, check_environment
+from covalent_ssh.transport import LocalTransport
 
 
 def test_setup_rejects_a_python_without_covalent(slurm: LocalSlurm, make_executor: Any, tmp_path: Path) -> None:

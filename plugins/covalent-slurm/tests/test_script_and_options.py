@@ -10,7 +10,7 @@ import pytest
 from covalent.testing import make_job
 from covalent_slurm import SlurmExecutor, SlurmPoolExecutor
 from covalent_slurm.failure import failure_message, last_exception_line
-from covalent_slurm.options import environment_lines, extra_directives, format_time, seconds_to_slurm_time
+from covalent_slurm.options import extra_directives, format_time, seconds_to_slurm_time
 from covalent_slurm.script import TIME_LIMIT_MARKER, JobFiles, ScriptSpec, render_script
 from covalent_slurm.testing.helpers import sleep_for
 
@@ -51,24 +51,6 @@ def test_extra_options_become_directives() -> None:
         extra_directives({"bad name": 1})
     with pytest.raises(ValueError):
         extra_directives({"comment": "two\nlines"})
-
-
-def test_environment_setup_order_and_quoting() -> None:
-    lines = environment_lines(
-        env={"A": "x y"}, modules=["gcc/12", "cuda"], conda_env="work", venv="~/envs/covalent", prerun="echo 1\necho 2"
-    )
-    assert lines == [
-        "export A='x y'",
-        "module load gcc/12",
-        "module load cuda",
-        'eval "$(conda shell.bash hook)"',
-        "conda activate work",
-        '. "$HOME"/envs/covalent/bin/activate',
-        "echo 1",
-        "echo 2",
-    ]
-    with pytest.raises(ValueError):
-        environment_lines(env={"1BAD": "x"})
 
 
 def test_rendered_script_is_valid_bash_with_every_part() -> None:

@@ -10,7 +10,7 @@ from covalent.executor.base import JobFailedError
 from covalent.testing import ExecutorConformance, ExecutorHarness, make_job, node_value
 from covalent_slurm.testing.helpers import job_environment, sleep_for, squeue_ids, wait_until
 from covalent_slurm.testing.local_cluster import LocalSlurm
-from covalent_slurm.testing.sshd import SSHServer
+from covalent_ssh.testing.sshd import SSHServer
 
 
 def _ssh_options(slurm: LocalSlurm, sshd: SSHServer) -> dict[str, Any]:

@@ -28,6 +28,7 @@ KNOWN_PACKAGES = {
     "dask": "bondflow-dask",
     "slurm": "bondflow-slurm",
     "slurm_pool": "bondflow-slurm",
+    "ssh": "bondflow-ssh",
     "awsbatch": "bondflow-aws",
     "awslambda": "bondflow-aws",
     "qiskit": "bondflow-qiskit",

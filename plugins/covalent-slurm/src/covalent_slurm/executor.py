@@ -17,12 +17,13 @@ import time
 from typing import Any
 
 from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobLostError, JobOutcome, JobState
-from covalent_slurm.envcheck import check_environment
 from covalent_slurm.failure import failure_message
-from covalent_slurm.options import environment_lines, extra_directives, format_time, seconds_to_slurm_time, validate_env
+from covalent_slurm.options import extra_directives, format_time, seconds_to_slurm_time
 from covalent_slurm.script import JobFiles, ScriptSpec, render_script
 from covalent_slurm.status import StatusPoller, query_squeue, to_job_state
-from covalent_slurm.transport import LocalTransport, SSHTransport, Transport, with_env
+from covalent_ssh.envcheck import check_environment
+from covalent_ssh.shell import environment_lines, validate_env
+from covalent_ssh.transport import LocalTransport, SSHTransport, Transport, with_env
 
 __all__ = ["SlurmExecutor"]
 

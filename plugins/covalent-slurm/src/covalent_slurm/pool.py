@@ -20,10 +20,11 @@ from typing import Any
 
 from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobOutcome
 from covalent_slurm import pool_worker
-from covalent_slurm.options import environment_lines, extra_directives, format_time, validate_env
+from covalent_slurm.options import extra_directives, format_time
 from covalent_slurm.pool_cluster import Pool, PoolConfig, acquire_pool, release_pool
 from covalent_slurm.status import query_squeue
-from covalent_slurm.transport import LocalTransport, with_env
+from covalent_ssh.shell import environment_lines, validate_env
+from covalent_ssh.transport import LocalTransport, with_env
 
 __all__ = ["SlurmPoolExecutor"]
 

@@ -7,7 +7,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
-from covalent_slurm.options import shell_path
+from covalent_ssh.shell import shell_path
 
 __all__ = ["DEFAULT_TEMPLATE", "TIME_LIMIT_MARKER", "JobFiles", "ScriptSpec", "render_script"]
 

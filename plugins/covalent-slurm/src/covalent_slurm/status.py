@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 from covalent.executor.base import JobState
-from covalent_slurm.transport import Transport, with_env
+from covalent_ssh.transport import Transport, with_env
 
 __all__ = [
     "FAILED_STATES",

@@ -1,8 +1,10 @@
-"""Up-front check that the cluster's Python can run this server's payloads.
+"""Up-front check that a remote Python can run this server's payloads.
 
 The payload carries the Python and cloudpickle versions it was made with and
 the worker refuses a mismatch; checking once in ``setup()`` turns a queue
 full of failing jobs into one clear error before anything is submitted.
+The remote ``covalent`` must be this project's (``bondflow``: it has
+``covalent.runtime``), and its version is reported beside the others.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ import json
 import shlex
 from typing import Any
 
+from covalent._version import DISTRIBUTION, __version__
 from covalent.runtime.spec import runtime_versions
-from covalent_slurm.options import shell_path
-from covalent_slurm.transport import Transport
+from covalent_ssh.shell import shell_path
+from covalent_ssh.transport import Transport
 
 __all__ = ["EnvironmentMismatch", "check_environment", "probe_command"]
 
-_MARK = "COVALENT-SLURM-ENV "
+_MARK = "COVALENT-ENV "
 
 _PROBE = f"""\
 import json, sys
@@ -25,6 +28,8 @@ info = {{"python": "%d.%d" % sys.version_info[:2], "executable": sys.executable}
 try:
     import cloudpickle
     info["cloudpickle"] = str(cloudpickle.__version__)
+    import covalent
+    info["covalent"] = str(getattr(covalent, "__version__", "?"))
     import covalent.runtime
 except Exception as exc:
     info["error"] = "%s: %s" % (type(exc).__name__, exc)
@@ -33,7 +38,7 @@ print({_MARK!r} + json.dumps(info))
 
 
 class EnvironmentMismatch(RuntimeError):
-    """The cluster's Python cannot run payloads made by this server."""
+    """The remote Python cannot run payloads made by this server."""
 
 
 def probe_command(python: str, setup_lines: list[str]) -> str:
@@ -46,14 +51,18 @@ async def check_environment(
     python: str,
     setup_lines: list[str],
     expected: dict[str, str] | None = None,
+    *,
+    place: str = "the cluster",
+    hint: str = "(set check_environment=False if only the compute nodes have this Python)",
 ) -> dict[str, Any]:
-    """Run the job's Python where Slurm is reached; raise :class:`EnvironmentMismatch` if it cannot work.
+    """Run the job's Python through ``transport``; raise :class:`EnvironmentMismatch` if it cannot work.
 
     ``expected``: the versions payloads are made with (default: this
-    process's).  Returns what the remote Python reported.
+    process's Python and cloudpickle).  ``place`` names the remote side in
+    messages.  Returns what the remote Python reported (``python``,
+    ``cloudpickle``, ``covalent``, ``executable``).
     """
     where = transport.description
-    hint = "(set check_environment=False if only the compute nodes have this Python)"
     result = await transport.run(probe_command(python, setup_lines), timeout=120)
     info: dict[str, Any] | None = None
     for line in result.stdout.splitlines():
@@ -65,18 +74,18 @@ async def check_environment(
             f"{(result.stderr or result.stdout).strip()[-2000:]}"
         )
     if "error" in info:
+        found = f" (covalent {info['covalent']} there is not {DISTRIBUTION}'s)" if "covalent" in info else ""
         raise EnvironmentMismatch(
             f"the job's Python {info.get('executable') or python} on {where} cannot run covalent payloads: "
-            f"{info['error']}. Install covalent (with the same cloudpickle version as the server) there."
+            f"{info['error']}{found}. Install {DISTRIBUTION} {__version__} there "
+            "(with the same Python minor version and cloudpickle version as the server)."
         )
     here = expected or runtime_versions()
     wrong = {k: (v, info.get(k)) for k, v in here.items() if info.get(k) != v}
     if wrong:
-        detail = ", ".join(
-            f"{k} {mine} on the server but {theirs} on the cluster" for k, (mine, theirs) in wrong.items()
-        )
+        detail = ", ".join(f"{k} {mine} on the server but {theirs} on {place}" for k, (mine, theirs) in wrong.items())
         raise EnvironmentMismatch(
             f"the job's Python {info.get('executable') or python} on {where} does not match the server: {detail}. "
-            "Install the same Python minor version and cloudpickle version on the cluster."
+            f"Install the same Python minor version and cloudpickle version on {place}."
         )
     return info

@@ -1,9 +1,11 @@
-"""Where Slurm commands run and staged files live: this machine or a login node over SSH.
+"""Where remote commands run and staged files live: this machine, or a host over SSH.
 
 A transport runs shell commands (``/bin/sh -c``) and moves whole files.
 :class:`LocalTransport` uses subprocesses and the local filesystem;
-:class:`SSHTransport` uses one asyncssh connection (commands on channels,
-files by SFTP), opened on first use and re-opened if it drops.
+:class:`SSHTransport` uses the host's pooled asyncssh connection
+(:mod:`covalent_ssh.connections`: commands on channels, files by SFTP),
+opened on first use and re-opened if it drops.  The SSH executor and the
+Slurm executor (for a login node) both work through a transport.
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ from __future__ import annotations
 import asyncio
 import os
 import shlex
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from covalent_ssh.connections import POOL, SSHTarget
 
 __all__ = ["CommandResult", "LocalTransport", "SSHTransport", "Transport", "with_env"]
 
@@ -38,7 +43,7 @@ def with_env(command: str, env: Mapping[str, str] | None) -> str:
 
 
 class Transport(Protocol):
-    """What the executor needs from the machine that talks to Slurm."""
+    """What an executor needs from the machine it drives."""
 
     description: str
 
@@ -46,9 +51,15 @@ class Transport(Protocol):
 
     async def write_file(self, path: str, data: bytes) -> None: ...
 
-    async def read_file(self, path: str, max_bytes: int | None = None) -> bytes: ...
+    async def read_file(self, path: str, max_bytes: int | None = None, size: int | None = None) -> bytes:
+        """The file's bytes: its last ``max_bytes``, or its first ``size`` (for files that report no size)."""
+        ...
 
     async def exists(self, path: str) -> bool: ...
+
+    async def makedirs(self, path: str) -> None: ...
+
+    async def remove_tree(self, path: str) -> None: ...
 
     async def home(self) -> str: ...
 
@@ -56,7 +67,7 @@ class Transport(Protocol):
 
 
 class LocalTransport:
-    """Slurm's commands on this machine."""
+    """Commands and files on this machine."""
 
     description = "localhost"
 
@@ -87,18 +98,24 @@ class LocalTransport:
 
         await asyncio.to_thread(write)
 
-    async def read_file(self, path: str, max_bytes: int | None = None) -> bytes:
+    async def read_file(self, path: str, max_bytes: int | None = None, size: int | None = None) -> bytes:
         def read() -> bytes:
             with open(path, "rb") as f:
                 if max_bytes is not None:
-                    size = f.seek(0, os.SEEK_END)
-                    f.seek(max(0, size - max_bytes))
-                return f.read()
+                    end = f.seek(0, os.SEEK_END)
+                    f.seek(max(0, end - max_bytes))
+                return f.read(-1 if size is None else size)
 
         return await asyncio.to_thread(read)
 
     async def exists(self, path: str) -> bool:
         return await asyncio.to_thread(os.path.exists, path)
+
+    async def makedirs(self, path: str) -> None:
+        await asyncio.to_thread(os.makedirs, path, exist_ok=True)
+
+    async def remove_tree(self, path: str) -> None:
+        await asyncio.to_thread(shutil.rmtree, path, ignore_errors=True)
 
     async def home(self) -> str:
         return os.path.expanduser("~")
@@ -108,7 +125,11 @@ class LocalTransport:
 
 
 class SSHTransport:
-    """Slurm's commands on a login node reached over SSH (asyncssh)."""
+    """Commands and files on a host reached over SSH, through the shared connection pool.
+
+    Opened on first use; :meth:`close` releases this transport's hold on the
+    connection (the pool closes it when nobody holds it any more).
+    """
 
     def __init__(
         self,
@@ -121,47 +142,26 @@ class SSHTransport:
         check_host_key: bool = True,
         connect_timeout: float = 30.0,
     ) -> None:
-        self.address = address
-        self.username = username
-        self.port = port
-        self.key_file = key_file
-        self.known_hosts = known_hosts
-        self.check_host_key = check_host_key
-        self.connect_timeout = connect_timeout
-        self.description = f"{username + '@' if username else ''}{address}:{port}"
-        self._conn: Any = None
-        self._sftp: Any = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._lock: asyncio.Lock | None = None
+        self.target = SSHTarget(
+            host=address,
+            port=int(port),
+            username=username or None,
+            key_file=key_file or None,
+            known_hosts=known_hosts or None,
+            check_host_key=bool(check_host_key),
+            connect_timeout=float(connect_timeout),
+        )
+        self.description = self.target.description
+        self._held: set[int] = set()  # event loops in which this transport holds the connection
 
     async def _connection(self) -> tuple[Any, Any]:
-        import asyncssh
-
-        loop = asyncio.get_running_loop()
-        if self._loop is not loop:  # connections belong to the loop that opened them
-            self._conn = self._sftp = None
-            self._loop, self._lock = loop, asyncio.Lock()
-        assert self._lock is not None
-        async with self._lock:
-            if self._conn is None or self._conn.is_closed():
-                kwargs: dict[str, Any] = {
-                    "port": self.port,
-                    "username": self.username,
-                    "connect_timeout": self.connect_timeout,
-                    "keepalive_interval": 30,
-                }
-                if self.key_file:
-                    kwargs["client_keys"] = [os.path.expanduser(self.key_file)]
-                if not self.check_host_key:
-                    kwargs["known_hosts"] = None
-                elif self.known_hosts:
-                    kwargs["known_hosts"] = os.path.expanduser(self.known_hosts)
-                try:
-                    self._conn = await asyncssh.connect(self.address, **kwargs)
-                except (OSError, asyncssh.Error) as exc:
-                    raise ConnectionError(f"cannot open an SSH connection to {self.description}: {exc}") from exc
-                self._sftp = await self._conn.start_sftp_client()
-            return self._conn, self._sftp
+        loop = id(asyncio.get_running_loop())
+        if loop not in self._held:
+            entry = await POOL.hold(self.target)
+            self._held.add(loop)
+        else:
+            entry = await POOL.get(self.target)
+        return entry.conn, entry.sftp
 
     async def run(self, command: str, timeout: float | None = None) -> CommandResult:
         conn, _ = await self._connection()
@@ -184,16 +184,16 @@ class SSHTransport:
         except asyncssh.SFTPError as exc:
             raise OSError(f"cannot write {self.description}:{path}: {exc.reason}") from exc
 
-    async def read_file(self, path: str, max_bytes: int | None = None) -> bytes:
+    async def read_file(self, path: str, max_bytes: int | None = None, size: int | None = None) -> bytes:
         import asyncssh
 
         _, sftp = await self._connection()
         try:
             async with sftp.open(path, "rb") as f:
                 if max_bytes is not None:
-                    size = (await f.stat()).size or 0
-                    await f.seek(max(0, size - max_bytes))
-                return bytes(await f.read())
+                    end = (await f.stat()).size or 0
+                    await f.seek(max(0, end - max_bytes))
+                return bytes(await f.read(-1 if size is None else size))
         except asyncssh.SFTPNoSuchFile as exc:
             raise FileNotFoundError(f"{self.description}:{path}: {exc.reason}") from exc
         except asyncssh.SFTPError as exc:
@@ -203,12 +203,30 @@ class SSHTransport:
         _, sftp = await self._connection()
         return bool(await sftp.exists(path))
 
+    async def makedirs(self, path: str) -> None:
+        import asyncssh
+
+        _, sftp = await self._connection()
+        try:
+            await sftp.makedirs(path, exist_ok=True)
+        except asyncssh.SFTPError as exc:
+            raise OSError(f"cannot create {self.description}:{path}: {exc.reason}") from exc
+
+    async def remove_tree(self, path: str) -> None:
+        import asyncssh
+
+        _, sftp = await self._connection()
+        try:
+            await sftp.rmtree(path, ignore_errors=True)
+        except asyncssh.SFTPError:
+            pass
+
     async def home(self) -> str:
         _, sftp = await self._connection()
         return str(await sftp.realpath("."))
 
     async def close(self) -> None:
-        conn, self._conn, self._sftp = self._conn, None, None
-        if conn is not None and self._loop is asyncio.get_running_loop():
-            conn.close()
-            await conn.wait_closed()
+        loop = id(asyncio.get_running_loop())
+        if loop in self._held:
+            self._held.discard(loop)
+            await POOL.release(self.target)

@@ -1,0 +1,13 @@
+"""SSH for covalent: the ``ssh`` executor, and the SSH plumbing other executors share.
+
+* :class:`SSHExecutor` (``executor="ssh"``): each job runs on a remote host.
+* :mod:`covalent_ssh.connections`: one pooled connection per host.
+* :mod:`covalent_ssh.transport`: commands and files here or over SSH (the
+  Slurm executor reaches a login node through it).
+* :mod:`covalent_ssh.envcheck`: is the remote Python able to run payloads?
+* :mod:`covalent_ssh.testing.sshd`: a real OpenSSH server on loopback, for tests.
+"""
+
+from covalent_ssh.executor import SSHExecutor
+
+__all__ = ["SSHExecutor"]
