@@ -14,16 +14,13 @@ import httpx
 import pytest
 
 import covalent as ct
-from covalent.testing import ServerProcess, free_port
+from covalent.testing import ServerProcess, free_port, wait_until
 
 DASK_CLI = str(Path(sys.executable).with_name("dask"))
 
 
 def _wait(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
+    wait_until(condition, timeout, interval=0.1, what=what)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

@@ -28,7 +28,7 @@ import pytest
 
 import covalent as ct
 from covalent.graph.bundle import write_bundle
-from covalent.testing import ServerProcess, free_port
+from covalent.testing import ServerProcess, free_port, wait_until
 
 
 @ct.electron
@@ -115,13 +115,11 @@ def victim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
 
 
 def _wait_running(server: ServerProcess, dispatch_id: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    def holding() -> bool:
         nodes = httpx.get(f"{server.address}/api/v1/dispatches/{dispatch_id}/nodes?brief=1").json()["nodes"]
-        if any(n["name"] == "hold" and n["status"] == "RUNNING" for n in nodes):
-            return
-        time.sleep(0.05)
-    raise AssertionError("the holding task never started")
+        return any(n["name"] == "hold" and n["status"] == "RUNNING" for n in nodes)
+
+    wait_until(holding, 60, what="the holding task to start")
 
 
 def _attack_page(victim: dict[str, Any], target: str) -> str:

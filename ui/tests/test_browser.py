@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 import covalent as ct
-from covalent.testing import ServerProcess
+from covalent.testing import ServerProcess, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -34,7 +34,6 @@ def explode(x):
 def wait_for_file(path, limit=60.0):
     """Block until ``path`` exists (the test decides when), at most ``limit`` seconds."""
     import os
-    import time
 
     deadline = time.monotonic() + limit
     while not os.path.exists(path):
@@ -93,13 +92,12 @@ def node_id(server: ServerProcess, dispatch_id: str, name: str) -> int:
 
 
 def wait_status(server: ServerProcess, dispatch_id: str, node: int, status: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
     url = f"{server.address}/api/v1/dispatches/{dispatch_id}/nodes/{node}"
-    while time.monotonic() < deadline:
-        if httpx.get(url, params={"preview": 0}).json()["status"] == status:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"node {node} of {dispatch_id} did not reach {status}")
+    wait_until(
+        lambda: httpx.get(url, params={"preview": 0}).json()["status"] == status,
+        timeout,
+        what=f"node {node} of {dispatch_id} to reach {status}",
+    )
 
 
 # -- tests -------------------------------------------------------------------------

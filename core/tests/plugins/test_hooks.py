@@ -16,6 +16,7 @@ import covalent as ct
 from covalent.executor import LocalExecutor
 from covalent.executor.registry import build_executor, executor_classes, executor_defaults
 from covalent.plugins import CovalentSpec, get_plugin_manager, hookimpl, reset_plugins
+from covalent.testing import wait_until
 
 HOOKS = [name for name, _ in inspect.getmembers(CovalentSpec, inspect.isfunction)]
 
@@ -136,13 +137,11 @@ def test_register_executors_and_defaults(plugin, tmp_path):
 
 
 def _wait(client, dispatch_id):
-    deadline = time.monotonic() + 60
-    while True:
+    def ended():
         status = client.get(f"/api/v1/dispatches/{dispatch_id}").json()["status"]
-        if status in ("COMPLETED", "FAILED", "CANCELLED"):
-            return status
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+        return status if status in ("COMPLETED", "FAILED", "CANCELLED") else None
+
+    return wait_until(ended, 60, what=f"dispatch {dispatch_id} to end")
 
 
 @ct.electron(executor="recording")
@@ -210,10 +209,7 @@ def test_after_task_reports_a_cancelled_task(plugin):
 
     with TestClient(create_app(start_cluster=False), base_url="http://localhost", headers=CLIENT_HEADERS) as client:
         dispatch_id = client.post("/api/v1/dispatches", files=upload_parts(sleepy_flow, 30)).json()["dispatch_id"]
-        deadline = time.monotonic() + 60
-        while ("before_task", {"name": "sleepy", "executor": "recording"}) not in plugin.calls:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_until(lambda: ("before_task", {"name": "sleepy", "executor": "recording"}) in plugin.calls, 60)
         assert client.post(f"/api/v1/dispatches/{dispatch_id}/cancel", json={"task_ids": None}).status_code == 200
         assert _wait(client, dispatch_id) == "CANCELLED"
     assert ("after_task", {"name": "sleepy", "status": "CANCELLED"}) in plugin.calls

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 import covalent as ct
-from covalent.testing import CLIENT_HEADERS
+from covalent.testing import CLIENT_HEADERS, wait_until
 
 
 @ct.electron
@@ -34,10 +34,7 @@ def _note(log, word):
 
 
 def _wait_for(path, timeout=60):
-    deadline = time.monotonic() + timeout
-    while not os.path.exists(path):
-        assert time.monotonic() < deadline, f"{path} never appeared"
-        time.sleep(0.05)
+    wait_until(lambda: os.path.exists(path), timeout, what=f"{path} to appear")
 
 
 def test_cancel_whole_dispatch_stops_running_and_queued(server, tmp_path):

@@ -7,6 +7,7 @@ import sys
 import time
 from typing import Any
 
+from covalent.testing import wait_until
 from covalent_aws import AWSBatchExecutor, AWSLambdaExecutor
 from covalent_aws.testing import AWSResources, MotoAWS
 
@@ -62,11 +63,7 @@ def sleep_then(seconds: float, marker: str) -> str:
 
 
 def wait_for(path: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not os.path.exists(path):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{path} never appeared")
-        time.sleep(0.1)
+    wait_until(lambda: os.path.exists(path), timeout, interval=0.1, what=f"{path} to appear")
 
 
 def pid_alive(pid: int) -> bool:

@@ -7,11 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from covalent.testing import wait_until as poll_until
 
 HIDDEN_PACKAGE = (
     'raise ImportError("bondflow-dask is hidden from this worker on purpose: its worker code must arrive by value")\n'
@@ -134,11 +135,6 @@ def wait_until():
     """Poll ``condition`` until true or ``timeout`` seconds pass; returns the last value."""
 
     def wait(condition, timeout: float = 30.0, interval: float = 0.1):
-        deadline = time.monotonic() + timeout
-        while True:
-            value = condition()
-            if value or time.monotonic() > deadline:
-                return value
-            time.sleep(interval)
+        return poll_until(condition, timeout, interval=interval, what=None)
 
     return wait

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 import covalent as ct
-from covalent.testing import ServerProcess
+from covalent.testing import ServerProcess, wait_until
 
 CONFIG = """
 [executors.dask]
@@ -70,12 +70,7 @@ def _alive(pid: int) -> bool:
 
 
 def _wait(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
+    return bool(wait_until(condition, timeout, interval=0.2, what=None))
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ and pytest runs the whole conformance suite against it.
 from covalent.testing.conformance import ExecutorConformance
 from covalent.testing.harness import ExecutorHarness, HarnessCache, make_job, node_value
 from covalent.testing.server import CLIENT_HEADERS, ServerProcess, free_port, upload_parts
+from covalent.testing.waiting import WaitTimeout, wait_until
 
 __all__ = [
     "CLIENT_HEADERS",
@@ -27,5 +28,7 @@ __all__ = [
     "free_port",
     "make_job",
     "node_value",
+    "WaitTimeout",
     "upload_parts",
+    "wait_until",
 ]
