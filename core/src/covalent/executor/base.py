@@ -173,6 +173,10 @@ class AsyncBaseExecutor(_Recorded, ABC):
 
     #: Seconds between two :meth:`poll` calls in the default :meth:`wait`.
     poll_interval: float = 1.0
+    #: Errors of :meth:`poll` that pass (a lost connection, say): while they last
+    #: less than ``poll_failure_tolerance`` seconds the job counts as running.
+    transient_poll_errors: tuple[type[Exception], ...] = ()
+    poll_failure_tolerance: float = 0.0
     #: How many nodes the dispatcher may pack into one job (batching and
     #: fusing chains of same-executor nodes).  1 disables packing.
     max_nodes_per_job: int = 1
@@ -215,16 +219,43 @@ class AsyncBaseExecutor(_Recorded, ABC):
         raise NotImplementedError(f"{type(self).__name__} does not implement fetch_result()")
 
     async def wait(self, job: Job, handle: Any) -> JobOutcome:
-        """Block until the job ends; raise :class:`JobFailedError` if the backend failed it."""
+        """Block until the job ends, polling every ``poll_interval`` seconds (the one poll loop).
+
+        Raises :class:`JobFailedError` (with :meth:`failure_message` and the
+        backend's log) if the backend failed the job, or if :meth:`poll` kept
+        failing with a ``transient_poll_errors`` error for longer than
+        ``poll_failure_tolerance``; :class:`JobLostError` if the backend no
+        longer knows it.  Plugins parametrise it rather than writing their own.
+        """
+        failing_since: float | None = None
         while True:
-            state = await self.poll(job, handle)
+            try:
+                state = await self.poll(job, handle)
+                failing_since = None
+            except self.transient_poll_errors as exc:
+                failing_since = failing_since or time.monotonic()
+                if time.monotonic() - failing_since > self.poll_failure_tolerance:
+                    raise JobFailedError(self.unreachable_message(job, exc)) from exc
+                state = JobState.RUNNING
             if state is JobState.DONE:
                 return await self.fetch_result(job, handle)
             if state is JobState.LOST:
-                raise JobLostError(f"job {job.job_id} is no longer known to {self.short_name}")
+                raise JobLostError(self.lost_message(job, handle))
             if state is JobState.FAILED:
-                raise JobFailedError(f"{self.short_name} failed job {job.job_id}", log=await self.get_log(job, handle))
+                raise JobFailedError(await self.failure_message(job, handle), log=await self.get_log(job, handle))
             await asyncio.sleep(self.poll_interval)
+
+    async def failure_message(self, job: Job, handle: Any) -> str:
+        """One line saying why the backend failed the job (:meth:`poll` said FAILED)."""
+        return f"{self.short_name} failed job {job.job_id}"
+
+    def lost_message(self, job: Job, handle: Any) -> str:
+        """Why a job is gone (:meth:`poll` said LOST)."""
+        return f"job {job.job_id} is no longer known to {self.short_name}"
+
+    def unreachable_message(self, job: Job, exc: Exception) -> str:
+        """Why waiting gave up after :meth:`poll` kept failing."""
+        return f"cannot reach {self.short_name} for job {job.job_id}: {exc}"
 
     async def get_log(self, job: Job, handle: Any) -> str:
         """The backend's own log for a job (not the tasks' stdout), if any."""

@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobLostError, JobState
+from covalent.executor.base import AsyncBaseExecutor, Job
 from covalent_aws.errors import (
     AWSConfigurationError,
     AWSCredentialsError,
@@ -88,22 +88,9 @@ class AWSExecutorBase(AsyncBaseExecutor):
         await self.call(_check_bucket, self.client("s3"), self.bucket)
 
     # -- lifecycle ------------------------------------------------------------
-    async def wait(self, job: Job, handle: Any) -> Any:
-        """Poll until the job ends; raise :class:`JobFailedError` with the reason and log."""
-        while True:
-            state = await self.poll(job, handle)
-            if state is JobState.DONE:
-                return await self.fetch_result(job, handle)
-            if state is JobState.LOST:
-                raise JobLostError(f"{self.short_name} no longer knows job {job.job_id} ({handle!r})")
-            if state is JobState.FAILED:
-                message = await self.failure_message(job, handle)
-                raise JobFailedError(message, log=await self.get_log(job, handle))
-            await asyncio.sleep(self.poll_interval)
-
-    async def failure_message(self, job: Job, handle: Any) -> str:
-        """One line saying why the backend failed the job."""
-        return f"{self.short_name} failed job {job.job_id}"
+    # The base class's wait() polls; these say what a lost or failed job was.
+    def lost_message(self, job: Job, handle: Any) -> str:
+        return f"{self.short_name} no longer knows job {job.job_id} ({handle!r})"
 
     async def cleanup(self, job: Job, handle: Any) -> None:
         """Delete the job's staged objects (payload, outcome, error, cancel) from S3."""

@@ -16,8 +16,8 @@ import shlex
 import time
 from typing import Any
 
-from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobLostError, JobOutcome, JobState
-from covalent_slurm.failure import failure_message
+from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobOutcome, JobState
+from covalent_slurm.failure import failure_message as describe_failure
 from covalent_slurm.options import extra_directives, format_time, seconds_to_slurm_time
 from covalent_slurm.script import JobFiles, ScriptSpec, render_script
 from covalent_slurm.status import StatusPoller, query_squeue, to_job_state
@@ -266,35 +266,26 @@ class SlurmExecutor(AsyncBaseExecutor):
                 return JobState.RUNNING
         return JobState.FAILED
 
-    async def wait(self, job: Job, handle: dict[str, Any]) -> JobOutcome:
-        """Poll until the job ends; raise :class:`JobFailedError` saying why if it left no outcome."""
-        failing_since: float | None = None
-        while True:
-            try:
-                state = await self.poll(job, handle)
-                failing_since = None
-            except (RuntimeError, ConnectionError, OSError) as exc:
-                failing_since = failing_since or time.monotonic()
-                if time.monotonic() - failing_since > self.poll_failure_tolerance:
-                    raise JobFailedError(f"cannot reach Slurm for job {job.job_id}: {exc}") from exc
-                state = JobState.RUNNING
-            if state is JobState.DONE:
-                return await self.fetch_result(job, handle)
-            if state is JobState.FAILED:
-                raise JobFailedError(await self.failure_reason(job, handle), log=await self.get_log(job, handle))
-            if state is JobState.LOST:
-                raise JobLostError(
-                    f"Slurm job {handle['slurm_job_id']} (covalent job {job.job_id}) is gone, "
-                    f"and so is its folder {handle['job_dir']}"
-                )
-            await asyncio.sleep(self.poll_interval)
+    # The base class's wait() polls; Slurm being unreachable for a while
+    # (RuntimeError, ConnectionError, OSError) passes, and these say what a
+    # lost, failed or unreachable job was.
+    transient_poll_errors = (RuntimeError, ConnectionError, OSError)
 
-    async def failure_reason(self, job: Job, handle: dict[str, Any]) -> str:
+    def lost_message(self, job: Job, handle: dict[str, Any]) -> str:
+        return (
+            f"Slurm job {handle['slurm_job_id']} (covalent job {job.job_id}) is gone, "
+            f"and so is its folder {handle['job_dir']}"
+        )
+
+    def unreachable_message(self, job: Job, exc: Exception) -> str:
+        return f"cannot reach Slurm for job {job.job_id}: {exc}"
+
+    async def failure_message(self, job: Job, handle: dict[str, Any]) -> str:
         """Why the job ended without an outcome (time limit, cancel, the job's own error...)."""
         slurm_id = str(handle["slurm_job_id"])
         state, reason = self._last_state.get(slurm_id, (None, ""))
         stderr = await self._read_text(JobFiles(handle["job_dir"]).stderr)
-        return failure_message(
+        return describe_failure(
             slurm_id=slurm_id,
             job_id=job.job_id,
             state=state,
