@@ -60,6 +60,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "covalent._version",
             "covalent.coinstall",
             "covalent.logtail",
+            "covalent.limits",
         ),
     ),
 ]

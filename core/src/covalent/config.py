@@ -18,6 +18,8 @@ from typing import Any
 import platformdirs
 import tomli_w
 
+from covalent.limits import LIMITS
+
 __all__ = [
     "CLIENT_HEADER",
     "DEFAULTS",
@@ -47,8 +49,8 @@ DEFAULTS: dict[str, Any] = {
     "server": {
         "host": "127.0.0.1",
         "port": DEFAULT_PORT,
-        "max_request_bytes": 1 << 30,
-        "inline_value_bytes": 64 * 1024,
+        "max_request_bytes": LIMITS.max_request_bytes,
+        "inline_value_bytes": LIMITS.inline_value_bytes,
         # Seconds a request waits for its change to be committed before answering 503.
         "commit_timeout": 30.0,
         "cors_origins": [],

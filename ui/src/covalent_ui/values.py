@@ -6,13 +6,15 @@ import pickle
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from covalent.limits import LIMITS
+
 if TYPE_CHECKING:
     from covalent.server.view import ServerView, Snapshot
 
 __all__ = ["MAX_PREVIEW_BYTES", "PREVIEW_CHARS", "preview_blob", "preview_blobs", "preview_bytes"]
 
 #: Values larger than this are described by their size, not unpickled.
-MAX_PREVIEW_BYTES = 1 << 20
+MAX_PREVIEW_BYTES = LIMITS.preview_value_bytes
 PREVIEW_CHARS = 2000
 
 

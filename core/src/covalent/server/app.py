@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from covalent import config
+from covalent.limits import Limits
 from covalent.server.access import ensure_token, is_loopback
 from covalent.server.api import api_routes
 from covalent.server.guard import OriginPolicy, RequestGuard
@@ -115,7 +116,7 @@ def create_app(
     )
     middleware = [
         Middleware(RequestGuard, policy=policy),
-        Middleware(BodyLimit, max_bytes=int(settings["server"]["max_request_bytes"])),
+        Middleware(BodyLimit, max_bytes=Limits.from_settings(settings).max_request_bytes),
     ]
     if origins:
         middleware.append(Middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"], allow_headers=["*"]))

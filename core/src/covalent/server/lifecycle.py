@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from covalent import config
+from covalent.limits import Limits
 from covalent.server.db.engine import migrate, open_engine
 from covalent.server.dispatcher import Dispatcher
 from covalent.server.dispatcher.executors import ExecutorInstances
@@ -40,7 +41,7 @@ async def start_services(
     url = config.database_url()
     engine = open_engine(url)
     await asyncio.to_thread(migrate, engine)
-    blobs = BlobStore(engine, data_dir / "objects", int(settings["server"]["inline_value_bytes"]))
+    blobs = BlobStore(engine, data_dir / "objects", Limits.from_settings(settings).inline_value_bytes)
     events = EventBus()
     writer = Writer(engine, events)
     writer.start()

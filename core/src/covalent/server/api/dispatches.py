@@ -13,14 +13,16 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from covalent.graph.bundle import BundleError, read_bundle
+from covalent.limits import LIMITS, Limits
 from covalent.server.api.common import committed, parse_body, parse_query, read_db, server_state
-from covalent.server.registration import ManifestError, prepare_dispatch, reusable_outputs
+from covalent.server.registration import ManifestError, prepare_dispatch
 from covalent.server.store.records import (
     count_nodes,
     delete_dispatch,
     insert_dispatch,
     list_dispatches,
     read_dispatch,
+    reusable_outputs,
 )
 from covalent.server.store.triggers import insert_triggers
 from covalent.server.store.writer import together
@@ -38,8 +40,6 @@ __all__ = [
 ]
 
 _MAX_PARTS = 8
-#: Uploads up to this size (manifest and blobs) are checked on the event loop.
-_INLINE_UPLOAD = 64 * 1024
 
 
 async def _part(form: Any, name: str, *, required: bool = True) -> bytes | None:
@@ -104,11 +104,11 @@ async def register_dispatch(request: Request) -> Response:
         options = DispatchOptions.model_validate_json(raw_options) if raw_options else DispatchOptions()
     except ValidationError as exc:
         raise HTTPException(422, f"options are not valid: {exc.errors()[0]['msg']}") from None
-    limit = int(state.settings["server"]["max_request_bytes"])
+    limit = Limits.from_settings(state.settings).max_request_bytes
     # A small upload (the common interactive dispatch) is checked right here: a
     # thread hop would cost more than the work, and it needs no database read
     # unless it names blobs it did not upload.
-    small = len(raw_blobs) + len(manifest_text) <= _INLINE_UPLOAD and not options.reuse_from
+    small = len(raw_blobs) + len(manifest_text) <= LIMITS.small_upload_bytes and not options.reuse_from
     try:
         blobs = (
             read_bundle(raw_blobs, max_blob=limit)

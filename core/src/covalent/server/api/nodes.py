@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from covalent.limits import LIMITS
 from covalent.server.api.common import read_db, server_state
 from covalent.server.store.records import read_dispatch, read_node, read_nodes
 from covalent.status import Status
@@ -72,7 +73,7 @@ async def get_node(request: Request) -> Response:
     if row is None:
         raise HTTPException(404, f"dispatch {dispatch_id} has no node {node_id}")
     if row.get("output_key") and row["status"] == Status.COMPLETED and request.query_params.get("preview") != "0":
-        size_limit = 1 << 20
+        size_limit = LIMITS.preview_value_bytes
         data = await asyncio.to_thread(state.blobs.get, row["output_key"])
         row["output_preview"] = _preview(data) if len(data) <= size_limit else f"<{len(data)} bytes>"
         row["output_size"] = len(data)

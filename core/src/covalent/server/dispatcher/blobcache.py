@@ -5,18 +5,17 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 
+from covalent.limits import LIMITS
 from covalent.server.store.blobs import BlobStore
 
 __all__ = ["BlobCache"]
-
-#: Bytes of recently read or written blobs kept in memory (a blob over an eighth of it is not kept).
-CACHE_BYTES = 64 * 1024 * 1024
 
 
 class BlobCache:
     """Pinned blobs (written, not yet committed) and a bounded LRU of others, over the store."""
 
-    def __init__(self, store: BlobStore, limit: int = CACHE_BYTES) -> None:
+    def __init__(self, store: BlobStore, limit: int = LIMITS.blob_cache_bytes) -> None:
+        """``limit``: bytes kept in memory besides pinned blobs (a blob over an eighth of it is not kept)."""
         self.store = store
         self._limit = limit
         self._pinned: dict[str, bytes] = {}

@@ -7,12 +7,13 @@ from collections.abc import Callable, Sequence
 
 from covalent.graph.payloads import pack_job
 from covalent.graph.transport_graph import TransportGraph
+from covalent.limits import LIMITS
 
 __all__ = ["build_payload"]
 
-#: Jobs up to this many nodes and bytes of inputs, all in memory, are packed on the event loop.
-INLINE_NODES = 16
-INLINE_BYTES = 256 * 1024
+#: Jobs up to this many nodes and bytes of inputs, all in memory, are built on the event loop.
+INLINE_NODES = LIMITS.inline_payload_nodes
+INLINE_BYTES = LIMITS.inline_payload_bytes
 
 
 class _NotInMemory(Exception):

@@ -35,6 +35,7 @@ from typing import Any, Protocol
 from covalent.executor.base import Job
 from covalent.graph.serialize import blob_key
 from covalent.graph.transport_graph import TransportGraph
+from covalent.limits import LIMITS
 from covalent.runtime.outcome import JobOutcome
 from covalent.server.dispatcher.blobcache import BlobCache
 from covalent.server.dispatcher.durations import DurationModel
@@ -64,8 +65,6 @@ NEW, RUNNING, COMPLETED, FAILED, CANCELLED = (
 
 #: Seconds a job's RUNNING rows wait to be written together with its outcome.
 RUNNING_WRITE_DELAY = 0.05
-#: Outputs up to this size ride along in the final event (base64).
-INLINE_OUTPUT = 64 * 1024
 
 
 def _backoff(attempt: int) -> float:
@@ -679,7 +678,7 @@ class DispatchRun:
             self._completed_tasks,
             self.task_total,
             summary=self._summary(end, ended_at),
-            output=encode_output(small) if small is not None and len(small) <= INLINE_OUTPUT else None,
+            output=encode_output(small) if small is not None and len(small) <= LIMITS.event_output_bytes else None,
         )
         return self.writes.dispatch(
             event, status=end.status, ended_at=ended_at, output_key=end.output_key, error=end.error or None

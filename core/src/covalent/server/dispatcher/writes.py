@@ -11,15 +11,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from covalent.limits import LIMITS
 from covalent.server.dispatcher.blobcache import BlobCache
 from covalent.server.store.records import NodeUpdate, set_dispatch, update_nodes
 from covalent.server.store.writer import Writer
 
 __all__ = ["RunWrites"]
-
-#: Node updates (and output bytes) a write may have to count as small (see Writer.write).
-SMALL_ROWS = 32
-SMALL_BYTES = 64 * 1024
 
 
 class RunWrites:
@@ -57,7 +54,10 @@ class RunWrites:
             update_nodes(conn, dispatch_id, updates)
             return [event] if event["nodes"] else []
 
-        small = len(updates) <= SMALL_ROWS and sum(map(len, (blobs or {}).values())) <= SMALL_BYTES
+        small = (
+            len(updates) <= LIMITS.small_write_rows
+            and sum(map(len, (blobs or {}).values())) <= LIMITS.small_write_bytes
+        )
         future = self._writer.write(op, small=small)
         if blobs:
             keys = list(blobs)

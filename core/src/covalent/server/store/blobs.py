@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, select
 
+from covalent.limits import LIMITS
 from covalent.server.db.tables import blobs
 from covalent.server.store.sql import insert_ignore
 
@@ -32,7 +33,7 @@ def small_blob(conn: Connection, key: str) -> bytes | None:
 
 
 class BlobStore:
-    def __init__(self, engine: Engine, root: Path, inline_limit: int = 64 * 1024) -> None:
+    def __init__(self, engine: Engine, root: Path, inline_limit: int = LIMITS.inline_value_bytes) -> None:
         self.engine = engine
         self.root = Path(root)
         self.inline_limit = inline_limit

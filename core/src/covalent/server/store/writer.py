@@ -29,14 +29,12 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_never, wait_exponential
 
+from covalent.limits import LIMITS
 from covalent.server.db.engine import BUSY_TIMEOUT_MS
 
 __all__ = ["EventSink", "Operation", "Writer", "is_transient", "together"]
 
 log = logging.getLogger(__name__)
-
-#: At most this many small operations are committed on the event loop at once.
-_INLINE_OPS = 8
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -169,7 +167,7 @@ class Writer:
 
     async def _apply(self, batch: list[tuple[Operation, asyncio.Future[None], bool]]) -> None:
         ops = [op for op, _, _ in batch]
-        small = len(batch) <= _INLINE_OPS and all(item[2] for item in batch)
+        small = len(batch) <= LIMITS.inline_commit_ops and all(item[2] for item in batch)
         try:
             events = await self._commit_with_retry(ops, small)
         except Exception as exc:

@@ -1,0 +1,56 @@
+"""The sizes and counts the server decides by, in one typed place.
+
+Two of them are settings (``[server]`` in ``covalent.conf``):
+``inline_value_bytes`` and ``max_request_bytes``; :meth:`Limits.from_settings`
+reads them, and :data:`LIMITS` holds the defaults every other part uses.  The
+rest are tuned for speed (see each field) and change only with a measurement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+__all__ = ["LIMITS", "Limits"]
+
+KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
+
+
+@dataclass(frozen=True)
+class Limits:
+    #: A value up to this size is stored inline in the database; larger ones are files (setting).
+    inline_value_bytes: int = 64 * KiB
+    #: A request body larger than this is refused with 413 (setting).
+    max_request_bytes: int = 1 * GiB
+    #: A dispatch's output up to this size rides along in its final event (base64).
+    event_output_bytes: int = 64 * KiB
+    #: A write of up to this many node rows and output bytes counts as small (may commit on the event loop).
+    small_write_rows: int = 32
+    small_write_bytes: int = 64 * KiB
+    #: An upload up to this size (manifest and blobs) is checked on the event loop and committed as a small write.
+    small_upload_bytes: int = 64 * KiB
+    #: A full-reuse copy of up to this many nodes is committed as a small write.
+    small_copy_nodes: int = 1000
+    #: At most this many small operations are committed on the event loop at once.
+    inline_commit_ops: int = 8
+    #: A job of up to this many nodes and input bytes, all in memory, has its payload built on the event loop.
+    inline_payload_nodes: int = 16
+    inline_payload_bytes: int = 256 * KiB
+    #: Bytes of recently read or written blobs the dispatcher keeps in memory.
+    blob_cache_bytes: int = 64 * MiB
+    #: A stored value larger than this is described by its size, not previewed.
+    preview_value_bytes: int = 1 * MiB
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> Limits:
+        """The limits with the two that are settings taken from ``settings`` (``config.load()``)."""
+        server = settings.get("server", {})
+        return replace(
+            LIMITS,
+            inline_value_bytes=int(server.get("inline_value_bytes", LIMITS.inline_value_bytes)),
+            max_request_bytes=int(server.get("max_request_bytes", LIMITS.max_request_bytes)),
+        )
+
+
+#: The defaults.
+LIMITS = Limits()
