@@ -203,3 +203,20 @@ def test_the_layer_order_is_documented() -> None:
     table = text[text.index("| layer | modules |") :].split("\n\n")[0].splitlines()[2:]
     documented = [row.split("|")[1].strip() for row in table]
     assert documented == [name for name, _ in LAYERS]
+
+
+#: Where SQL is written: the store and the database layer (and the trigger that watches a user's own database).
+SQL_MODULES = ("covalent.server.store", "covalent.server.db", "covalent.server.migrations", "covalent.triggers")
+#: What other modules may take from SQLAlchemy: handles to pass on, and its errors.
+SQL_HANDLES = {"sqlalchemy.Connection", "sqlalchemy.Engine"}
+
+
+def test_sql_only_in_the_store() -> None:
+    offences = []
+    for module, path in module_files(CORE, "covalent").items():
+        if any(module == m or module.startswith(m + ".") for m in SQL_MODULES):
+            continue
+        for name in imported_names(module, path, type_checking=True):
+            if name.startswith("sqlalchemy") and name not in SQL_HANDLES and not name.startswith("sqlalchemy.exc"):
+                offences.append(f"{module}: {name}")
+    assert offences == []

@@ -19,18 +19,17 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Connection, Float, String, bindparam, case, func, insert, null, or_, select
+from sqlalchemy import Connection
 
-from covalent.server.db.tables import dispatches, nodes
+from covalent.limits import LIMITS
 from covalent.server.events import dispatch_event, dispatch_summary, encode_output
-from covalent.server.registration import prepare_dispatch, reusable_outputs
-from covalent.server.store.blobs import BlobStore, small_blob
-from covalent.server.store.records import NewDispatch, insert_dispatch, read_dispatch
-from covalent.server.store.sharing import node_holder
+from covalent.server.registration import prepare_dispatch
+from covalent.server.store.blobs import BlobStore
+from covalent.server.store.copies import CompletedOriginals, insert_copy
+from covalent.server.store.records import NewDispatch, insert_dispatch, read_dispatch, reusable_outputs
 from covalent.status import Status
 
 if TYPE_CHECKING:
@@ -40,10 +39,6 @@ if TYPE_CHECKING:
     from covalent.server.store.writer import Writer
 
 __all__ = ["DispatchNotFound", "Redispatched", "Services", "copy_completed", "redispatch", "redispatch_stored"]
-
-
-#: Copies of up to this many nodes count as small writes (see Writer.write).
-_SMALL_COPY = 1000
 
 
 class Services(Protocol):
@@ -105,105 +100,6 @@ async def redispatch(state: Services, dispatch_id: str, *, reuse_previous_result
     return Redispatched(new.dispatch_id)
 
 
-def _copy_statements() -> tuple[Any, Any]:
-    """The statements of :func:`copy_completed`, built once (only their parameters change)."""
-    old_id, new_id = bindparam("old_id", type_=String), bindparam("new_id", type_=String)
-    now = bindparam("now", type_=Float)
-    incomplete = or_(nodes.c.status != Status.COMPLETED, nodes.c.output_key.is_(None))
-    check = select(
-        func.count(),
-        func.sum(case((incomplete, 1), else_=0)),
-        func.sum(case((nodes.c.kind != "parameter", 1), else_=0)),
-    ).where(nodes.c.dispatch_id == old_id)
-    dispatch_values = {
-        "dispatch_id": new_id,
-        "root_dispatch_id": new_id,
-        "parent_dispatch_id": null(),
-        "parent_node_id": null(),
-        "created_at": now,
-        "started_at": now,
-        "ended_at": now,
-        "error": null(),
-        "reuse_from": old_id,
-        "manifest": null(),  # shared with the original (read_dispatch follows reuse_from)
-        # The node rows are shared too, from whoever holds the original's.
-        "nodes_from": func.coalesce(dispatches.c.nodes_from, old_id),
-    }
-    columns = [c.name for c in dispatches.c]
-    copy_dispatch = insert(dispatches).from_select(
-        columns,
-        select(*(dispatch_values.get(name, dispatches.c[name]) for name in columns)).where(
-            dispatches.c.dispatch_id == old_id
-        ),
-    )
-    return check, copy_dispatch
-
-
-_CHECK, _COPY_DISPATCH = _copy_statements()
-
-
-@dataclass(frozen=True)
-class CompletedOriginal:
-    """What a full copy of a completed dispatch takes from it."""
-
-    record: dict[str, Any]
-    #: Task nodes (every one of them completed).
-    tasks: int
-    #: Its output, base64, when small enough to travel with an event.
-    output: str | None
-
-
-def read_original(conn: Connection, dispatch_id: str) -> CompletedOriginal | None:
-    """The dispatch, if it completed with every node completed; else None."""
-    record = read_dispatch(conn, dispatch_id)
-    if record is None or record["status"] != Status.COMPLETED:
-        return None
-    count, incomplete, tasks = conn.execute(_CHECK, {"old_id": node_holder(conn, dispatch_id)}).one()
-    if not count or incomplete:
-        return None
-    output = small_blob(conn, record["output_key"]) if record["output_key"] else None
-    return CompletedOriginal(record, int(tasks or 0), encode_output(output))
-
-
-class CompletedOriginals:
-    """Completed dispatches read for a full copy, kept for the next copy (least recently used go).
-
-    A dispatch that completed never changes again, so what was read stays true;
-    one deleted since is noticed by its copy inserting no row.
-    """
-
-    def __init__(self, limit: int = 256) -> None:
-        self.limit = limit
-        self._items: OrderedDict[str, CompletedOriginal] = OrderedDict()
-
-    def get(self, conn: Connection, dispatch_id: str) -> CompletedOriginal | None:
-        original = self._items.get(dispatch_id)
-        if original is not None:
-            self._items.move_to_end(dispatch_id)
-            return original
-        original = read_original(conn, dispatch_id)
-        if original is not None:
-            self._items[dispatch_id] = original
-            while len(self._items) > self.limit:
-                self._items.popitem(last=False)
-        return original
-
-    def node_count(self, dispatch_id: str) -> int | None:
-        """Nodes of a remembered original (None: not remembered)."""
-        original = self._items.get(dispatch_id)
-        return None if original is None else int(original.record.get("node_count") or 0)
-
-    def forget(self, dispatch_id: str) -> None:
-        self._items.pop(dispatch_id, None)
-
-
-def _inserted(conn: Connection, rowcount: int, new_id: str) -> bool:
-    """Whether the copy's row went in (psycopg does not count ``INSERT ... SELECT`` rows)."""
-    if rowcount >= 0:
-        return rowcount == 1
-    return conn.execute(select(dispatches.c.dispatch_id).where(dispatches.c.dispatch_id == new_id)).first() is not None
-
-
 def copy_completed(
     conn: Connection, dispatch_id: str, new_id: str, now: float, originals: CompletedOriginals | None = None
 ) -> dict[str, Any] | None:
@@ -216,8 +112,7 @@ def copy_completed(
     original = originals.get(conn, dispatch_id)
     if original is None:
         return None
-    params = {"old_id": dispatch_id, "new_id": new_id, "now": now}
-    if not _inserted(conn, conn.execute(_COPY_DISPATCH, params).rowcount, new_id):  # deleted since it was read
+    if not insert_copy(conn, dispatch_id, new_id, now):  # deleted since it was read
         originals.forget(dispatch_id)
         return None
     copy = {
@@ -240,7 +135,7 @@ def copy_completed(
         original.tasks,
         original.tasks,
         summary=summary,
-        output=original.output,
+        output=encode_output(original.output),
         name=summary["name"],
     )
 
@@ -258,7 +153,7 @@ async def _copy_completed(state: Services, dispatch_id: str) -> dict[str, Any] |
         return [event]
 
     known = state.originals.node_count(dispatch_id)
-    await state.writer.write(op, small=known is not None and known <= _SMALL_COPY)
+    await state.writer.write(op, small=known is not None and known <= LIMITS.small_copy_nodes)
     if not copied:
         return None
     dispatcher = state.dispatcher

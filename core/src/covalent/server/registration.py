@@ -6,16 +6,14 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from covalent.executor.registry import default_executor_name, executor_classes
 from covalent.graph.manifest import MANIFEST_SCHEMA, referenced_blobs
 from covalent.graph.transport_graph import NodeKind, TransportGraph
-from covalent.server.db.tables import nodes
 from covalent.server.store.blobs import BlobStore
 from covalent.server.store.fingerprints import fingerprints
-from covalent.server.store.records import NewDispatch, clean_text
-from covalent.server.store.sharing import node_holder
+from covalent.server.store.records import NewDispatch, clean_text, reusable_outputs
 from covalent.status import Status
 
 __all__ = ["ManifestError", "prepare_dispatch", "reusable_outputs"]
@@ -169,24 +167,3 @@ def prepare_dispatch(
         manifest_text=manifest_text,
         graph=graph,
     )
-
-
-def reusable_outputs(conn: Connection, dispatch_id: str) -> dict[str, dict[str, Any]]:
-    """Completed task nodes of a dispatch, by fingerprint."""
-    holder = node_holder(conn, dispatch_id)
-    rows = conn.execute(
-        select(
-            nodes.c.fingerprint,
-            nodes.c.output_key,
-            nodes.c.stdout,
-            nodes.c.stderr,
-            nodes.c.start_time,
-            nodes.c.end_time,
-        ).where(
-            nodes.c.dispatch_id == holder,
-            nodes.c.status == Status.COMPLETED,
-            nodes.c.kind != "parameter",
-            nodes.c.output_key.is_not(None),
-        )
-    )
-    return {r.fingerprint: dict(r._mapping) for r in rows if r.fingerprint}

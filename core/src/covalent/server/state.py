@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 from covalent.server.dispatcher import Dispatcher
 from covalent.server.dispatcher.executors import ExecutorInstances
 from covalent.server.events import EventBus
-from covalent.server.redispatch import CompletedOriginals
 from covalent.server.store.blobs import BlobStore
+from covalent.server.store.copies import CompletedOriginals
 from covalent.server.store.writer import Writer
 from covalent.server.triggers import TriggerService
 
@@ -36,5 +36,5 @@ class ServerState:
     token: str = ""
     started_at: float = field(default_factory=time.time)
     panels: list[dict[str, str]] = field(default_factory=list)
-    #: Completed dispatches as read for full-reuse redispatches (see covalent.server.redispatch).
+    #: Completed dispatches as read for full-reuse redispatches (see covalent.server.store.copies).
     originals: CompletedOriginals = field(default_factory=CompletedOriginals)

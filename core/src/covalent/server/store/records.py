@@ -30,6 +30,7 @@ __all__ = [
     "read_dispatch",
     "read_node",
     "read_nodes",
+    "reusable_outputs",
     "running_dispatch_ids",
     "set_dispatch",
     "transfers_json",
@@ -295,6 +296,27 @@ def _node_row(row: Any, holder: str, dispatch_id: str) -> dict[str, Any]:
     if "transfers" in data:  # stored as JSON text, read as the list of records
         data["transfers"] = json.loads(data["transfers"]) if data["transfers"] else []
     return data if holder == dispatch_id else as_copy(data, dispatch_id)
+
+
+def reusable_outputs(conn: Connection, dispatch_id: str) -> dict[str, dict[str, Any]]:
+    """Completed task nodes of a dispatch, by fingerprint."""
+    holder = node_holder(conn, dispatch_id)
+    rows = conn.execute(
+        select(
+            nodes.c.fingerprint,
+            nodes.c.output_key,
+            nodes.c.stdout,
+            nodes.c.stderr,
+            nodes.c.start_time,
+            nodes.c.end_time,
+        ).where(
+            nodes.c.dispatch_id == holder,
+            nodes.c.status == Status.COMPLETED,
+            nodes.c.kind != "parameter",
+            nodes.c.output_key.is_not(None),
+        )
+    )
+    return {r.fingerprint: dict(r._mapping) for r in rows if r.fingerprint}
 
 
 def read_nodes(conn: Connection, dispatch_id: str, *, brief: bool = False) -> list[dict[str, Any]]:
