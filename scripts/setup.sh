@@ -10,4 +10,6 @@ UV="$(command -v uv || echo "$PYTHON -m uv")"
 # Byte-compile what is installed: with PYTHONDONTWRITEBYTECODE set (as on CI),
 # nothing would ever be cached and every start would recompile every import.
 UV_COMPILE_BYTECODE=1 $UV sync --quiet --all-packages --all-extras --group dev "$@"
+# The dashboard's JavaScript bundle (npm ci + esbuild), rebuilt only when its sources changed.
+.venv/bin/python ui/frontend/bundle.py -q
 .venv/bin/python -m compileall -q -j 0 core/src plugins/*/src ui/src examples/*/src >/dev/null

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set everything up and run the whole test suite (lint, types, tests).
 # Installs the Debian packages the tests drive for real: Slurm and munge,
-# Chromium, PostgreSQL, an SSH server and rsync (needs root or sudo, as on CI).
+# Chromium, PostgreSQL, an SSH server and rsync, and Node.js with npm for the
+# dashboard's bundle (needs root or sudo, as on CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 APT_PACKAGES="slurm-wlm munge chromium postgresql openssh-server rsync gcc"
@@ -9,6 +10,8 @@ missing=""
 for pkg in $APT_PACKAGES; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
 done
+# Node.js and npm build the dashboard's JavaScript bundle (scripts/setup.sh).
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 if [ -n "$missing" ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq

@@ -101,6 +101,8 @@ def test_each_wheel_holds_every_file_of_its_package_its_entry_points_and_require
     assert metadata["Name"] == project["name"]
     requires = metadata.get_all("Requires-Dist") or []
     assert not [r for r in requires if re.match(r"covalent\b(?!-)", r)]  # never Agnostiq's 0.x
+    if project["name"] == "bondflow-ui":  # the JavaScript bundle is built, not tracked (ui/frontend/bundle.py)
+        assert {f"covalent_ui/static/dist/{page}.js" for page in ("base", "dispatch", "list", "logs")} <= names
     if project["name"] != "bondflow":
         assert "bondflow>=1.0.0.dev0" in requires
     else:
@@ -118,6 +120,9 @@ def test_each_sdist_holds_its_pyproject_readme_and_sources(dist, package):
         names = {n.removeprefix(f"{top}/") for n in archive.getnames()}
     assert {"pyproject.toml", "README.md", "PKG-INFO"} <= names
     assert {f"src/{f}" for f in _tracked(package)} <= names
+    if project["name"] == "bondflow-ui":  # the bundle and what it is built from, never node_modules
+        assert {"frontend/package-lock.json", "frontend/bundle.py", "src/covalent_ui/static/dist/INPUTS"} <= names
+        assert not [n for n in names if "node_modules" in n]
 
 
 def _served(env: WheelEnv, *, cluster: bool = False, config: str = "") -> Iterator[WheelEnv]:

@@ -2,8 +2,10 @@
 
 The browser is Debian's ``chromium`` (``/usr/bin/chromium``, or
 ``COVALENT_UI_CHROMIUM``) driven by Playwright; no browser is ever
-downloaded.  Screenshots go to ``artifacts/screenshots/`` at the repository
-root (git-ignored).
+downloaded.  Screenshots go to ``artifacts/latest-screenshots/`` at the
+repository root (git-ignored); with ``COVALENT_UI_UPDATE_SCREENSHOTS=1`` they
+replace the committed ones in ``artifacts/screenshots/`` and the README's
+picture, ``docs/img/dashboard.png``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import pytest
 from covalent.testing import ServerProcess
 
 REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "artifacts" / "screenshots"
+UPDATE_SCREENSHOTS = os.environ.get("COVALENT_UI_UPDATE_SCREENSHOTS") == "1"
+SCREENSHOTS = REPO / "artifacts" / ("screenshots" if UPDATE_SCREENSHOTS else "latest-screenshots")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -123,5 +126,5 @@ def _screenshot(page: Any, name: str, *, full_page: bool = False) -> Path:
 
 @pytest.fixture(scope="session")
 def shot() -> Any:
-    """``shot(page, name)`` saves a PNG of the page under ``artifacts/screenshots/``."""
+    """``shot(page, name)`` saves a PNG of the page under :data:`SCREENSHOTS`."""
     return _screenshot

@@ -139,7 +139,7 @@ def test_running_node_turns_completed_live(page: Any, server: ServerProcess, tmp
     box.click()
     page.wait_for_selector("#node-panel:not(.hidden) h2:has-text('wait_for_file')")
     running = shot(page, "dispatch-running")
-    if os.environ.get("COVALENT_UI_UPDATE_DOCS_IMAGE") == "1":  # refresh the README's picture
+    if os.environ.get("COVALENT_UI_UPDATE_SCREENSHOTS") == "1":  # refresh the README's picture
         docs = REPO / "docs" / "img" / "dashboard.png"
         docs.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(running, docs)

@@ -128,7 +128,7 @@ def test_dispatch_page_shows_graph_lattice_and_script_data(client: TestClient) -
     assert page.text.count('class="node"') == 3  # two tasks and a parameter
     assert "Doubles twice." in page.text and "def alpha(x):" in page.text
     data = json.loads(re.search(r'id="graph-data">(.*?)</script>', page.text).group(1))
-    assert data["dispatch_id"] == dispatch_id and data["mode"] == "full" and not data["terminal"]
+    assert data["dispatch_id"] == dispatch_id and data["options"]["mode"] == "full" and not data["terminal"]
     collapsed = client.get(f"/dispatches/{dispatch_id}", params={"view": "collapsed"})
     assert (
         'class="group"' in collapsed.text
@@ -208,7 +208,7 @@ def test_pages_forbid_inline_and_foreign_scripts(client: TestClient) -> None:
     csp = client.get("/").headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
     assert "http" not in client.get("/").text.split("<main>")[0]  # no CDN in the page head
-    assert client.get("/static/dispatch.js").status_code == 200
+    assert client.get("/static/dist/dispatch.js").status_code == 200
 
 
 def test_login_sets_the_cookie_the_token_middleware_accepts(

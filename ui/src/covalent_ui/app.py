@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 from covalent_ui.context import ServerStateBridge
 from covalent_ui.security import SecurityHeaders
 from covalent_ui.templating import page
-from covalent_ui.views import actions, auth, dispatch, dispatches, preview, system
+from covalent_ui.views import actions, auth, dispatch, dispatches, node, preview, system
 
 __all__ = ["STATIC_DIR", "create_dashboard", "dashboard_app"]
 
@@ -41,23 +41,25 @@ def dashboard_app() -> Starlette:
     routes = [
         Route("/", dispatches.dispatch_list, methods=["GET"]),
         Route("/dispatches/{dispatch_id}", dispatch.dispatch_page, methods=["GET"]),
+        Route("/dispatches/{dispatch_id}/graph", dispatch.dispatch_graph, methods=["GET"]),
         Route("/dispatches/{dispatch_id}/summary", dispatch.dispatch_summary, methods=["GET"]),
         Route("/dispatches/{dispatch_id}/statuses", dispatch.dispatch_statuses, methods=["GET"]),
-        Route(
-            "/dispatches/{dispatch_id}/nodes/{node_id}/inputs",
-            dispatch.node_inputs,
-            methods=["GET"],
-        ),
+        Route("/dispatches/{dispatch_id}/nodes", node.nodes_page, methods=["GET"]),
+        Route("/dispatches/{dispatch_id}/nodes/{node_id}", node.node_page, methods=["GET"]),
+        Route("/dispatches/{dispatch_id}/nodes/{node_id}/inputs", node.node_inputs, methods=["GET"]),
+        Route("/dispatches/{dispatch_id}/nodes/{node_id}/output", node.node_output, methods=["GET"]),
         Route("/dispatches/{dispatch_id}/redispatch", actions.redispatch, methods=["POST"]),
         Route("/preview", preview.preview_index, methods=["GET"]),
         Route("/preview", preview.preview_submit, methods=["POST"]),
         Route("/preview/{preview_id}", preview.preview_page, methods=["GET"]),
+        Route("/preview/{preview_id}/graph", preview.preview_graph, methods=["GET"]),
         Route("/logs", system.logs_page, methods=["GET"]),
         Route("/settings", system.settings_page, methods=["GET"]),
         Route("/plugins", system.plugins_page, methods=["GET"]),
         Route("/login", auth.login_form, methods=["GET"]),
         Route("/login", auth.login_submit, methods=["POST"]),
         Route("/logout", auth.logout, methods=["GET"]),
+        Route("/highlight.css", system.highlight_css, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(

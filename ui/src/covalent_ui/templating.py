@@ -15,7 +15,7 @@ from covalent import __version__
 from covalent_ui.context import SCOPE_KEY, base_path
 from covalent_ui.formatting import register_filters
 
-__all__ = ["TEMPLATE_DIR", "page", "query_with", "templates"]
+__all__ = ["TEMPLATE_DIR", "page", "query_with", "render", "templates"]
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -47,10 +47,9 @@ def _panels(request: Request) -> list[dict[str, str]]:
     return view.panels if view is not None else []
 
 
-def page(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> Response:
-    """Render template ``name`` with the values every page uses (base path, menu, version)."""
+def _values(request: Request) -> dict[str, Any]:
     base = base_path(request)
-    values = {
+    return {
         "base": base,
         "api": base + "/api/v1",
         "panels": _panels(request),
@@ -58,5 +57,16 @@ def page(request: Request, name: str, context: dict[str, Any] | None = None, sta
         "query_with": lambda **changes: query_with(request, **changes),
         "path": request.url.path,
     }
+
+
+def page(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> Response:
+    """Render template ``name`` with the values every page uses (base path, menu, version)."""
+    values = _values(request)
     values.update(context or {})
     return templates.TemplateResponse(request, name, values, status_code=status_code)
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None) -> str:
+    """Template ``name`` as text (a part of a page that a script puts in place)."""
+    values = {"request": request, **_values(request), **(context or {})}
+    return _env.get_template(name).render(values)

@@ -85,6 +85,10 @@ class Snapshot:
         """A dispatch's node records, without stdout and stderr."""
         return records.read_nodes(self._conn, dispatch_id, brief=True)
 
+    def node(self, dispatch_id: str, node_id: int) -> dict[str, Any] | None:
+        """One node's whole record (``GET /dispatches/{id}/nodes/{node_id}``: stdout, stderr, error, transfers)."""
+        return records.read_node(self._conn, dispatch_id, node_id)
+
     def dispatches(
         self,
         *,

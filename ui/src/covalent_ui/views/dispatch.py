@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from covalent.graph.draw import STATUS_COLOURS
 from covalent.server.view import Snapshot
 from covalent.status import Status
-from covalent_ui.context import server_view
+from covalent_ui.context import base_path, server_view
 from covalent_ui.formatting import TERMINAL
-from covalent_ui.graphview import COLLAPSE_THRESHOLD, build_view
 from covalent_ui.templating import page
-from covalent_ui.values import preview_blob, preview_blobs
+from covalent_ui.values import preview_blob
+from covalent_ui.views.graph import caption, draw, graph_fragment, graph_script
 
-__all__ = ["dispatch_page", "dispatch_statuses", "dispatch_summary", "node_inputs", "script_json"]
-
-#: A node's inputs listed in its panel, at most.
-MAX_INPUTS = 200
-
-
-def script_json(data: Any) -> str:
-    """JSON safe to embed in a ``<script>`` element (no ``<``, ``>`` or ``&`` left raw)."""
-    return json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def _node_id(request: Request) -> int:
-    try:
-        return int(request.path_params["node_id"])
-    except ValueError:
-        raise HTTPException(422, "node_id must be an integer") from None
+__all__ = ["dispatch_graph", "dispatch_page", "dispatch_statuses", "dispatch_summary"]
 
 
 async def _summary(request: Request, dispatch_id: str, *, with_manifest: bool = False) -> dict[str, Any]:
@@ -70,14 +53,18 @@ async def _summary_context(request: Request, record: dict[str, Any]) -> dict[str
     }
 
 
+def _node_link(request: Request, dispatch_id: str) -> str:
+    return f"{base_path(request)}/dispatches/{dispatch_id}/nodes/"
+
+
 async def dispatch_page(request: Request) -> Response:
-    """``GET /dispatches/{id}``: graph (``?view=full|collapsed``), summary, lattice."""
+    """``GET /dispatches/{id}``: graph (``?view=full|collapsed&dir=TB|LR&params=0&expand=1,2``), summary, lattice."""
     dispatch_id = request.path_params["dispatch_id"]
     record = await _summary(request, dispatch_id, with_manifest=True)
     rows = await server_view(request).read(lambda snapshot: snapshot.nodes(dispatch_id))
     statuses = {r["node_id"]: r["status"] for r in rows}
     graph = record.pop("manifest")["graph"]
-    view = build_view(graph, statuses, request.query_params.get("view"))
+    view = draw(request, graph, statuses, _node_link(request, dispatch_id))
     sublattices = [
         {
             "node_id": r["node_id"],
@@ -89,23 +76,34 @@ async def dispatch_page(request: Request) -> Response:
         if r.get("sublattice_dispatch_id")
     ]
     context = await _summary_context(request, record)
-    script = {
-        "dispatch_id": dispatch_id,
-        "status": record["status"],
-        "terminal": context["terminal"],
-        "colours": STATUS_COLOURS,
-        **view.script_data(),
-    }
+    script = graph_script(view, dispatch_id=dispatch_id, status=record["status"], terminal=context["terminal"])
     context.update(
         {
             "view": view,
-            "script_json": script_json(script),
+            "caption": caption(view),
+            "script_json": script,
             "sublattices": sublattices,
-            "threshold": COLLAPSE_THRESHOLD,
             "lattice": record.get("lattice") or {},
         }
     )
     return page(request, "dispatch.html", context)
+
+
+async def dispatch_graph(request: Request) -> Response:
+    """``GET /dispatches/{id}/graph?...``: the drawing for these options as JSON (for the page's script)."""
+    dispatch_id = request.path_params["dispatch_id"]
+
+    def read(snapshot: Snapshot) -> tuple[dict[str, Any], dict[int, str]] | None:
+        record = snapshot.dispatch(dispatch_id, with_manifest=True)
+        if record is None:
+            return None
+        return record["manifest"]["graph"], {r["node_id"]: r["status"] for r in snapshot.nodes(dispatch_id)}
+
+    found = await server_view(request).read(read)
+    if found is None:
+        raise HTTPException(404, f"no dispatch with id {dispatch_id}")
+    graph, statuses = found
+    return graph_fragment(request, draw(request, graph, statuses, _node_link(request, dispatch_id)))
 
 
 async def dispatch_summary(request: Request) -> Response:
@@ -135,50 +133,3 @@ async def dispatch_statuses(request: Request) -> Response:
     if data is None:
         raise HTTPException(404, f"no dispatch with id {dispatch_id}")
     return JSONResponse(data)
-
-
-async def node_inputs(request: Request) -> Response:
-    """``GET /dispatches/{id}/nodes/{node_id}/inputs``: incoming edges with value previews."""
-    dispatch_id = request.path_params["dispatch_id"]
-    node_id = _node_id(request)
-
-    def read(snapshot: Snapshot) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]] | None:
-        record = snapshot.dispatch(dispatch_id, with_manifest=True)
-        if record is None:
-            return None
-        graph = record["manifest"]["graph"]
-        if not any(int(n["id"]) == node_id for n in graph["nodes"]):
-            return None
-        edges = [e for e in graph["edges"] if int(e["target"]) == node_id]
-        rows = {r["node_id"]: r for r in snapshot.nodes(dispatch_id)}
-        return edges, rows
-
-    found = await server_view(request).read(read)
-    if found is None:
-        raise HTTPException(404, f"dispatch {dispatch_id} has no node {node_id}")
-    edges, rows = found
-    edges.sort(key=lambda e: (e.get("arg_index") is None, e.get("arg_index") or 0, str(e.get("param", ""))))
-    shown = edges[:MAX_INPUTS]
-    keys = [
-        rows[int(e["source"])]["output_key"]
-        for e in shown
-        if rows.get(int(e["source"]), {}).get("status") == Status.COMPLETED and rows[int(e["source"])].get("output_key")
-    ]
-    previews = await preview_blobs(server_view(request), keys)
-    inputs = []
-    for edge in shown:
-        source = rows.get(int(edge["source"]), {})
-        inputs.append(
-            {
-                "param": str(edge.get("param") or ""),
-                "arg_index": edge.get("arg_index"),
-                "key": edge.get("key"),
-                "wait": bool(edge.get("wait")),
-                "source": int(edge["source"]),
-                "name": source.get("name", ""),
-                "kind": source.get("kind", ""),
-                "status": source.get("status", ""),
-                "preview": previews.get(source.get("output_key") or "", None),
-            }
-        )
-    return JSONResponse({"inputs": inputs, "total": len(edges)})

@@ -21,10 +21,17 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from covalent.graph.transport_graph import TransportGraph
 from covalent_ui.context import base_path
-from covalent_ui.graphview import build_view
 from covalent_ui.templating import page
+from covalent_ui.views.graph import caption, draw, graph_fragment, graph_script
 
-__all__ = ["MAX_MANIFEST_BYTES", "PreviewStore", "preview_index", "preview_page", "preview_submit"]
+__all__ = [
+    "MAX_MANIFEST_BYTES",
+    "PreviewStore",
+    "preview_graph",
+    "preview_index",
+    "preview_page",
+    "preview_submit",
+]
 
 MAX_MANIFEST_BYTES = 32 << 20
 
@@ -101,10 +108,27 @@ async def preview_submit(request: Request) -> Response:
     return RedirectResponse(url, status_code=303)
 
 
-async def preview_page(request: Request) -> Response:
-    """``GET /preview/{id}``: the graph (collapsed when large, ``?view=full`` for all of it)."""
+def _item(request: Request) -> dict[str, Any]:
     item = _store(request).get(request.path_params["preview_id"])
     if item is None:
         raise HTTPException(404, "no such preview (previews are kept in memory, the latest 32 only)")
-    view = build_view(item["graph"], {}, request.query_params.get("view"))
-    return page(request, "preview.html", {"item": item, "view": view, "lattice": item["lattice"]})
+    return item
+
+
+async def preview_page(request: Request) -> Response:
+    """``GET /preview/{id}``: the graph (collapsed when large, ``?view=full`` for all of it)."""
+    item = _item(request)
+    view = draw(request, item["graph"], {}, None)
+    context = {
+        "item": item,
+        "view": view,
+        "caption": caption(view),
+        "script_json": graph_script(view),
+        "lattice": item["lattice"],
+    }
+    return page(request, "preview.html", context)
+
+
+async def preview_graph(request: Request) -> Response:
+    """``GET /preview/{id}/graph?...``: the drawing for these options as JSON."""
+    return graph_fragment(request, draw(request, _item(request)["graph"], {}, None))

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from covalent.logtail import tail_lines
 from covalent_ui.context import server_view
+from covalent_ui.highlight import stylesheet
 from covalent_ui.templating import page
 
 __all__ = ["logs_page", "plugins_page", "settings_page", "flatten"]
@@ -78,3 +79,8 @@ async def plugins_page(request: Request) -> Response:
             "default_executor": default_executor_name(),
         },
     )
+
+
+async def highlight_css(request: Request) -> Response:
+    """``GET /highlight.css``: the colours of highlighted source code."""
+    return Response(stylesheet(), media_type="text/css", headers={"cache-control": "max-age=3600"})
