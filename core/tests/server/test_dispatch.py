@@ -225,3 +225,27 @@ def test_output_text_with_nul_characters_is_recorded(server):
     result = ct.dispatch_sync(wf)()
     assert result.result == "ok"
     assert "before" in result.get_node_result(0)["stdout"] and "after" in result.get_node_result(0)["stdout"]
+
+
+def test_an_executor_that_cannot_be_built_fails_its_node_within_its_retries(server):
+    """Each failed build counts as an attempt: the node fails with the error instead of retrying forever."""
+    broken = {"name": "local", "kwargs": {"workers": "many"}}  # the server's LocalExecutor(workers="many") raises
+
+    @ct.electron(executor=broken, retries=2)
+    def never(x):
+        return x
+
+    @ct.lattice
+    def flow(x):
+        return never(x)
+
+    started = time.monotonic()
+    result = ct.dispatch_sync(flow)(1)
+    assert time.monotonic() - started < 30
+    assert result.status == "FAILED"
+    node = next(n for n in result.get_all_node_results() if n["node_name"] == "never")
+    assert "executor could not be started" in node["error"] and "many" in node["error"]
+    import httpx
+
+    row = httpx.get(f"{server.address}/api/v1/dispatches/{result.dispatch_id}/nodes/{node['node_id']}").json()
+    assert row["attempts"] == 3 and row["status"] == "FAILED"

@@ -285,6 +285,9 @@ class DispatchRun:
             except Exception as exc:
                 for n in ready:
                     self.in_flight.pop(n, None)
+                    # An attempt like any other: counted against retries, so a broken executor never loops.
+                    self.attempts[n] = self.attempts.get(n, 0) + 1
+                self._write([NodeUpdate(n, {"attempts": self.attempts[n]}) for n in ready])
                 self._fail_nodes(ready, f"executor could not be started: {type(exc).__name__}: {exc}")
                 return
             if self.cancel_requested or self.over:
