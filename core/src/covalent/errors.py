@@ -6,6 +6,7 @@ __all__ = [
     "CovalentError",
     "DispatchNotFoundError",
     "ExecutorNotFoundError",
+    "ExecutorOptionsError",
     "GraphBuildError",
     "ServerError",
     "ServerUnavailableError",
@@ -28,6 +29,10 @@ class SerializationError(CovalentError):
 
 class ExecutorNotFoundError(CovalentError):
     """A workflow names an executor that is not installed."""
+
+
+class ExecutorOptionsError(CovalentError, TypeError):
+    """An executor's constructor arguments cannot travel as JSON (the server never unpickles them)."""
 
 
 class ServerUnavailableError(CovalentError):

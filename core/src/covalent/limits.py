@@ -38,8 +38,6 @@ class Limits:
     inline_payload_bytes: int = 256 * KiB
     #: Bytes of recently read or written blobs the dispatcher keeps in memory.
     blob_cache_bytes: int = 64 * MiB
-    #: A stored value larger than this is described by its size, not previewed.
-    preview_value_bytes: int = 1 * MiB
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> Limits:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from covalent_qiskit import QiskitExecutor
@@ -68,3 +70,13 @@ def test_repr_hides_the_token() -> None:
     text = repr(QiskitExecutor(backend="ibm_brisbane", ibm_token="secret-token"))
     assert "secret-token" not in text
     assert "ibm_brisbane" in text
+
+
+def test_a_qiskit_noise_model_travels_as_its_dict():
+    from qiskit_aer.noise import NoiseModel, depolarizing_error
+
+    model = NoiseModel()
+    model.add_all_qubit_quantum_error(depolarizing_error(0.1, 2), ["cx"])
+    data = QiskitExecutor(noise_model=model).to_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert isinstance(data["kwargs"]["noise_model"], dict)

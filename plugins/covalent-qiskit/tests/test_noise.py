@@ -1,4 +1,4 @@
-"""Aer with a noise model: as an object (travels pickled) or its JSON-friendly dict."""
+"""Aer with a noise model: as an object or its dict (an object travels as its dict: options are JSON)."""
 
 from __future__ import annotations
 

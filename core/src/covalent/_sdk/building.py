@@ -20,6 +20,7 @@ from covalent.errors import GraphBuildError, SerializationError
 from covalent.graph.serialize import blob_key, code_fingerprint, dumps
 from covalent.graph.transport_graph import Edge, NodeKind, TransportGraph
 from covalent.runtime import ops
+from covalent.runtime.preview import preview_text
 
 if TYPE_CHECKING:
     from covalent._sdk.electron import Electron
@@ -143,7 +144,8 @@ class GraphBuilder:
             key = self.add_value(value, what=f"argument {param!r} of {target!r}")
         except SerializationError:
             raise
-        return self.graph.add_node(NodeKind.PARAMETER, f":parameter:{param}", value=key)
+        # The dashboard shows this text: the server never unpickles a value to describe it.
+        return self.graph.add_node(NodeKind.PARAMETER, f":parameter:{param}", value=key, preview=preview_text(value))
 
     def _collection(self, value: Any, param: str, target: str) -> NodeOutput:
         executor = _first_executor(self, value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from covalent.executor.base import AsyncBaseExecutor
+from covalent.executor.base import AsyncBaseExecutor, check_options
 
 __all__ = ["executor_spec"]
 
@@ -18,5 +18,6 @@ def executor_spec(executor: Any) -> dict[str, Any] | None:
     if isinstance(executor, AsyncBaseExecutor):
         return executor.to_dict()
     if isinstance(executor, dict) and "name" in executor:
-        return {"name": str(executor["name"]), "kwargs": dict(executor.get("kwargs") or {})}
+        name = str(executor["name"])
+        return {"name": name, "kwargs": check_options(name, dict(executor.get("kwargs") or {}))}
     raise TypeError(f"executor must be a name such as 'dask' or an executor instance, not {executor!r}")

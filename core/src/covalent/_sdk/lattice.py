@@ -15,6 +15,7 @@ from covalent.errors import CovalentError, GraphBuildError
 from covalent.graph.manifest import Manifest
 from covalent.graph.serialize import dumps
 from covalent.graph.transport_graph import TransportGraph
+from covalent.runtime.preview import preview_text
 
 __all__ = ["Lattice", "lattice"]
 
@@ -104,7 +105,10 @@ class Lattice:
         if isinstance(returned, NodeOutput) or _holds_outputs(returned):
             output: dict[str, Any] = {"node": builder.input_node(returned, "return", self.name)}
         else:
-            output = {"value": builder.add_value(returned, what=f"return value of lattice {self.name!r}")}
+            output = {
+                "value": builder.add_value(returned, what=f"return value of lattice {self.name!r}"),
+                "preview": preview_text(returned),
+            }
         self.transport_graph = builder.graph
         lattice_info = {
             "function": builder.add_blob(dumps(self, what=f"lattice {self.name!r}")),
@@ -152,11 +156,7 @@ def _describe_inputs(func: Callable[..., Any], args: tuple[Any, ...], kwargs: di
         items = list(bound.arguments.items())
     except (TypeError, ValueError):
         items = [*((f"arg[{i}]", a) for i, a in enumerate(args)), *kwargs.items()]
-    described = {}
-    for name, value in items:
-        text = repr(value)
-        described[name] = text if len(text) <= 200 else text[:197] + "..."
-    return described
+    return {name: preview_text(value, 200) for name, value in items}
 
 
 def lattice(_func: Callable[..., Any] | None = None, **options: Any) -> Any:

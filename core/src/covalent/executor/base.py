@@ -24,7 +24,11 @@ An executor that has no separate submit step overrides :meth:`run` instead
 plain blocking method and it runs in a worker thread).
 
 Constructor keyword arguments are recorded, so an instance has a stable
-serialized form (:meth:`to_dict`) from which the server rebuilds it.
+serialized form (:meth:`to_dict`) from which the server rebuilds it.  That
+form is JSON: the server never unpickles what a client sends, so an argument
+that is not JSON-safe is refused where the executor is used in an electron or
+lattice (override :meth:`~AsyncBaseExecutor.options_json` to turn such an
+argument into a JSON form the constructor also accepts).
 """
 
 from __future__ import annotations
@@ -33,13 +37,13 @@ import asyncio
 import functools
 import inspect
 import json
-import pickle
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from covalent.errors import ExecutorOptionsError
 from covalent.runtime.outcome import JobOutcome, NodeOutcome
 
 __all__ = [
@@ -51,6 +55,7 @@ __all__ = [
     "JobOutcome",
     "JobState",
     "NodeOutcome",
+    "check_options",
     "run_job",
 ]
 
@@ -103,9 +108,21 @@ class Job:
 def _json_safe(value: Any) -> bool:
     try:
         json.dumps(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return False
     return True
+
+
+def check_options(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` if every value is JSON-safe; else :class:`ExecutorOptionsError` naming the first that is not."""
+    for key, value in kwargs.items():
+        if not isinstance(key, str) or not _json_safe(value):
+            raise ExecutorOptionsError(
+                f"executor {name!r}: argument {key!r} is a {type(value).__name__}, which cannot travel to the "
+                "server as JSON (the server never unpickles executor options); pass plain values "
+                "(strings, numbers, booleans, lists, dicts)"
+            )
+    return kwargs
 
 
 class _Recorded:
@@ -137,27 +154,21 @@ class _Recorded:
 
         cls.__init__ = __init__  # type: ignore[method-assign]
 
+    def options_json(self) -> dict[str, Any]:
+        """The constructor arguments as they travel (JSON); override to give an object argument's JSON form."""
+        return dict(getattr(self, "_init_kwargs", {}))
+
     def to_dict(self) -> dict[str, Any]:
-        """Stable serialized form: ``{"name": short_name, "kwargs": {...}}``.
+        """Stable serialized form: ``{"name": short_name, "kwargs": {...}}`` (JSON only).
 
-        Constructor arguments that are not JSON-safe travel pickled.
+        Raises :class:`~covalent.errors.ExecutorOptionsError` for an argument
+        that is not JSON-safe: the server never unpickles executor options.
         """
-        kwargs = dict(getattr(self, "_init_kwargs", {}))
-        plain = {k: v for k, v in kwargs.items() if _json_safe(v)}
-        data: dict[str, Any] = {"name": self.short_name, "kwargs": plain}
-        pickled = {k: v for k, v in kwargs.items() if k not in plain}
-        if pickled:
-            from covalent.graph.serialize import dumps
-
-            data["pickled_kwargs"] = dumps(pickled, what=f"{self.short_name} executor").hex()
-        return data
+        return {"name": self.short_name, "kwargs": check_options(self.short_name, self.options_json())}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Any:
-        kwargs = dict(data.get("kwargs") or {})
-        if data.get("pickled_kwargs"):
-            kwargs.update(pickle.loads(bytes.fromhex(data["pickled_kwargs"])))
-        return cls(**kwargs)
+        return cls(**dict(data.get("kwargs") or {}))
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in getattr(self, "_init_kwargs", {}).items())

@@ -6,7 +6,7 @@ import logging
 import threading
 from typing import Any
 
-from covalent.errors import ExecutorNotFoundError
+from covalent.errors import ExecutorNotFoundError, ExecutorOptionsError
 from covalent.executor.base import AsyncBaseExecutor
 
 __all__ = [
@@ -128,7 +128,10 @@ def build_executor(spec: dict[str, Any] | None) -> AsyncBaseExecutor:
         hint = f" Install it with: {hint}." if hint else ""
         installed = ", ".join(sorted(classes)) or "none"
         raise ExecutorNotFoundError(f"executor {name!r} is not installed (installed: {installed}).{hint}")
+    if spec and "pickled_kwargs" in spec:
+        raise ExecutorOptionsError(
+            f"executor {name!r} has pickled options (from an older covalent), which the server no longer "
+            "reads; dispatch the workflow again"
+        )
     data = {"name": name, "kwargs": {**executor_defaults(name), **((spec or {}).get("kwargs") or {})}}
-    if spec and spec.get("pickled_kwargs"):
-        data["pickled_kwargs"] = spec["pickled_kwargs"]
     return cls.from_dict(data)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from covalent.runtime.capture import captured
 from covalent.runtime.outcome import JobOutcome, NodeOutcome
+from covalent.runtime.preview import preview_text
 from covalent.runtime.spec import JobSpec, NodeSpec, Ref, check_versions
 from covalent.status import Status
 
@@ -80,6 +81,7 @@ def execute_job(
             pass
         elif result.status == Status.COMPLETED:
             outputs[node.node_id] = result.output
+            result.preview = preview_text(result.output)
             try:
                 result.output = pickle.dumps(result.output, protocol=pickle.HIGHEST_PROTOCOL)
             except Exception:
@@ -88,7 +90,7 @@ def execute_job(
                 try:
                     result.output = cloudpickle.dumps(outputs[node.node_id])
                 except Exception as exc:
-                    result.status, result.output = Status.FAILED, None
+                    result.status, result.output, result.preview = Status.FAILED, None, ""
                     result.error = f"the return value of {node.name} cannot be pickled: {exc!r}"
                     failed.add(node.node_id)
                     outputs.pop(node.node_id)

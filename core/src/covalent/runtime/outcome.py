@@ -1,14 +1,41 @@
-"""What a job reports back: one outcome per node it ran."""
+"""What a job reports back: one outcome per node it ran, in a format read without running anything.
+
+The server reads outcomes from places others may be able to write (an S3
+bucket, a Slurm working directory, a worker's pipe), so they are never
+pickled: :meth:`JobOutcome.to_bytes` writes a JSON header and raw byte
+frames, and :meth:`JobOutcome.from_bytes` parses them, checking every field.
+Task outputs stay opaque bytes (pickled by the worker, unpickled only by the
+user's client); tracebacks, stdout, stderr, times, previews, file-transfer
+records and sublattice manifests are plain data.
+
+Layout::
+
+    MAGIC (16 bytes) | header length (4 bytes, big-endian) | header (UTF-8 JSON) | frames
+
+The header is ``{"nodes": [...], "frames": [length, ...]}``; a node's
+``output`` and each blob of its ``sublattice`` name a frame by index.
+"""
 
 from __future__ import annotations
 
-import pickle
+import json
+import math
+import struct
 from dataclasses import dataclass, field
 from typing import Any
 
 from covalent.status import Status
 
-__all__ = ["JobOutcome", "NodeOutcome"]
+__all__ = ["OUTCOME_MAGIC", "JobOutcome", "NodeOutcome", "OutcomeFormatError"]
+
+OUTCOME_MAGIC = b"covalent-outcome"  # then the format's version, in the header
+_VERSION = 1
+_LENGTH = struct.Struct(">I")
+_STATUSES = (Status.COMPLETED, Status.FAILED)
+
+
+class OutcomeFormatError(ValueError):
+    """Bytes that are not a job outcome of this format; the message says what is wrong."""
 
 
 @dataclass
@@ -23,9 +50,10 @@ class NodeOutcome:
     stderr: str = ""
     start_time: float = 0.0
     end_time: float = 0.0
-    sublattice: dict[str, Any] | None = None  # manifest of a sublattice node's graph
+    sublattice: dict[str, Any] | None = None  # {"manifest": JSON, "blobs": {key: bytes}} of a sublattice node
     #: One record per file transfer (``TransferRecord.to_json()``: plain data, no credentials).
     transfers: list[dict[str, Any]] = field(default_factory=list)
+    preview: str = ""  # a short text form of the output, made where the task ran
 
 
 @dataclass
@@ -35,11 +63,137 @@ class JobOutcome:
     nodes: list[NodeOutcome] = field(default_factory=list)
 
     def to_bytes(self) -> bytes:
-        return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+        frames: list[bytes] = []
+
+        def frame(data: bytes) -> int:
+            frames.append(bytes(data))
+            return len(frames) - 1
+
+        nodes = []
+        for node in self.nodes:
+            entry: dict[str, Any] = {
+                "node_id": node.node_id,
+                "status": node.status,
+                "output": None if node.output is None else frame(node.output),
+                "error": node.error,
+                "stdout": node.stdout,
+                "stderr": node.stderr,
+                "start_time": node.start_time,
+                "end_time": node.end_time,
+                "preview": node.preview,
+                "transfers": node.transfers,
+                "sublattice": None,
+            }
+            if node.sublattice is not None:
+                entry["sublattice"] = {
+                    "manifest": node.sublattice["manifest"],
+                    "blobs": {key: frame(data) for key, data in node.sublattice["blobs"].items()},
+                }
+            nodes.append(entry)
+        header = json.dumps(
+            {"version": _VERSION, "nodes": nodes, "frames": [len(f) for f in frames]},
+            separators=(",", ":"),
+            allow_nan=False,
+        ).encode()
+        return b"".join([OUTCOME_MAGIC, _LENGTH.pack(len(header)), header, *frames])
 
     @classmethod
     def from_bytes(cls, data: bytes) -> JobOutcome:
-        outcome = pickle.loads(data)
-        if not isinstance(outcome, cls):
-            raise TypeError(f"expected a JobOutcome, got {type(outcome).__name__}")
-        return outcome
+        """Parse :meth:`to_bytes` output; raises :class:`OutcomeFormatError` on anything else."""
+        view = memoryview(data)
+        start = len(OUTCOME_MAGIC) + _LENGTH.size
+        if bytes(view[: len(OUTCOME_MAGIC)]) != OUTCOME_MAGIC:
+            hint = " (a pickle: written by an older covalent runtime?)" if bytes(view[:1]) == b"\x80" else ""
+            raise OutcomeFormatError(
+                f"not a covalent job outcome{hint}; install the server's covalent version where tasks run"
+            )
+        if len(view) < start:
+            raise OutcomeFormatError("job outcome is truncated")
+        (length,) = _LENGTH.unpack(view[len(OUTCOME_MAGIC) : start])
+        if len(view) < start + length:
+            raise OutcomeFormatError("job outcome is truncated (header)")
+        try:
+            header = json.loads(bytes(view[start : start + length]))
+        except (ValueError, RecursionError) as exc:
+            raise OutcomeFormatError(f"job outcome header is not valid JSON: {type(exc).__name__}") from None
+        if not isinstance(header, dict) or header.get("version") != _VERSION:
+            raise OutcomeFormatError(f"job outcome of an unknown version (expected {_VERSION})")
+        frames = _frames(view, start + length, header.get("frames"))
+        nodes = header.get("nodes")
+        if not isinstance(nodes, list):
+            raise OutcomeFormatError("job outcome has no node list")
+        return cls([_node(entry, frames, i) for i, entry in enumerate(nodes)])
+
+
+def _frames(view: memoryview, offset: int, lengths: Any) -> list[bytes]:
+    if not isinstance(lengths, list) or not all(type(n) is int and n >= 0 for n in lengths):
+        raise OutcomeFormatError("job outcome's frame lengths are malformed")
+    if offset + sum(lengths) != len(view):
+        raise OutcomeFormatError("job outcome's frames do not match its header (truncated or padded)")
+    frames = []
+    for n in lengths:
+        frames.append(bytes(view[offset : offset + n]))
+        offset += n
+    return frames
+
+
+def _node(entry: Any, frames: list[bytes], index: int) -> NodeOutcome:
+    where = f"job outcome node {index}"
+    if not isinstance(entry, dict):
+        raise OutcomeFormatError(f"{where} is not an object")
+
+    def text(name: str) -> str:
+        value = entry.get(name, "")
+        if not isinstance(value, str):
+            raise OutcomeFormatError(f"{where}: {name} must be a string")
+        return value
+
+    def seconds(name: str) -> float:
+        value = entry.get(name, 0.0)
+        if type(value) not in (int, float) or not math.isfinite(value):
+            raise OutcomeFormatError(f"{where}: {name} must be a number")
+        return float(value)
+
+    node_id = entry.get("node_id")
+    if type(node_id) is not int or not 0 <= node_id < 2**63:
+        raise OutcomeFormatError(f"{where}: node_id must be a non-negative integer")
+    status = entry.get("status")
+    if status not in _STATUSES:
+        raise OutcomeFormatError(f"{where}: status must be one of {', '.join(_STATUSES)}")
+    transfers = entry.get("transfers", [])
+    if not isinstance(transfers, list) or not all(isinstance(t, dict) for t in transfers):
+        raise OutcomeFormatError(f"{where}: transfers must be a list of objects")
+    output = entry.get("output")
+    return NodeOutcome(
+        node_id=node_id,
+        status=Status(status),
+        output=None if output is None else _frame(frames, output, f"{where}: output"),
+        error=text("error"),
+        stdout=text("stdout"),
+        stderr=text("stderr"),
+        start_time=seconds("start_time"),
+        end_time=seconds("end_time"),
+        preview=text("preview"),
+        transfers=transfers,
+        sublattice=_sublattice(entry.get("sublattice"), frames, where),
+    )
+
+
+def _frame(frames: list[bytes], index: Any, where: str) -> bytes:
+    if type(index) is not int or not 0 <= index < len(frames):
+        raise OutcomeFormatError(f"{where} names no frame")
+    return frames[index]
+
+
+def _sublattice(value: Any, frames: list[bytes], where: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("manifest"), dict):
+        raise OutcomeFormatError(f"{where}: sublattice must hold a manifest object")
+    blobs = value.get("blobs")
+    if not isinstance(blobs, dict):
+        raise OutcomeFormatError(f"{where}: sublattice blobs must be an object")
+    return {
+        "manifest": value["manifest"],
+        "blobs": {str(key): _frame(frames, index, f"{where}: sublattice blob {key}") for key, index in blobs.items()},
+    }

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from covalent.executor.registry import default_executor_name, executor_classes
 from covalent.graph.manifest import MANIFEST_SCHEMA, referenced_blobs
 from covalent.graph.transport_graph import NodeKind, TransportGraph
+from covalent.runtime.preview import PREVIEW_CHARS
 from covalent.server.store.blobs import BlobStore
 from covalent.server.store.fingerprints import fingerprints
 from covalent.server.store.records import NewDispatch, clean_text, reusable_outputs
@@ -125,6 +126,7 @@ def prepare_dispatch(
     _check_executors(graph, default)
     prints = fingerprints(graph)
     rows = []
+    previews = _previews(data, graph)
     for node in graph.nodes():
         node_id = node["id"]
         is_param = node["kind"] == "parameter"
@@ -166,4 +168,18 @@ def prepare_dispatch(
         reuse_from=reuse_from,
         manifest_text=manifest_text,
         graph=graph,
+        previews=previews,
     )
+
+
+def _previews(data: dict[str, Any], graph: TransportGraph) -> dict[str, str]:
+    """The SDK's text previews of the uploaded values (parameters, a constant output), by blob key."""
+    found = {}
+    for node in graph.nodes():
+        preview = node.get("preview")
+        if node["kind"] == "parameter" and isinstance(preview, str):
+            found[node["value"]] = preview[:PREVIEW_CHARS]
+    output = data["output"]
+    if isinstance(output.get("value"), str) and isinstance(output.get("preview"), str):
+        found[output["value"]] = output["preview"][:PREVIEW_CHARS]
+    return found

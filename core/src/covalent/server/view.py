@@ -116,13 +116,11 @@ class Snapshot:
         """Which of these dispatches have triggers (``triggers``, ``observing``, ``runs``) or are runs (``origin``)."""
         return trigger_records.run_links(self._conn, dispatch_ids)
 
-    def value_sizes(self, keys: Iterable[str]) -> dict[str, int]:
-        """The size in bytes of each stored value (an unknown key is left out)."""
-        return self._view.state.blobs.sizes(self._conn, list(keys))
-
-    def values(self, keys: list[str]) -> dict[str, bytes]:
-        """Stored values (pickles) by key."""
-        return self._view.state.blobs.get_many(keys, self._conn)
+    def value_previews(self, keys: Iterable[str]) -> dict[str, str]:
+        """What to show for each stored value: the text preview made where the value was
+        (the worker, or the SDK), else its size; ``<missing>`` for an unknown key.
+        Never the value itself: nothing in the server unpickles one."""
+        return self._view.state.blobs.describe(self._conn, list(keys))
 
 
 class ServerView:

@@ -39,7 +39,7 @@ class QiskitExecutor(PooledExecutor):
         seed: seed of the simulators and the transpiler, for reproducible results.
         optimization_level: preset pass manager level 0-3; None skips transpilation.
         noise_model: a ``qiskit_aer.noise.NoiseModel`` or its ``to_dict()``
-            form, for ``backend="aer"``.
+            form, for ``backend="aer"`` (it travels to the server as that form).
         backend_options: keyword arguments of ``AerSimulator`` (``method``, ...).
         ibm_channel, ibm_token, ibm_instance: IBM Quantum credentials; default
             to ``QISKIT_IBM_CHANNEL``, ``QISKIT_IBM_TOKEN`` and
@@ -85,6 +85,14 @@ class QiskitExecutor(PooledExecutor):
 
     def worker_config(self) -> dict[str, Any]:
         return self.config.to_dict()
+
+    def options_json(self) -> dict[str, Any]:
+        """A ``NoiseModel`` travels as its ``to_dict(serializable=True)`` form (which the constructor takes)."""
+        options = super().options_json()
+        noise = options.get("noise_model")
+        if noise is not None and not isinstance(noise, dict) and hasattr(noise, "to_dict"):
+            options["noise_model"] = noise.to_dict(serializable=True)
+        return options
 
     def describe(self) -> dict[str, Any]:
         config = self.config

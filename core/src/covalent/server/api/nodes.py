@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import pickle
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from covalent.limits import LIMITS
 from covalent.server.api.common import read_db, server_state
+from covalent.server.store.blobs import shown
 from covalent.server.store.records import read_dispatch, read_node, read_nodes
 from covalent.status import Status
 
 __all__ = ["get_graph", "get_node", "get_node_output", "list_nodes"]
-
-_PREVIEW = 2000
 
 
 def _node_id(request: Request) -> int:
@@ -51,14 +48,6 @@ async def list_nodes(request: Request) -> Response:
     return JSONResponse({"nodes": rows})
 
 
-def _preview(data: bytes) -> str:
-    try:
-        text = repr(pickle.loads(data))
-    except Exception as exc:  # the value's classes may not exist in the server
-        return f"<{len(data)} bytes; not previewable here: {type(exc).__name__}>"
-    return text if len(text) <= _PREVIEW else text[: _PREVIEW - 3] + "..."
-
-
 async def get_node(request: Request) -> Response:
     """
     summary: One node's details (executor, status, times, stdout, stderr, traceback, output preview)
@@ -68,15 +57,21 @@ async def get_node(request: Request) -> Response:
     """
     dispatch_id = request.path_params["dispatch_id"]
     node_id = _node_id(request)
-    state = server_state(request)
-    row = await read_db(request, lambda conn: read_node(conn, dispatch_id, node_id))
+    store = server_state(request).blobs
+    wanted = request.query_params.get("preview") != "0"
+
+    def read(conn: Any) -> dict[str, Any] | None:
+        row = read_node(conn, dispatch_id, node_id)
+        if row is not None and wanted and row.get("output_key") and row["status"] == Status.COMPLETED:
+            # The preview made where the value was: the server never unpickles it.
+            found = store.previews(conn, [row["output_key"]]).get(row["output_key"])
+            row["output_preview"] = shown(found)
+            row["output_size"] = found[0] if found else None
+        return row
+
+    row = await read_db(request, read)
     if row is None:
         raise HTTPException(404, f"dispatch {dispatch_id} has no node {node_id}")
-    if row.get("output_key") and row["status"] == Status.COMPLETED and request.query_params.get("preview") != "0":
-        size_limit = LIMITS.preview_value_bytes
-        data = await asyncio.to_thread(state.blobs.get, row["output_key"])
-        row["output_preview"] = _preview(data) if len(data) <= size_limit else f"<{len(data)} bytes>"
-        row["output_size"] = len(data)
     return JSONResponse(row)
 
 

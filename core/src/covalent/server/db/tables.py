@@ -84,6 +84,8 @@ blobs = Table(
     Column("size", Integer, nullable=False),
     Column("data", LargeBinary, nullable=True),
     Column("created_at", Float, nullable=False),
+    # A short text form of the value, made where the value was (never by unpickling it here).
+    Column("preview", Text, nullable=True),
 )
 
 # A trigger re-runs the dispatch ``dispatch_id`` on each event of its source.

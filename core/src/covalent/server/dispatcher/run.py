@@ -176,9 +176,11 @@ class DispatchRun:
             self.dispatch_id, self.root_dispatch_id, RUNNING, self.committed_completed, self.task_total, snapshot=True
         )
 
-    def _write(self, updates: list[NodeUpdate], blobs: dict[str, bytes] | None = None) -> asyncio.Future[None]:
+    def _write(
+        self, updates: list[NodeUpdate], blobs: dict[str, bytes] | None = None, previews: dict[str, str] | None = None
+    ) -> asyncio.Future[None]:
         completed = self._completed_tasks
-        future = self.writes.nodes(updates, blobs, completed=completed, total=self.task_total)
+        future = self.writes.nodes(updates, blobs, completed=completed, total=self.task_total, previews=previews)
 
         def note_committed(f: asyncio.Future[None]) -> None:
             if not f.cancelled() and f.exception() is None:
@@ -438,6 +440,7 @@ class DispatchRun:
     def _apply_outcome(self, rec: JobRecord, outcome: JobOutcome) -> None:
         updates: list[NodeUpdate] = []
         blobs: dict[str, bytes] = {}
+        previews: dict[str, str] = {}
         completed: list[int] = []
         seen: set[int] = set()
         timed: set[str] = set()
@@ -466,6 +469,7 @@ class DispatchRun:
                 data = node.output or b""
                 key = blob_key(data)
                 blobs[key] = data
+                previews[key] = node.preview
                 self.output_key[n] = key
                 self.status[n] = COMPLETED
                 self._completed_tasks += 1
@@ -483,7 +487,7 @@ class DispatchRun:
             self.in_flight.pop(n, None)
             self.status[n] = NEW
             updates.append(NodeUpdate(n, {"status": NEW, "job_handle": None}))
-        self._write(updates, blobs)
+        self._write(updates, blobs, previews)
         self._release_held(timed)
         self._completed(completed)
         self._schedule([n for n in unseen if self.remaining[n] == 0 and self.status[n] == NEW])

@@ -37,9 +37,15 @@ class RunWrites:
         }
 
     def nodes(
-        self, updates: list[NodeUpdate], blobs: dict[str, bytes] | None, *, completed: int, total: int
+        self,
+        updates: list[NodeUpdate],
+        blobs: dict[str, bytes] | None,
+        *,
+        completed: int,
+        total: int,
+        previews: dict[str, str] | None = None,
     ) -> asyncio.Future[None]:
-        """Queue node updates (and the outputs they name); the future resolves at the commit."""
+        """Queue node updates (and the outputs they name, with their previews); the future resolves at the commit."""
         event = self.node_event(
             [(u.node_id, u.values["status"]) for u in updates if "status" in u.values], completed, total
         )
@@ -50,7 +56,7 @@ class RunWrites:
 
         def op(conn: Any) -> list[dict[str, Any]]:
             if blobs:
-                store.put_many(conn, blobs)
+                store.put_many(conn, blobs, previews)
             update_nodes(conn, dispatch_id, updates)
             return [event] if event["nodes"] else []
 

@@ -20,7 +20,7 @@ from covalent.limits import LIMITS
 from covalent.server.db.tables import blobs
 from covalent.server.store.sql import insert_ignore
 
-__all__ = ["BlobNotFoundError", "BlobStore", "small_blob"]
+__all__ = ["BlobNotFoundError", "BlobStore", "shown", "small_blob"]
 
 
 class BlobNotFoundError(KeyError):
@@ -58,19 +58,47 @@ class BlobStore:
                 pass
             raise
 
-    def put_many(self, conn: Connection, items: Mapping[str, bytes]) -> None:
-        """Store blobs inside the caller's transaction (files first, then rows)."""
+    def put_many(self, conn: Connection, items: Mapping[str, bytes], previews: Mapping[str, str] | None = None) -> None:
+        """Store blobs inside the caller's transaction (files first, then rows).
+
+        ``previews``: the text previews made where the values were, by key.
+        """
         if not items:
             return
         now = time.time()
+        previews = previews or {}
         rows = []
         for key, data in items.items():
-            if len(data) > self.inline_limit:
+            inline = len(data) <= self.inline_limit
+            if not inline:
                 self._write_file(key, data)
-                rows.append({"key": key, "size": len(data), "data": None, "created_at": now})
-            else:
-                rows.append({"key": key, "size": len(data), "data": data, "created_at": now})
+            preview = previews.get(key)
+            rows.append(
+                {
+                    "key": key,
+                    "size": len(data),
+                    "data": data if inline else None,
+                    "created_at": now,
+                    "preview": preview.replace("\x00", "\ufffd") if preview else None,
+                }
+            )
         insert_ignore(conn, blobs, rows)
+
+    def previews(self, conn: Connection, keys: Iterable[str]) -> dict[str, tuple[int, str | None]]:
+        """``key -> (size, preview)`` of the stored ones of ``keys`` (never reads a value)."""
+        keys = list(set(keys))
+        found: dict[str, tuple[int, str | None]] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            query = select(blobs.c.key, blobs.c.size, blobs.c.preview).where(blobs.c.key.in_(chunk))
+            found.update((key, (size, preview)) for key, size, preview in conn.execute(query))
+        return found
+
+    def describe(self, conn: Connection, keys: Iterable[str]) -> dict[str, str]:
+        """What to show for each value: its preview (made where the value was), else its size."""
+        keys = list(keys)
+        found = self.previews(conn, keys)
+        return {key: shown(found.get(key)) for key in keys}
 
     def existing(self, conn: Connection | None, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` are stored (``conn=None``: on a connection of its own)."""
@@ -82,15 +110,6 @@ class BlobStore:
         for i in range(0, len(keys), 500):
             chunk = keys[i : i + 500]
             found.update(conn.execute(select(blobs.c.key).where(blobs.c.key.in_(chunk))).scalars())
-        return found
-
-    def sizes(self, conn: Connection, keys: Iterable[str]) -> dict[str, int]:
-        """The size of each stored blob among ``keys`` (an unknown key is left out)."""
-        keys = list(dict.fromkeys(keys))
-        found: dict[str, int] = {}
-        for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            found.update(conn.execute(select(blobs.c.key, blobs.c.size).where(blobs.c.key.in_(chunk))).all())
         return found
 
     def get_many(self, keys: Iterable[str], conn: Connection | None = None) -> dict[str, bytes]:
@@ -119,3 +138,11 @@ class BlobStore:
         if not self.root.exists():
             return 0
         return sum(1 for p in self.root.rglob("*") if p.is_file())
+
+
+def shown(found: tuple[int, str | None] | None) -> str:
+    """A value's preview, else its size (``found``: what :meth:`BlobStore.previews` has for it)."""
+    if found is None:
+        return "<missing>"
+    size, preview = found
+    return preview if preview is not None else f"<{size} bytes; no preview>"

@@ -64,6 +64,8 @@ class NewDispatch:
     manifest_text: str | None = None
     #: The validated graph, handed to the dispatcher so it is not built twice.
     graph: Any = None
+    #: Text previews of uploaded values (parameters, a constant output), by blob key, made by the SDK.
+    previews: dict[str, str] = field(default_factory=dict)
     #: RUNNING when it is recorded and started in one step (what clients see at once).
     status: str = Status.NEW_OBJECT
     started_at: float | None = None
@@ -97,7 +99,7 @@ def insert_dispatch(store: BlobStore, new: NewDispatch) -> Any:
     """An operation that records a whole new dispatch (blobs, dispatch row, node rows)."""
 
     def op(conn: Connection) -> list[dict[str, Any]]:
-        store.put_many(conn, new.blobs)
+        store.put_many(conn, new.blobs, new.previews)
         manifest = new.manifest
         conn.execute(
             dispatches.insert(),

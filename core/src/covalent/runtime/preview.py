@@ -1,0 +1,52 @@
+"""A short, safe text form of a value, made where the value is (the worker, or the SDK at dispatch).
+
+The server and the dashboard show these texts and never unpickle a value to
+describe it.  A preview is bounded whatever the value: containers are cut
+after a few dozen items and a few levels, long texts in the middle, and the
+whole to :data:`PREVIEW_CHARS` characters (NUL, which databases refuse,
+becomes U+FFFD).
+"""
+
+from __future__ import annotations
+
+import reprlib
+from typing import Any
+
+__all__ = ["PREVIEW_CHARS", "preview_text"]
+
+#: The longest preview, in characters.
+PREVIEW_CHARS = 2000
+
+_SMALL_INT = 10**18
+
+
+def _repr() -> reprlib.Repr:
+    shortened = reprlib.Repr()
+    shortened.maxlevel = 6
+    shortened.maxtuple = shortened.maxlist = shortened.maxarray = 100
+    shortened.maxset = shortened.maxfrozenset = shortened.maxdeque = 100
+    shortened.maxdict = 50
+    shortened.maxstring = PREVIEW_CHARS
+    shortened.maxlong = 400
+    shortened.maxother = PREVIEW_CHARS
+    return shortened
+
+
+_SHORTENED = _repr()
+
+
+def preview_text(value: Any, limit: int = PREVIEW_CHARS) -> str:
+    """``repr``-like text of ``value``, at most ``limit`` characters; never raises."""
+    kind = type(value)
+    try:
+        if kind in (bool, float, type(None)) or (kind is int and -_SMALL_INT < value < _SMALL_INT):
+            text = repr(value)  # the common case, a tenth of reprlib's time
+        elif kind is str and len(value) <= limit:
+            text = repr(value)
+        else:
+            text = _SHORTENED.repr(value)
+    except Exception as exc:  # a __repr__ that fails is the value's business, not the job's
+        text = f"<{kind.__qualname__} (its repr failed: {type(exc).__name__})>"
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text.replace("\x00", "\ufffd")

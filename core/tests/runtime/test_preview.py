@@ -1,0 +1,41 @@
+"""Previews: a short text of any value, bounded whatever the value, made where the value is."""
+
+from __future__ import annotations
+
+from covalent.runtime.preview import PREVIEW_CHARS, preview_text
+
+
+class Loud:
+    def __repr__(self) -> str:
+        return "x" * 10_000_000
+
+
+class Nul:
+    def __repr__(self) -> str:
+        return "a\x00b"
+
+
+class Broken:
+    def __repr__(self) -> str:
+        raise RuntimeError("no")
+
+
+def test_small_values_read_as_their_repr():
+    for value in (5, -2.5, None, True, "hi", [1, 2, (3, "four")], {"a": 1}, 10**30):
+        assert preview_text(value) == repr(value)
+
+
+def test_any_value_gives_a_bounded_text():
+    huge = [list(range(1000)) for _ in range(1000)]
+    deep: list = []
+    for _ in range(10_000):
+        deep = [deep]
+    for value in (huge, deep, "y" * 1_000_000, Loud(), 10**5000, {i: i for i in range(10_000)}):
+        text = preview_text(value)
+        assert 0 < len(text) <= PREVIEW_CHARS
+    assert len(preview_text("z" * 500, 100)) == 100
+
+
+def test_a_failing_repr_and_nul_characters_are_handled():
+    assert preview_text(Broken()).startswith("<Broken ")
+    assert preview_text(Nul()) == "a\ufffdb"
