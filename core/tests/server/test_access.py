@@ -54,7 +54,10 @@ def test_covalent_start_says_in_one_line_how_to_fix_a_weak_token(tmp_path):
     env = {**os.environ, "COVALENT_CONFIG_DIR": str(config_dir), "COVALENT_DATA_DIR": str(tmp_path / "data")}
     env.pop("COVALENT_TOKEN", None)
     command = [sys.executable, "-m", "covalent.cli", "start", "--host", "0.0.0.0", "--port", str(free_port())]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    finally:  # should it have started after all, it must not outlive the test
+        subprocess.run([sys.executable, "-m", "covalent.cli", "stop"], env=env, capture_output=True, timeout=60)
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "is empty" in lines[0] and "delete the file" in lines[0], done.stderr
