@@ -194,6 +194,11 @@ def test_preview_from_json_and_from_the_form(client: TestClient) -> None:
         client.post("/preview", json={"graph": {"nodes": [], "edges": [{"source": 0, "target": 1}]}}).status_code == 422
     )
     assert client.post("/preview", data={"manifest": "not json"}).status_code == 422
+    for field in ("kind", "name"):  # a node without it (it used to answer 500)
+        broken = json.loads(json.dumps(manifest))
+        del broken["graph"]["nodes"][1][field]
+        refused = client.post("/preview", json=broken)
+        assert refused.status_code == 422 and f"graph.nodes[1].{field}" in refused.json()["detail"]
     assert client.get("/preview/unknown").status_code == 404
 
 

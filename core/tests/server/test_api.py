@@ -222,3 +222,49 @@ def test_nul_characters_in_uploaded_names_are_stored_as_replacement_characters(s
     assert answer.status_code == 201, answer.text
     nodes = httpx.get(api(server, f"/dispatches/{answer.json()['dispatch_id']}/nodes")).json()["nodes"]
     assert any(n["name"] == "add\ufffded" for n in nodes)
+
+
+def _electron_node(data):
+    return next(n for n in data["graph"]["nodes"] if n["kind"] == "electron")
+
+
+MALFORMED = {
+    "lattice-list": (lambda d: d.update(lattice=[1]), "lattice"),
+    "lattice-text": (lambda d: d.update(lattice="x"), "lattice"),
+    "blob-reference-dict": (lambda d: _electron_node(d).update(function={"k": 1}), "function"),
+    "hooks-list": (lambda d: _electron_node(d).update(hooks=[1]), "hooks"),
+    "executor-text": (lambda d: _electron_node(d).update(executor="dask"), "executor"),
+    "executor-list": (lambda d: _electron_node(d).update(executor=["dask"]), "executor"),
+    "id-beyond-64-bits": (lambda d: _electron_node(d).update(id=2**70), "id"),
+    "parameters-list": (lambda d: d["lattice"].update(parameters=["a"]), "lattice.parameters"),
+    "arg-index-text": (lambda d: d["graph"]["edges"][0].update(arg_index="x"), "arg_index"),
+}
+
+
+@pytest.mark.parametrize("shape", list(MALFORMED), ids=list(MALFORMED))
+def test_malformed_manifests_answer_422_naming_the_field_and_store_nothing(server, shape):
+    from covalent.graph.bundle import write_bundle
+
+    change, field = MALFORMED[shape]
+    manifest = named_flow.build_manifest(1)
+    data = manifest.to_json()
+    change(data)
+    before = httpx.get(api(server, "/dispatches?limit=1&include_children=true")).json()["total"]
+    files = {
+        "manifest": ("m.json", json.dumps(data).encode(), "application/json"),
+        "blobs": ("b", write_bundle(manifest.blobs.items()), "application/octet-stream"),
+    }
+    answer = httpx.post(api(server, "/dispatches"), files=files, headers=CLIENT_HEADERS)
+    assert answer.status_code == 422, answer.text
+    assert field in answer.json()["detail"]
+    assert httpx.get(api(server, "/dispatches?limit=1&include_children=true")).json()["total"] == before
+    assert not httpx.get(api(server, "/status")).json()["writer"]["last_error"]
+
+
+def test_json_nested_100000_deep_answers_422(server):
+    deep = "[" * 100_000 + "]" * 100_000
+    files = {"manifest": ("m.json", deep.encode(), "application/json")}
+    answer = httpx.post(api(server, "/dispatches"), files=files, headers=CLIENT_HEADERS)
+    assert answer.status_code == 422 and "nested too deeply" in answer.json()["detail"]
+    preview = httpx.post(f"{server.address}/preview", content=deep, headers={"Content-Type": "application/json"})
+    assert preview.status_code == 422 and "nested too deeply" in preview.json()["detail"]

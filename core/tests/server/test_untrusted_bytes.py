@@ -92,7 +92,7 @@ def test_node_previews_come_from_the_worker_and_nothing_is_unpickled(server, tmp
     assert marker.read_text() == "unpickled"
 
 
-def test_pickled_executor_options_are_never_loaded(server, tmp_path):
+def test_pickled_executor_options_are_refused_and_never_loaded(server, tmp_path):
     marker = tmp_path / "unpickled"
     manifest = planting.build_manifest("x")
     data = manifest.to_json()
@@ -105,8 +105,5 @@ def test_pickled_executor_options_are_never_loaded(server, tmp_path):
         "blobs": ("b", write_bundle(manifest.blobs.items()), "application/octet-stream"),
     }
     answer = httpx.post(f"{server.address}/api/v1/dispatches", files=files, headers=CLIENT_HEADERS)
-    assert answer.status_code == 201, answer.text
-    result = ct.get_result(answer.json()["dispatch_id"], wait=True)
-    node = next(n for n in result.get_all_node_results() if n["node_name"] == "plant")
-    assert "pickled options" in node["error"]
+    assert answer.status_code == 422 and "pickled_kwargs" in answer.json()["detail"]
     assert not marker.exists()

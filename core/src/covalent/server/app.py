@@ -147,3 +147,6 @@ async def _after_ready(state: Any, start_cluster: bool) -> None:
         log.exception("observing triggers again failed")
     if start_cluster:
         state.executors.warm_up(None)
+    from covalent.graph import manifest_schema
+
+    await asyncio.to_thread(manifest_schema.prepare)  # the first dispatch need not build it

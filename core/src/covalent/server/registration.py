@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from covalent.executor.registry import default_executor_name, executor_classes
-from covalent.graph.manifest import MANIFEST_SCHEMA, referenced_blobs
-from covalent.graph.transport_graph import NodeKind, TransportGraph
+from covalent.graph.manifest import referenced_blobs
+from covalent.graph.manifest_schema import ManifestError, validate_manifest
+from covalent.graph.transport_graph import TransportGraph
 from covalent.runtime.preview import PREVIEW_CHARS
 from covalent.server.store.blobs import BlobStore
 from covalent.server.store.fingerprints import fingerprints
@@ -18,50 +19,6 @@ from covalent.server.store.records import NewDispatch, clean_text, reusable_outp
 from covalent.status import Status
 
 __all__ = ["ManifestError", "prepare_dispatch", "reusable_outputs"]
-
-_KINDS = {str(k) for k in NodeKind}
-
-
-class ManifestError(ValueError):
-    """The manifest is not acceptable; the message says why (HTTP 422)."""
-
-
-def _check_shape(data: Any) -> None:
-    if not isinstance(data, dict):
-        raise ManifestError("manifest must be a JSON object")
-    if data.get("schema") != MANIFEST_SCHEMA:
-        raise ManifestError(f"manifest schema must be {MANIFEST_SCHEMA}, got {data.get('schema')!r}")
-    if not isinstance(data.get("name"), str) or not data["name"]:
-        raise ManifestError("manifest.name must be a non-empty string")
-    graph = data.get("graph")
-    if (
-        not isinstance(graph, dict)
-        or not isinstance(graph.get("nodes"), list)
-        or not isinstance(graph.get("edges"), list)
-    ):
-        raise ManifestError("manifest.graph must have 'nodes' and 'edges' lists")
-    for node in graph["nodes"]:
-        if not isinstance(node, dict) or not isinstance(node.get("id"), int):
-            raise ManifestError("every node needs an integer 'id'")
-        if node.get("kind") not in _KINDS:
-            raise ManifestError(f"node {node.get('id')}: unknown kind {node.get('kind')!r}")
-        if not isinstance(node.get("name"), str):
-            raise ManifestError(f"node {node['id']}: 'name' must be a string")
-        key = "value" if node["kind"] == "parameter" else "function"
-        if not isinstance(node.get(key), str):
-            raise ManifestError(f"node {node['id']}: '{key}' must be a blob key")
-    for edge in graph["edges"]:
-        if (
-            not isinstance(edge, dict)
-            or not isinstance(edge.get("source"), int)
-            or not isinstance(edge.get("target"), int)
-        ):
-            raise ManifestError("every edge needs integer 'source' and 'target'")
-    output = data.get("output")
-    if not isinstance(output, dict) or not (
-        isinstance(output.get("node"), int) or isinstance(output.get("value"), str)
-    ):
-        raise ManifestError("manifest.output must be {'node': id} or {'value': blob key}")
 
 
 def _check_executors(graph: TransportGraph, default: str) -> None:
@@ -101,7 +58,7 @@ def prepare_dispatch(
     ``conn`` is read only to find blobs the upload refers to but does not carry
     (``None``: a connection is opened if that is needed).
     """
-    _check_shape(data)
+    validate_manifest(data)
     try:
         graph = TransportGraph.from_dict(data["graph"])
     except (KeyError, TypeError, ValueError) as exc:

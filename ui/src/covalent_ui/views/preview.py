@@ -8,17 +8,16 @@ are never registered as dispatches.
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from collections import OrderedDict
 from typing import Any
 
-import networkx as nx
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from covalent.graph.manifest_schema import ManifestError, parse_manifest, validate_manifest
 from covalent.graph.transport_graph import TransportGraph
 from covalent_ui.context import base_path
 from covalent_ui.templating import page
@@ -43,19 +42,14 @@ class PreviewStore:
         self.capacity = capacity
         self._items: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
-    def add(self, manifest: dict[str, Any]) -> str:
-        """Check ``manifest`` and keep its graph; returns the preview's id."""
-        graph = manifest.get("graph") if isinstance(manifest, dict) else None
-        if not isinstance(graph, dict):
-            raise ValueError("the manifest has no 'graph'")
-        try:
-            tg = TransportGraph.from_dict(graph)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"the manifest's graph is malformed: {exc}") from None
-        if not nx.is_directed_acyclic_graph(tg.nx):
-            raise ValueError("the manifest's graph has a cycle")
+    def add(self, manifest: Any) -> str:
+        """Check ``manifest`` whole (as the server checks a dispatch's) and keep its graph; returns its id."""
+        validate_manifest(manifest, "the manifest")
+        tg = TransportGraph.from_dict(manifest["graph"])
+        if not tg.is_acyclic():
+            raise ManifestError("the manifest's graph has a cycle")
         preview_id = secrets.token_urlsafe(9)
-        lattice = manifest.get("lattice") if isinstance(manifest.get("lattice"), dict) else {}
+        lattice = manifest.get("lattice") or {}
         self._items[preview_id] = {
             "id": preview_id,
             "name": str(manifest.get("name") or "workflow"),
@@ -95,9 +89,8 @@ async def preview_submit(request: Request) -> Response:
         form = await request.form(max_files=0, max_fields=2, max_part_size=MAX_MANIFEST_BYTES)
         raw = str(form.get("manifest", "")).encode()
     try:
-        manifest = json.loads(raw)
-        preview_id = _store(request).add(manifest)
-    except ValueError as exc:  # JSONDecodeError is a ValueError
+        preview_id = _store(request).add(parse_manifest(raw, "the manifest"))
+    except ManifestError as exc:
         if is_json:
             raise HTTPException(422, f"not a manifest: {exc}") from None
         context = {"previews": _store(request).latest(), "error": f"Not a manifest: {exc}"}

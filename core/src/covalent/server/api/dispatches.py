@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from typing import Any
 
@@ -13,9 +12,10 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from covalent.graph.bundle import BundleError, read_bundle
+from covalent.graph.manifest_schema import ManifestError, parse_manifest
 from covalent.limits import LIMITS, Limits
 from covalent.server.api.common import committed, parse_body, parse_query, read_db, server_state
-from covalent.server.registration import ManifestError, prepare_dispatch
+from covalent.server.registration import prepare_dispatch
 from covalent.server.store.records import (
     count_nodes,
     delete_dispatch,
@@ -93,9 +93,12 @@ async def register_dispatch(request: Request) -> Response:
         await form.close()
     try:
         manifest_text = (raw_manifest or b"").decode()
-        manifest = json.loads(manifest_text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise HTTPException(422, f"manifest is not valid JSON: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise HTTPException(422, f"manifest is not UTF-8 text: {exc}") from None
+    try:
+        manifest = parse_manifest(manifest_text)
+    except ManifestError as exc:
+        raise HTTPException(422, str(exc)) from None
     from pydantic import ValidationError
 
     from covalent.server.api.schemas import DispatchOptions
