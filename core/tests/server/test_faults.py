@@ -115,7 +115,7 @@ def test_full_disk_gives_clear_errors_and_the_server_recovers(tmp_path):
         with ServerProcess(mount, config="[server]\ncommit_timeout = 3\n") as server:
             ct.dispatch_sync(small)(0)
             filler = mount / "filler"
-            with open(filler, "wb") as f:
+            with open(filler, "wb", buffering=0) as f:  # unbuffered: nothing left to flush (and fail) at close
                 try:
                     while True:
                         f.write(b"\0" * 65536)
