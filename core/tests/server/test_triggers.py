@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from collections.abc import Callable
@@ -83,6 +84,23 @@ def test_a_folder_trigger_runs_on_new_files_and_fails_when_the_folder_is_removed
     until(lambda: the_trigger(dispatch_id)["state"] == "failed", "the trigger to fail")
     assert "was removed" in the_trigger(dispatch_id)["error"]
     assert ct.dispatch_sync(workflow())(str(tmp_path / "other.txt")).status == "COMPLETED", "the server went on"
+
+
+def test_events_that_come_together_run_the_dispatch_then_redispatch_it(server, tmp_path):
+    """Appending to a watched file is two events at once (the file and its folder are modified)."""
+    inbox, out = tmp_path / "inbox", tmp_path / "runs.txt"
+    inbox.mkdir()
+    (inbox / "numbers.txt").write_text("0\n")
+    dispatch_id = ct.dispatch(workflow(DirTrigger(str(inbox), event_names="modified")))(str(out))
+    for step in (1, 2):
+        with open(inbox / "numbers.txt", "a") as f:
+            f.write(f"{step}\n")
+        until(lambda step=step: the_trigger(dispatch_id)["runs"] >= 2 * step, f"the runs of append {step}")
+    trigger = the_trigger(dispatch_id)
+    assert trigger["state"] == "observing" and trigger["runs"] == trigger["events"]
+    ct.stop_triggers(dispatch_id)
+    runs = httpx.get(f"{server.address}/api/v1/triggers/{trigger['trigger_id']}").json()["runs"]
+    assert len({r["run_dispatch_id"] for r in runs}) == len(runs) == trigger["runs"]
 
 
 def test_a_folder_that_is_not_there_refuses_the_dispatch_and_stores_nothing(server, tmp_path):
@@ -309,3 +327,31 @@ def test_a_triggers_only_server_runs_the_dispatch_on_the_dispatcher(fresh_server
             register_triggers(dispatch_id, [TimeTrigger(1).to_spec()], address=observer.address)
     finally:
         observer.stop()
+
+
+def test_a_database_trigger_on_postgresql_reads_only_and_fails_when_the_server_goes(server, tmp_path):
+    from sqlalchemy import create_engine, text
+
+    from covalent.testing.postgres import PostgresServer
+
+    out = tmp_path / "runs.txt"
+    database = PostgresServer().start()  # its own folder: the postgres user cannot enter pytest's
+    try:
+        url = database.create_database("jobs")
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE queue (id INTEGER, state TEXT)"))
+            conn.execute(text("INSERT INTO queue VALUES (1, 'new')"))
+        engine.dispose()
+        trigger = DatabaseTrigger(url, "public.queue", poll_interval=0.1, where_clauses=["state = 'new'"])
+        dispatch_id = ct.dispatch(workflow(trigger))(str(out))
+        until(lambda: len(lines(out)) >= 2, "runs while a row matches")
+        source = trigger.source(since=0)
+        asyncio.run(source.open(print))
+        with pytest.raises(Exception, match="read-only transaction"):
+            source._poll(source.engine, text("DELETE FROM queue"))
+        asyncio.run(source.close())
+    finally:
+        database.stop()
+    until(lambda: the_trigger(dispatch_id)["state"] == "failed", "the trigger to fail", timeout=30)
+    assert "cannot read table public.queue of postgresql" in the_trigger(dispatch_id)["error"]

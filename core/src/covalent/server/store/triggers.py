@@ -16,6 +16,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, case, delete, func, insert, or_, select, update
 
 from covalent.server.db.tables import dispatches, trigger_runs, triggers
+from covalent.server.store.sql import insert_ignore
 from covalent.server.store.writer import Operation
 from covalent.status import TERMINAL
 
@@ -133,7 +134,7 @@ def count_event(record: TriggerRecord, outcome: Outcome, run_dispatch_id: str | 
                 "origin_dispatch_id": record.dispatch_id,
                 "fired_at": now,
             }
-            conn.execute(insert(trigger_runs), [link])
+            insert_ignore(conn, trigger_runs, [link])  # a run counted twice is linked once
         return [{**_event(record), "outcome": outcome, "run_dispatch_id": run_dispatch_id}]
 
     return op

@@ -64,7 +64,10 @@ class LocalLauncher:
         status = await self._status(dispatch_id)
         if status is None:
             raise LaunchError(f"its dispatch {dispatch_id} no longer exists", permanent=True)
-        if status == Status.NEW_OBJECT and await self.services.dispatcher.start(dispatch_id):
+        # The first run is the registered dispatch itself; once it runs (even if its
+        # RUNNING record is not committed yet), every later event is a redispatch.
+        dispatcher = self.services.dispatcher
+        if status == Status.NEW_OBJECT and dispatch_id not in dispatcher.runs and await dispatcher.start(dispatch_id):
             return dispatch_id
         try:
             new = await redispatch(self.services, dispatch_id, reuse_previous_results=reuse_previous_results)

@@ -104,12 +104,20 @@ class Observation:
             description = await self._events.get()
             if description is None:
                 return
-            outcome = self.gate.admit()
-            if outcome == "run":
-                await self._run("run")
-            else:
-                log.info("trigger %s: %s (%s): %s", self.trigger_id, description, self.record.kind, outcome)
-                await self.writer.write(count_event(self.record, outcome), small=True)
+            try:
+                await self._handle(description)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # one event's trouble (a write refused) must not end the observation
+                log.exception("trigger %s: an event could not be handled", self.trigger_id)
+
+    async def _handle(self, description: str) -> None:
+        outcome = self.gate.admit()
+        if outcome == "run":
+            await self._run("run")
+        else:
+            log.info("trigger %s: %s (%s): %s", self.trigger_id, description, self.record.kind, outcome)
+            await self.writer.write(count_event(self.record, outcome), small=True)
 
     async def _run(self, outcome: str) -> None:
         try:
