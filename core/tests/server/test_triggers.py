@@ -313,7 +313,9 @@ def test_no_triggers_refuses_them_and_keeps_registered_ones_for_later(fresh_serv
 
 def test_a_triggers_only_server_runs_the_dispatch_on_the_dispatcher(fresh_server, tmp_path):
     out = tmp_path / "runs.txt"
-    observer = ServerProcess(tmp_path / "observer", default_executor="local")
+    # Its own database, whatever the dispatcher's (the test process's environment names the dispatcher's).
+    own = {"COVALENT_DATABASE_URL": f"sqlite:///{tmp_path / 'observer.db'}"}
+    observer = ServerProcess(tmp_path / "observer", default_executor="local", extra_env=own)
     observer.start(flags=["--triggers-only"])
     try:
         assert httpx.get(f"{observer.address}/api/v1/dispatches").status_code == 404
