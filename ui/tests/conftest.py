@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from typing import Any
 import pytest
 
 from covalent.testing import ServerProcess
+
+sys.path.insert(0, os.path.dirname(__file__))  # the tests share workflows and helpers (test_speed)
 
 REPO = Path(__file__).resolve().parents[2]
 UPDATE_SCREENSHOTS = os.environ.get("COVALENT_UI_UPDATE_SCREENSHOTS") == "1"

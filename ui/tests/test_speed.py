@@ -1,4 +1,6 @@
-"""Speed check (measured, not asserted): 10,000 dispatches listed, a 5,000-node graph drawn.
+"""Speed check (measured, not asserted): 10,000 dispatches listed, a 5,000-node graph drawn by the server.
+
+The first render of that graph in Chromium is measured by ``test_graph_browser.py``.
 
 The times are written to ``artifacts/ui-speed.json`` and printed (``-s``).
 """
@@ -156,20 +158,3 @@ def test_dispatch_page_with_5000_node_graph(client: TestClient) -> None:
         "full_page_kb": round(len(full.content) / 1024),
     }
     record("graph_5000_nodes_server", times)
-
-
-def test_5000_node_graph_in_the_browser(page: Any, server: Any, shot: Any) -> None:
-    """Load both views of a registered (not started) 5,000-node dispatch in Chromium."""
-    dispatch_id = ct.dispatch(wide, disable_run=True)(WIDTH)
-    times: dict[str, Any] = {}
-    for view, selector in (("collapsed", "#graph g.group"), ("full", "#graph g.node")):
-        start = time.perf_counter()
-        page.goto(f"/dispatches/{dispatch_id}?view={view}", wait_until="load")
-        page.locator(selector).first.wait_for()
-        times[f"{view}_load_ms"] = round((time.perf_counter() - start) * 1000, 1)
-        times[f"{view}_boxes"] = page.locator(selector).count()
-        if view == "collapsed":
-            page.wait_for_selector("#live:not(.hidden)")
-            shot(page, "graph-5000-collapsed")
-    assert times["full_boxes"] >= 5000
-    record("graph_5000_nodes_browser", times)
