@@ -58,7 +58,8 @@ def ensure_bundle(*, quiet: bool = False) -> bool:
     lock = FRONTEND / "package-lock.json"
     installed = FRONTEND / "node_modules" / ".package-lock.json"
     if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=FRONTEND, check=True, stdout=out)
+        ci = [npm, "ci", "--no-audit", "--no-fund", *(["--loglevel=error"] if quiet else [])]
+        subprocess.run(ci, cwd=FRONTEND, check=True, stdout=out)
     subprocess.run([npm, "run", "--silent", "build"], cwd=FRONTEND, check=True, stdout=out)
     STAMP.write_text(digest() + "\n")
     return True

@@ -118,6 +118,50 @@ def test_list_search_filter_sort_and_pages(client: TestClient) -> None:
     assert client.get("/", params={"limit": "lots", "page": "-3", "sort": "x"}).status_code == 200
 
 
+def test_list_filters_by_name_and_creation_day_and_sorts_by_duration(client: TestClient) -> None:
+    import time as clock
+
+    from covalent.server.store.records import set_dispatch
+
+    alphas = [register(client, alpha, i) for i in range(3)]
+    beta_id = register(client, beta, 1)
+    state = client.app.state.covalent
+    day = 24 * 3600
+    now = clock.time()
+    with state.engine.begin() as conn:  # as if they had run for 5, 50 and 500 seconds, days apart
+        for i, (dispatch_id, seconds) in enumerate(zip(alphas, (5, 50, 500), strict=True)):
+            created = now - (2 - i) * day
+            set_dispatch(conn, dispatch_id, created_at=created, started_at=created, ended_at=created + seconds)
+    assert set(rows(client.get("/", params={"name": "alpha"}).text)) == set(alphas)
+    assert rows(client.get("/", params={"name": "alph"}).text) == []  # the whole name, not a part
+    names = client.get("/").text.split('id="lattice-names"')[1].split("</datalist>")[0]
+    assert 'value="alpha"' in names and 'value="beta"' in names
+    today = clock.strftime("%Y-%m-%d", clock.gmtime(now))
+    two_days_ago = clock.strftime("%Y-%m-%d", clock.gmtime(now - 2 * day))
+    assert set(rows(client.get("/", params={"from": today}).text)) == {alphas[2], beta_id}
+    assert rows(client.get("/", params={"to": two_days_ago, "name": "alpha"}).text) == [alphas[0]]
+    assert client.get("/", params={"from": "not a day"}).status_code == 200  # ignored
+    longest = rows(client.get("/", params={"sort": "duration", "order": "desc", "name": "alpha"}).text)
+    assert longest == [alphas[2], alphas[1], alphas[0]]
+    shortest = rows(client.get("/", params={"sort": "duration", "order": "asc"}).text)
+    assert shortest[:3] == alphas and shortest[-1] == beta_id  # never started: last either way
+    api = client.get("/api/v1/dispatches", params={"sort": "duration", "name": "alpha", "limit": 1}).json()
+    assert api["total"] == 3 and api["items"][0]["dispatch_id"] == alphas[2]
+    assert client.get("/api/v1/dispatches", params={"created_after": "soon"}).status_code == 422
+
+
+def test_overview_and_live_rows(client: TestClient) -> None:
+    first, second = register(client, alpha, 1), register(client, beta, 2)
+    page = client.get("/").text
+    assert 'id="overview-running">0<' in page and "task time today" in page
+    answer = client.get("/rows", params={"ids": f"{first},{second},nope", "name": "beta"}).json()
+    assert answer["rows"][first] is None and answer["rows"]["nope"] is None  # not matching, unknown
+    assert f'data-dispatch-id="{second}"' in answer["rows"][second] and answer["created"] == [second]
+    assert answer["total"] == 1 and 'id="overview"' in answer["overview"]
+    body = client.get("/", params={"fragment": "1"}).json()
+    assert body["total"] == 2 and body["rows"].count("<tr ") == 2
+
+
 # -- the dispatch page -------------------------------------------------------------
 
 

@@ -40,6 +40,7 @@ def dashboard_app() -> Starlette:
     """The dashboard's own Starlette app (expects to run behind :class:`ServerStateBridge`)."""
     routes = [
         Route("/", dispatches.dispatch_list, methods=["GET"]),
+        Route("/rows", dispatches.dispatch_rows, methods=["GET"]),
         Route("/dispatches/{dispatch_id}", dispatch.dispatch_page, methods=["GET"]),
         Route("/dispatches/{dispatch_id}/graph", dispatch.dispatch_graph, methods=["GET"]),
         Route("/dispatches/{dispatch_id}/summary", dispatch.dispatch_summary, methods=["GET"]),

@@ -98,11 +98,36 @@ class Snapshot:
         order: str = "desc",
         limit: int = 50,
         offset: int = 0,
+        name: str = "",
+        created_after: float | None = None,
+        created_before: float | None = None,
+        ids: list[str] | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
-        """One page of top-level dispatches, and how many match in all."""
+        """One page of top-level dispatches, and how many match in all (``GET /dispatches``'s filters).
+
+        ``ids``: only among these dispatches (which of them match the other filters).
+        """
         return records.list_dispatches(
-            self._conn, status=status, search=search, sort=sort, order=order, limit=limit, offset=offset
+            self._conn,
+            status=status,
+            search=search,
+            sort=sort,
+            order=order,
+            limit=limit,
+            offset=offset,
+            name=name,
+            created_after=created_after,
+            created_before=created_before,
+            ids=ids,
         )
+
+    def lattice_names(self) -> list[str]:
+        """The names of top-level dispatches, alphabetically (for a filter's suggestions)."""
+        return records.lattice_names(self._conn)
+
+    def overview(self, since: float) -> dict[str, Any]:
+        """Dispatches running now and ended since ``since``, by status, and their tasks' run time in seconds."""
+        return records.overview(self._conn, since)
 
     def triggers(self, dispatch_id: str) -> list[dict[str, Any]]:
         """The triggers of a dispatch as ``GET /triggers?dispatch_id=`` answers them (secrets masked)."""

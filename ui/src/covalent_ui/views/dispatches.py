@@ -1,21 +1,32 @@
-"""The dispatch list: search, status filter, sort and pagination (server-side)."""
+"""The dispatch list: overview counts, filters (status, name, dates, search), sort, pages; kept live.
+
+``GET /`` is the page.  Its script keeps it current from the event stream
+without reloading: ``GET /rows?ids=...`` (with the page's own filters)
+answers the rows of those dispatches that match them, and
+``GET /?fragment=1`` the table's body and the overview, to resync after the
+stream reconnects.
+"""
 
 from __future__ import annotations
 
 import math
+import time
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from covalent.server.view import DISPATCH_SORTS, Snapshot
 from covalent_ui.context import server_view
 from covalent_ui.formatting import STATUSES
-from covalent_ui.templating import page
+from covalent_ui.templating import page, render
 
-__all__ = ["PAGE_SIZES", "ListQuery", "dispatch_list"]
+__all__ = ["PAGE_SIZES", "ListQuery", "dispatch_list", "dispatch_rows", "start_of_today"]
 
 PAGE_SIZES = (25, 50, 100, 200)
+#: Rows one ``/rows`` request may ask for.
+MAX_ROWS = 200
 
 
 def _int(raw: str | None, default: int, low: int, high: int) -> int:
@@ -26,13 +37,36 @@ def _int(raw: str | None, default: int, low: int, high: int) -> int:
     return min(max(value, low), high)
 
 
+def _day(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _seconds(day: date) -> float:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+
+
+def start_of_today(now: float | None = None) -> float:
+    """Midnight UTC of today, in UNIX seconds (what "today" means in the overview)."""
+    today = datetime.fromtimestamp(time.time() if now is None else now, UTC).date()
+    return _seconds(today)
+
+
 class ListQuery:
-    """The list's query parameters, parsed leniently (a bad value falls back to its default)."""
+    """The list's query parameters, parsed leniently (a bad value falls back to its default).
+
+    ``from`` and ``to`` are days (``YYYY-MM-DD``, UTC), both included.
+    """
 
     def __init__(self, request: Request) -> None:
         q = request.query_params
         self.statuses = [s for s in q.getlist("status") if s in STATUSES]
         self.search = q.get("search", "").strip()[:256]
+        self.name = q.get("name", "").strip()[:256]
+        self.day_from = _day(q.get("from"))
+        self.day_to = _day(q.get("to"))
         self.sort = q.get("sort", "created") if q.get("sort") in DISPATCH_SORTS else "created"
         self.order = "asc" if q.get("order") == "asc" else "desc"
         self.limit = _int(q.get("limit"), 50, 1, max(PAGE_SIZES))
@@ -42,35 +76,105 @@ class ListQuery:
     def offset(self) -> int:
         return (self.page - 1) * self.limit
 
+    @property
+    def filtered(self) -> bool:
+        return bool(self.search or self.statuses or self.name or self.day_from or self.day_to)
+
+    @property
+    def newest_first(self) -> bool:
+        """New dispatches belong at the top of this page (so the script may put them there)."""
+        return self.sort == "created" and self.order == "desc" and self.page == 1
+
+    def _filters(self) -> dict[str, Any]:
+        return {
+            "status": self.statuses or None,
+            "search": self.search,
+            "name": self.name,
+            "created_after": _seconds(self.day_from) if self.day_from else None,
+            "created_before": _seconds(self.day_to + timedelta(days=1)) if self.day_to else None,
+        }
+
     def read(self, snapshot: Snapshot) -> tuple[list[dict[str, Any]], int]:
         items, total = snapshot.dispatches(
-            status=self.statuses or None,
-            search=self.search,
-            sort=self.sort,
-            order=self.order,
-            limit=self.limit,
-            offset=self.offset,
+            **self._filters(), sort=self.sort, order=self.order, limit=self.limit, offset=self.offset
         )
-        links = snapshot.trigger_links([d["dispatch_id"] for d in items])
-        for item in items:
-            item["triggers"] = links.get(item["dispatch_id"], {})
-        return items, total
+        return _with_triggers(snapshot, items), total
+
+    def read_ids(self, snapshot: Snapshot, ids: list[str]) -> list[dict[str, Any]]:
+        """Those of ``ids`` that match the filters (any page, any order)."""
+        items, _ = snapshot.dispatches(**self._filters(), ids=ids, limit=len(ids) or 1)
+        return _with_triggers(snapshot, items)
+
+
+def _with_triggers(snapshot: Snapshot, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    links = snapshot.trigger_links([d["dispatch_id"] for d in items])
+    for item in items:
+        item["triggers"] = links.get(item["dispatch_id"], {})
+    return items
+
+
+def _overview(snapshot: Snapshot) -> dict[str, Any]:
+    return snapshot.overview(start_of_today())
 
 
 async def dispatch_list(request: Request) -> Response:
-    """``GET /``: one page of dispatches (sublattice dispatches are reached from their parent)."""
+    """``GET /``: one page of dispatches (sublattice dispatches are reached from their parent).
+
+    ``?fragment=1``: the table's rows, the total and the overview as JSON (the script's resync).
+    """
     query = ListQuery(request)
-    items, total = await server_view(request).read(query.read)
+
+    def read(snapshot: Snapshot) -> tuple[list[dict[str, Any]], int, dict[str, Any], list[str]]:
+        items, total = query.read(snapshot)
+        return items, total, _overview(snapshot), snapshot.lattice_names()
+
+    items, total, overview, names = await server_view(request).read(read)
     pages = max(1, math.ceil(total / query.limit))
-    return page(
-        request,
-        "dispatches.html",
+    context = {
+        "items": items,
+        "total": total,
+        "query": query,
+        "pages": pages,
+        "sorts": list(DISPATCH_SORTS),
+        "page_sizes": PAGE_SIZES,
+        "overview": overview,
+        "names": names,
+    }
+    if request.query_params.get("fragment") == "1":
+        return JSONResponse(
+            {
+                "rows": render(request, "_rows.html", context),
+                "overview": render(request, "_overview.html", context),
+                "total": total,
+            }
+        )
+    return page(request, "dispatches.html", context)
+
+
+async def dispatch_rows(request: Request) -> Response:
+    """``GET /rows?ids=a,b&<the list's filters>``: ``{rows: {id: html or null}, overview, total}``.
+
+    A dispatch that no longer matches the filters (or was deleted) answers null.
+    """
+    query = ListQuery(request)
+    ids = [i for i in request.query_params.get("ids", "").split(",") if i][:MAX_ROWS]
+
+    def read(snapshot: Snapshot) -> tuple[list[dict[str, Any]], dict[str, Any], int]:
+        _, total = snapshot.dispatches(**query._filters(), limit=1)
+        return query.read_ids(snapshot, ids), _overview(snapshot), total
+
+    items, overview, total = await server_view(request).read(read)
+    found = {d["dispatch_id"]: d for d in items}
+    rows: dict[str, str | None] = {}
+    for dispatch_id in ids:
+        d = found.get(dispatch_id)
+        rows[dispatch_id] = render(request, "_row.html", {"d": d}) if d is not None else None
+    order = sorted(found.values(), key=lambda d: d["created_at"])
+    return JSONResponse(
         {
-            "items": items,
+            "rows": rows,
+            "created": [d["dispatch_id"] for d in order],
+            "overview": render(request, "_overview.html", {"overview": overview}),
             "total": total,
-            "query": query,
-            "pages": pages,
-            "sorts": list(DISPATCH_SORTS),
-            "page_sizes": PAGE_SIZES,
-        },
+        }
     )

@@ -283,11 +283,18 @@ async def delete_dispatch_route(request: Request) -> Response:
 
 async def list_dispatches_route(request: Request) -> Response:
     """
-    summary: List dispatches (filter by status, search by name or id, sort, paginate)
+    summary: List dispatches (filter by status, name and creation time, search by name or id, sort, paginate)
+    description: >
+      `search` matches part of the name or id, `name` the whole name; `created_after` and
+      `created_before` (UNIX seconds) bound the creation time; `sort=duration` orders by
+      how long each ran (a running one until now; those never started come last).
     parameters:
       - {name: status, in: query, schema: {type: array, items: {type: string}}}
       - {name: search, in: query, schema: {type: string}}
-      - {name: sort, in: query, schema: {type: string, enum: [created, started, ended, name, status]}}
+      - {name: name, in: query, schema: {type: string}}
+      - {name: created_after, in: query, schema: {type: number}}
+      - {name: created_before, in: query, schema: {type: number}}
+      - {name: sort, in: query, schema: {type: string, enum: [created, started, ended, name, status, duration]}}
       - {name: order, in: query, schema: {type: string, enum: [asc, desc]}}
       - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000}}
       - {name: offset, in: query, schema: {type: integer, minimum: 0}}

@@ -80,8 +80,11 @@ class BlobKeys(_Strict):
 class DispatchListQuery(_Strict):
     status: list[Literal["NEW_OBJECT", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"]] | None = None
     search: str = Field(default="", max_length=256, pattern=r"^[^\x00]*$")
-    sort: Literal["created", "started", "ended", "name", "status"] = "created"
+    sort: Literal["created", "started", "ended", "name", "status", "duration"] = "created"
     order: Literal["asc", "desc"] = "desc"
     limit: int = Field(default=50, ge=1, le=1000)
     offset: int = Field(default=0, ge=0, lt=2**62)
     include_children: bool = False
+    name: str = Field(default="", max_length=256, pattern=r"^[^\x00]*$")
+    created_after: float | None = Field(default=None, ge=0, lt=1e11)
+    created_before: float | None = Field(default=None, ge=0, lt=1e11)

@@ -26,7 +26,9 @@ __all__ = [
     "delete_dispatch",
     "dispatch_counts",
     "insert_dispatch",
+    "lattice_names",
     "list_dispatches",
+    "overview",
     "read_dispatch",
     "read_node",
     "read_nodes",
@@ -37,13 +39,20 @@ __all__ = [
     "update_nodes",
 ]
 
-DISPATCH_SORTS = {
+DISPATCH_SORTS: dict[str, Any] = {
     "created": dispatches.c.created_at,
     "started": dispatches.c.started_at,
     "ended": dispatches.c.ended_at,
     "name": dispatches.c.name,
     "status": dispatches.c.status,
+    "duration": None,  # ended (or now, while it runs) minus started: see _sort_column
 }
+
+
+def _sort_column(sort: str) -> Any:
+    if sort == "duration":
+        return func.coalesce(dispatches.c.ended_at, time.time()) - dispatches.c.started_at
+    return DISPATCH_SORTS[sort]
 
 
 @dataclass
@@ -255,17 +264,32 @@ def list_dispatches(
     limit: int = 50,
     offset: int = 0,
     include_children: bool = False,
+    name: str = "",
+    created_after: float | None = None,
+    created_before: float | None = None,
+    ids: list[str] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
+    """One page of dispatches and how many match: ``search`` in the name or id, ``name`` exactly,
+    created in ``[created_after, created_before)``, among ``ids`` if given; sorted by ``sort``
+    (those without a value last)."""
     where: list[Any] = []
+    if ids is not None:
+        where.append(dispatches.c.dispatch_id.in_(ids))
     if status:
         where.append(dispatches.c.status.in_(status))
     if search:
         pattern = f"%{search}%"
         where.append(or_(dispatches.c.name.ilike(pattern), dispatches.c.dispatch_id.ilike(pattern)))
+    if name:
+        where.append(dispatches.c.name == name)
+    if created_after is not None:
+        where.append(dispatches.c.created_at >= created_after)
+    if created_before is not None:
+        where.append(dispatches.c.created_at < created_before)
     if not include_children:
         where.append(dispatches.c.parent_dispatch_id.is_(None))
-    column = DISPATCH_SORTS[sort]
-    ordering = column.desc() if order == "desc" else column.asc()
+    column = _sort_column(sort)
+    ordering = (column.desc() if order == "desc" else column.asc()).nulls_last()
     total = conn.execute(select(func.count()).select_from(dispatches).where(*where)).scalar_one()
     rows = conn.execute(
         select(*_SUMMARY_COLUMNS).where(*where).order_by(ordering, dispatches.c.dispatch_id).limit(limit).offset(offset)
@@ -275,6 +299,44 @@ def list_dispatches(
     for item in items:
         item["node_counts"] = counts.get(item["dispatch_id"], {})
     return items, int(total)
+
+
+def lattice_names(conn: Connection, limit: int = 500) -> list[str]:
+    """The names top-level dispatches have, alphabetically (at most ``limit``)."""
+    stmt = (
+        select(dispatches.c.name)
+        .where(dispatches.c.parent_dispatch_id.is_(None))
+        .distinct()
+        .order_by(dispatches.c.name)
+        .limit(limit)
+    )
+    return [r[0] for r in conn.execute(stmt)]
+
+
+def overview(conn: Connection, since: float) -> dict[str, Any]:
+    """Top-level dispatches running now and ended since ``since`` by status, and their tasks' time.
+
+    ``task_seconds``: the time the task nodes of those dispatches ran (a
+    full-reuse copy ran none of its own); sublattice dispatches count with
+    their parent only as their node's time.
+    """
+    top = dispatches.c.parent_dispatch_id.is_(None)
+    recent = or_(dispatches.c.status == Status.RUNNING, dispatches.c.ended_at >= since)
+    counts: dict[str, int] = {}
+    for status, n in conn.execute(
+        select(dispatches.c.status, func.count()).where(top, recent).group_by(dispatches.c.status)
+    ):
+        counts[status] = int(n)
+    own = select(dispatches.c.dispatch_id).where(top, recent, dispatches.c.nodes_from.is_(None))
+    seconds = conn.execute(
+        select(func.coalesce(func.sum(nodes.c.end_time - nodes.c.start_time), 0.0)).where(
+            nodes.c.dispatch_id.in_(own.scalar_subquery()),
+            nodes.c.kind != "parameter",
+            nodes.c.end_time.is_not(None),
+            nodes.c.start_time.is_not(None),
+        )
+    ).scalar_one()
+    return {"since": since, "counts": counts, "task_seconds": float(seconds or 0.0)}
 
 
 def dispatch_counts(conn: Connection) -> dict[str, int]:
