@@ -1,9 +1,10 @@
-"""Fixtures of the cross-package tests: the wheels of every package, built once per session."""
+"""Fixtures of the cross-package tests: the wheels of every package (built once per session), the local Slurm."""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,19 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from wheel_envs import build_all
 
+from covalent_slurm.testing import local_cluster
+
 
 @pytest.fixture(scope="session")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every package's sdist and wheel, built from this checkout with ``uv build``."""
     return build_all(tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="module")
+def slurm() -> Iterator[local_cluster.LocalSlurm]:
+    """The real single-node Slurm cluster (stopped after the module if this module started it)."""
+    cluster = local_cluster.start()
+    yield cluster
+    if cluster.started:
+        local_cluster.stop(cluster.base_dir)

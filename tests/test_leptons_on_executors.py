@@ -21,14 +21,6 @@ SOURCE = "void scale(int factor, int *value) { *value *= factor; }\n"
 
 
 @pytest.fixture(scope="module")
-def slurm() -> Iterator[local_cluster.LocalSlurm]:
-    cluster = local_cluster.start()
-    yield cluster
-    if cluster.started:
-        local_cluster.stop(cluster.base_dir)
-
-
-@pytest.fixture(scope="module")
 def server(slurm: local_cluster.LocalSlurm, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     proc = ServerProcess(
         tmp_path_factory.mktemp("server"),

@@ -5,24 +5,12 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from collections.abc import Iterator
-
-import pytest
 
 import covalent as ct
 from covalent.testing import ServerProcess
 from covalent_slurm import SlurmExecutor
-from covalent_slurm.testing import local_cluster
 
 DASK = '[executors.dask]\nn_workers = 1\nthreads_per_worker = 1\nmemory_limit = "1GiB"\ndashboard_address = ":0"\n'
-
-
-@pytest.fixture(scope="module")
-def slurm() -> Iterator[local_cluster.LocalSlurm]:
-    cluster = local_cluster.start()
-    yield cluster
-    if cluster.started:
-        local_cluster.stop(cluster.base_dir)
 
 
 def where() -> dict:
