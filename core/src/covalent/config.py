@@ -23,6 +23,7 @@ from covalent.limits import LIMITS
 __all__ = [
     "CLIENT_HEADER",
     "DEFAULTS",
+    "cache_dir",
     "config_dir",
     "config_path",
     "data_dir",
@@ -34,8 +35,11 @@ __all__ = [
     "open_private",
     "private_dir",
     "private_file",
+    "reload",
+    "results_dir",
     "save",
     "set_value",
+    "store",
 ]
 
 DEFAULT_PORT = 48008
@@ -63,6 +67,10 @@ DEFAULTS: dict[str, Any] = {
         # "" means "dask" when bondflow-dask is installed, else "local".
         "default_executor": "",
     },
+    "sdk": {
+        # Level of the SDK's own log (covalent.log.app_log): debug, info, warning, error.
+        "log_level": "warning",
+    },
     "executors": {},
 }
 
@@ -75,6 +83,17 @@ def config_dir() -> Path:
 def data_dir() -> Path:
     env = os.environ.get("COVALENT_DATA_DIR")
     return Path(env) if env else Path(platformdirs.user_data_dir("covalent", appauthor=False))
+
+
+def cache_dir() -> Path:
+    """Scratch space: ``$COVALENT_CACHE_DIR`` or ``~/.cache/covalent``."""
+    env = os.environ.get("COVALENT_CACHE_DIR")
+    return Path(env) if env else Path(platformdirs.user_cache_dir("covalent", appauthor=False))
+
+
+def results_dir() -> Path:
+    """Where ``get_result(..., results_dir=)`` copies default to: ``results/`` in the data directory."""
+    return data_dir() / "results"
 
 
 def config_path() -> Path:
@@ -155,6 +174,11 @@ def _effective() -> dict[str, Any]:
     return settings
 
 
+def reload() -> None:
+    """Forget the parsed file: the next read parses it again (edits are seen anyway; this is for certainty)."""
+    _parsed.clear()
+
+
 def load() -> dict[str, Any]:
     """The effective settings: defaults, then the user's file (a copy the caller may change)."""
     return copy.deepcopy(_effective())
@@ -186,6 +210,11 @@ def _parse_value(raw: str) -> Any:
 
 def set_value(dotted: str, raw: str) -> Any:
     """Set ``a.b.c`` in the user's file; ``raw`` is parsed as a TOML value if it is one."""
+    return store(dotted, _parse_value(raw))
+
+
+def store(dotted: str, value: Any) -> Any:
+    """Set ``a.b.c`` to ``value`` (anything TOML can hold) in the user's file."""
     path = config_path()
     user = tomllib.loads(path.read_text()) if path.exists() else {}
     node = user
@@ -194,7 +223,6 @@ def set_value(dotted: str, raw: str) -> Any:
         node = node.setdefault(part, {})
         if not isinstance(node, dict):
             raise ValueError(f"{dotted}: {part} is not a section")
-    value = _parse_value(raw)
     node[parts[-1]] = value
     save(user)
     return value

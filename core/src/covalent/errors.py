@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 __all__ = [
+    "CommandNotFoundError",
     "CovalentError",
     "DispatchNotFoundError",
     "ExecutorNotFoundError",
     "ExecutorOptionsError",
     "GraphBuildError",
+    "GraphBuildWarning",
+    "MissingLatticeRecordError",
     "ServerError",
     "ServerUnavailableError",
     "SerializationError",
+    "TaskCancelledError",
     "TaskFailedError",
+    "TaskRuntimeError",
 ]
 
 
@@ -21,6 +26,10 @@ class CovalentError(Exception):
 
 class GraphBuildError(CovalentError):
     """The lattice could not be turned into a transport graph."""
+
+
+class GraphBuildWarning(UserWarning):
+    """Something in a lattice body behaves as Covalent does, which is probably not what was meant."""
 
 
 class SerializationError(CovalentError):
@@ -54,3 +63,22 @@ class DispatchNotFoundError(ServerError):
 
 class TaskFailedError(CovalentError):
     """A task failed; the message carries the task's own traceback."""
+
+
+# -- Covalent's names for the same errors (``covalent._shared_files.exceptions``) --
+
+#: Covalent raises this for an unknown dispatch id; it is our DispatchNotFoundError itself,
+#: so ``except MissingLatticeRecordError`` and ``except DispatchNotFoundError`` catch the same.
+MissingLatticeRecordError = DispatchNotFoundError
+
+
+class TaskRuntimeError(TaskFailedError):
+    """Covalent's name for a task that raised."""
+
+
+class TaskCancelledError(CovalentError):
+    """A task was cancelled before it ended."""
+
+
+class CommandNotFoundError(CovalentError):
+    """A command a task or a dependency needs is not installed where it runs."""
