@@ -169,7 +169,7 @@ def test_dispatch_page_shows_graph_lattice_and_script_data(client: TestClient) -
     dispatch_id = register(client, alpha, 3)
     page = client.get(f"/dispatches/{dispatch_id}")
     assert page.status_code == 200
-    assert page.text.count('class="node"') == 3  # two tasks and a parameter
+    assert page.text.count('class="node"') == 4  # two tasks, a parameter and the return value
     assert "Doubles twice." in page.text and "def alpha(x):" in page.text
     data = json.loads(re.search(r'id="graph-data">(.*?)</script>', page.text).group(1))
     assert data["dispatch_id"] == dispatch_id and data["options"]["mode"] == "full" and not data["terminal"]
@@ -230,7 +230,7 @@ def test_preview_from_json_and_from_the_form(client: TestClient) -> None:
     answer = client.post("/preview", json=manifest)
     assert answer.status_code == 201
     page = client.get(answer.json()["url"])
-    assert page.status_code == 200 and page.text.count('class="node"') == 3 and "def alpha" in page.text
+    assert page.status_code == 200 and page.text.count('class="node"') == 4 and "def alpha" in page.text
     form = client.post("/preview", data={"manifest": json.dumps(manifest)}, follow_redirects=False)
     assert form.status_code == 303 and form.headers["location"].startswith("/preview/")
     assert "alpha" in client.get("/preview").text

@@ -65,10 +65,11 @@ def test_simple_chain_shape_and_value():
         ("parameter", ":parameter:y"),
         ("electron", "add"),
         ("parameter", ":parameter:y"),
+        ("postprocess", ":postprocess:"),
     ]
     graph = wf.build_graph(1, 2)
     edges = {(e.source, e.target, e.param) for e in graph.edges()}
-    assert edges == {(1, 0, "x"), (2, 0, "y"), (0, 3, "x"), (4, 3, "y")}
+    assert edges == {(1, 0, "x"), (2, 0, "y"), (0, 3, "x"), (4, 3, "y"), (3, 5, "return")}
     assert run(wf, 1, 2) == 4
 
 
@@ -88,9 +89,25 @@ def test_outputs_in_lists_tuples_dicts_nested():
         x, y = identity(a), identity(a + 1)
         return total([x, y]), total((x, y, 10)), identity({"k": [x, (y, {"deep": x})]})
 
-    assert run(wf, 1) == (3, 13, {"k": [1, (2, {"deep": 1})]})
+    # Tuples holding outputs arrive as lists, as in Covalent (namedtuples keep their type).
+    assert run(wf, 1) == [3, 13, {"k": [1, [2, {"deep": 1}]]}]
     names = [name for _, name in kinds(wf, 1)]
-    assert ":list:" in names and ":tuple:" in names and ":dict:" in names
+    assert ":list:" in names and ":dict:" in names
+
+
+def test_namedtuples_and_sets_of_outputs():
+    import collections
+
+    Point = collections.namedtuple("Point", "x y")
+
+    @ct.lattice
+    def wf(a):
+        x, y = identity(a), identity(a + 1)
+        return identity(Point(x, y)), total({x, y}), {x, y}
+
+    point, summed, items = run(wf, 1)
+    assert point == Point(1, 2) and type(point) is Point and summed == 3 and sorted(items) == [1, 2]
+    assert wf.build_graph(1).to_dict() == wf.build_graph(1).to_dict()
 
 
 def test_indexing_and_attribute_access():
@@ -99,9 +116,11 @@ def test_indexing_and_attribute_access():
         p = pair(a)
         return p[0], p[1], boxed(a).value
 
-    assert run(wf, 3) == (3, 4, 3)
-    names = [name for _, name in kinds(wf, 3)]
-    assert ":getitem:0" in names and ":getattr:value" in names
+    assert run(wf, 3) == [3, 4, 3]
+    shape = kinds(wf, 3)
+    # The key and the attribute name are inputs of their nodes (parameters), as Covalent numbers them.
+    assert shape[:3] == [("electron", "pair"), ("parameter", ":parameter:x"), ("operation", ":getitem:")]
+    assert ("operation", ":getattr:value") in shape and ("postprocess", ":postprocess:") in shape
 
 
 def test_unpacking_with_annotation_and_without():
@@ -114,13 +133,77 @@ def test_unpacking_with_annotation_and_without():
     assert run(wf, 2) == [2, 3, 2, 20]
 
 
-def test_iterating_unknown_length_is_a_clear_error():
+def test_iterating_unknown_length_yields_nothing_and_says_why():
     @ct.lattice
     def wf(a):
-        return [x for x in identity(a)]
+        return [x for x in identity(a)], list(identity(a)), dict(identity(a)), tuple(identity(a))
 
-    with pytest.raises(ct.GraphBuildError, match="length is unknown"):
+    with pytest.warns(ct.GraphBuildWarning, match="length is unknown"):
+        assert run(wf, [1, 2]) == ([], [], {}, ())
+
+
+def test_len_of_an_unknown_length_is_a_clear_error():
+    @ct.lattice
+    def wf(a):
+        return len(identity(a))
+
+    with pytest.raises(ct.GraphBuildError, match="length of electron 'identity'"):
         wf.build_graph([1, 2])
+
+
+def test_number_conversions_give_zero_while_building_as_covalent_does():
+    @ct.lattice
+    def wf(a):
+        out = identity(a)
+        return int(out), float(out), complex(out), isinstance(int(out), int)
+
+    with pytest.warns(ct.GraphBuildWarning, match="zero"):
+        assert run(wf, 7) == (0, 0.0, 0j, True)
+
+
+def test_outputs_as_dict_keys():
+    @ct.electron
+    def names():
+        return {"dir_name": "run-1"}
+
+    @ct.lattice
+    def wf():
+        out = names()
+        return identity({out["dir_name"]: "opt.*", "fixed": out["dir_name"]})
+
+    assert run(wf) == {"run-1": "opt.*", "fixed": "run-1"}
+
+
+def test_numbering_follows_covalent():
+    @ct.lattice
+    def check(a, b):
+        return identity(add(x=a, y=b))
+
+    @ct.electron
+    def split(s, n):
+        return s[:n], s[n:]
+
+    @ct.lattice
+    def midword(a, b, n):
+        first, last = split(a, n)
+        return first + b + last
+
+    # add, its two parameters, identity, the postprocessing node
+    assert len(check.build_graph(1, 2)) == 5
+    # split + 2 parameters, two items + their index parameters, two additions + one parameter, postprocessing
+    assert len(midword.build_graph("hello world", "beautiful", 6)) == 11
+    assert run(midword, "hello world", "beautiful", 6) == "hello beautifulworld"
+
+
+def test_wait_for_on_an_output():
+    @ct.lattice
+    def wf(a):
+        first = identity(a)
+        return identity(a + 1).wait_for([first])
+
+    graph = wf.build_graph(1)
+    assert any(e.wait and e.source == 0 for e in graph.edges())
+    assert run(wf, 1) == 2
 
 
 def test_arithmetic_between_outputs_and_constants():
@@ -128,7 +211,7 @@ def test_arithmetic_between_outputs_and_constants():
     def wf(a, b):
         return identity(a) * 2 + identity(b), 10 - identity(a), -identity(b), 2 ** identity(a), identity(a) / 4
 
-    assert run(wf, 3, 5) == (11, 7, -5, 8, 0.75)
+    assert run(wf, 3, 5) == [11, 7, -5, 8, 0.75]
 
 
 def test_sublattice():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -51,12 +53,14 @@ def test_dispatch_and_result(server):
     assert result.status == ct.status.COMPLETED == "COMPLETED"
     assert result.result == [3, 4, 5, 6]
     assert result.dispatch_id == dispatch_id
-    assert result.inputs == {"args": [1, 2], "kwargs": {}}
+    assert result.inputs == {"args": (1, 2), "kwargs": {}}
+    assert result.inputs.get_deserialized() == {"args": (1, 2), "kwargs": {}}  # Covalent's way of reading them
     assert result.start_time <= result.end_time
-    assert result.error == ""
+    assert result.error is None
     assert result.lattice.name == "arithmetic"
     node = result.get_node_result(0)
     assert node["node_name"] == "add" and node["output"] == 3 and node["status"] == "COMPLETED"
+    assert node["output"].get_deserialized() == 3 and node["output"] + 1 == 4
     assert set(node) >= {
         "node_id",
         "node_name",
@@ -199,7 +203,33 @@ def test_no_server_is_a_clear_error(monkeypatch):
         ct.dispatch(arithmetic)(1, 2)
 
 
-def test_unknown_executor_is_rejected_at_dispatch(server):
+def test_unknown_executor_fails_its_node_and_runs_the_rest(server):
+    @ct.electron(executor="nosuchexecutor")
+    def task(x):
+        return x
+
+    @ct.electron
+    def other(x):
+        return x * 2
+
+    @ct.lattice
+    def wf(a):
+        task(a)
+        return other(a)
+
+    result = ct.dispatch_sync(wf)(1)
+    assert result.status == "FAILED"
+    failed = result.get_node_result(0)
+    assert failed["status"] == "FAILED"
+    assert re.search(r"'nosuchexecutor'.*not installed.*installed: .*local", failed["error"])
+    assert result.get_node_result(2)["output"] == 2  # the rest ran
+
+
+def test_unknown_executor_is_rejected_by_the_api_unless_asked(server):
+    """Other clients of the HTTP API get a 422 naming the executor (the SDK asks for Covalent's way)."""
+    from covalent.client.connection import Connection
+    from covalent.graph.bundle import write_bundle
+
     @ct.electron(executor="nosuchexecutor")
     def task(x):
         return x
@@ -208,8 +238,14 @@ def test_unknown_executor_is_rejected_at_dispatch(server):
     def wf(a):
         return task(a)
 
-    with pytest.raises(ct.ServerError, match=r"'nosuchexecutor'.*not installed.*installed: .*local"):
-        ct.dispatch(wf)(1)
+    manifest = wf.build_manifest(1)
+    files = [
+        ("manifest", ("manifest.json", json.dumps(manifest.to_json()).encode(), "application/json")),
+        ("blobs", ("blobs.bin", write_bundle(manifest.blobs.items()), "application/octet-stream")),
+    ]
+    with Connection() as conn, pytest.raises(ct.ServerError, match=r"'nosuchexecutor'.*not installed") as raised:
+        conn.request("POST", "/dispatches", files=files)
+    assert raised.value.status_code == 422
 
 
 def test_output_text_with_nul_characters_is_recorded(server):

@@ -7,7 +7,7 @@ import pickle
 import threading
 
 import covalent as ct
-from covalent.graph.transport_graph import TransportGraph
+from covalent.graph.transport_graph import NOT_TASKS, TransportGraph
 from covalent.runtime.spec import JobSpec
 from covalent.server.dispatcher.payload import INLINE_NODES, build_payload
 
@@ -28,7 +28,7 @@ def chain(n):
 def _build(n: int, *, in_memory: bool) -> tuple[JobSpec, list[str]]:
     manifest = chain.build_manifest(n)
     graph = TransportGraph.from_dict(manifest.to_json()["graph"])
-    tasks = [node["id"] for node in graph.nodes() if node["kind"] != "parameter"]
+    tasks = [node["id"] for node in graph.nodes() if node["kind"] not in NOT_TASKS]
     store_reads: list[str] = []
 
     def blob(key: str) -> bytes:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import dis
 import inspect
+import operator
 import sys
 import typing
+import warnings
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from covalent._sdk.executors import executor_spec
-from covalent.errors import GraphBuildError, SerializationError
+from covalent.errors import GraphBuildError, GraphBuildWarning, SerializationError
 from covalent.graph.serialize import blob_key, code_fingerprint, dumps
 from covalent.graph.transport_graph import Edge, NodeKind, TransportGraph
 from covalent.runtime import ops
@@ -26,21 +29,45 @@ if TYPE_CHECKING:
     from covalent._sdk.electron import Electron
     from covalent._sdk.lattice import Lattice
 
-__all__ = ["ElectronCallError", "GraphBuilder", "NodeOutput"]
+__all__ = ["ElectronCallError", "GraphBuilder", "Inherited", "NodeOutput", "UnknownLengthError"]
+
+#: The name of the node that holds a workflow's return value (Covalent's postprocessing node).
+POSTPROCESS_NAME = ":postprocess:"
 
 
 class ElectronCallError(GraphBuildError, TypeError):
     """An electron was called with arguments its signature does not accept."""
 
 
+class UnknownLengthError(GraphBuildError, TypeError):
+    """The length of an electron's output is asked while the graph is built (a TypeError, as ``len`` raises)."""
+
+
+@dataclass
+class Inherited:
+    """What the electrons of a sublattice take from the workflow around it when they set nothing."""
+
+    executor: Any = None
+    deps_bash: list[Any] = field(default_factory=list)
+    deps_pip: list[Any] = field(default_factory=list)
+    call_before: list[Any] = field(default_factory=list)
+    call_after: list[Any] = field(default_factory=list)
+
+
 class GraphBuilder:
     """Collects nodes, edges and content-addressed blobs for one graph."""
 
-    def __init__(self, lattice: Lattice | None = None, replacements: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        lattice: Lattice | None = None,
+        replacements: dict[str, Any] | None = None,
+        inherited: Inherited | None = None,
+    ) -> None:
         self.graph = TransportGraph()
         self.blobs: dict[str, bytes] = {}
         self.lattice = lattice
         self.replacements = dict(replacements or {})
+        self.inherited = inherited or Inherited()
         self._functions: dict[int, tuple[Any, str]] = {}
         self._facts: dict[int, tuple[Any, _Facts]] = {}
 
@@ -78,11 +105,12 @@ class GraphBuilder:
         name = electron.name
         facts = self.facts(func)
         display = _bind(facts.signature, name, args, kwargs)
-        executor = electron.executor
-        if executor is None and self.lattice is not None:
-            executor = self.lattice.executor
+        executor = self.executor_for(electron)
         attrs: dict[str, Any] = {
-            "function": self.add_function(_SublatticeBuilder(func) if is_sublattice else func, f"electron {name!r}"),
+            "function": self.add_function(
+                _SublatticeBuilder(func, self.inherited_by(electron)) if is_sublattice else func,
+                f"electron {name!r}",
+            ),
             "executor": executor_spec(executor),
             "retries": electron.retries,
             "time_limit": electron.time_limit,
@@ -90,15 +118,15 @@ class GraphBuilder:
         code_hash = None if is_sublattice else facts.code_hash
         if code_hash:
             attrs["code_hash"] = code_hash
-        hooks = electron.hooks(self.lattice)
+        hooks = electron.hooks(self.lattice, self.inherited)
         if hooks:
             attrs["hooks"] = self.add_function(hooks, f"dependencies of electron {name!r}")
         if electron.files:
             attrs["files"] = [ft.to_spec(self.add_function).to_json() for ft in electron.files]
             if not electron.takes_files:
                 attrs["files_keyword"] = False
-        if electron.metadata:
-            attrs["metadata"] = dict(electron.metadata)
+        if electron.user_metadata:
+            attrs["metadata"] = dict(electron.user_metadata)
         kind = NodeKind.SUBLATTICE if is_sublattice else NodeKind.ELECTRON
         node_id = self.graph.add_node(kind, name, **attrs)
         for index, value in enumerate(args):
@@ -108,6 +136,44 @@ class GraphBuilder:
             source = self.input_node(value, key, name)
             self.graph.add_edge(Edge(source, node_id, key, key=key))
         return NodeOutput(self, node_id, name, facts.return_length)
+
+    def executor_for(self, electron: Electron) -> Any:
+        """The electron's executor, else its workflow's, else the one the workflow inherited."""
+        if electron.executor is not None:
+            return electron.executor
+        if self.lattice is not None and self.lattice.executor is not None:
+            return self.lattice.executor
+        return self.inherited.executor
+
+    def inherited_by(self, electron: Electron) -> Inherited:
+        """What a sublattice called through ``electron`` passes on to its own electrons."""
+        lattice = self.lattice
+        own = self.inherited
+        return Inherited(
+            executor=self.executor_for(electron),
+            deps_bash=(lattice.deps_bash if lattice else []) or own.deps_bash,
+            deps_pip=(lattice.deps_pip if lattice else []) or own.deps_pip,
+            call_before=(lattice.call_before if lattice else []) or own.call_before,
+            call_after=(lattice.call_after if lattice else []) or own.call_after,
+        )
+
+    def add_postprocess(self, returned: Any, lattice_name: str) -> int:
+        """The node holding the workflow's return value, numbered after every task as Covalent numbers it.
+
+        It runs nothing: the dispatcher gives it its one input's output (an
+        electron's, a collection's, or the constant returned).
+        """
+        node_id = self.graph.add_node(
+            NodeKind.POSTPROCESS,
+            POSTPROCESS_NAME,
+            function=self.add_function(ops.identity, POSTPROCESS_NAME),
+            executor=None,
+            retries=0,
+            time_limit=None,
+        )
+        source = self.input_node(returned, "return", lattice_name)
+        self.graph.add_edge(Edge(source, node_id, "return", arg_index=0))
+        return node_id
 
     def add_builtin(
         self,
@@ -138,7 +204,7 @@ class GraphBuilder:
                     f"argument {param!r} of {target!r} is the output of an electron from another workflow"
                 )
             return value._node_id
-        if _holds_outputs(value):
+        if _holds_outputs(value) or (isinstance(value, dict) and any(_holds_outputs(k) for k in value)):
             return self._collection(value, param, target)._node_id
         try:
             key = self.add_value(value, what=f"argument {param!r} of {target!r}")
@@ -151,16 +217,24 @@ class GraphBuilder:
         executor = _first_executor(self, value)
         if isinstance(value, dict):
             keys = list(value.keys())
+            if any(_holds_outputs(k) for k in keys):  # {out["name"]: ...}: the keys are inputs too
+                items = [part for pair in value.items() for part in pair]
+                return self.add_builtin(NodeKind.COLLECTION, ":dict:", ops.dict_from_items, items, executor)
             return self.add_builtin(NodeKind.COLLECTION, ":dict:", ops.build_dict(keys), list(value.values()), executor)
-        if isinstance(value, tuple):
-            if hasattr(value, "_fields"):  # namedtuple: rebuild the same type
-                make = getattr(type(value), "_make")  # noqa: B009 - namedtuple API
-                return self.add_builtin(NodeKind.COLLECTION, ":tuple:", make, [list(value)], executor)
-            return self.add_builtin(NodeKind.COLLECTION, ":tuple:", ops.build_tuple, list(value), executor)
-        return self.add_builtin(NodeKind.COLLECTION, ":list:", ops.build_list, list(value), executor)
+        if isinstance(value, tuple) and hasattr(value, "_fields"):  # namedtuple: rebuild the same type
+            make = getattr(type(value), "_make")  # noqa: B009 - namedtuple API
+            return self.add_builtin(NodeKind.COLLECTION, ":tuple:", make, [list(value)], executor)
+        # A tuple or set holding outputs arrives as a list, as Covalent rebuilds them (docs/compatibility.md);
+        # a set's items in a fixed order (outputs by node, then the rest by repr), so ids stay deterministic.
+        items = sorted(value, key=_set_order) if isinstance(value, set | frozenset) else list(value)
+        return self.add_builtin(NodeKind.COLLECTION, ":list:", ops.build_list, items, executor)
 
     def wait_edge(self, child: NodeOutput, parent: NodeOutput) -> None:
         self.graph.add_edge(Edge(parent._node_id, child._node_id, ":wait:", wait=True))
+
+
+def _set_order(item: Any) -> tuple[int, str]:
+    return (item._node_id, "") if isinstance(item, NodeOutput) else (2**62, repr(item))
 
 
 def _holds_outputs(value: Any) -> bool:
@@ -168,7 +242,7 @@ def _holds_outputs(value: Any) -> bool:
         return True
     if isinstance(value, dict):
         return any(_holds_outputs(v) for v in value.values())
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple | set | frozenset):
         return any(_holds_outputs(v) for v in value)
     return False
 
@@ -176,7 +250,7 @@ def _holds_outputs(value: Any) -> bool:
 def _first_executor(builder: GraphBuilder, value: Any) -> dict[str, Any] | None:
     if isinstance(value, NodeOutput):
         return builder.graph.node(value._node_id).get("executor")
-    items = value.values() if isinstance(value, dict) else value
+    items = [*value.values(), *value.keys()] if isinstance(value, dict) else value
     if isinstance(items, list | tuple) or isinstance(value, dict):
         for item in items:
             if _holds_outputs(item):
@@ -188,7 +262,7 @@ class _Facts:
     """A function's signature, code fingerprint and fixed return length."""
 
     def __init__(self, func: Any) -> None:
-        target = getattr(func, "workflow_function", func)
+        target = getattr(func, "_function", func)  # a lattice's own function
         try:
             self.signature: inspect.Signature | None = inspect.signature(target)
         except (TypeError, ValueError):
@@ -219,7 +293,7 @@ def _bind(signature: inspect.Signature | None, name: str, args: tuple[Any, ...],
 
 def _return_length(func: Any) -> int | None:
     """The length of a fixed-size tuple return annotation, if there is one."""
-    target = getattr(func, "workflow_function", func)
+    target = getattr(func, "_function", func)
     try:
         hints = typing.get_type_hints(target)
     except Exception:
@@ -252,13 +326,19 @@ def _unpack_count(frame: Any) -> int | None:
 
 
 class _SublatticeBuilder:
-    """The function of a sublattice node: builds the inner graph from real inputs."""
+    """The function of a sublattice node: builds the inner graph from real inputs.
 
-    def __init__(self, lattice: Lattice) -> None:
+    Its electrons that name no executor or dependencies take the ones of the
+    workflow around it (``inherited``), as Covalent's do.
+    """
+
+    def __init__(self, lattice: Lattice, inherited: Inherited | None = None) -> None:
         self.lattice = lattice
+        self.inherited = inherited
 
     def __call__(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        manifest = self.lattice.build_manifest(*args, **kwargs)
+        inherited = getattr(self, "inherited", None)  # absent from builders pickled before it existed
+        manifest = self.lattice.build_manifest_inheriting(inherited, args, kwargs)
         return manifest.to_payload()
 
 
@@ -287,38 +367,70 @@ class NodeOutput:
         return self._builder.add_builtin(NodeKind.OPERATION, name, func, [self, *others], self._executor())
 
     def __getitem__(self, key: Any) -> NodeOutput:
-        if isinstance(key, NodeOutput) or _holds_outputs(key):
-            import operator
-
-            return self._op(":getitem:", operator.getitem, key)
-        out = self._op(f":getitem:{key!r}"[:60], ops.get_item(key))
-        return out
+        # The key is an input of the node (a parameter node for a constant), as Covalent numbers it.
+        return self._op(":getitem:", operator.getitem, key)
 
     def __getattr__(self, name: str) -> NodeOutput:
         if name.startswith("_"):
             raise AttributeError(name)
-        return self._op(f":getattr:{name}", ops.get_attr(name))
+        if name == "keys":  # dict(out) must not take out.keys for a mapping's method (Covalent: the same)
+            raise AttributeError("`keys` cannot be used as an attribute of an electron's output")
+        return self._op(f":getattr:{name}", getattr, name)
+
+    def wait_for(self, parents: Any) -> NodeOutput:
+        """Run this node only after ``parents`` (an output or a list of them) ended: ``ct.wait`` as a method."""
+        items = parents if isinstance(parents, list | tuple) else [parents]
+        for parent in items:
+            if not isinstance(parent, NodeOutput):
+                raise GraphBuildError(f"wait_for(parents): every parent must be an electron's output, got {parent!r}")
+            self._builder.wait_edge(self, parent)
+        return self
 
     def __iter__(self) -> Any:
         length = self._length
         if length is None:
             length = _unpack_count(sys._getframe(1))
         if length is None:
-            raise GraphBuildError(
-                f"cannot iterate over the output of electron {self._name!r} while the graph "
-                "is built: its length is unknown. Annotate the electron's return type as a "
-                "fixed-size tuple (-> tuple[int, int]), unpack it directly (a, b = task()), "
-                "or index it (out[0])."
+            # Covalent yields nothing here (list(out), tuple(out), dict(out) are empty while
+            # the graph is built); so do we, and say why.
+            warnings.warn(
+                f"iterating over the output of electron {self._name!r} while the graph is built "
+                "yields nothing: its length is unknown. Annotate the electron's return type as a "
+                "fixed-size tuple (-> tuple[int, int]), unpack it (a, b = task()) or index it (out[0]).",
+                GraphBuildWarning,
+                stacklevel=2,
             )
+            return iter(())
         return iter([self[i] for i in range(length)])
 
     def __len__(self) -> int:
         if self._length is None:
-            raise GraphBuildError(
+            raise UnknownLengthError(
                 f"the length of electron {self._name!r}'s output is unknown while the graph "
                 "is built; annotate its return type as a fixed-size tuple"
             )
         return self._length
+
+    # int(out), float(out), complex(out): the type's zero while the graph is built, as in Covalent.
+    def __int__(self) -> int:
+        self._warn_conversion("int")
+        return 0
+
+    def __float__(self) -> float:
+        self._warn_conversion("float")
+        return 0.0
+
+    def __complex__(self) -> complex:
+        self._warn_conversion("complex")
+        return 0j
+
+    def _warn_conversion(self, kind: str) -> None:
+        warnings.warn(
+            f"{kind}() of electron {self._name!r}'s output while the graph is built gives {kind}()'s "
+            "zero (as in Covalent), not the value the task will return; convert inside an electron",
+            GraphBuildWarning,
+            stacklevel=3,
+        )
 
     def __bool__(self) -> bool:
         raise GraphBuildError(

@@ -7,15 +7,16 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from covalent._sdk.context import active_builder
-from covalent._sdk.deps import DepsBash, DepsCall, DepsPip, as_deps_list
+from covalent._sdk.deps import DepsBash, DepsCall, DepsModule, DepsPip, as_deps_list
 from covalent._sdk.executors import executor_spec
 from covalent._sdk.lattice import Lattice
+from covalent._sdk.metadata import executor_metadata, hooks_metadata
 from covalent._sdk.transfer.file_transfer import FileTransfer, as_transfers
 from covalent.errors import GraphBuildError
 from covalent.runtime.hooks import TaskHooks
 
 if TYPE_CHECKING:
-    from covalent._sdk.building import NodeOutput
+    from covalent._sdk.building import Inherited, NodeOutput
 
 __all__ = ["Electron", "electron", "wait"]
 
@@ -56,20 +57,45 @@ class Electron:
         self.call_after = as_deps_list(call_after, DepsCall)
         self.retries = int(retries)
         self.time_limit = float(time_limit) if time_limit is not None else None
-        self.metadata = dict(metadata or {})
-        functools.update_wrapper(self, function)  # type: ignore[arg-type]
+        #: The ``metadata=`` given (free-form, recorded with the node).
+        self.user_metadata = dict(metadata or {})
+        # Name, docstring and __wrapped__ of the function, not its attributes: a
+        # wrapped lattice's executor must not become this electron's.
+        functools.update_wrapper(self, function, updated=())  # type: ignore[arg-type]
 
     @property
     def name(self) -> str:
         return getattr(self.function, "__name__", type(self.function).__name__)
 
-    def hooks(self, lattice: Lattice | None) -> TaskHooks | None:
-        """This electron's dependencies; a kind it leaves unset comes from the lattice."""
+    @property
+    def electron_object(self) -> Electron:
+        """This electron (Covalent's decorator returned a function holding it here)."""
+        return self
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """Covalent's view of the settings: ``executor``, ``executor_data``, ``hooks`` (plus ``metadata=``)."""
+        return {
+            **self.user_metadata,
+            **executor_metadata(self.executor),
+            "hooks": hooks_metadata(self.deps_bash, self.deps_pip, self.call_before, self.call_after),
+        }
+
+    def hooks(self, lattice: Lattice | None, inherited: Inherited | None = None) -> TaskHooks | None:
+        """This electron's dependencies; a kind it leaves unset comes from the lattice, then from ``inherited``."""
+
+        def pick(name: str) -> list[Any]:
+            own = getattr(self, name)
+            if own:
+                return list(own)
+            from_lattice = getattr(lattice, name) if lattice is not None else []
+            return list(from_lattice or (getattr(inherited, name) if inherited is not None else []))
+
         hooks = TaskHooks(
-            deps_bash=self.deps_bash or (lattice.deps_bash if lattice else []),
-            deps_pip=self.deps_pip or (lattice.deps_pip if lattice else []),
-            call_before=self.call_before or (lattice.call_before if lattice else []),
-            call_after=self.call_after or (lattice.call_after if lattice else []),
+            deps_bash=pick("deps_bash"),
+            deps_pip=pick("deps_pip"),
+            call_before=pick("call_before"),
+            call_after=pick("call_after"),
         )
         return hooks or None
 
@@ -105,15 +131,22 @@ def electron(
     time_limit: float | None = None,
     metadata: dict[str, Any] | None = None,
     backend: Any = None,
+    deps_module: Any = None,
 ) -> Any:
     """Make ``_func`` a task; usable as ``@electron`` or ``@electron(executor=...)``.
 
     ``files``: :class:`ct.fs.FileTransfer <covalent._sdk.transfer.FileTransfer>`
     objects, run where the task runs, before or after it; the task receives
     their ``(from, to)`` paths as its ``files`` keyword argument.
-    ``backend`` is Covalent's old name for ``executor`` and is accepted.
-    Wrapping a lattice (``electron(my_lattice)``) makes it a sublattice.
+    ``backend`` is Covalent's old name for ``executor`` and is accepted, and so
+    is Covalent's ``deps_module`` (modules, module names or ``ct.DepsModule``s
+    sent by value with the task). Wrapping a lattice
+    (``electron(my_lattice)``) makes it a sublattice.
     """
+    if deps_module is not None:
+        modules = deps_module if isinstance(deps_module, list | tuple) else [deps_module]
+        made = [m if isinstance(m, DepsModule) else DepsModule(m) for m in modules]
+        call_before = [*made, *as_deps_list(call_before, DepsCall)]
     options = {
         "executor": executor if executor is not None else backend,
         "files": files,

@@ -7,14 +7,16 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from covalent._sdk.building import GraphBuilder, NodeOutput, _holds_outputs
+from covalent._sdk.building import GraphBuilder, Inherited
 from covalent._sdk.context import building
 from covalent._sdk.deps import DepsBash, DepsCall, DepsPip, as_deps_list
 from covalent._sdk.executors import executor_spec
+from covalent._sdk.metadata import executor_metadata, hooks_metadata
 from covalent.errors import CovalentError, GraphBuildError
 from covalent.graph.manifest import Manifest
 from covalent.graph.serialize import dumps
 from covalent.graph.transport_graph import TransportGraph
+from covalent.graph.transportable import TransportableObject
 from covalent.runtime.preview import preview_text
 
 __all__ = ["Lattice", "lattice"]
@@ -42,7 +44,7 @@ class Lattice:
         executor_spec(executor)
         #: Registered with the dispatch (not part of the stored workflow): see covalent.triggers.
         self.triggers: list[Any] = _as_triggers(triggers)
-        self.workflow_function = function
+        self._function = function
         self.executor = executor
         # Covalent ran post-processing on this executor; here the server assembles
         # the result itself, so it is recorded only (existing code keeps working).
@@ -54,17 +56,54 @@ class Lattice:
         self.task_packing = bool(task_packing)
         self.name: str = str(name or getattr(function, "__name__", "workflow"))
         self.transport_graph: TransportGraph | None = None
-        functools.update_wrapper(self, function)  # type: ignore[arg-type]
+        self._inputs: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+        # Name, docstring and __wrapped__ of the function, not its attributes: a
+        # wrapped electron's executor must not become this lattice's.
+        functools.update_wrapper(self, function, updated=())  # type: ignore[arg-type]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.workflow_function(*args, **kwargs)
+        return self._function(*args, **kwargs)
 
     def __getstate__(self) -> dict[str, Any]:
-        # The last graph built is a convenience of this process, not part of the workflow.
+        # The last graph built, and its inputs, are a convenience of this process, not part of the workflow.
         state = self.__dict__.copy()
         state["transport_graph"] = None
         state["triggers"] = []  # registered on the server with the dispatch, never run again from here
+        state["_inputs"] = None
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if "_function" not in state and "workflow_function" in state:  # pickled before workflow_function was a view
+            state["_function"] = state.pop("workflow_function")
+        state.setdefault("_inputs", None)
+        self.__dict__.update(state)
+
+    # -- Covalent's view ---------------------------------------------------------
+    @property
+    def workflow_function(self) -> TransportableObject:
+        """The workflow's function; callable, and ``.get_deserialized()`` gives it as Covalent's did."""
+        return TransportableObject(self._function)
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """Covalent's view: ``executor``, ``workflow_executor`` (with their ``_data``) and ``hooks``."""
+        return {
+            **executor_metadata(self.executor),
+            **executor_metadata(self.workflow_executor, "workflow_executor"),
+            "hooks": hooks_metadata(self.deps_bash, self.deps_pip, self.call_before, self.call_after),
+            "triggers": list(self.triggers) or None,
+        }
+
+    @property
+    def inputs(self) -> TransportableObject | None:
+        """``{"args": (...), "kwargs": {...}}`` of the last graph built (None before one is)."""
+        if self._inputs is None:
+            return None
+        args, kwargs = self._inputs
+        return TransportableObject({"args": args, "kwargs": kwargs})
+
+    def get_metadata(self, name: str) -> Any:
+        return self.metadata.get(name)
 
     def __repr__(self) -> str:
         return f"<lattice {self.name}>"
@@ -72,20 +111,20 @@ class Lattice:
     @property
     def source(self) -> str:
         try:
-            return inspect.getsource(self.workflow_function)
+            return inspect.getsource(self._function)
         except (OSError, TypeError):
             return ""
 
     def _run_body(self, builder: GraphBuilder, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         try:
-            inspect.signature(self.workflow_function).bind(*args, **kwargs)
+            inspect.signature(self._function).bind(*args, **kwargs)
         except TypeError as exc:
             raise GraphBuildError(f"lattice {self.name!r} called with wrong arguments: {exc}") from None
         except ValueError:
             pass
         with building(builder):
             try:
-                return self.workflow_function(*args, **kwargs)
+                return self._function(*args, **kwargs)
             except CovalentError:
                 raise
             except Exception as exc:
@@ -100,26 +139,29 @@ class Lattice:
 
     def build_manifest(self, *args: Any, replace_electrons: dict[str, Any] | None = None, **kwargs: Any) -> Manifest:
         """The graph for these inputs with every blob it needs, ready to dispatch."""
-        builder = GraphBuilder(self, replace_electrons)
+        return self._build(GraphBuilder(self, replace_electrons), args, kwargs)
+
+    def build_manifest_inheriting(
+        self, inherited: Inherited | None, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Manifest:
+        """As :meth:`build_manifest`, for a sublattice: electrons setting nothing take ``inherited``."""
+        return self._build(GraphBuilder(self, inherited=inherited), args, kwargs)
+
+    def _build(self, builder: GraphBuilder, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Manifest:
         returned = self._run_body(builder, args, kwargs)
-        if isinstance(returned, NodeOutput) or _holds_outputs(returned):
-            output: dict[str, Any] = {"node": builder.input_node(returned, "return", self.name)}
-        else:
-            output = {
-                "value": builder.add_value(returned, what=f"return value of lattice {self.name!r}"),
-                "preview": preview_text(returned),
-            }
+        output: dict[str, Any] = {"node": builder.add_postprocess(returned, self.name)}
         self.transport_graph = builder.graph
+        self._inputs = (tuple(args), dict(kwargs))
         lattice_info = {
             "function": builder.add_blob(dumps(self, what=f"lattice {self.name!r}")),
             "inputs": builder.add_blob(
-                dumps({"args": list(args), "kwargs": kwargs}, what=f"inputs of lattice {self.name!r}")
+                dumps({"args": tuple(args), "kwargs": kwargs}, what=f"inputs of lattice {self.name!r}")
             ),
             "source": self.source,
-            "doc": inspect.getdoc(self.workflow_function) or "",
+            "doc": inspect.getdoc(self._function) or "",
             "executor": executor_spec(self.executor),
             "workflow_executor": executor_spec(self.workflow_executor),
-            "parameters": _describe_inputs(self.workflow_function, args, kwargs),
+            "parameters": _describe_inputs(self._function, args, kwargs),
             "task_packing": self.task_packing,
         }
         return Manifest(

@@ -29,6 +29,7 @@ KIND_COLOURS = {
     "parameter": "#cbd2d9",
     "collection": "#9fb3c8",
     "operation": "#9fb3c8",
+    "postprocess": "#9fb3c8",
 }
 X_GAP, Y_GAP, NODE_W, NODE_H = 150, 70, 130, 30
 

@@ -36,6 +36,7 @@ __all__ = [
     "dumps",
     "is_installed_module",
     "loads",
+    "register_by_value",
 ]
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
@@ -128,6 +129,14 @@ def _register_local_modules() -> None:
         _registered.add(name)
 
 
+def register_by_value(module: ModuleType) -> None:
+    """Pickle ``module`` by value from now on, even if it is installed (``ct.DepsModule``)."""
+    with _lock:
+        if module.__name__ not in _registered:
+            cloudpickle.register_pickle_by_value(module)
+            _registered.add(module.__name__)
+
+
 @contextmanager
 def _local_modules_by_value() -> Iterator[None]:
     with _lock:
@@ -179,7 +188,7 @@ def code_fingerprint(func: Any) -> str | None:
     defines the same code, so redispatch can tell changed code from unchanged.
     Returns None for callables that are not plain functions.
     """
-    target = getattr(func, "workflow_function", None) or getattr(func, "function", None) or func
+    target = getattr(func, "_function", None) or getattr(func, "function", None) or func
     code = getattr(target, "__code__", None)
     if code is None:
         return None

@@ -17,10 +17,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import networkx
     import networkx as nx
 
 
-__all__ = ["Edge", "NodeKind", "TransportGraph"]
+__all__ = ["NOT_TASKS", "Edge", "NodeKind", "TransportGraph"]
 
 
 class NodeKind(StrEnum):
@@ -29,11 +30,17 @@ class NodeKind(StrEnum):
     SUBLATTICE = "sublattice"
     COLLECTION = "collection"
     OPERATION = "operation"
+    #: The workflow's return value (Covalent's postprocessing node): it takes its one input's output.
+    POSTPROCESS = "postprocess"
 
     @property
     def runs(self) -> bool:
         """Whether nodes of this kind execute a function."""
-        return self is not NodeKind.PARAMETER
+        return self not in (NodeKind.PARAMETER, NodeKind.POSTPROCESS)
+
+
+#: Kinds that are not the workflow's tasks (left out of task counts and progress).
+NOT_TASKS = frozenset({str(NodeKind.PARAMETER), str(NodeKind.POSTPROCESS)})
 
 
 @dataclass(frozen=True)
@@ -183,6 +190,30 @@ class TransportGraph:
     def set_node_attr(self, node_id: int, key: str, value: Any) -> None:
         self._nodes[node_id][key] = value
         self._nx = None
+
+    # -- Covalent's names for reading the graph (``_TransportGraph``) --------------
+    @property
+    def _graph(self) -> networkx.MultiDiGraph:
+        """The networkx graph (Covalent's attribute); the same as :attr:`nx`."""
+        return self.nx
+
+    def get_node_value(self, node_id: int, key: str) -> Any:
+        """One attribute of a node (KeyError if the node or the attribute does not exist)."""
+        return self._nodes[node_id][key]
+
+    def set_node_value(self, node_id: int, key: str, value: Any) -> None:
+        self.set_node_attr(node_id, key, value)
+
+    def get_dependencies(self, node_id: int) -> list[int]:
+        """The nodes ``node_id`` takes inputs from or waits for."""
+        return self.parents(node_id)
+
+    def get_edge_data(self, source: int, target: int) -> Any:
+        """networkx's data of the edges from ``source`` to ``target`` (``{key: {"edge": Edge}}``)."""
+        return self.nx.get_edge_data(source, target)
+
+    def get_internal_graph_copy(self) -> networkx.MultiDiGraph:
+        return self.nx.copy()
 
     # -- JSON form --------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

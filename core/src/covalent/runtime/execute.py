@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from covalent.runtime.capture import captured
+from covalent.runtime.context import task_context
 from covalent.runtime.outcome import JobOutcome, NodeOutcome
 from covalent.runtime.preview import preview_text
 from covalent.runtime.spec import JobSpec, NodeSpec, Ref, check_versions
@@ -75,7 +76,8 @@ def execute_job(
         except _Skipped:
             failed.add(node.node_id)
             continue
-        result = _run_node(node, function, args, kwargs, inject, postprocess)
+        with task_context(spec.dispatch_id, node.node_id):
+            result = _run_node(node, function, args, kwargs, inject, postprocess)
         if result.status == Status.COMPLETED and result.sublattice is not None:
             # The inner graph runs as its own dispatch; dependents wait for it.
             pass
@@ -154,7 +156,8 @@ def _run_node(
     if transfers is not None:
         result.transfers = transfers.to_json()
     result.stdout = streams["stdout"].getvalue()
-    result.stderr = streams["stderr"].getvalue()
+    # A failed task's traceback also ends its stderr, where Covalent shows it.
+    result.stderr = streams["stderr"].getvalue() + result.error
     result.end_time = time.time()
     return result
 

@@ -38,13 +38,17 @@ class TaskHooks:
             dep.apply()
 
     def call(self) -> dict[str, Any]:
-        """The ``call_before`` functions; returns the keyword arguments to inject."""
-        injected: dict[str, Any] = {}
+        """The ``call_before`` functions; returns the keyword arguments to inject.
+
+        Several with the same ``retval_keyword`` give the task the list of
+        their values, in order (as Covalent does); one gives its value.
+        """
+        values: dict[str, list[Any]] = {}
         for dep in self.call_before:
             value = dep.apply()
             if dep.retval_keyword:
-                injected[dep.retval_keyword] = value
-        return injected
+                values.setdefault(dep.retval_keyword, []).append(value)
+        return {key: found[0] if len(found) == 1 else found for key, found in values.items()}
 
     def after(self) -> None:
         for dep in self.call_after:

@@ -17,8 +17,10 @@ __all__ = [
     "build_dict",
     "build_list",
     "build_tuple",
+    "dict_from_items",
     "get_attr",
     "get_item",
+    "identity",
     "unary_op",
 ]
 
@@ -54,6 +56,16 @@ def build_tuple(*items: Any) -> tuple[Any, ...]:
     return tuple(items)
 
 
+def dict_from_items(*keys_and_values: Any) -> dict[Any, Any]:
+    """A dict from its keys and values passed alternately (keys that are outputs too)."""
+    return dict(zip(keys_and_values[::2], keys_and_values[1::2], strict=True))
+
+
+def identity(value: Any) -> Any:
+    """A workflow's return value, as its postprocessing node gives it."""
+    return value
+
+
 class build_dict:
     """Rebuild a dict whose values were passed positionally."""
 
@@ -64,6 +76,7 @@ class build_dict:
         return dict(zip(self.keys, values, strict=True))
 
 
+# get_item and get_attr: graphs built before keys became node inputs still name them.
 class get_item:
     def __init__(self, key: Any) -> None:
         self.key = key

@@ -33,7 +33,10 @@ def make_job(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Job:
 
     manifest = Lattice(body, name=f"job_{task.name}").build_manifest()
     graph = manifest.graph
-    nodes = [n for n in graph.topological_order() if graph.node(n)["kind"] != NodeKind.PARAMETER]
+    # What a dispatcher runs: neither parameters nor the return-value node (it takes its input's output).
+    nodes = [
+        n for n in graph.topological_order() if graph.node(n)["kind"] not in (NodeKind.PARAMETER, NodeKind.POSTPROCESS)
+    ]
     dispatch_id = f"test-{uuid.uuid4()}"
     spec = pack_job(dispatch_id, graph, nodes, manifest.blobs.__getitem__, lambda n: "")
     return Job(

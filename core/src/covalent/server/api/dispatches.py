@@ -66,7 +66,7 @@ async def register_dispatch(request: Request) -> Response:
             properties:
               manifest: {type: string, format: binary, description: "manifest JSON"}
               blobs: {type: string, format: binary, description: "blob bundle"}
-              options: {type: string, format: binary, description: "{start, reuse_from} JSON"}
+              options: {type: string, format: binary, description: "{start, reuse_from, unknown_executors} JSON"}
     responses:
       201: {description: "registered: {dispatch_id}"}
       413: {description: request too large}
@@ -128,7 +128,14 @@ async def register_dispatch(request: Request) -> Response:
                 raise HTTPException(404, f"no dispatch {options.reuse_from} to reuse results from")
             reuse = reusable_outputs(conn, options.reuse_from)
         return prepare_dispatch(
-            conn, state.blobs, manifest, blobs, reuse=reuse, reuse_from=options.reuse_from, manifest_text=manifest_text
+            conn,
+            state.blobs,
+            manifest,
+            blobs,
+            reuse=reuse,
+            reuse_from=options.reuse_from,
+            manifest_text=manifest_text,
+            check_executors=options.unknown_executors == "reject",
         )
 
     triggers = _trigger_specs(state, options)

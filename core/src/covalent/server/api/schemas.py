@@ -49,6 +49,9 @@ class TriggerModel(_Strict):
 class DispatchOptions(_Strict):
     start: bool = True
     reuse_from: str | None = Field(default=None, pattern=_ID)
+    #: A node naming an executor the server lacks: refuse the dispatch (422), or
+    #: record it and fail that node when it would run (Covalent's way; the SDK asks for it).
+    unknown_executors: Literal["reject", "fail_nodes"] = "reject"
     #: Registered with the dispatch, which is then recorded without running.
     triggers: list[TriggerModel] | None = Field(default=None, max_length=16)
 

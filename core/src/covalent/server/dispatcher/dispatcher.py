@@ -154,10 +154,13 @@ class Dispatcher:
         self._child_watch[new.dispatch_id] = (parent.dispatch_id, node_id)
         await self.start(new.dispatch_id, loaded=(new.record(), new.rows()))
 
-    def cancel_child(self, child_id: str) -> None:
+    def cancel_child(self, child_id: str) -> bool:
+        """Cancel a sublattice's dispatch; False if it is not running here (nothing to wait for)."""
         run = self.runs.get(child_id)
-        if run is not None:
-            run.cancel(None)
+        if run is None or run.over:
+            return False
+        run.cancel(None)
+        return True
 
     def watch_child(self, parent: DispatchRun, node_id: int, child_id: str) -> None:
         """After a restart: link a running sublattice node to its child dispatch."""

@@ -34,7 +34,7 @@ from typing import Any, Protocol
 
 from covalent.executor.base import Job
 from covalent.graph.serialize import blob_key
-from covalent.graph.transport_graph import TransportGraph
+from covalent.graph.transport_graph import NOT_TASKS, TransportGraph
 from covalent.limits import LIMITS
 from covalent.runtime.outcome import JobOutcome
 from covalent.server.dispatcher.blobcache import BlobCache
@@ -80,7 +80,8 @@ class ChildRuns(Protocol):
     def watch_child(self, parent: DispatchRun, node_id: int, child_id: str) -> None:
         """After a restart: report child ``child_id``'s end to node ``node_id``."""
 
-    def cancel_child(self, child_id: str) -> None: ...
+    def cancel_child(self, child_id: str) -> bool:
+        """Cancel child ``child_id``; False if it is not running here (nothing to wait for)."""
 
 
 @dataclass(frozen=True)
@@ -128,9 +129,9 @@ class DispatchRun:
             if row["status"] == RUNNING and row.get("job_handle"):
                 handle = json.loads(row["job_handle"])
                 self.resume_handles.setdefault(handle["job_id"], handle)
-        self.task_total = sum(1 for n in self.graph.nodes() if n["kind"] != "parameter")
+        self.task_total = sum(1 for n in self.graph.nodes() if n["kind"] not in NOT_TASKS)
         self._completed_tasks = sum(
-            1 for n, s in self.status.items() if s == COMPLETED and self.node(n)["kind"] != "parameter"
+            1 for n, s in self.status.items() if s == COMPLETED and self.node(n)["kind"] not in NOT_TASKS
         )
         #: Inputs each node still waits for.
         self.remaining: dict[int, int] = {}
@@ -236,6 +237,7 @@ class DispatchRun:
         return (
             self.packing
             and node["kind"] != "sublattice"
+            and node["kind"] != "postprocess"
             and not node.get("retries")
             and not node.get("time_limit")
             and (node["kind"] in ("collection", "operation") or self.svc.durations.is_fast(node["function"]))
@@ -270,6 +272,10 @@ class DispatchRun:
     def _schedule(self, ready: list[int]) -> None:
         if not ready or self.cancel_requested or self.over:
             return
+        postprocess = [n for n in ready if self.node(n)["kind"] == "postprocess"]
+        if postprocess:  # a workflow's return-value node runs nothing: it takes its input's output here
+            self._take_input_outputs(postprocess)
+            ready = [n for n in ready if self.node(n)["kind"] != "postprocess"]
         groups: dict[str, list[int]] = defaultdict(list)
         for n in ready:
             groups[spec_key(self.node(n).get("executor"))].append(n)
@@ -497,6 +503,28 @@ class DispatchRun:
             "after_task", dispatch_id=self.dispatch_id, node_id=n, name=self.node(n)["name"], status=status
         )
 
+    def _take_input_outputs(self, nodes: list[int]) -> None:
+        """Complete postprocessing nodes with their one input's output, at once (no job, no executor)."""
+        now = time.time()
+        updates: list[NodeUpdate] = []
+        done: list[int] = []
+        for n in nodes:
+            sources = [e.source for e in self.graph.in_edges(n) if not e.wait]
+            key = self.output_key.get(sources[0]) if len(sources) == 1 else None
+            if key is None:
+                updates.extend(self._node_failed(n, "the workflow's return value has no recorded output"))
+                continue
+            self.status[n] = COMPLETED
+            self.output_key[n] = key
+            done.append(n)
+            updates.append(
+                NodeUpdate(
+                    n, {"status": COMPLETED, "output_key": key, "error": None, "start_time": now, "end_time": now}
+                )
+            )
+        self._write(updates)
+        self._completed(done)
+
     def _completed(self, nodes: list[int]) -> None:
         ready: list[int] = []
         for n in nodes:
@@ -601,8 +629,10 @@ class DispatchRun:
                 jobs_to_cancel[job_id].add(n)
                 continue
             was_running = self.status.get(n) == RUNNING  # a sublattice's child, or a retry's wait
-            if n in self.children_runs and was_running:
-                self.svc.children.cancel_child(self.children_runs[n])
+            # A sublattice node ends CANCELLED when its child dispatch has (child_finished):
+            # until then the child still runs, and so does this dispatch.
+            if n in self.children_runs and was_running and self.svc.children.cancel_child(self.children_runs[n]):
+                continue
             self.in_flight.pop(n, None)
             self.status[n] = CANCELLED
             updates.append(NodeUpdate(n, {"status": CANCELLED, "end_time": time.time()}))
@@ -705,7 +735,7 @@ class DispatchRun:
             "error": end.error or None,
             "lattice": self.lattice_info,
         }
-        return dispatch_summary(record, node_counts(self.status, lambda n: self.node(n)["kind"] != "parameter"))
+        return dispatch_summary(record, node_counts(self.status, lambda n: self.node(n)["kind"] not in NOT_TASKS))
 
     async def _finished(self, committed: asyncio.Future[None], end: RunEnd) -> None:
         await committed

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Float, String, bindparam, case, func, insert, null, or_, select
 
+from covalent.graph.transport_graph import NOT_TASKS
 from covalent.server.db.tables import dispatches, nodes
 from covalent.server.store.blobs import small_blob
 from covalent.server.store.records import read_dispatch
@@ -33,7 +34,7 @@ def _copy_statements() -> tuple[Any, Any]:
     check = select(
         func.count(),
         func.sum(case((incomplete, 1), else_=0)),
-        func.sum(case((nodes.c.kind != "parameter", 1), else_=0)),
+        func.sum(case((nodes.c.kind.not_in(sorted(NOT_TASKS)), 1), else_=0)),
     ).where(nodes.c.dispatch_id == old_id)
     dispatch_values = {
         "dispatch_id": new_id,

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Update, and_, bindparam, delete, func, or_, select, update
 
+from covalent.graph.transport_graph import NOT_TASKS
 from covalent.server.db.tables import dispatches, nodes
 from covalent.server.store.blobs import BlobStore
 from covalent.server.store.sharing import as_copy, give_copies_their_own, node_holder, node_holders, shared_manifest
@@ -246,7 +247,7 @@ def count_nodes(conn: Connection, dispatch_ids: list[str]) -> dict[str, dict[str
     by_holder: dict[str, dict[str, int]] = {h: {} for h in holders.values()}
     stmt = (
         select(nodes.c.dispatch_id, nodes.c.status, func.count())
-        .where(nodes.c.dispatch_id.in_(list(by_holder)), nodes.c.kind != "parameter")
+        .where(nodes.c.dispatch_id.in_(list(by_holder)), nodes.c.kind.not_in(sorted(NOT_TASKS)))
         .group_by(nodes.c.dispatch_id, nodes.c.status)
     )
     for holder, status, n in conn.execute(stmt):

@@ -21,6 +21,8 @@ __all__ = ["COPY_RESETS", "as_copy", "give_copies_their_own", "node_holder", "no
 
 #: What a full copy's nodes hold differently from the original's: the copy ran nothing.
 COPY_RESETS: dict[str, Any] = {"error": None, "attempts": 0, "job_handle": None, "sublattice_dispatch_id": None}
+#: ... and took no time: a reused node starts when it ends (the end of the run that made its output).
+_TOOK_NO_TIME = ("start_time", "end_time")
 
 
 def node_holders(conn: Connection, dispatch_ids: Iterable[str]) -> dict[str, str]:
@@ -45,6 +47,9 @@ def as_copy(row: dict[str, Any], dispatch_id: str) -> dict[str, Any]:
     for name, value in COPY_RESETS.items():
         if name in row:
             row[name] = value
+    start, end = _TOOK_NO_TIME
+    if start in row and end in row:
+        row[start] = row[end]
     row["dispatch_id"] = dispatch_id
     return row
 
@@ -67,8 +72,9 @@ def shared_manifest(conn: Connection, text: str | None, source: str | None) -> s
 
 def _copy_rows_statement() -> Any:
     """INSERT the rows of ``holder`` as the rows of ``copy``, built once."""
-    values = {k: null() if v is None else literal(v) for k, v in COPY_RESETS.items()}
+    values: dict[str, Any] = {k: null() if v is None else literal(v) for k, v in COPY_RESETS.items()}
     values["dispatch_id"] = bindparam("copy", type_=String)
+    values[_TOOK_NO_TIME[0]] = nodes.c[_TOOK_NO_TIME[1]]
     columns = [c.name for c in nodes.c]
     selected = select(*(values.get(name, nodes.c[name]) for name in columns))
     return insert(nodes).from_select(columns, selected.where(nodes.c.dispatch_id == bindparam("holder")))
