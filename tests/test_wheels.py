@@ -180,7 +180,8 @@ def test_core_alone_runs_a_lattice_on_the_local_executor(core_only):
 def test_core_alone_names_our_distribution_for_a_missing_executor(core_only, executor, extra):
     failed = core_only.run("python", "lattice.py", executor, check=False)
     assert failed.returncode != 0
-    assert f"asks for executor '{executor}', which is not installed" in failed.stderr
+    # The task fails when it would run (Covalent's way), its error naming the distribution to install.
+    assert f"executor '{executor}' is not installed" in failed.stderr
     assert f'pip install "bondflow[{extra}]" (distribution bondflow-{extra})' in failed.stderr
 
 

@@ -55,6 +55,9 @@ def squares(n):
 
 result = ct.dispatch_sync(squares)(5)
 print(result.status, result.result)
+if result.status != "COMPLETED":  # the first failed task's error, and a failing exit
+    errors = [node["error"] for node in result.get_all_node_results() if node["error"]]
+    sys.exit(errors[0] if errors else result.error)
 """
 
 

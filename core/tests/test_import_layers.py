@@ -41,7 +41,16 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("store", ("covalent.server.store",)),
     ("database", ("covalent.server.db",)),
     ("package face", ("=covalent",)),
-    ("Covalent's import paths", ("covalent._results_manager", "covalent._file_transfer")),
+    (
+        "Covalent's import paths",
+        (
+            "covalent._results_manager",
+            "covalent._file_transfer",
+            "covalent._workflow",
+            "covalent._shared_files",
+            "covalent._dispatcher_plugins",
+        ),
+    ),
     ("triggers", ("covalent.triggers",)),
     ("client", ("covalent.client",)),
     ("SDK", ("covalent._sdk", "covalent.leptons")),
@@ -55,6 +64,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "foundation",
         (
             "covalent.config",
+            "covalent.config_keys",
+            "covalent.log",
             "covalent.errors",
             "covalent.status",
             "covalent._version",

@@ -25,6 +25,7 @@ from covalent.errors import (
     DispatchNotFoundError,
     ExecutorNotFoundError,
     GraphBuildError,
+    GraphBuildWarning,
     SerializationError,
     ServerError,
     ServerUnavailableError,
@@ -35,11 +36,13 @@ __all__ = [
     "CovalentError",
     "DepsBash",
     "DepsCall",
+    "DepsModule",
     "DepsPip",
     "DispatchNotFoundError",
     "Electron",
     "ExecutorNotFoundError",
     "GraphBuildError",
+    "GraphBuildWarning",
     "Lattice",
     "Lepton",
     "Result",
@@ -47,18 +50,27 @@ __all__ = [
     "ServerError",
     "ServerUnavailableError",
     "TaskFailedError",
+    "TransportableObject",
     "__version__",
     "cancel",
+    "covalent_start",
+    "covalent_stop",
     "dispatch",
     "dispatch_sync",
     "electron",
     "executor",
     "fs",
     "fs_strategies",
+    "get_config",
+    "get_context",
     "get_result",
+    "get_result_manager",
+    "is_covalent_running",
     "lattice",
     "leptons",
     "redispatch",
+    "reload_config",
+    "set_config",
     "status",
     "stop_triggers",
     "triggers",
@@ -75,9 +87,7 @@ _LAZY = {
     "executor": "covalent.executor",
     "fs": "covalent._file_transfer",
     "fs_strategies": "covalent._file_transfer.strategies",
-    "DepsBash": "covalent._sdk.deps",
-    "DepsCall": "covalent._sdk.deps",
-    "DepsPip": "covalent._sdk.deps",
+    **dict.fromkeys(("DepsBash", "DepsCall", "DepsModule", "DepsPip"), "covalent._sdk.deps"),
     "Electron": "covalent._sdk.electron",
     "electron": "covalent._sdk.electron",
     "wait": "covalent._sdk.electron",
@@ -88,6 +98,12 @@ _LAZY = {
     "triggers": "covalent.triggers",
     "stop_triggers": "covalent.client.triggers",
     **dict.fromkeys(("Result", "cancel", "dispatch", "dispatch_sync", "get_result", "redispatch"), "covalent.client"),
+    # Covalent's top-level names.
+    "TransportableObject": "covalent.graph.transportable",
+    **dict.fromkeys(("get_config", "set_config", "reload_config"), "covalent.config_keys"),
+    "get_context": "covalent.runtime.context",
+    "get_result_manager": "covalent.client.result_manager",
+    **dict.fromkeys(("covalent_start", "covalent_stop", "is_covalent_running"), "covalent.server.programmatic"),
 }
 
 # Agnostiq's `covalent` 0.x installed over or under us: say so, and how to fix it.
@@ -97,7 +113,7 @@ if TYPE_CHECKING:
     from covalent import _file_transfer as fs
     from covalent import executor, leptons, triggers
     from covalent._file_transfer import strategies as fs_strategies
-    from covalent._sdk.deps import DepsBash, DepsCall, DepsPip
+    from covalent._sdk.deps import DepsBash, DepsCall, DepsModule, DepsPip
     from covalent._sdk.electron import Electron, electron, wait
     from covalent._sdk.lattice import Lattice, lattice
     from covalent._sdk.lepton import Lepton
@@ -109,7 +125,12 @@ if TYPE_CHECKING:
         get_result,
         redispatch,
     )
+    from covalent.client.result_manager import get_result_manager
     from covalent.client.triggers import stop_triggers
+    from covalent.config_keys import get_config, reload_config, set_config
+    from covalent.graph.transportable import TransportableObject
+    from covalent.runtime.context import get_context
+    from covalent.server.programmatic import covalent_start, covalent_stop, is_covalent_running
 
 
 def __getattr__(name: str) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 from covalent._sdk.lattice import Lattice
 from covalent.client import finished
 from covalent.client.connection import Connection
-from covalent.client.result import Result
+from covalent.client.result import Result, ResultOptions
 from covalent.errors import ServerError
 from covalent.graph.bundle import read_bundle, write_bundle
 from covalent.graph.manifest import Manifest
@@ -34,7 +34,9 @@ def submit_manifest(
     ``triggers`` (their ``to_spec()`` forms) are registered with the dispatch,
     in the same request: then it is recorded without running.
     """
-    options: dict[str, Any] = {"start": start, "reuse_from": reuse_from}
+    # Unknown executor names fail their nodes when they would run, as in Covalent
+    # (the API's default, for other clients, is to refuse the dispatch: HTTP 422).
+    options: dict[str, Any] = {"start": start, "reuse_from": reuse_from, "unknown_executors": "fail_nodes"}
     if triggers:
         options["triggers"] = triggers
     files = [
@@ -125,6 +127,7 @@ def _wait(conn: Connection, dispatch_id: str, progress: bool) -> dict[str, Any] 
 
 def _status_only(summary: dict[str, Any]) -> dict[str, Any]:
     return {
+        "id": summary["dispatch_id"],
         "status": Status(summary["status"]),
         "start_time": summary.get("started_at"),
         "end_time": summary.get("ended_at"),
@@ -138,13 +141,42 @@ def get_result(
     status_only: bool = False,
     *,
     progress: bool | None = None,
+    results_dir: str | None = None,
+    workflow_output: bool = True,
+    intermediate_outputs: bool = True,
+    sublattice_results: bool = True,
+    options: ResultOptions | None = None,
 ) -> Any:
     """The :class:`Result` of a dispatch (partial while it runs).
 
     ``wait=True`` blocks until it ends, following the server's event stream
     (with a progress bar in a terminal).  ``status_only=True`` returns just
-    ``{"status": ..., "start_time": ..., "end_time": ...}``.
+    ``{"id": ..., "status": ..., "start_time": ..., "end_time": ...}``.
+
+    Covalent's options: ``workflow_output``, ``intermediate_outputs`` and
+    ``sublattice_results`` (False: the result, the node outputs, the
+    sublattices' results read as None), and ``results_dir`` (a copy of the
+    result is written to ``results_dir/<dispatch_id>/``).
+    An unknown ``dispatch_id`` raises :class:`~covalent.DispatchNotFoundError`
+    (Covalent's ``MissingLatticeRecordError``).
     """
+    options = options or ResultOptions(workflow_output, intermediate_outputs, sublattice_results)
+    result = _get_result(dispatch_id, wait, dispatcher_addr, status_only, progress, options)
+    if results_dir and isinstance(result, Result):
+        from covalent.client.local_copy import save_result
+
+        save_result(result, results_dir)
+    return result
+
+
+def _get_result(
+    dispatch_id: str,
+    wait: bool,
+    dispatcher_addr: str | None,
+    status_only: bool,
+    progress: bool | None,
+    options: ResultOptions,
+) -> Any:
     with Connection(dispatcher_addr, timeout=600) as conn:
         final = finished.take(conn.address, dispatch_id)
         if final is None and wait:
@@ -157,10 +189,10 @@ def get_result(
             blobs = {}
             if final.get("output") and summary.get("output_key"):
                 blobs[summary["output_key"]] = base64.b64decode(final["output"])
-            return Result(summary, None, blobs, conn.address)
+            return Result(summary, None, blobs, conn.address, options)
         if status_only:
             return _status_only(conn.get_json(f"/dispatches/{dispatch_id}"))
-        return Result.read(conn, dispatch_id)
+        return Result.read(conn, dispatch_id, options)
 
 
 def cancel(dispatch_id: str, task_ids: list[int] | None = None, dispatcher_addr: str | None = None) -> str:
@@ -177,19 +209,19 @@ def delete(dispatch_id: str, dispatcher_addr: str | None = None) -> list[str]:
         return list(conn.request("DELETE", f"/dispatches/{dispatch_id}").json()["deleted"])
 
 
-def redispatch(
-    dispatch_id: str,
-    replace_electrons: dict[str, Any] | None = None,
-    reuse_previous_results: bool = False,
-    dispatcher_addr: str | None = None,
-) -> Callable[..., str]:
+def redispatch(dispatch_id: str, *args: Any, **kwargs: Any) -> Callable[..., str]:
     """``redispatch(id, ...)(*new_args, **new_kwargs)`` runs a stored workflow again.
+
+    ``redispatch(dispatch_id, replace_electrons=None, reuse_previous_results=False,
+    dispatcher_addr=None)``; Covalent's positional order ``(dispatch_id,
+    dispatcher_addr, replace_electrons, reuse_previous_results)`` is accepted too.
 
     ``replace_electrons`` maps electron names to new functions or electrons.
     With ``reuse_previous_results``, a node whose code, inputs and upstream
     are all unchanged takes its stored output instead of running.  With no
     new arguments, the original inputs are used.
     """
+    replace_electrons, reuse_previous_results, dispatcher_addr = _redispatch_arguments(args, kwargs)
 
     def wrapper(*args: Any, **kwargs: Any) -> str:
         with Connection(dispatcher_addr) as conn:
@@ -215,3 +247,32 @@ def redispatch(
         )
 
     return wrapper
+
+
+_OURS = ("replace_electrons", "reuse_previous_results", "dispatcher_addr")
+_COVALENTS = ("dispatcher_addr", "replace_electrons", "reuse_previous_results")
+
+
+def _redispatch_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, bool, str | None]:
+    """(replace_electrons, reuse_previous_results, dispatcher_addr) from either positional order.
+
+    Covalent's order puts the address first: a string there, a dict second or
+    a bool third can only be Covalent's order.
+    """
+    covalent_order = (
+        (len(args) >= 1 and isinstance(args[0], str))
+        or (len(args) >= 2 and isinstance(args[1], dict))
+        or (len(args) >= 3 and isinstance(args[2], bool))
+    )
+    names = _COVALENTS if covalent_order else _OURS
+    if len(args) > len(names):
+        raise TypeError(f"redispatch() takes at most {len(names) + 1} positional arguments")
+    bound = dict(zip(names, args, strict=False))
+    for name, value in kwargs.items():
+        if name not in _OURS:
+            raise TypeError(f"redispatch() got an unexpected keyword argument {name!r}")
+        if name in bound:
+            raise TypeError(f"redispatch() got multiple values for argument {name!r}")
+        bound[name] = value
+    reuse = bool(bound.get("reuse_previous_results", False))
+    return bound.get("replace_electrons"), reuse, bound.get("dispatcher_addr")

@@ -3,45 +3,90 @@
 from __future__ import annotations
 
 import pickle
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from covalent import status as _status
+from covalent.graph.transport_graph import NOT_TASKS
+from covalent.graph.transportable import TransportableObject
 from covalent.status import TERMINAL, Status
 
 if TYPE_CHECKING:
     from covalent.client.connection import Connection
+    from covalent.client.recorded import RecordedGraph
 
-__all__ = ["Result"]
+__all__ = ["Result", "ResultOptions"]
 
 
 def _time(value: float | None) -> datetime | None:
     return datetime.fromtimestamp(value, tz=UTC) if value else None
 
 
+@dataclass(frozen=True)
+class ResultOptions:
+    """What a :class:`Result` reads from the server (Covalent's ``get_result`` options).
+
+    ``workflow_output``: the workflow's return value (``result``);
+    ``intermediate_outputs``: each node's output; ``sublattice_results``: the
+    results of sublattice dispatches.  Whatever is left out reads as None.
+    """
+
+    workflow_output: bool = True
+    intermediate_outputs: bool = True
+    sublattice_results: bool = True
+
+
 class Result:
-    """The outcome of a dispatch (complete or, during a run, partial)."""
+    """The outcome of a dispatch (complete or, during a run, partial).
+
+    Node outputs and the workflow's inputs come as
+    :class:`~covalent.graph.transportable.TransportableObject`: the values
+    themselves for every purpose, with Covalent's ``get_deserialized()`` too.
+    """
+
+    # Covalent's status constants, as attributes of the class.
+    NEW_OBJ = _status.NEW_OBJECT
+    PENDING_REUSE = _status.PENDING_REUSE
+    COMPLETED = _status.COMPLETED
+    POSTPROCESSING = _status.POSTPROCESSING
+    PENDING_POSTPROCESSING = _status.PENDING_POSTPROCESSING
+    POSTPROCESSING_FAILED = _status.POSTPROCESSING_FAILED
+    RUNNING = _status.RUNNING
+    FAILED = _status.FAILED
+    CANCELLED = _status.CANCELLED
 
     @classmethod
-    def read(cls, conn: Connection, dispatch_id: str) -> Result:
+    def read(cls, conn: Connection, dispatch_id: str, options: ResultOptions | None = None) -> Result:
         """The dispatch as the server has it now: its summary and output, and its nodes while it runs."""
         from covalent.graph.bundle import read_bundle
 
+        options = options or ResultOptions()
         summary = conn.get_json(f"/dispatches/{dispatch_id}")
-        keys = [summary["output_key"]] if summary.get("output_key") else []
+        keys = [summary["output_key"]] if summary.get("output_key") and options.workflow_output else []
         blobs = read_bundle(conn.request("POST", "/blobs/fetch", json={"keys": keys}).content) if keys else {}
         # A running dispatch: read its nodes now, so summary and nodes are one snapshot.
         running = summary["status"] not in TERMINAL
         nodes = conn.get_json(f"/dispatches/{dispatch_id}/nodes")["nodes"] if running else None
-        return cls(summary, nodes, blobs, conn.address)
+        return cls(summary, nodes, blobs, conn.address, options)
 
     def __init__(
-        self, summary: dict[str, Any], nodes: list[dict[str, Any]] | None, blobs: dict[str, bytes], address: str | None
+        self,
+        summary: dict[str, Any],
+        nodes: list[dict[str, Any]] | None,
+        blobs: dict[str, bytes],
+        address: str | None,
+        options: ResultOptions | None = None,
     ) -> None:
         self._summary = summary
         self._node_rows = {int(n["node_id"]): n for n in nodes} if nodes is not None else None
         self._blobs = dict(blobs)
         self._address = address
         self._values: dict[str, Any] = {}
+        self._options = options or ResultOptions()
+        self._lattice: Any = None
+        self._graph: RecordedGraph | None = None
+        self._results_dir = ""
 
     # -- the dispatch -------------------------------------------------------
     @property
@@ -57,8 +102,9 @@ class Result:
         return Status(self._summary["status"])
 
     @property
-    def error(self) -> str:
-        return str(self._summary.get("error") or "")
+    def error(self) -> str | None:
+        """Why the dispatch failed (the failed tasks and the last line of the first traceback); None if nothing did."""
+        return self._summary.get("error") or None
 
     @property
     def start_time(self) -> datetime | None:
@@ -74,21 +120,54 @@ class Result:
 
     @property
     def result(self) -> Any:
-        """The lattice's return value once COMPLETED, else None."""
+        """The lattice's return value once COMPLETED, else None (and None when ``workflow_output=False``)."""
         key = self._summary.get("output_key")
-        if self.status != Status.COMPLETED or not key:
+        if self.status != Status.COMPLETED or not key or not self._options.workflow_output:
             return None
         return self._value(key)
 
     @property
-    def inputs(self) -> dict[str, Any]:
+    def encoded_result(self) -> TransportableObject | None:
+        """The return value wrapped as Covalent's ``TransportableObject`` (None until there is one)."""
+        key = self._summary.get("output_key")
+        if self.status != Status.COMPLETED or not key or not self._options.workflow_output:
+            return None
+        return TransportableObject(self._value(key))
+
+    @property
+    def inputs(self) -> TransportableObject:
+        """``{"args": (...), "kwargs": {...}}`` the workflow was dispatched with."""
         key = (self._summary.get("lattice") or {}).get("inputs")
-        return self._value(key) if key else {"args": [], "kwargs": {}}
+        inputs = self._value(key) if key else {"args": (), "kwargs": {}}
+        return TransportableObject({"args": tuple(inputs.get("args", ())), "kwargs": dict(inputs.get("kwargs", {}))})
 
     @property
     def lattice(self) -> Any:
-        key = (self._summary.get("lattice") or {}).get("function")
-        return self._value(key) if key else None
+        """The dispatched lattice; its ``transport_graph`` is the recorded graph (Covalent's view of every node)."""
+        if self._lattice is None:
+            key = (self._summary.get("lattice") or {}).get("function")
+            if not key:
+                return None
+            lattice = pickle.loads(self._fetched(key))
+            lattice.transport_graph = self.transport_graph
+            self._lattice = lattice
+        return self._lattice
+
+    @property
+    def transport_graph(self) -> RecordedGraph:
+        """The graph as recorded: ``get_node_value(node_id, "status" | "output" | "stdout" | ...)``."""
+        if self._graph is None:
+            from covalent.client.recorded import RecordedGraph
+
+            with self._connection() as conn:
+                graph = conn.get_json(f"/dispatches/{self.dispatch_id}/manifest")["graph"]
+            self._graph = RecordedGraph(graph, self)
+        return self._graph
+
+    @property
+    def results_dir(self) -> str:
+        """Where ``get_result(..., results_dir=...)`` wrote this result ("" when it was not written)."""
+        return self._results_dir
 
     # -- nodes ------------------------------------------------------------
     @property
@@ -102,10 +181,14 @@ class Result:
 
     def _value(self, key: str) -> Any:
         if key not in self._values:
-            if key not in self._blobs:
-                self._fetch([key])
-            self._values[key] = pickle.loads(self._blobs[key])
+            self._values[key] = pickle.loads(self._fetched(key))
         return self._values[key]
+
+    def _fetched(self, key: str) -> bytes:
+        """A blob's bytes, fetched from the server once."""
+        if key not in self._blobs:
+            self._fetch([key])
+        return self._blobs[key]
 
     def _connection(self) -> Connection:
         from covalent.client.connection import Connection
@@ -122,13 +205,25 @@ class Result:
             data = conn.request("POST", "/blobs/fetch", json={"keys": missing}).content
         self._blobs.update(read_bundle(data))
 
-    def _node_dict(self, node: dict[str, Any]) -> dict[str, Any]:
+    def node_output(self, node_id: int) -> TransportableObject | None:
+        """A completed node's output (None if it has none, or when ``intermediate_outputs=False``)."""
+        node = self._nodes[node_id]
         key = node.get("output_key")
-        output = self._value(key) if key and node.get("status") == Status.COMPLETED else None
-        sub = None
-        if node.get("sublattice_dispatch_id"):
-            with self._connection() as conn:
-                sub = Result.read(conn, node["sublattice_dispatch_id"])
+        if not key or node.get("status") != Status.COMPLETED or not self._options.intermediate_outputs:
+            return None
+        return TransportableObject(self._value(key))
+
+    def sublattice_result(self, node_id: int) -> Result | None:
+        """The result of a sublattice node's own dispatch (None when ``sublattice_results=False``)."""
+        child = self._nodes[node_id].get("sublattice_dispatch_id")
+        if not child or not self._options.sublattice_results:
+            return None
+        with self._connection() as conn:
+            return Result.read(conn, child, self._options)
+
+    def _node_dict(self, node: dict[str, Any]) -> dict[str, Any]:
+        output = self.node_output(int(node["node_id"]))
+        sub = self.sublattice_result(int(node["node_id"]))
         return {
             "node_id": int(node["node_id"]),
             "node_name": node["name"],
@@ -152,11 +247,12 @@ class Result:
         return self._node_dict(self._nodes[node_id])
 
     def _task_nodes(self) -> list[dict[str, Any]]:
-        return [n for _, n in sorted(self._nodes.items()) if n.get("kind") != "parameter"]
+        return [n for _, n in sorted(self._nodes.items()) if n.get("kind") not in NOT_TASKS]
 
     def get_all_node_results(self) -> list[dict[str, Any]]:
         nodes = self._task_nodes()
-        self._fetch([n["output_key"] for n in nodes if n.get("output_key") and n["status"] == Status.COMPLETED])
+        if self._options.intermediate_outputs:
+            self._fetch([n["output_key"] for n in nodes if n.get("output_key") and n["status"] == Status.COMPLETED])
         return [self._node_dict(n) for n in nodes]
 
     def get_all_node_outputs(self) -> dict[str, Any]:
@@ -189,8 +285,9 @@ class Result:
         if self.status == Status.COMPLETED:
             text = repr(self.result)
             rows.append(("Result", text if len(text) < 300 else text[:297] + "..."))
-        if self.error:
-            rows.append(("Error", self.error.strip().splitlines()[-1] if self.error.strip() else ""))
+        error = (self.error or "").strip()
+        if error:
+            rows.append(("Error", error.splitlines()[-1]))
         return rows
 
     def __str__(self) -> str:

@@ -21,6 +21,7 @@ from covalent.executor.base import (
 from covalent.executor.local import LocalExecutor
 from covalent.executor.pool import WorkerPools
 from covalent.executor.pooled import PooledExecutor
+from covalent.executor.registry import ExecutorNames
 
 __all__ = [
     "AsyncBaseExecutor",
@@ -35,6 +36,9 @@ __all__ = [
     "PooledExecutor",
     "WorkerPools",
 ]
+
+#: Covalent's name for the list of installed executors (``_executor_manager.list_executors()``).
+_executor_manager = ExecutorNames()
 
 
 def __getattr__(name: str) -> Any:

@@ -11,6 +11,7 @@ from covalent.executor.base import AsyncBaseExecutor
 
 __all__ = [
     "KNOWN_PACKAGES",
+    "ExecutorNames",
     "build_executor",
     "clear_cache",
     "default_executor_name",
@@ -135,3 +136,18 @@ def build_executor(spec: dict[str, Any] | None) -> AsyncBaseExecutor:
         )
     data = {"name": name, "kwargs": {**executor_defaults(name), **((spec or {}).get("kwargs") or {})}}
     return cls.from_dict(data)
+
+
+class ExecutorNames:
+    """The installed executors by name, as Covalent's ``covalent.executor._executor_manager`` lists them."""
+
+    def list_executors(self, regenerate: bool = False, print_names: bool = True) -> list[str]:
+        """The short names of every installed executor, the default first; printed, numbered, if asked."""
+        if regenerate:
+            clear_cache()
+        default = default_executor_name()
+        names = sorted(executor_classes(), key=lambda name: (name != default, name))
+        if print_names:
+            for number, name in enumerate(names, start=1):
+                print(f"{number}. {name}")
+        return names

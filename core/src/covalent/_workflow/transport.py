@@ -1,0 +1,6 @@
+"""Covalent's import path, kept for existing code: a face over this project's modules (docs/compatibility.md)."""
+
+from covalent.graph.transport_graph import TransportGraph as _TransportGraph
+from covalent.graph.transportable import TransportableObject
+
+__all__ = ["TransportableObject", "_TransportGraph"]
