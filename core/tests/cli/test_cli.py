@@ -70,7 +70,7 @@ def test_start_status_logs_restart_stop_purge(env):
     assert down.returncode == 1 and "covalent start" in " ".join(down.stdout.split())
     refused = covalent(env, "purge", input="n\n")
     assert "Nothing deleted" in refused.stdout and Path(env["COVALENT_DATA_DIR"]).exists()
-    covalent(env, "purge", "--yes")
+    covalent(env, "purge", "--hard", "--yes")  # --hard: the database too
     assert not Path(env["COVALENT_DATA_DIR"]).exists()
 
 

@@ -68,6 +68,11 @@ class ThrowawayPlugin:
         register("Throwaway", "/throwaway/hello", "a panel from a test plugin")
 
     @hookimpl
+    def register_commands(self, register):
+        register("throwaway", "covalent.cli.config_cmd:config_command")
+        register("config", "covalent.cli.plugins_cmd:plugins_command")  # ours stays ours
+
+    @hookimpl
     def before_dispatch(self, dispatch_id, name, node_count):
         self.calls.append(("before_dispatch", {"name": name, "node_count": node_count}))
 
@@ -125,6 +130,19 @@ def test_every_hook_is_exercised_here():
         name for name, _ in inspect.getmembers(ThrowawayPlugin, inspect.isfunction) if not name.startswith("_")
     }
     assert set(HOOKS) <= implemented
+
+
+def test_register_commands_adds_to_the_command_line_but_never_replaces_ours(plugin):
+    import click
+
+    from covalent.cli import cli, plugin_commands
+
+    assert plugin_commands()["throwaway"] == "covalent.cli.config_cmd:config_command"
+    assert "config" not in plugin_commands()
+    context = click.Context(cli)
+    assert "throwaway" in cli.list_commands(context)
+    assert cli.get_command(context, "throwaway").name == "config"
+    assert cli.get_command(context, "config").name == "config"
 
 
 def test_register_executors_and_defaults(plugin, tmp_path):
@@ -241,7 +259,8 @@ def test_an_executor_plugin_takes_over_its_jobs_file_transfers(plugin, tmp_path)
             flow = _staged_flow(executor, source, target)
             dispatch_id = client.post("/api/v1/dispatches", files=upload_parts(flow)).json()["dispatch_id"]
             assert _wait(client, dispatch_id) == "COMPLETED"
-            (node,) = [n for n in client.get(f"/api/v1/dispatches/{dispatch_id}/nodes").json()["nodes"]]
+            nodes = client.get(f"/api/v1/dispatches/{dispatch_id}/nodes").json()["nodes"]
+            (node,) = [n for n in nodes if n["kind"] == "electron"]
             records[executor] = node["transfers"]
             assert target.read_text() == "staged input"
     assert ("handles_file_transfers", {"executor": "staging", "count": 1}) in plugin.calls

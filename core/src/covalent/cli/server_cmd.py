@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 import time
+from pathlib import Path
 
 import click
 
@@ -33,22 +34,31 @@ def _triggers_mode(no_triggers: bool, triggers_only: bool) -> str:
     return "off" if no_triggers else "only" if triggers_only else "on"
 
 
-def _start(port: int | None, host: str | None, no_cluster: bool, develop: bool, triggers: str = "on") -> None:
+def _start(
+    port: int | None,
+    host: str | None,
+    no_cluster: bool,
+    develop: bool,
+    triggers: str = "on",
+    cluster: background.ClusterOptions | None = None,
+) -> None:
     settings = config.load()["server"]
     host = host or settings.get("host", "127.0.0.1")
     port = port or int(settings.get("port", config.DEFAULT_PORT))
+    cluster = cluster or background.ClusterOptions()
     if develop:
         from covalent.server.main import main as server_main
 
         args = ["--host", host, "--port", str(port)] + (["--no-cluster"] if no_cluster else [])
         args += {"on": [], "off": ["--no-triggers"], "only": ["--triggers-only"]}[triggers]
+        args += cluster.arguments()
         sys.exit(server_main(args))
     from covalent.server.access import TokenError, ensure_token, is_loopback
 
     try:
         if not is_loopback(host):
             ensure_token(host)  # refused here, in one line, rather than in the server's log
-        info, seconds = background.start(host, port, no_cluster=no_cluster, triggers=triggers)
+        info, seconds = background.start(host, port, no_cluster=no_cluster, triggers=triggers, cluster=cluster)
     except (background.ServiceError, TokenError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
@@ -64,11 +74,23 @@ def _start(port: int | None, host: str | None, no_cluster: bool, develop: bool, 
 @click.option("--no-cluster", is_flag=True, help="Do not start a local Dask cluster.")
 @click.option("--develop", "-d", "develop", is_flag=True, help="Run in the foreground, logging to the terminal.")
 @_triggers_options
+@click.option("--workers", "-n", type=click.IntRange(min=1), default=None, help="Workers of the local Dask cluster.")
+@click.option("--threads-per-worker", "-t", type=click.IntRange(min=1), default=None, help="Threads per Dask worker.")
+@click.option("--mem-per-worker", "-m", default=None, help='Memory limit per Dask worker ("2GB", "auto"; 0: no limit).')
 def start(
-    port: int | None, host: str | None, no_cluster: bool, develop: bool, no_triggers: bool, triggers_only: bool
+    port: int | None,
+    host: str | None,
+    no_cluster: bool,
+    develop: bool,
+    no_triggers: bool,
+    triggers_only: bool,
+    workers: int | None,
+    threads_per_worker: int | None,
+    mem_per_worker: str | None,
 ) -> None:
-    """Start the server in the background."""
-    _start(port, host, no_cluster, develop, _triggers_mode(no_triggers, triggers_only))
+    """Start the server in the background (-n/-t/-m size its Dask cluster for this run)."""
+    cluster = background.ClusterOptions(workers, threads_per_worker, mem_per_worker)
+    _start(port, host, no_cluster, develop, _triggers_mode(no_triggers, triggers_only), cluster)
 
 
 @click.command()
@@ -166,21 +188,35 @@ def logs(lines: int, follow: bool) -> None:
                 time.sleep(0.3)
 
 
+def _purgeable(hard: bool, with_config: bool) -> list[Path]:
+    """What ``covalent purge`` deletes: logs, local result copies and the cache; with ``hard`` all data."""
+    data = config.data_dir()
+    paths = [data] if hard else [background.log_path(), config.results_dir(), config.cache_dir()]
+    if with_config:
+        paths.append(config.config_dir())
+    return [p for p in paths if p.exists()]
+
+
 @click.command()
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--hard", "-H", is_flag=True, help="Also delete the database and the object store: every recorded dispatch."
+)
 @click.option("--config", "with_config", is_flag=True, help="Also delete covalent.conf and the token.")
-def purge(yes: bool, with_config: bool) -> None:
-    """Stop the server and delete every recorded dispatch, result and log."""
-    data = config.data_dir()
-    what = f"{data}" + (f" and {config.config_dir()}" if with_config else "")
-    if not yes and not click.confirm(f"Delete {what}? This cannot be undone", default=False):
+def purge(yes: bool, hard: bool, with_config: bool) -> None:
+    """Stop the server and delete its logs, result copies and cache (--hard: every recorded dispatch too)."""
+    paths = _purgeable(hard, with_config)
+    what = ", ".join(map(str, paths)) or "nothing"
+    kept = "" if hard else f" (the database in {config.data_dir()} is kept; --hard deletes it)"
+    if not yes and not click.confirm(f"Stop the server and delete {what}{kept}?", default=False):
         click.echo("Nothing deleted.")
         return
     background.stop()
-    if data.exists():
-        shutil.rmtree(data)
-    if with_config and config.config_dir().exists():
-        shutil.rmtree(config.config_dir())
-    click.echo(f"Deleted {what}.")
-    if os.environ.get("COVALENT_DATABASE_URL"):
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    click.echo(f"Deleted {what}.{kept}")
+    if hard and os.environ.get("COVALENT_DATABASE_URL"):
         click.echo("COVALENT_DATABASE_URL points at an external database; it was not touched.")

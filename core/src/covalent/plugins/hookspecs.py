@@ -55,6 +55,14 @@ class CovalentSpec:
         """
 
     @hookspec
+    def register_commands(self, register: Callable[[str, str], None]) -> None:
+        """Add commands to the ``covalent`` command line: ``register(name, "module:attribute")``.
+
+        The attribute is a ``click.Command``; its module is imported only when
+        the command runs (``covalent cluster`` comes from covalent-dask this way).
+        """
+
+    @hookspec
     def register_dashboard_panels(self, register: Callable[[str, str, str], None]) -> None:
         """Add a dashboard page: ``register(title, path, description)``.
 

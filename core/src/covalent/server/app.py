@@ -85,8 +85,14 @@ def create_app(
     log_path: Path | None = None,
     start_cluster: bool = True,
     triggers: Mode = "on",
+    executor_overrides: dict[str, dict[str, Any]] | None = None,
 ) -> Starlette:
-    """The server application; its lifespan opens the database and starts the dispatcher."""
+    """The server application; its lifespan opens the database and starts the dispatcher.
+
+    ``executor_overrides``: options given to every executor of a kind for this
+    run (``{"dask": {"n_workers": 2}}`` from ``covalent start -n 2``), over the
+    settings and under what an electron's executor states itself.
+    """
     settings = config.load()
     panels: list[dict[str, str]] = []
     token = "" if is_loopback(host) else ensure_token(host)
@@ -95,7 +101,14 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         from covalent.server.lifecycle import start_services, stop_services
 
-        state = await start_services(settings, log_path=log_path, token=token, panels=panels, triggers_mode=triggers)
+        state = await start_services(
+            settings,
+            log_path=log_path,
+            token=token,
+            panels=panels,
+            triggers_mode=triggers,
+            executor_overrides=executor_overrides,
+        )
         app.state.covalent = state
         background = asyncio.get_running_loop().create_task(_after_ready(state, start_cluster and triggers != "only"))
         try:

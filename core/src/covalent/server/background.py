@@ -11,13 +11,24 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 
 from covalent import config
 from covalent.logtail import tail_text
 
-__all__ = ["ServerInfo", "ServiceError", "log_path", "pid_path", "running", "start", "stop"]
+__all__ = [
+    "ClusterOptions",
+    "ServerInfo",
+    "ServiceError",
+    "healthy",
+    "log_path",
+    "pid_path",
+    "running",
+    "start",
+    "stop",
+]
 
 
 class ServiceError(RuntimeError):
@@ -38,6 +49,39 @@ class ServerInfo:
     @property
     def address(self) -> str:
         return f"http://{self.local_host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    """How big the default executor's local Dask cluster is (None: its own default)."""
+
+    workers: int | None = None
+    threads_per_worker: int | None = None
+    #: Per worker: "auto", "4GiB", bytes, or "0" for no limit.
+    mem_per_worker: str | None = None
+
+    def arguments(self) -> list[str]:
+        """The server's command-line arguments for these options."""
+        out: list[str] = []
+        if self.workers is not None:
+            out += ["--workers", str(self.workers)]
+        if self.threads_per_worker is not None:
+            out += ["--threads-per-worker", str(self.threads_per_worker)]
+        if self.mem_per_worker is not None:
+            out += ["--mem-per-worker", str(self.mem_per_worker)]
+        return out
+
+    def executor_kwargs(self) -> dict[str, Any]:
+        """What they mean to the Dask executor (``n_workers``, ``threads_per_worker``, ``memory_limit``)."""
+        kwargs: dict[str, Any] = {}
+        if self.workers is not None:
+            kwargs["n_workers"] = int(self.workers)
+        if self.threads_per_worker is not None:
+            kwargs["threads_per_worker"] = int(self.threads_per_worker)
+        if self.mem_per_worker is not None:
+            memory = str(self.mem_per_worker).strip()
+            kwargs["memory_limit"] = 0 if memory in ("0", "") else memory
+        return kwargs
 
 
 def pid_path() -> Path:
@@ -68,7 +112,7 @@ def running() -> ServerInfo | None:
     return info
 
 
-def _healthy(info: ServerInfo) -> bool:
+def healthy(info: ServerInfo) -> bool:
     """Whether it answers its health check.
 
     One local GET with the standard library's client: ``covalent start`` then
@@ -85,9 +129,20 @@ def _healthy(info: ServerInfo) -> bool:
 
 
 def start(
-    host: str, port: int, *, no_cluster: bool = False, triggers: str = "on", timeout: float = 30.0
+    host: str,
+    port: int,
+    *,
+    no_cluster: bool = False,
+    triggers: str = "on",
+    timeout: float = 30.0,
+    cluster: ClusterOptions | None = None,
+    log_level: str | None = None,
 ) -> tuple[ServerInfo, float]:
-    """Start the server in the background; returns it and the seconds until it was ready."""
+    """Start the server in the background; returns it and the seconds until it was ready.
+
+    ``cluster`` sizes the local Dask cluster of the default executor for this
+    run of the server (``covalent start -n/-t/-m``); nothing is saved.
+    """
     existing = running()
     if existing is not None:
         raise ServiceError(f"a server is already running at {existing.address} (pid {existing.pid})")
@@ -107,6 +162,9 @@ def start(
         command.append("--no-cluster")
     if triggers != "on":
         command.append({"off": "--no-triggers", "only": "--triggers-only"}[triggers])
+    if log_level:
+        command += ["--log-level", log_level]
+    command += (cluster or ClusterOptions()).arguments()
     began = time.monotonic()
     with open(os.devnull, "rb") as devnull, os.fdopen(config.open_private(log_path()), "ab") as log:
         proc = subprocess.Popen(command, stdin=devnull, stdout=log, stderr=log, start_new_session=True)
@@ -119,7 +177,7 @@ def start(
             raise ServiceError(
                 f"the server exited with status {proc.returncode}; see {log_path()}:\n{tail_text(log_path(), 15)}"
             )
-        if _healthy(info):
+        if healthy(info):
             return info, time.monotonic() - began
         time.sleep(0.02)
     raise ServiceError(f"the server did not become ready within {timeout:.0f} s; see {log_path()}")

@@ -32,6 +32,7 @@ async def start_services(
     token: str,
     panels: list[dict[str, str]],
     triggers_mode: Mode = "on",
+    executor_overrides: dict[str, dict[str, Any]] | None = None,
 ) -> ServerState:
     from covalent.plugins.manager import get_plugin_manager
 
@@ -45,7 +46,7 @@ async def start_services(
     events = EventBus()
     writer = Writer(engine, events)
     writer.start()
-    executors = ExecutorInstances()
+    executors = ExecutorInstances(executor_overrides)
     children = SublatticeIntake(blobs, writer)
     dispatcher = Dispatcher(writer, blobs, executors, get_plugin_manager(), children=children)
     triggers = TriggerService(engine, writer, None, mode=triggers_mode)

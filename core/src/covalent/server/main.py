@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     triggers = parser.add_mutually_exclusive_group()
     triggers.add_argument("--no-triggers", action="store_true", help="observe no triggers, refuse new ones")
     triggers.add_argument("--triggers-only", action="store_true", help="serve triggers only (no dispatches)")
+    parser.add_argument("--workers", type=int, default=None, help="workers of the default executor's Dask cluster")
+    parser.add_argument("--threads-per-worker", type=int, default=None)
+    parser.add_argument("--mem-per-worker", default=None, help='"auto", "4GiB", bytes, or "0" for no limit')
     args = parser.parse_args(argv)
     settings = config.load()["server"]
     host = args.host or settings.get("host", "127.0.0.1")
@@ -59,13 +62,16 @@ def main(argv: list[str] | None = None) -> int:
 
     from covalent.server.access import TokenError
     from covalent.server.app import create_app
+    from covalent.server.background import ClusterOptions
 
+    cluster = ClusterOptions(args.workers, args.threads_per_worker, args.mem_per_worker)
     try:
         app = create_app(
             host=host,
             log_path=Path(args.log_file) if args.log_file else None,
             start_cluster=not args.no_cluster,
             triggers="off" if args.no_triggers else "only" if args.triggers_only else "on",
+            executor_overrides={"dask": cluster.executor_kwargs()},
         )
     except TokenError as exc:
         return _refuse(str(exc))

@@ -17,6 +17,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from covalent_dask import admin
+
 __all__ = ["ClusterCache", "ClusterConfig", "SharedCluster"]
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,12 @@ class SharedCluster:
     cluster: Any | None = None
     users: set[str] = field(default_factory=set)
     identity: dict[str, Any] = field(default_factory=dict)
+    #: The admin server of a local cluster (``covalent cluster`` reaches it), else None.
+    admin: Any = None
+
+    @property
+    def admin_address(self) -> str | None:
+        return str(self.admin.address) if self.admin is not None else None
 
     @property
     def is_open(self) -> bool:
@@ -101,8 +109,10 @@ class SharedCluster:
         self.identity = dict(await self.client.scheduler.identity(n_workers=0))
 
     async def close(self) -> None:
-        """Close the client, then the local cluster this process started (if any)."""
+        """Close the admin and the client, then the local cluster this process started (if any)."""
         try:
+            if self.admin is not None:
+                await self.admin.close()
             await self.client.close()
         finally:
             if self.cluster is not None:
@@ -126,6 +136,10 @@ async def _start(config: ClusterConfig, connect_timeout: float) -> SharedCluster
             await cluster.close()  # type: ignore[misc]  # awaitable in asynchronous mode
             raise
         shared = SharedCluster(config, client, cluster)
+        try:
+            shared.admin = await admin.serve(cluster)
+        except OSError as exc:  # the cluster works without it; `covalent cluster` will say it is unreachable
+            log.warning("could not serve the dask cluster's admin: %r", exc)
     shorten_batching(client)
     try:
         await shared.refresh()

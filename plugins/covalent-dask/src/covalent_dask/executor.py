@@ -138,6 +138,7 @@ class DaskExecutor(AsyncBaseExecutor):
             "threads": threads,
             "memory_bytes": memory,
             "running": True,
+            "admin_address": shared.admin_address,
         }
 
     def parallelism(self) -> int:

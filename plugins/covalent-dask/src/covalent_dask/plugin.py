@@ -10,10 +10,16 @@ from typing import Any
 from covalent.plugins import hookimpl
 from covalent_dask.executor import DaskExecutor
 
-__all__ = ["register_executors"]
+__all__ = ["register_commands", "register_executors"]
 
 
 @hookimpl
 def register_executors(register: Any) -> None:
     """Register the Dask executor."""
     register(DaskExecutor)
+
+
+@hookimpl
+def register_commands(register: Any) -> None:
+    """Add ``covalent cluster`` (imported only when it runs)."""
+    register("cluster", "covalent_dask.cli:cluster")

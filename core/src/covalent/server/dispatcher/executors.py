@@ -22,7 +22,9 @@ def spec_key(spec: dict[str, Any] | None) -> str:
 class ExecutorInstances:
     """Builds each distinct executor configuration once and runs its ``setup()`` once."""
 
-    def __init__(self) -> None:
+    def __init__(self, overrides: dict[str, dict[str, Any]] | None = None) -> None:
+        #: Options for every executor of a kind (by short name), under an electron's own.
+        self._overrides = {name: dict(kwargs) for name, kwargs in (overrides or {}).items() if kwargs}
         self._instances: dict[str, AsyncBaseExecutor] = {}
         self._ready: dict[str, asyncio.Task[None]] = {}
         self._default: str | None = None
@@ -33,7 +35,7 @@ class ExecutorInstances:
             if self._default is None:  # read once: settings are fixed while the server runs
                 self._default = default_executor_name()
             spec["name"] = self._default
-        spec.setdefault("kwargs", {})
+        spec["kwargs"] = {**self._overrides.get(spec["name"], {}), **(spec.get("kwargs") or {})}
         return spec
 
     async def get(self, spec: dict[str, Any] | None) -> AsyncBaseExecutor:

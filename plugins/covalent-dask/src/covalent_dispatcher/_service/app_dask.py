@@ -1,0 +1,5 @@
+"""Covalent's import path, kept for existing code: a face over this project's modules (docs/compatibility.md)."""
+
+from covalent_dask.admin import AdminThread as DaskAdminWorker
+
+__all__ = ["DaskAdminWorker"]
