@@ -26,3 +26,6 @@ fi
 .venv/bin/python -m pytest
 # The server suite once more, on a real PostgreSQL instead of SQLite.
 COVALENT_TEST_DATABASE=postgres .venv/bin/python -m pytest core/tests/server -m "not slow"
+# Covalent's own functional suite against this project's server (docs/compatibility.md):
+# ../shared/peer-suites/covalent-0.240, copied to a temporary folder; fails below 96 passes.
+.venv/bin/python tests/compat/peer_suite.py
