@@ -179,7 +179,7 @@ def test_dispatch_page_shows_graph_lattice_and_script_data(client: TestClient) -
         and ":parameter:" not in collapsed.text.split("graph-wrap")[1].split("</svg>")[0]
     )
     statuses = client.get(f"/dispatches/{dispatch_id}/statuses").json()
-    assert statuses["status"] == "NEW_OBJECT" and len(statuses["nodes"]) == 2
+    assert statuses["status"] == "NEW_OBJECT" and len(statuses["nodes"]) == 3  # two tasks and the return value
     summary = client.get(f"/dispatches/{dispatch_id}/summary")
     assert dispatch_id in summary.text and "<html" not in summary.text
 

@@ -93,7 +93,7 @@ def test_admin_thread_serves_a_synchronous_cluster():
         assert asyncio.run(admin.cluster_size(uri)) == 1
         assert asyncio.run(admin.cluster_status(uri)) == {"scheduler": "running", "worker-0": "running"}
         asyncio.run(admin.cluster_scale(uri, 2))
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90
         while asyncio.run(admin.cluster_size(uri)) != 2:
             assert time.monotonic() < deadline
             time.sleep(0.2)
