@@ -160,6 +160,8 @@ def test_cancelling_a_sublattice_node_ends_once_its_child_is_cancelled(server, t
     import os
     import time
 
+    from covalent.testing import wait_until
+
     marker = tmp_path / "started"
 
     @ct.electron
@@ -177,10 +179,7 @@ def test_cancelling_a_sublattice_node_ends_once_its_child_is_cancelled(server, t
         return child(path)
 
     dispatch_id = ct.dispatch(parent)(str(marker))
-    deadline = time.monotonic() + 60
-    while not os.path.exists(marker):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(lambda: os.path.exists(marker), what="the child's task to start")
     ct.cancel(dispatch_id, task_ids=[0])
     result = ct.get_result(dispatch_id, wait=True)
     sub_id = result.lattice.transport_graph.get_node_value(0, "sub_dispatch_id")

@@ -74,3 +74,12 @@ def test_the_stored_lattice_does_not_carry_its_last_graph():
     big = wf.build_manifest(list(range(2000)))
     size = len(big.blobs[big.lattice["function"]])
     assert size == len(small.blobs[small.lattice["function"]])
+
+
+def test_the_manifest_schema_accepts_every_node_kind():
+    import typing
+
+    from covalent.graph.manifest_schema import Kind
+    from covalent.graph.transport_graph import NodeKind
+
+    assert set(typing.get_args(Kind)) == {str(kind) for kind in NodeKind}

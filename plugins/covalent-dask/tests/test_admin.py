@@ -7,12 +7,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import pytest
 
-from covalent.testing import ServerProcess, free_port
+from covalent.testing import ServerProcess, free_port, wait_until
 from covalent_dask import admin
 
 CONFIG = """
@@ -38,14 +37,11 @@ def covalent(server: ServerProcess, *args: str, check: bool = True) -> subproces
 
 
 def _admin_address(server: ServerProcess) -> str:
-    deadline = time.monotonic() + 60
-    while True:  # the server starts its default cluster in the background
+    def found() -> list[str]:  # the server starts its default cluster in the background
         status = json.loads(covalent(server, "status", "--json").stdout)
-        found = [e.get("admin_address") for e in status["executors"] if e["name"] == "dask" and e.get("admin_address")]
-        if found:
-            return str(found[0])
-        assert time.monotonic() < deadline, status
-        time.sleep(0.5)
+        return [e["admin_address"] for e in status["executors"] if e["name"] == "dask" and e.get("admin_address")]
+
+    return wait_until(found, 120, interval=0.5, what="the cluster admin's address in covalent status")[0]
 
 
 def test_covalent_cluster_commands_on_the_servers_cluster(server):
@@ -59,10 +55,7 @@ def test_covalent_cluster_commands_on_the_servers_cluster(server):
     info = json.loads(covalent(server, "cluster", "--info").stdout)
     assert info["type"] == "Scheduler" and len(info["workers"]) == size
     assert "Cluster scaling to 1" in covalent(server, "cluster", "--scale", "1").stdout
-    deadline = time.monotonic() + 60
-    while int(covalent(server, "cluster", "--size").stdout) != 1:
-        assert time.monotonic() < deadline
-        time.sleep(0.5)
+    wait_until(lambda: int(covalent(server, "cluster", "--size").stdout) == 1, 120, interval=0.5, what="1 worker")
     assert "Cluster restarted." in covalent(server, "cluster", "--restart").stdout
     assert json.loads(covalent(server, "cluster", "--address").stdout)["workers"] != addresses["workers"]
     assert "scheduler" in covalent(server, "cluster", "--logs").stdout
@@ -88,15 +81,13 @@ def test_admin_thread_serves_a_synchronous_cluster():
         port = free_port()
         thread = admin.AdminThread(cluster, "127.0.0.1", port)
         thread.start()
-        assert thread.ready.wait(30)
+        assert thread.ready.wait(60)
         uri = f"tcp://127.0.0.1:{port}"
         assert asyncio.run(admin.cluster_size(uri)) == 1
-        assert asyncio.run(admin.cluster_status(uri)) == {"scheduler": "running", "worker-0": "running"}
+        expected = {"scheduler": "running", "worker-0": "running"}
+        wait_until(lambda: asyncio.run(admin.cluster_status(uri)) == expected, 60, what="a running worker")
         asyncio.run(admin.cluster_scale(uri, 2))
-        deadline = time.monotonic() + 90
-        while asyncio.run(admin.cluster_size(uri)) != 2:
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+        wait_until(lambda: asyncio.run(admin.cluster_size(uri)) == 2, 120, interval=0.2, what="2 workers")
     assert asyncio.run(admin.cluster_status(f"tcp://127.0.0.1:{free_port()}")) is False
 
 
@@ -115,13 +106,12 @@ def test_start_sizes_the_default_cluster_for_this_run(tmp_path):
 
     run("start", "--port", str(port), "-n", "1", "-t", "1", "-m", "1GiB")
     try:
-        deadline = time.monotonic() + 60
-        while True:
+
+        def running() -> list[dict]:
             executors = json.loads(run("status", "--json"))["executors"]
-            if any(e.get("running") for e in executors):
-                break
-            assert time.monotonic() < deadline, executors
-            time.sleep(0.5)
+            return executors if any(e.get("running") for e in executors) else []
+
+        executors = wait_until(running, 120, interval=0.5, what="the default cluster running")
         dask = next(e for e in executors if e["name"] == "dask")
         assert dask["config"]["kwargs"] == {"n_workers": 1, "threads_per_worker": 1, "memory_limit": "1GiB"}
         assert dask["workers"] == 1 and dask["threads"] == 1

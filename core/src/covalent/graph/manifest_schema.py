@@ -74,7 +74,8 @@ LongText = Annotated[str, Field(max_length=_LONG_TEXT)]
 Preview = Annotated[str, Field(max_length=_PREVIEW)]
 FreeJson = Annotated[dict[str, JsonValue], BeforeValidator(_shallow)]
 Seconds = Annotated[float, BeforeValidator(_seconds), Field(gt=0)]
-Kind = Literal["electron", "parameter", "sublattice", "collection", "operation"]
+#: NodeKind's values (postprocess: the workflow's return value, see covalent._sdk.building.add_postprocess).
+Kind = Literal["electron", "parameter", "sublattice", "collection", "operation", "postprocess"]
 
 _STRICT = ConfigDict(extra="forbid", strict=True)
 
