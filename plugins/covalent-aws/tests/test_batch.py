@@ -17,7 +17,7 @@ from aws_test_support import (
     wait_for,
 )
 
-from covalent.executor.base import JobFailedError, run_job
+from covalent.executor.jobs import JobFailedError, run_job
 from covalent.testing import ExecutorHarness, make_job, node_value
 from covalent_aws import AWSBatchExecutor
 
@@ -162,7 +162,7 @@ def test_time_limit_terminates_job(moto_aws, resources, fake_batch, harness, tmp
 
 def test_job_level_failure_carries_cloudwatch_log(moto_aws, resources, fake_batch, harness):
     """A payload the runtime cannot read fails the Batch job; the error and log come back."""
-    from covalent.executor.base import Job
+    from covalent.executor.jobs import Job
 
     job = Job(job_id="broken-1", dispatch_id="broken", node_ids=(0,), names=("x",), payload=b"not a pickle")
     with pytest.raises(JobFailedError) as info:

@@ -19,7 +19,7 @@ from aws_test_support import (
     wait_for,
 )
 
-from covalent.executor.base import JobFailedError
+from covalent.executor.jobs import JobFailedError
 from covalent.testing import ExecutorHarness, make_job, node_value
 from covalent_aws import AWSLambdaExecutor
 

@@ -13,7 +13,7 @@ import uuid
 
 from covalent._sdk.electron import Electron
 from covalent._sdk.lattice import Lattice
-from covalent.executor.base import Job
+from covalent.executor.jobs import Job
 from covalent.graph.payloads import pack_job
 from covalent.graph.transport_graph import NodeKind
 from covalent_dask import DaskExecutor

@@ -10,7 +10,7 @@ from concurrent.futures import CancelledError
 
 import pytest
 
-from covalent.executor.base import JobFailedError
+from covalent.executor.jobs import JobFailedError
 from covalent.testing import ExecutorConformance, ExecutorHarness, make_job, node_value
 from covalent_dask import DaskExecutor
 from covalent_dask.cluster import CLIENT_BATCH_INTERVAL, ClusterConfig, SharedCluster, shorten_batching

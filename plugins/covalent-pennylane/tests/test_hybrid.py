@@ -13,7 +13,7 @@ import math
 
 import pytest
 
-from covalent.executor.base import run_job
+from covalent.executor.jobs import run_job
 from covalent.executor.registry import executor_classes
 from covalent.testing import make_job, node_value
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from covalent._sdk.electron import Electron
-from covalent.executor.base import JobFailedError, run_job
+from covalent.executor.jobs import JobFailedError, run_job
 from covalent.testing import make_job
 from covalent_pennylane import PennyLaneExecutor
 

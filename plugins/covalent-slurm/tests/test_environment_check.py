@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from covalent.executor.base import JobFailedError
+from covalent.executor.jobs import JobFailedError
 from covalent.runtime.spec import runtime_versions
 from covalent.testing import ExecutorHarness, make_job
 from covalent_slurm.testing.helpers import sleep_for

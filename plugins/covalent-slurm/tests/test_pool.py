@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from covalent.executor.base import JobFailedError
+from covalent.executor.jobs import JobFailedError
 from covalent.testing import ExecutorConformance, ExecutorHarness, make_job, node_value
 from covalent_slurm import SlurmPoolExecutor
 from covalent_slurm.pool_cluster import shared_pools

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from covalent.executor.base import JobFailedError, JobLostError
+from covalent.executor.jobs import JobFailedError, JobLostError
 from covalent.testing import ExecutorConformance, ExecutorHarness, make_job, node_value
 from covalent_slurm.testing.helpers import job_environment, sleep_for, squeue_ids, wait_until
 from covalent_slurm.testing.local_cluster import LocalSlurm

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from covalent.executor.base import JobFailedError
+from covalent.executor.jobs import JobFailedError
 from covalent.testing import ExecutorHarness, make_job
 from covalent_slurm.script import JobFiles
 from covalent_slurm.testing.helpers import sleep_for

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from covalent.executor.base import JobFailedError
+from covalent.executor.jobs import JobFailedError
 from covalent.testing import ExecutorConformance, ExecutorHarness, make_job, node_value
 from covalent_ssh.connections import POOL
 from covalent_ssh.testing.sshd import SSHServer

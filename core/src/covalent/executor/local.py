@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any, ClassVar
 
-from covalent.executor.base import Job, JobOutcome
+from covalent.executor.jobs import Job, JobOutcome
 from covalent.executor.pool import WorkerPools
 from covalent.executor.pooled import PooledExecutor
 from covalent.plugins.hookspecs import hookimpl

@@ -10,13 +10,13 @@ import asyncio
 from concurrent.futures import CancelledError
 from typing import Any, ClassVar
 
-from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobOutcome
+from covalent.executor.jobs import Job, JobExecutor, JobFailedError, JobOutcome
 from covalent.executor.pool import WorkerPools, invoke
 
 __all__ = ["PooledExecutor"]
 
 
-class PooledExecutor(AsyncBaseExecutor):
+class PooledExecutor(JobExecutor):
     """Runs jobs with ``invoke(worker_target, payload, worker_config())`` in a process pool.
 
     Subclasses set :attr:`pools` and :attr:`worker_target` and describe their

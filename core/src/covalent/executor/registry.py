@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 from covalent.errors import ExecutorNotFoundError, ExecutorOptionsError
-from covalent.executor.base import AsyncBaseExecutor
+from covalent.executor.jobs import JobExecutor
 
 __all__ = [
     "KNOWN_PACKAGES",
@@ -38,7 +38,7 @@ KNOWN_PACKAGES = {
 
 _lock = threading.Lock()
 #: The classes found, and the plugin manager they were asked of (a new manager asks again).
-_classes: tuple[object, dict[str, type[AsyncBaseExecutor]]] | None = None
+_classes: tuple[object, dict[str, type[JobExecutor]]] | None = None
 
 
 def clear_cache() -> None:
@@ -47,8 +47,12 @@ def clear_cache() -> None:
         _classes = None
 
 
-def executor_classes() -> dict[str, type[AsyncBaseExecutor]]:
-    """Every registered executor class, by short name (the first plugin registered wins a name)."""
+def executor_classes() -> dict[str, type[JobExecutor]]:
+    """Every registered executor class, by short name (the first plugin registered wins a name).
+
+    A Covalent plugin's adapter is there as ``covalent:<name>`` and, when no
+    native executor is called so, as Covalent's plain ``<name>`` too.
+    """
     global _classes
     from covalent.plugins.manager import call_each, get_plugin_manager
 
@@ -56,14 +60,18 @@ def executor_classes() -> dict[str, type[AsyncBaseExecutor]]:
     with _lock:
         if _classes is not None and _classes[0] is pm:
             return dict(_classes[1])
-    found: dict[str, type[AsyncBaseExecutor]] = {}
+    found: dict[str, type[JobExecutor]] = {}
 
-    def register(cls: type[AsyncBaseExecutor]) -> None:
-        if isinstance(cls, type) and issubclass(cls, AsyncBaseExecutor) and cls.short_name:
+    def register(cls: type[JobExecutor]) -> None:
+        if isinstance(cls, type) and issubclass(cls, JobExecutor) and cls.short_name:
             found[cls.short_name] = cls  # pluggy calls the last registered first
 
     for plugin, exc in call_each(pm, "register_executors", register=register):
         log.warning("plugin %s failed to register executors: %s: %s", plugin, type(exc).__name__, exc)
+    for cls in list(found.values()):  # a Covalent plugin's own name, "ssh", unless a native executor has it
+        covalent_name = getattr(cls, "covalent_name", "")
+        if covalent_name and covalent_name not in found:
+            found[covalent_name] = cls
     with _lock:
         _classes = (pm, found)
     return dict(found)
@@ -119,7 +127,7 @@ def install_hint(name: str) -> str:
     return f"pip install {package}"
 
 
-def build_executor(spec: dict[str, Any] | None) -> AsyncBaseExecutor:
+def build_executor(spec: dict[str, Any] | None) -> JobExecutor:
     """An executor instance from its serialized form (``None``: the default)."""
     name = (spec or {}).get("name") or default_executor_name()
     classes = executor_classes()

@@ -32,8 +32,8 @@ class CovalentSpec:
     def register_executors(self, register: Callable[[type], None]) -> None:
         """Register executor classes: call ``register(ExecutorClass)`` for each.
 
-        The class must subclass :class:`covalent.executor.AsyncBaseExecutor`
-        (or :class:`~covalent.executor.BaseExecutor`) and set ``short_name``,
+        The class must subclass :class:`covalent.executor.JobExecutor`
+        (or :class:`~covalent.executor.SyncJobExecutor`) and set ``short_name``,
         the name electrons use (``executor="name"``).  It becomes reachable as
         ``ct.executor.<ClassName>``.
         """

@@ -1,5 +1,11 @@
 """Loading plugins from the ``covalent`` entry-point group, each in isolation.
 
+Executors written for Covalent load here too, from Covalent's own places
+(the ``covalent.executor.executor_plugins`` group and the executor folders,
+:mod:`covalent.executor.legacy.discovery`): each is checked and registered
+as the adapter of its executor (``covalent:<name>``), listed with
+``contract="covalent"``, and isolated like any plugin.
+
 A plugin that fails to import or to register is logged and listed with its
 error; it never breaks the SDK or the server.  ``COVALENT_PLUGINS`` (a
 comma-separated list of entry-point names) restricts which plugins load;
@@ -18,7 +24,7 @@ from typing import Any
 
 import pluggy
 
-from covalent.plugins.hookspecs import PROJECT_NAME, CovalentSpec
+from covalent.plugins.hookspecs import PROJECT_NAME, CovalentSpec, hookimpl
 
 __all__ = [
     "BUILTIN_PLUGINS",
@@ -44,6 +50,8 @@ class PluginInfo:
     executors: list[str] = field(default_factory=list)
     error: str = ""
     builtin: bool = False
+    #: Whose executor contract: "bondflow" (``JobExecutor``) or "covalent" (``run(function, args, kwargs, ...)``).
+    contract: str = "bondflow"
 
     @property
     def loaded(self) -> bool:
@@ -59,6 +67,7 @@ class PluginInfo:
             "loaded": self.loaded,
             "error": self.error,
             "builtin": self.builtin,
+            "contract": self.contract,
         }
 
 
@@ -76,12 +85,20 @@ def _allowed() -> set[str] | None:
 
 def _executor_names(pm: pluggy.PluginManager, plugin: object) -> list[str]:
     """The executors one plugin registers (checked, so a bad one fails here)."""
-    from covalent.executor.base import AsyncBaseExecutor
+    from covalent.executor.jobs import JobExecutor
 
     names: list[str] = []
 
     def register(cls: type) -> None:
-        if not (isinstance(cls, type) and issubclass(cls, AsyncBaseExecutor)):
+        from covalent.executor.legacy.classes import CovalentExecutor
+
+        if isinstance(cls, type) and issubclass(cls, CovalentExecutor):
+            raise TypeError(
+                f"register_executors: {cls.__name__} follows Covalent's contract (run(function, args, kwargs, "
+                "task_metadata)); register its module through the entry-point group "
+                "covalent.executor.executor_plugins instead"
+            )
+        if not (isinstance(cls, type) and issubclass(cls, JobExecutor)):
             raise TypeError(f"register_executors: {cls!r} is not an executor class")
         if not cls.short_name:
             raise TypeError(f"register_executors: {cls.__name__} has no short_name")
@@ -139,6 +156,39 @@ def _load(pm: pluggy.PluginManager) -> list[PluginInfo]:
             distribution=getattr(dist, "name", "") or "",
         )
         _load_one(pm, info, ep.load)
+        infos.append(info)
+    infos.extend(_load_covalent_plugins(pm, allowed))
+    return infos
+
+
+class _CovalentRegistration:
+    """The pluggy plugin of one Covalent plugin: registers its adapter (its defaults apply in the worker)."""
+
+    def __init__(self, adapter: type) -> None:
+        self.adapter = adapter
+
+    @hookimpl
+    def register_executors(self, register: Any) -> None:
+        register(self.adapter)
+
+
+def _load_covalent_plugins(pm: pluggy.PluginManager, allowed: set[str] | None) -> list[PluginInfo]:
+    from covalent.executor.legacy.adapter import adapter_class
+    from covalent.executor.legacy.discovery import NAME_PREFIX, find_sources, load_plugin
+
+    infos: list[PluginInfo] = []
+    for label, source in find_sources():
+        name = NAME_PREFIX + label
+        if allowed is not None and name not in allowed and label not in allowed:
+            continue
+        info = PluginInfo(
+            name=name,
+            module=source.label,
+            version=source.version,
+            distribution=source.distribution,
+            contract="covalent",
+        )
+        _load_one(pm, info, lambda s=source: _CovalentRegistration(adapter_class(load_plugin(s))))
         infos.append(info)
     return infos
 

@@ -19,7 +19,7 @@ from covalent.status import Status
 if TYPE_CHECKING:
     from covalent.runtime.transfer.engine import NodeTransfers
 
-__all__ = ["execute_job", "execute_payload", "run_payload"]
+__all__ = ["execute_job", "execute_node", "execute_payload", "run_payload"]
 
 _MISSING = object()
 
@@ -82,24 +82,45 @@ def execute_job(
             # The inner graph runs as its own dispatch; dependents wait for it.
             pass
         elif result.status == Status.COMPLETED:
-            outputs[node.node_id] = result.output
-            result.preview = preview_text(result.output)
-            try:
-                result.output = pickle.dumps(result.output, protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception:
-                import cloudpickle
-
-                try:
-                    result.output = cloudpickle.dumps(outputs[node.node_id])
-                except Exception as exc:
-                    result.status, result.output, result.preview = Status.FAILED, None, ""
-                    result.error = f"the return value of {node.name} cannot be pickled: {exc!r}"
-                    failed.add(node.node_id)
-                    outputs.pop(node.node_id)
+            value = result.output
+            if _pickle_output(node, result):
+                outputs[node.node_id] = value
+            else:
+                failed.add(node.node_id)
         else:
             failed.add(node.node_id)
         outcome.nodes.append(result)
     return outcome
+
+
+def execute_node(node: NodeSpec, load: Callable[[str], Any], args: list[Any], kwargs: dict[str, Any]) -> NodeOutcome:
+    """Run one node whose inputs are already values (``load`` unpickles a function by its key).
+
+    What a task run by an executor of Covalent's contract does where it runs
+    (:mod:`covalent.runtime.taskcall`): the same capture, hooks and
+    transfers as in :func:`execute_job`, the output pickled.
+    """
+    result = _run_node(node, load, args, kwargs, None, None)
+    if result.status == Status.COMPLETED and result.sublattice is None:
+        _pickle_output(node, result)
+    return result
+
+
+def _pickle_output(node: NodeSpec, result: NodeOutcome) -> bool:
+    """Replace a completed node's output by its pickle; False (and the node FAILED) if it cannot be pickled."""
+    try:
+        result.output = pickle.dumps(result.output, protocol=pickle.HIGHEST_PROTOCOL)
+        return True
+    except Exception:
+        import cloudpickle
+
+        try:
+            result.output = cloudpickle.dumps(result.output)
+            return True
+        except Exception as exc:
+            result.status, result.output = Status.FAILED, None
+            result.error = f"the return value of {node.name} cannot be pickled: {exc!r}"
+            return False
 
 
 def _accepts(func: Any, name: str) -> bool:

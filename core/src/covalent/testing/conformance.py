@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from covalent.executor.base import AsyncBaseExecutor
+from covalent.executor.jobs import JobExecutor
 from covalent.status import Status
 from covalent.testing.harness import ExecutorHarness, make_job, node_value
 
@@ -72,12 +72,12 @@ class ExecutorConformance:
 
     @pytest.fixture(scope="class")
     @classmethod
-    def executor(cls) -> AsyncBaseExecutor:  # pragma: no cover - must be overridden
+    def executor(cls) -> JobExecutor:  # pragma: no cover - must be overridden
         raise NotImplementedError("define an `executor` fixture returning your executor")
 
     @pytest.fixture(scope="class")
     @classmethod
-    def harness(cls, executor: AsyncBaseExecutor) -> Iterator[ExecutorHarness]:
+    def harness(cls, executor: JobExecutor) -> Iterator[ExecutorHarness]:
         harness = ExecutorHarness(executor)
         yield harness
         harness.close()

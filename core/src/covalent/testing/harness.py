@@ -13,7 +13,7 @@ from typing import Any
 
 from covalent._sdk.electron import Electron
 from covalent._sdk.lattice import Lattice
-from covalent.executor.base import AsyncBaseExecutor, Job, JobOutcome, run_job
+from covalent.executor.jobs import Job, JobExecutor, JobOutcome, run_job
 from covalent.graph.payloads import pack_job
 from covalent.graph.transport_graph import NodeKind
 from covalent.runtime.outcome import NodeOutcome
@@ -60,7 +60,7 @@ def node_value(node: NodeOutcome) -> Any:
 class ExecutorHarness:
     """Holds an executor set up on a private event loop; methods block."""
 
-    def __init__(self, executor: AsyncBaseExecutor) -> None:
+    def __init__(self, executor: JobExecutor) -> None:
         self.executor = executor
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -102,7 +102,7 @@ class HarnessCache:
     the value it produced; ``cache.close()`` tears every executor down.
     """
 
-    def __init__(self, executor_class: type[AsyncBaseExecutor]) -> None:
+    def __init__(self, executor_class: type[JobExecutor]) -> None:
         self.executor_class = executor_class
         self._harnesses: dict[str, ExecutorHarness] = {}
 

@@ -9,12 +9,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from covalent.executor import AsyncBaseExecutor, Job, JobFailedError, JobOutcome
+from covalent.executor import Job, JobExecutor, JobFailedError, JobOutcome
 
 __all__ = ["SubprocessExecutor"]
 
 
-class SubprocessExecutor(AsyncBaseExecutor):
+class SubprocessExecutor(JobExecutor):
     """Run each job with ``python -m covalent.runtime run`` in a new process."""
 
     short_name = "subprocess"

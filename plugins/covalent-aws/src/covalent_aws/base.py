@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from covalent.executor.base import AsyncBaseExecutor, Job
+from covalent.executor.jobs import JobExecutor, Job
 from covalent_aws.errors import (
     AWSConfigurationError,
     AWSCredentialsError,
@@ -20,7 +20,7 @@ __all__ = ["AWSExecutorBase"]
 T = TypeVar("T")
 
 
-class AWSExecutorBase(AsyncBaseExecutor):
+class AWSExecutorBase(JobExecutor):
     """Common options and plumbing of the AWS executors (not registered itself).
 
     boto3 is synchronous: every call goes through :func:`asyncio.to_thread`,

@@ -8,7 +8,7 @@ import re
 import time
 from typing import Any
 
-from covalent.executor.base import Job, JobFailedError, JobOutcome, JobState
+from covalent.executor.jobs import Job, JobFailedError, JobOutcome, JobState
 from covalent_aws.base import AWSExecutorBase
 from covalent_aws.errors import AWSConfigurationError, AWSResourceNotFoundError
 from covalent_aws.staging import StagedKeys, get_object, put_object, read_error

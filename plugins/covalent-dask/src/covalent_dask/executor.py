@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobOutcome
+from covalent.executor.jobs import Job, JobExecutor, JobFailedError, JobOutcome
 from covalent_dask.cluster import ClusterCache, ClusterConfig, SharedCluster
 
 __all__ = ["DaskExecutor"]
@@ -41,7 +41,7 @@ class _RunningJob:
     stopping: asyncio.Task[bool] | None = None
 
 
-class DaskExecutor(AsyncBaseExecutor):
+class DaskExecutor(JobExecutor):
     """Run tasks on a Dask cluster: a local one started on demand, or an existing one.
 
     Args:

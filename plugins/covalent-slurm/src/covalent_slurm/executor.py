@@ -16,7 +16,7 @@ import shlex
 import time
 from typing import Any
 
-from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobOutcome, JobState
+from covalent.executor.jobs import JobExecutor, Job, JobFailedError, JobOutcome, JobState
 from covalent_slurm.failure import failure_message as describe_failure
 from covalent_slurm.options import extra_directives, format_time, seconds_to_slurm_time
 from covalent_slurm.script import JobFiles, ScriptSpec, render_script
@@ -35,7 +35,7 @@ def _safe(text: str) -> str:
     return _SAFE.sub("_", text)[:100] or "job"
 
 
-class SlurmExecutor(AsyncBaseExecutor):
+class SlurmExecutor(JobExecutor):
     """Run each job as a Slurm batch job, submitted locally or on a login node over SSH.
 
     See the package README for every option.

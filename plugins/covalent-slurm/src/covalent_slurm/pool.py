@@ -18,7 +18,7 @@ import os
 import time
 from typing import Any
 
-from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobOutcome
+from covalent.executor.jobs import Job, JobExecutor, JobFailedError, JobOutcome
 from covalent_slurm import pool_worker
 from covalent_slurm.options import extra_directives, format_time
 from covalent_slurm.pool_cluster import Pool, PoolConfig, acquire_pool, release_pool
@@ -37,7 +37,7 @@ def _by_value() -> None:
         cloudpickle.register_pickle_by_value(pool_worker)
 
 
-class SlurmPoolExecutor(AsyncBaseExecutor):
+class SlurmPoolExecutor(JobExecutor):
     """Run jobs on an adaptive pool of Dask workers submitted as Slurm jobs.
 
     See the package README for every option.

@@ -13,7 +13,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from covalent.executor.base import JobState
+from covalent.executor.jobs import JobState
 from covalent_ssh.transport import Transport, with_env
 
 __all__ = [

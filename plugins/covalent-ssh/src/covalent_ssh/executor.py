@@ -25,7 +25,7 @@ import shlex
 import time
 from typing import Any
 
-from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobLostError, JobOutcome, JobState
+from covalent.executor.jobs import Job, JobExecutor, JobFailedError, JobLostError, JobOutcome, JobState
 from covalent_ssh.envcheck import check_environment
 from covalent_ssh.remote import (
     TIME_LIMIT_EXIT,
@@ -52,7 +52,7 @@ def _safe(text: str) -> str:
     return _SAFE.sub("_", text)[:100] or "job"
 
 
-class SSHExecutor(AsyncBaseExecutor):
+class SSHExecutor(JobExecutor):
     """Run tasks on a remote host reached over SSH (key, agent or default keys; host key checked).
 
     See the package README for every option.

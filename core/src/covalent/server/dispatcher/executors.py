@@ -7,7 +7,7 @@ import json
 import logging
 from typing import Any
 
-from covalent.executor.base import AsyncBaseExecutor
+from covalent.executor.jobs import JobExecutor
 from covalent.executor.registry import build_executor, default_executor_name
 
 __all__ = ["ExecutorInstances", "spec_key"]
@@ -25,7 +25,7 @@ class ExecutorInstances:
     def __init__(self, overrides: dict[str, dict[str, Any]] | None = None) -> None:
         #: Options for every executor of a kind (by short name), under an electron's own.
         self._overrides = {name: dict(kwargs) for name, kwargs in (overrides or {}).items() if kwargs}
-        self._instances: dict[str, AsyncBaseExecutor] = {}
+        self._instances: dict[str, JobExecutor] = {}
         self._ready: dict[str, asyncio.Task[None]] = {}
         self._default: str | None = None
 
@@ -38,7 +38,7 @@ class ExecutorInstances:
         spec["kwargs"] = {**self._overrides.get(spec["name"], {}), **(spec.get("kwargs") or {})}
         return spec
 
-    async def get(self, spec: dict[str, Any] | None) -> AsyncBaseExecutor:
+    async def get(self, spec: dict[str, Any] | None) -> JobExecutor:
         """The set-up executor for ``spec`` (None: the default executor)."""
         full = self._normalise(spec)
         key = spec_key(full)

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from covalent.executor.base import AsyncBaseExecutor, Job, JobFailedError, JobLostError, run_job
+from covalent.executor.jobs import Job, JobExecutor, JobFailedError, JobLostError, run_job
 from covalent.runtime.outcome import JobOutcome
 from covalent.server.dispatcher.executors import ExecutorInstances
 
@@ -30,7 +30,7 @@ class JobRecord:
     job_id: str
     node_ids: list[int]
     spec: dict[str, Any] | None
-    executor: AsyncBaseExecutor | None = None
+    executor: JobExecutor | None = None
     job: Job | None = None
     handle: Any = None
     task: asyncio.Task[None] | None = None

@@ -32,7 +32,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from covalent.executor.base import Job
+from covalent.executor.jobs import Job
 from covalent.graph.serialize import blob_key
 from covalent.graph.transport_graph import NOT_TASKS, TransportGraph
 from covalent.limits import LIMITS
