@@ -22,6 +22,7 @@ from covalent.limits import LIMITS
 
 __all__ = [
     "CLIENT_HEADER",
+    "add_executor_defaults",
     "DEFAULTS",
     "cache_dir",
     "config_dir",
@@ -192,8 +193,26 @@ def save(settings: dict[str, Any]) -> Path:
     return path
 
 
+#: Defaults of executors written for Covalent (their module's ``_EXECUTOR_PLUGIN_DEFAULTS``), by
+#: Covalent's name: what :func:`get` answers for ``executors.<name>.<key>`` when the user's file has
+#: no such key, as Covalent's config did once it had written them there.  Kept in memory, not written to
+#: the file, and not given to a native executor of the same name (:func:`executor_config` leaves them out).
+_PLUGIN_DEFAULTS: dict[str, dict[str, Any]] = {}
+
+
+def add_executor_defaults(name: str, defaults: dict[str, Any]) -> None:
+    """Record a Covalent plugin's defaults (done when its executor class is defined)."""
+    _PLUGIN_DEFAULTS[name] = {**copy.deepcopy(defaults), **_PLUGIN_DEFAULTS.get(name, {})}
+
+
 def get(dotted: str, default: Any = None) -> Any:
     node: Any = _effective()
+    if _PLUGIN_DEFAULTS and dotted.startswith("executors."):
+        sections = dict(node.get("executors") or {})
+        for name, defaults in _PLUGIN_DEFAULTS.items():
+            user = sections.get(name)
+            sections[name] = {**defaults, **(user if isinstance(user, dict) else {})}
+        node = {**node, "executors": sections}
     for part in dotted.split("."):
         if not isinstance(node, dict) or part not in node:
             return default

@@ -12,10 +12,38 @@ from rich.table import Table
 __all__ = ["plugins_command"]
 
 
-@click.command("plugins")
+@click.group("plugins", invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def plugins_command(as_json: bool) -> None:
+@click.pass_context
+def plugins_command(ctx: click.Context, as_json: bool) -> None:
     """List plugins, the distributions providing them, their executors and contract, and load errors."""
+    if ctx.invoked_subcommand is None:
+        _list(as_json)
+
+
+@plugins_command.command("install")
+@click.argument("requirements", nargs=-1, required=True)
+def install_command(requirements: tuple[str, ...]) -> None:
+    """Install executor plugins written for Covalent (covalent-ssh-plugin, ...) beside this project's core.
+
+    Their requirement on Agnostiq's `covalent` is met by a metadata-only face
+    distribution (covalent 0.240.0+bondflow) instead, so the core stays;
+    their other requirements come from the package registry.
+    """
+    from covalent.coinstall import find_coinstalled
+    from covalent.plugins.install import FACE_VERSION, install
+
+    try:
+        install(list(requirements))
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if find_coinstalled() is not None:  # the face keeps this from happening; say so loudly if it did
+        raise click.ClickException("Agnostiq's covalent was installed after all: run `covalent status` to repair")
+    click.echo(f"installed {' '.join(requirements)} (their `covalent` requirement: covalent {FACE_VERSION}, a face)")
+    _list(False)
+
+
+def _list(as_json: bool) -> None:
     from covalent.executor.registry import executor_classes
     from covalent.plugins.manager import plugin_infos
 

@@ -26,7 +26,8 @@ class SSHTarget:
     """Where to connect and how (hashable: the pool's key)."""
 
     host: str
-    port: int = 22
+    #: None: the port ``~/.ssh/config`` gives the host (as ``ssh`` does), else 22.
+    port: int | None = None
     username: str | None = None
     key_file: str | None = None
     known_hosts: str | None = None
@@ -35,12 +36,11 @@ class SSHTarget:
 
     @property
     def description(self) -> str:
-        return f"{self.username + '@' if self.username else ''}{self.host}:{self.port}"
+        return f"{self.username + '@' if self.username else ''}{self.host}:{self.port or 22}"
 
     def connect_options(self) -> dict[str, Any]:
         """asyncssh.connect keyword arguments."""
         options: dict[str, Any] = {
-            "port": self.port,
             "username": self.username,
             "connect_timeout": self.connect_timeout,
             "keepalive_interval": 30,
@@ -48,6 +48,8 @@ class SSHTarget:
             "kbdint_auth": False,
             "password_auth": False,
         }
+        if self.port is not None:
+            options["port"] = self.port
         if self.key_file:
             options["client_keys"] = [os.path.expanduser(self.key_file)]
         if not self.check_host_key:

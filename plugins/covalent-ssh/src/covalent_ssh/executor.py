@@ -69,7 +69,7 @@ class SSHExecutor(JobExecutor):
         self,
         hostname: str = "",
         username: str | None = None,
-        port: int = 22,
+        port: int | None = None,
         ssh_key_file: str | None = None,
         known_hosts: str | None = None,
         check_host_key: bool = True,

@@ -136,7 +136,7 @@ class SSHTransport:
         address: str,
         *,
         username: str | None = None,
-        port: int = 22,
+        port: int | None = 22,
         key_file: str | None = None,
         known_hosts: str | None = None,
         check_host_key: bool = True,
@@ -144,7 +144,7 @@ class SSHTransport:
     ) -> None:
         self.target = SSHTarget(
             host=address,
-            port=int(port),
+            port=None if port is None else int(port),
             username=username or None,
             key_file=key_file or None,
             known_hosts=known_hosts or None,

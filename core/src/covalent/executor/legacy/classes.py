@@ -37,6 +37,18 @@ class CovalentExecutor(ABC):  # noqa: B024 - its subclasses are the abstract one
 
     SUPPORTS_MANAGED_EXECUTION = False
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Record the module's ``_EXECUTOR_PLUGIN_DEFAULTS`` (already defined above the class, as plugins do)."""
+        super().__init_subclass__(**kwargs)
+        import sys
+
+        module = sys.modules.get(cls.__module__)
+        defaults = getattr(module, "_EXECUTOR_PLUGIN_DEFAULTS", None)
+        if isinstance(defaults, dict) and module is not None:
+            from covalent import config
+
+            config.add_executor_defaults(module.__name__.split("/")[-1].split(".")[-1], defaults)
+
     def __init__(
         self,
         log_stdout: str = "",

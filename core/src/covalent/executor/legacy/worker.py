@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import io
+import os
 import pickle
 import traceback
 from contextlib import redirect_stderr, redirect_stdout
@@ -39,9 +40,13 @@ def _instance(plugin: LegacyPlugin, config: dict[str, Any]) -> CovalentExecutor:
     cls = plugin.load_class()
     attributes = config.get("attributes")
     if attributes is None:
-        return build(plugin, cls, **(config.get("init_kwargs") or {}))
-    instance = cls.__new__(cls)
-    instance.from_dict({"attributes": attributes})
+        instance = build(plugin, cls, **(config.get("init_kwargs") or {}))
+    else:
+        instance = cls.__new__(cls)
+        instance.from_dict({"attributes": attributes})
+    cache = getattr(instance, "cache_dir", "")
+    if cache and isinstance(cache, str | os.PathLike):  # Covalent made its cache folder; executors write there
+        Path(cache).expanduser().mkdir(parents=True, exist_ok=True)
     return instance
 
 

@@ -1,0 +1,236 @@
+"""Covalent's executor plugins from the package registry, installed with the documented command, on our server.
+
+In a fresh virtual environment made from the built wheels (as a user
+installs them): ``covalent plugins install covalent-ssh-plugin==0.24.1``
+(the one documented command, docs/covalent-plugins.md), then the plugin's
+own functional tests (``peer-suites/``, unmodified) against a server of that
+environment, the plugin reaching a real OpenSSH server on loopback; and one
+lattice that mixes Covalent's SSH executor, ours, Dask and a real Slurm.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from wheel_envs import ROOT, WheelEnv, wheel
+
+from covalent_slurm.testing import local_cluster
+from covalent_ssh.testing.sshd import SSHServer, start_sshd
+
+PLUGIN = "covalent-ssh-plugin==0.24.1"
+SUITES = ROOT / "peer-suites"
+#: Our distributions in the second environment: what the mixed lattice runs on.
+OURS = ("bondflow", "bondflow-ssh", "bondflow-dask", "bondflow-slurm")
+
+
+@pytest.fixture(scope="module")
+def slurm_cluster() -> Iterator[local_cluster.LocalSlurm]:
+    cluster = local_cluster.start()
+    yield cluster
+    if cluster.started:
+        local_cluster.stop(cluster.base_dir)
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SSHServer]:
+    server = start_sshd(tmp_path_factory.mktemp("sshd"))
+    yield server
+    server.stop()
+
+
+def _home(root: Path, sshd: SSHServer) -> Path:
+    """A home folder for the server: Covalent's SSH plugin connects to port 22 of a host name, so the
+    name ``login-node`` is an alias in ``~/.ssh/config`` (as users write them) for the loopback sshd,
+    and its default key ``~/.ssh/id_rsa`` is the sshd's client key."""
+    home = root / "home"
+    ssh = home / ".ssh"
+    ssh.mkdir(parents=True)
+    shutil.copy(sshd.key_file, ssh / "id_rsa")
+    os.chmod(ssh / "id_rsa", 0o600)
+    (ssh / "config").write_text(f"Host login-node\n  HostName 127.0.0.1\n  Port {sshd.port}\n")
+    key = Path(sshd.known_hosts).read_text().split(" ", 1)[1]  # what `ssh login-node` would have recorded
+    (ssh / "known_hosts").write_text(f"[login-node]:{sshd.port} {key}[127.0.0.1]:{sshd.port} {key}")
+    return home
+
+
+def _env(root: Path, dist: Path, *names: str) -> WheelEnv:
+    made = WheelEnv(root, *(str(wheel(dist, name)) for name in names))
+    made.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{made.env.get('PATH', '')}"  # uv, to install
+    return made
+
+
+@pytest.fixture(scope="module")
+def core_env(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WheelEnv]:
+    """Only our core, then Covalent's SSH plugin: executor="ssh" is the plugin's."""
+    made = _env(tmp_path_factory.mktemp("core-env"), dist, "bondflow")
+    yield made
+    made.stop()
+
+
+@pytest.fixture(scope="module")
+def full_env(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WheelEnv]:
+    """Our core, SSH, Dask and Slurm executors, then Covalent's SSH plugin: executor="ssh" is ours."""
+    made = _env(tmp_path_factory.mktemp("full-env"), dist, *OURS)
+    made.run("covalent", "plugins", "install", PLUGIN, timeout=600)
+    yield made
+    made.stop()
+
+
+def test_the_documented_command_installs_the_plugin_beside_our_core(core_env: WheelEnv) -> None:
+    env = core_env
+    out = env.run("covalent", "plugins", "install", PLUGIN, timeout=600).stdout
+    assert "their `covalent` requirement: covalent 0.240.0+bondflow" in out
+    versions = env.python(
+        "import importlib.metadata as m; print(m.version('covalent'), m.version('bondflow'), "
+        "m.version('covalent-ssh-plugin'))"
+    ).stdout.split()
+    assert versions == ["0.240.0+bondflow", "1.0.0.dev0", "0.24.1"]
+    # Our covalent package is intact: no co-installed Covalent is reported, the CLI is ours.
+    env.python("import warnings; warnings.simplefilter('error'); import covalent, covalent.executor.legacy")
+    plugins = {p["name"]: p for p in env.covalent_json("plugins")}
+    assert plugins["covalent:ssh"]["loaded"], plugins["covalent:ssh"]["error"]
+    assert plugins["covalent:ssh"]["contract"] == "covalent"
+    assert plugins["covalent:ssh"]["distribution"] == "covalent-ssh-plugin"
+    names = env.python("from covalent.executor.registry import executor_classes as e; print(e()['ssh'].short_name)")
+    assert names.stdout.strip() == "covalent:ssh"  # Covalent's plain name reaches the plugin
+
+
+def _configure(env: WheelEnv, sshd: SSHServer, home: Path, remote: Path) -> None:
+    """The plugin's [executors.ssh] section, as its README has users write it, and a local default executor."""
+    (env.root / "config").mkdir(exist_ok=True)
+    (env.root / "config" / "covalent.conf").write_text(
+        f"""[dispatcher]
+default_executor = "local"
+
+[executors.ssh]
+username = "{sshd.username}"
+hostname = "login-node"
+ssh_key_file = "{home / ".ssh" / "id_rsa"}"
+python_path = "{env.bin / "python"}"
+remote_cache = "{remote / "cache"}"
+remote_workdir = "{remote / "work"}"
+"""
+    )
+
+
+@pytest.mark.parametrize("where", ["core_env", "full_env"])
+def test_the_plugins_own_functional_tests_pass_against_our_server(
+    where: str, sshd: SSHServer, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """covalent-ssh-plugin's tests/functional_tests/basic_workflow_test.py, unmodified: 2 tests.
+
+    With only our core, executor="ssh" runs on the plugin (after the install test); beside bondflow-ssh,
+    on our SSH executor, which takes the plugin's [executors.ssh] section as it is.  Its svm_workflow.py
+    pins numpy 1.23.2 and scikit-learn 1.1.2, which have no wheels for this Python (3.11); it is not run.
+    """
+    env: WheelEnv = request.getfixturevalue(where)
+    if where == "core_env":
+        assert env.python("import covalent_ssh_plugin", check=False).returncode == 0, "run the install test first"
+    home = _home(tmp_path, sshd)
+    env.env["HOME"] = str(home)
+    _configure(env, sshd, home, tmp_path / "remote")
+    env.install("pytest>=8")
+    suite = tmp_path / "suite"
+    shutil.copytree(SUITES / "covalent-ssh-plugin-0.24.1", suite)
+    env.start()
+    try:
+        done = env.run(
+            "python", "-m", "pytest", "-p", "no:cacheprovider", "-m", "functional_tests", "-v",
+            str(suite / "tests" / "functional_tests" / "basic_workflow_test.py"), check=False, timeout=600,
+        )  # fmt: skip
+    finally:
+        log = env.run("covalent", "logs", check=False).stdout
+        env.stop()
+    report = done.stdout + done.stderr
+    assert done.returncode == 0 and "2 passed" in report, f"{report}\n--- server log ---\n{log[-5000:]}"
+
+
+def test_a_lattice_mixes_covalents_ssh_executor_ours_dask_and_slurm(
+    full_env: WheelEnv, sshd: SSHServer, tmp_path: Path, slurm_cluster: local_cluster.LocalSlurm
+) -> None:
+    env = full_env
+    home = _home(tmp_path, sshd)
+    remote = tmp_path / "remote"
+    env.env["HOME"] = str(home)
+    env.env["SLURM_CONF"] = str(slurm_cluster.conf)
+    _configure(env, sshd, home, remote)
+    script = tmp_path / "mixed.py"
+    script.write_text(MIXED)
+    env.start(cluster=True)
+    try:
+        done = env.run(
+            "python", str(script), str(env.bin / "python"), str(sshd.port), sshd.username, sshd.key_file,
+            sshd.known_hosts, str(remote), str(tmp_path / "slurm"), check=False, timeout=600,
+        )  # fmt: skip
+    finally:
+        log = env.run("covalent", "logs", check=False).stdout
+        env.stop()
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}\n--- server log ---\n{log[-5000:]}"
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
+    assert lines["status"] == "COMPLETED", done.stdout
+    covalents, ours, dask, slurm = json.loads(lines["result"])
+    assert covalents["value"] == 10 and covalents["ssh"] and covalents["cwd"].startswith(str(remote / "legacy"))
+    assert ours["value"] == 20 and ours["ssh"] and ours["cwd"].startswith(str(remote / "native"))
+    assert dask["value"] == 30 and dask["dask_worker"]
+    assert slurm["value"] == 40 and slurm["slurm_job"]
+
+
+MIXED = '''
+import json
+import sys
+
+import covalent as ct
+from covalent_slurm import SlurmExecutor
+from covalent_ssh import SSHExecutor
+from covalent_ssh_plugin import SSHExecutor as CovalentSSHExecutor
+
+python, port, user, key, known_hosts, remote, staging = sys.argv[1:8]
+
+covalents = CovalentSSHExecutor(username=user, hostname="login-node", python_path=python, poll_freq=1,
+                                remote_cache=remote + "/legacy-cache", remote_workdir=remote + "/legacy")
+ours = SSHExecutor(hostname="127.0.0.1", port=int(port), username=user, ssh_key_file=key, known_hosts=known_hosts,
+                   python_path=python, remote_cache=remote + "/native-cache", remote_workdir=remote + "/native",
+                   poll_freq=0.2)
+slurm = SlurmExecutor(python=python, workdir=staging, poll_interval=0.5, memory="512M")
+
+
+def where(x):
+    import os
+
+    try:
+        from distributed import get_worker
+
+        worker = get_worker().address
+    except Exception:
+        worker = None
+    return {
+        "value": x * 10,
+        "ssh": bool(os.environ.get("SSH_CONNECTION")),
+        "cwd": os.getcwd(),
+        "dask_worker": worker,
+        "slurm_job": os.environ.get("SLURM_JOB_ID"),
+    }
+
+
+on_covalents_ssh = ct.electron(where, executor=covalents)
+on_our_ssh = ct.electron(where, executor=ours)
+on_dask = ct.electron(where, executor="dask")
+on_slurm = ct.electron(where, executor=slurm)
+
+
+@ct.lattice
+def mixed():
+    return [on_covalents_ssh(1), on_our_ssh(2), on_dask(3), on_slurm(4)]
+
+
+result = ct.dispatch_sync(mixed)()
+print("status", result.status)
+print("error", (result.error or "none").replace(chr(10), " | "))
+print("result", json.dumps(result.result))
+'''
