@@ -181,7 +181,7 @@ def test_a_lattice_mixes_covalents_ssh_executor_ours_dask_and_slurm(
     assert slurm["value"] == 40 and slurm["slurm_job"]
 
 
-MIXED = '''
+MIXED = """
 import json
 import sys
 
@@ -233,4 +233,4 @@ result = ct.dispatch_sync(mixed)()
 print("status", result.status)
 print("error", (result.error or "none").replace(chr(10), " | "))
 print("result", json.dumps(result.result))
-'''
+"""

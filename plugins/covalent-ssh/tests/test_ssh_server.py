@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import covalent as ct
-from covalent.testing import ServerProcess
+from covalent.testing import ServerProcess, free_port
 from covalent_ssh import SSHExecutor
 
 
@@ -63,3 +63,28 @@ def test_a_restarted_server_reattaches_to_the_running_task(
     assert result.result == 43
     assert runs.read_text().split() == [str(pid)], "the task ran again instead of being re-attached"
     assert not list((remote_root / "cache").glob(f"{dispatch_id}/*")), "its staging folder is left behind"
+
+
+def test_an_unreachable_host_fails_its_node_and_the_dispatch_goes_on(
+    server: ServerProcess, options: dict[str, Any]
+) -> None:
+    nowhere = SSHExecutor(**{**options, "port": free_port(), "connect_timeout": 5})
+
+    @ct.electron(executor=nowhere)
+    def remote(x: int) -> int:
+        return x
+
+    @ct.electron
+    def local(x: int) -> int:
+        return x * 10
+
+    @ct.lattice
+    def flow(x: int) -> Any:
+        return [remote(x), local(x)]
+
+    result = ct.dispatch_sync(flow)(4)
+    assert result.status == ct.status.FAILED
+    nodes = {r["node_name"]: r for r in result.get_all_node_results()}
+    assert nodes["remote"]["status"] == ct.status.FAILED
+    assert "cannot open an SSH connection to" in nodes["remote"]["error"]
+    assert nodes["local"]["status"] == ct.status.COMPLETED and nodes["local"]["output"] == 40

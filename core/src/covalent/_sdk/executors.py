@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from covalent.errors import ExecutorOptionsError
 from covalent.executor.jobs import JobExecutor, check_options
 from covalent.executor.legacy.classes import CovalentExecutor
 
@@ -46,7 +47,7 @@ def covalent_executor_spec(executor: CovalentExecutor) -> dict[str, Any]:
         except (TypeError, ValueError, RecursionError):
             if key.startswith("_"):
                 continue
-            raise ValueError(
+            raise ExecutorOptionsError(
                 f"executor {type(executor).__name__}: attribute {key!r} is a {type(value).__name__}, which cannot "
                 "travel to the server as JSON (the server never unpickles executor options)"
             ) from None

@@ -1,7 +1,7 @@
 """``covalent plugins install``: a plugin written for Covalent, installed beside this project's core.
 
 Covalent's plugins require ``covalent>=0.2xx,<1``, the distribution name of
-Agnostiq's Covalent; a plain ``pip install covalent-ssh-plugin`` would fetch
+Agnostiq's Covalent; installing covalent-ssh-plugin with plain pip would fetch
 Covalent 0.240, whose files overwrite this project's ``covalent`` package.
 So, first, this installs a *face distribution* named ``covalent``, version
 :data:`FACE_VERSION` (``0.240.0+bondflow``): metadata only, no files, it

@@ -93,21 +93,28 @@ def execute_job(
     return outcome
 
 
-def execute_node(node: NodeSpec, load: Callable[[str], Any], args: list[Any], kwargs: dict[str, Any]) -> NodeOutcome:
+def execute_node(
+    dispatch_id: str, node: NodeSpec, load: Callable[[str], Any], args: list[Any], kwargs: dict[str, Any]
+) -> NodeOutcome:
     """Run one node whose inputs are already values (``load`` unpickles a function by its key).
 
     What a task run by an executor of Covalent's contract does where it runs
     (:mod:`covalent.runtime.taskcall`): the same capture, hooks and
     transfers as in :func:`execute_job`, the output pickled.
     """
-    result = _run_node(node, load, args, kwargs, None, None)
+    with task_context(dispatch_id, node.node_id):
+        result = _run_node(node, load, args, kwargs, None, None)
     if result.status == Status.COMPLETED and result.sublattice is None:
         _pickle_output(node, result)
     return result
 
 
 def _pickle_output(node: NodeSpec, result: NodeOutcome) -> bool:
-    """Replace a completed node's output by its pickle; False (and the node FAILED) if it cannot be pickled."""
+    """Replace a completed node's output by its pickle (its preview made first, here where the value is).
+
+    False (and the node FAILED) if it cannot be pickled.
+    """
+    result.preview = preview_text(result.output)
     try:
         result.output = pickle.dumps(result.output, protocol=pickle.HIGHEST_PROTOCOL)
         return True
@@ -118,7 +125,7 @@ def _pickle_output(node: NodeSpec, result: NodeOutcome) -> bool:
             result.output = cloudpickle.dumps(result.output)
             return True
         except Exception as exc:
-            result.status, result.output = Status.FAILED, None
+            result.status, result.output, result.preview = Status.FAILED, None, ""
             result.error = f"the return value of {node.name} cannot be pickled: {exc!r}"
             return False
 

@@ -32,6 +32,7 @@ __all__ = ["TaskCall", "make_function", "run_task"]
 class TaskCall:
     """One node of a job, with the pickled functions it needs (its inputs are the call's arguments)."""
 
+    dispatch_id: str
     node: NodeSpec
     functions: dict[str, bytes]
     versions: dict[str, str] = field(default_factory=runtime_versions)
@@ -53,7 +54,7 @@ def run_task(call: TaskCall, *args: Any, **kwargs: Any) -> bytes:
                 loaded[key] = pickle.loads(call.functions[key])
             return loaded[key]
 
-        result = execute_node(node, load, list(args), dict(kwargs))
+        result = execute_node(call.dispatch_id, node, load, list(args), dict(kwargs))
     except Exception as exc:  # the node could not even start here
         now = time.time()
         result = NodeOutcome(node.node_id, Status.FAILED, error="".join(traceback.format_exception(exc)))

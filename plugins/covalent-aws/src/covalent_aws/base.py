@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from covalent.executor.jobs import JobExecutor, Job
+from covalent.executor.jobs import Job, JobExecutor
 from covalent_aws.errors import (
     AWSConfigurationError,
     AWSCredentialsError,

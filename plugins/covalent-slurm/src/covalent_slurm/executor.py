@@ -16,7 +16,7 @@ import shlex
 import time
 from typing import Any
 
-from covalent.executor.jobs import JobExecutor, Job, JobFailedError, JobOutcome, JobState
+from covalent.executor.jobs import Job, JobExecutor, JobFailedError, JobOutcome, JobState
 from covalent_slurm.failure import failure_message as describe_failure
 from covalent_slurm.options import extra_directives, format_time, seconds_to_slurm_time
 from covalent_slurm.script import JobFiles, ScriptSpec, render_script

@@ -22,10 +22,9 @@ from __future__ import annotations
 import logging
 import re
 import shlex
-import time
 from typing import Any
 
-from covalent.executor.jobs import Job, JobExecutor, JobFailedError, JobLostError, JobOutcome, JobState
+from covalent.executor.jobs import Job, JobExecutor, JobFailedError, JobOutcome, JobState
 from covalent_ssh.envcheck import check_environment
 from covalent_ssh.remote import (
     TIME_LIMIT_EXIT,
@@ -62,7 +61,8 @@ class SSHExecutor(JobExecutor):
     #: The runner enforces the electron's time limit on the host, from when the task starts.
     enforces_time_limit = True
     max_nodes_per_job = 16
-    #: Seconds of failing status checks (the connection dropped, say) tolerated before a job is given up.
+    #: Status checks that fail this way (the connection dropped, say) are tolerated for 300 s.
+    transient_poll_errors = (ConnectionError, OSError, TimeoutError)
     poll_failure_tolerance: float = 300.0
 
     def __init__(
@@ -112,7 +112,6 @@ class SSHExecutor(JobExecutor):
             connect_timeout=connect_timeout,
         )
         self._home: str | None = None
-        self._failing_since: dict[str, float] = {}
 
     # -- paths ------------------------------------------------------------------
     async def _absolute(self, path: str) -> str:
@@ -206,15 +205,7 @@ class SSHExecutor(JobExecutor):
 
     async def poll(self, job: Job, handle: dict[str, Any]) -> JobState:
         """RUNNING while the runner lives; DONE once it exited 0 (its outcome is written); FAILED or LOST otherwise."""
-        try:
-            state = await self._state(RemoteJob(handle["job_dir"]), int(handle["pid"]))
-        except (ConnectionError, OSError, TimeoutError) as exc:
-            first = self._failing_since.setdefault(job.job_id, time.monotonic())
-            if time.monotonic() - first > self.poll_failure_tolerance:
-                raise JobFailedError(f"cannot reach {self._transport.description} for job {job.job_id}: {exc}") from exc
-            return JobState.RUNNING
-        self._failing_since.pop(job.job_id, None)
-        return state
+        return await self._state(RemoteJob(handle["job_dir"]), int(handle["pid"]))
 
     async def _state(self, files: RemoteJob, pid: int) -> JobState:
         """Read by SFTP: the exit code if written, else whether ``/proc/<pid>`` is still our runner."""
@@ -245,15 +236,8 @@ class SSHExecutor(JobExecutor):
         out, err = await self._read_text(files.stdout), await self._read_text(files.stderr)
         return f"--- {self._transport.description} stdout ---\n{out}\n--- stderr ---\n{err}".strip()
 
-    async def wait(self, job: Job, handle: dict[str, Any]) -> JobOutcome:
-        try:
-            return await super().wait(job, handle)
-        except JobLostError:
-            raise
-        except JobFailedError as exc:
-            raise JobFailedError(await self._failure_reason(job, handle, str(exc)), log=exc.log) from None
-
-    async def _failure_reason(self, job: Job, handle: dict[str, Any], default: str) -> str:
+    async def failure_message(self, job: Job, handle: dict[str, Any]) -> str:
+        """Why the runner ended without an outcome: the time limit, its exit status, or it was killed."""
         files = RemoteJob(handle["job_dir"])
         code = (await self._read_text(files.exit_code)).strip()
         where = self._transport.description
@@ -265,6 +249,12 @@ class SSHExecutor(JobExecutor):
         if code:
             return f"job {job.job_id} failed on {where}: the runner exited with status {code}"
         return f"job {job.job_id} ended on {where} without an outcome (its processes were killed)"
+
+    def lost_message(self, job: Job, handle: dict[str, Any]) -> str:
+        return f"job {job.job_id} is gone from {self._transport.description}, and so is its folder {handle['job_dir']}"
+
+    def unreachable_message(self, job: Job, exc: Exception) -> str:
+        return f"cannot reach {self._transport.description} for job {job.job_id}: {exc}"
 
     async def fetch_result(self, job: Job, handle: dict[str, Any]) -> JobOutcome:
         path = RemoteJob(handle["job_dir"]).outcome
@@ -285,7 +275,6 @@ class SSHExecutor(JobExecutor):
 
     async def cleanup(self, job: Job, handle: Any) -> None:
         """Remove the job's staging folder (unless ``do_cleanup=False``)."""
-        self._failing_since.pop(job.job_id, None)
         if handle and self.do_cleanup:
             await self._remove(handle["job_dir"])
 

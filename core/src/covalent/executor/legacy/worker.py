@@ -102,7 +102,9 @@ def _outcome(node_id: int, result: Any) -> JobOutcome:
             return outcome
     import cloudpickle
 
-    node = NodeOutcome(node_id, Status.COMPLETED, output=cloudpickle.dumps(result))
+    from covalent.runtime.preview import preview_text
+
+    node = NodeOutcome(node_id, Status.COMPLETED, output=cloudpickle.dumps(result), preview=preview_text(result))
     return JobOutcome([node])
 
 
@@ -116,7 +118,7 @@ def run_job(payload: bytes, config: dict[str, Any]) -> bytes:
         raise RuntimeError("a Covalent-contract executor runs jobs of exactly one node")
     node = spec.nodes[0]
     args, kwargs = _inputs(spec)
-    function = make_function(TaskCall(node, dict(spec.functions), dict(spec.versions)))
+    function = make_function(TaskCall(spec.dispatch_id, node, dict(spec.functions), dict(spec.versions)))
     metadata = {"dispatch_id": spec.dispatch_id, "node_id": node.node_id, "results_dir": channel.results_dir}
     Path(channel.results_dir, spec.dispatch_id).mkdir(parents=True, exist_ok=True)
     out, err = io.StringIO(), io.StringIO()
