@@ -184,6 +184,37 @@ def test_dispatch_page_shows_graph_lattice_and_script_data(client: TestClient) -
     assert dispatch_id in summary.text and "<html" not in summary.text
 
 
+def test_node_page_masks_secret_executor_options_and_shows_the_source(client: TestClient) -> None:
+    from covalent.graph.bundle import write_bundle
+
+    manifest = beta.build_manifest(5)
+    data = manifest.to_json()
+    task = next(n for n in data["graph"]["nodes"] if n["kind"] == "electron")
+    task["executor"] = {"name": "local", "kwargs": {"workers": 2, "api_key": "hunter2", "password": "pw"}}
+    files = [
+        ("manifest", ("m.json", json.dumps(data).encode(), "application/json")),
+        ("options", ("o.json", b'{"start": false}', "application/json")),
+        ("blobs", ("b.bin", write_bundle(manifest.blobs.items()), "application/octet-stream")),
+    ]
+    dispatch_id = client.post("/api/v1/dispatches", files=files).json()["dispatch_id"]
+    for params in ({}, {"fragment": "1"}):
+        page = client.get(f"/dispatches/{dispatch_id}/nodes/{task['id']}", params=params)
+        assert page.status_code == 200
+        assert "hunter2" not in page.text and ">pw<" not in page.text and page.text.count("****") == 2
+        assert "workers" in page.text and '<span class="k">def</span>' in page.text  # highlighted source
+        assert ("<html" in page.text) == (not params)  # the page, or the panel's part alone
+    assert client.get(f"/dispatches/{dispatch_id}/nodes/{task['id']}/output").json() == {
+        "stdout": "",
+        "stderr": "",
+        "live": False,
+        "status": "NEW_OBJECT",
+    }
+    nodes = client.get(f"/dispatches/{dispatch_id}/nodes").text
+    assert nodes.count("<tr data-node-id=") == 2
+    assert client.get(f"/dispatches/{dispatch_id}/nodes/99").status_code == 404
+    assert client.get(f"/dispatches/{dispatch_id}/nodes/-1").status_code == 422
+
+
 def test_node_inputs_preview_parameter_values(client: TestClient) -> None:
     dispatch_id = register(client, beta, 21)
     graph = client.get(f"/api/v1/dispatches/{dispatch_id}/graph").json()

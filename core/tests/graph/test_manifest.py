@@ -32,6 +32,14 @@ def test_round_trip_through_json_and_a_folder(tmp_path):
     assert run_manifest(loaded)["result"] == [1, 4, 9]
 
 
+def test_each_distinct_function_s_source_travels_once_as_text():
+    manifest = wf.build_manifest(list(range(20)))
+    data = json.loads(json.dumps(manifest.to_json()))
+    (key,) = {n["function"] for n in manifest.graph.nodes() if n["kind"] == "electron"}
+    assert data["sources"] == {key: "@ct.electron\ndef square(x):\n    return x * x\n"}
+    assert Manifest.from_json(data, manifest.blobs).sources == data["sources"]
+
+
 def test_each_distinct_function_is_stored_once():
     manifest = wf.build_manifest(list(range(50)))
     function_keys = {n["function"] for n in manifest.graph.nodes() if n["kind"] == "electron"}

@@ -80,6 +80,8 @@ MUTATIONS = {
     "time-limit-negative": (lambda d: _electron(d).update(time_limit=-1), "time_limit"),
     "name-empty": (lambda d: d.update(name=""), "name"),
     "bad-blob-key": (lambda d: _electron(d).update(function="../../etc/passwd"), "function"),
+    "source-not-text": (lambda d: d.update(sources={"0" * 64: 1}), "sources"),
+    "source-bad-key": (lambda d: d.update(sources={"x": "def f(): pass"}), "sources"),
 }
 
 
@@ -96,6 +98,7 @@ def test_each_malformed_shape_is_refused_naming_its_field(valid, mutation):
 def test_a_valid_manifest_passes_unchanged(valid):
     data = copy.deepcopy(valid)
     assert validate_manifest(data) is data and data == valid
+    assert "def add(x, y):" in next(iter(valid["sources"].values()))  # shown by the dashboard
     with_limit = copy.deepcopy(valid)
     _electron(with_limit).update(time_limit=60, retries=2, metadata={"a": [1, {"b": None}]})
     validate_manifest(with_limit)

@@ -91,6 +91,47 @@ def test_retries_are_enforced(server, tmp_path):
     assert result.get_node_result(0)["attempts"] == 3
 
 
+def test_each_attempt_is_kept_with_its_times_worker_and_error(server, tmp_path):
+    """What the dashboard's timeline and node panel show: every attempt of a retried node."""
+    import httpx
+
+    counter = tmp_path / "attempts"
+
+    @ct.electron(retries=2)
+    def flaky(path):
+        n = int(Path(path).read_text()) + 1 if os.path.exists(path) else 1
+        Path(path).write_text(str(n))
+        if n < 3:
+            raise RuntimeError(f"attempt {n} fails")
+        return os.getpid()
+
+    @ct.lattice
+    def wf(path):
+        return flaky(path)
+
+    dispatch_id = ct.dispatch(wf)(str(counter))
+    result = ct.get_result(dispatch_id, wait=True)
+    assert result.status == "COMPLETED"
+    timeline = httpx.get(f"{server.address}/api/v1/dispatches/{dispatch_id}/timeline").json()
+    assert timeline["status"] == "COMPLETED" and len(timeline["nodes"]) == 1
+    node = timeline["nodes"][0]
+    assert node["attempts"] == 3 and node["executor"] == "local"
+    assert node["worker"].endswith(f":{result.result}")  # host:pid of the process it ran in
+    assert node["submitted_at"] <= node["start_time"] <= node["end_time"]
+    earlier = node["history"]
+    assert [a["attempt"] for a in earlier] == [1, 2] and all(a["status"] == "FAILED" for a in earlier)
+    assert "RuntimeError: attempt 1 fails" in earlier[0]["error"] and "attempt 2 fails" in earlier[1]["error"]
+    for a in earlier:
+        assert a["submitted_at"] <= a["start_time"] <= a["end_time"] <= node["submitted_at"] and a["worker"]
+    one = httpx.get(f"{server.address}/api/v1/dispatches/{dispatch_id}/nodes/0").json()
+    assert one["history"] == earlier and one["worker"] == node["worker"]
+    assert (
+        httpx.get(f"{server.address}/api/v1/dispatches/{dispatch_id}/timeline", params={"nodes": "x"}).status_code
+        == 422
+    )
+    assert httpx.get(f"{server.address}/api/v1/dispatches/nope/timeline").status_code == 404
+
+
 def test_retries_exhausted_fail_with_last_traceback(server, tmp_path):
     @ct.electron(retries=1)
     def always_fails():

@@ -13,6 +13,7 @@ import dis
 import inspect
 import operator
 import sys
+import textwrap
 import typing
 import warnings
 from dataclasses import dataclass, field
@@ -70,6 +71,8 @@ class GraphBuilder:
         self.inherited = inherited or Inherited()
         self._functions: dict[int, tuple[Any, str]] = {}
         self._facts: dict[int, tuple[Any, _Facts]] = {}
+        #: Each electron function's source by its blob key (what the dashboard shows; never run).
+        self.sources: dict[str, str] = {}
 
     # -- blobs ------------------------------------------------------------
     def add_blob(self, data: bytes) -> str:
@@ -118,6 +121,8 @@ class GraphBuilder:
         code_hash = None if is_sublattice else facts.code_hash
         if code_hash:
             attrs["code_hash"] = code_hash
+        if facts.source:
+            self.sources.setdefault(attrs["function"], facts.source)
         hooks = electron.hooks(self.lattice, self.inherited)
         if hooks:
             attrs["hooks"] = self.add_function(hooks, f"dependencies of electron {name!r}")
@@ -269,6 +274,20 @@ class _Facts:
             self.signature = None
         self.code_hash = code_fingerprint(func)
         self.return_length = _return_length(func)
+        self.source = _source(target)
+
+
+#: Longer sources are not sent (the manifest's limit for a text).
+MAX_SOURCE_CHARS = 100_000
+
+
+def _source(target: Any) -> str:
+    """A function's source as written (dedented), or "" where Python cannot find it (a REPL, a C function)."""
+    try:
+        text = textwrap.dedent(inspect.getsource(target))
+    except (OSError, TypeError):
+        return ""
+    return text if len(text) <= MAX_SOURCE_CHARS else ""
 
 
 def _bind(signature: inspect.Signature | None, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[str]:

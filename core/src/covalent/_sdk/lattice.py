@@ -170,6 +170,7 @@ class Lattice:
             blobs=builder.blobs,
             lattice=lattice_info,
             output=output,
+            sources=builder.sources,
         )
 
     def draw(self, *args: Any, **kwargs: Any) -> Any:

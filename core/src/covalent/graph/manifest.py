@@ -28,9 +28,11 @@ class Manifest:
     lattice: dict[str, Any] = field(default_factory=dict)
     output: dict[str, Any] = field(default_factory=dict)
     schema: int = MANIFEST_SCHEMA
+    #: Each electron function's source text by the blob key of its function (shown, never run).
+    sources: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "schema": self.schema,
             "name": self.name,
             "lattice": self.lattice,
@@ -38,6 +40,9 @@ class Manifest:
             "graph": self.graph.to_dict(),
             "blobs": {key: len(data) for key, data in self.blobs.items()},
         }
+        if self.sources:
+            data["sources"] = self.sources
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any], blobs: dict[str, bytes]) -> Manifest:
@@ -54,6 +59,7 @@ class Manifest:
             lattice=dict(data.get("lattice") or {}),
             output=dict(data.get("output") or {}),
             schema=schema,
+            sources=dict(data.get("sources") or {}),
         )
 
     def missing_blobs(self) -> list[str]:

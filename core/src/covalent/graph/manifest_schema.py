@@ -167,6 +167,8 @@ class ManifestModel(TypedDict):
     output: OutputModel
     graph: GraphModel
     blobs: NotRequired[dict[BlobKey, Annotated[int, Field(ge=0)]]]
+    #: Each electron function's source by the blob key of its function (shown by the dashboard, never run).
+    sources: NotRequired[Annotated[dict[BlobKey, LongText], Field(max_length=100_000)]]
 
 
 def _graph_references(graph: dict[str, Any]) -> list[tuple[str, str]]:

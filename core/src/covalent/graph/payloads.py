@@ -35,12 +35,14 @@ def pack_job(
     output_key: Callable[[int], str],
     *,
     files_handled_by: str = "",
+    live_output: str = "",
 ) -> JobSpec:
     """A :class:`JobSpec` running ``node_ids`` (in the given, dependency-respecting order).
 
     ``blob(key)`` returns a blob's bytes; ``output_key(node)`` names the blob
     holding the output of a node outside the job.  ``files_handled_by``: the
     executor whose plugin moves the nodes' file transfers itself.
+    ``live_output``: the folder the nodes mirror their stdout and stderr to while they run.
     """
     order = list(node_ids)
     inside = set(order)
@@ -83,4 +85,4 @@ def pack_job(
                 files_handled_by=files_handled_by if files else "",
             )
         )
-    return JobSpec(dispatch_id=dispatch_id, nodes=specs, functions=functions, values=values)
+    return JobSpec(dispatch_id=dispatch_id, nodes=specs, functions=functions, values=values, live_output=live_output)

@@ -1,21 +1,34 @@
-"""Per-thread capture of ``sys.stdout`` and ``sys.stderr``.
+"""Per-thread capture of ``sys.stdout`` and ``sys.stderr``, mirrored live to files if asked.
 
 Several tasks may run at once in one worker process (Dask threads), so a
 process-wide ``redirect_stdout`` would mix their output.  Instead the streams
 are replaced, once, by a proxy that writes to the current thread's buffer
 when one is set and to the original stream otherwise.
+
+A running task's output can be followed while it runs: given a folder that
+exists where the task runs (the server's live-output folder when the worker
+shares its machine), what the task prints is also written to
+``<folder>/<name>.stdout`` and ``.stderr``, opened at the first write (a task
+that prints nothing creates no file), flushed every :data:`FLUSH_SECONDS` by
+one thread per process (no system call per print), and removed when the task
+ends (its outcome carries everything printed).
 """
 
 from __future__ import annotations
 
 import io
+import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-__all__ = ["captured"]
+__all__ = ["FLUSH_SECONDS", "captured", "live_file", "live_name"]
+
+#: Seconds at most between a task printing and its live file showing it.
+FLUSH_SECONDS = 0.25
 
 _local = threading.local()
 _install_lock = threading.Lock()
@@ -60,14 +73,111 @@ def _install() -> None:
             sys.stderr = _ThreadStream("stderr", sys.stderr)
 
 
+def live_name(dispatch_id: str, node_id: int) -> str:
+    """The name a node's live files go by."""
+    return f"{dispatch_id}-{int(node_id)}"
+
+
+def live_file(folder: str, name: str, stream: str) -> str:
+    """Where a running task's ``stream`` (stdout or stderr) is mirrored."""
+    return os.path.join(folder, f"{name}.{stream}")
+
+
+class _Mirrored(io.StringIO):
+    """A capture buffer that also writes to a live file (opened at the first write)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self._path = path
+        self._file: Any = None
+        self._dirty = False
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        n = super().write(text)
+        with self._lock:
+            try:
+                if self._file is None:
+                    self._file = open(self._path, "w", encoding="utf-8", errors="replace")  # noqa: SIM115
+                    _Flusher.watch(self)
+                if self._file:
+                    self._file.write(text)
+                    self._dirty = True
+            except OSError:
+                self._file = False  # the folder went away: keep capturing, stop mirroring
+        return n
+
+    def push(self) -> None:
+        """Make what was written visible in the file (called by the flusher)."""
+        with self._lock:
+            if self._file and self._dirty:
+                try:
+                    self._file.flush()
+                except OSError:
+                    self._file = False
+                self._dirty = False
+
+    def finish(self) -> None:
+        with self._lock:
+            if self._file:
+                self._file.close()
+            opened, self._file = self._file, False
+        _Flusher.forget(self)
+        if opened is not None:
+            try:
+                os.unlink(self._path)
+            except OSError:
+                pass
+
+
+class _Flusher:
+    """One thread per process that flushes the open live files every :data:`FLUSH_SECONDS`."""
+
+    _open: set[_Mirrored] = set()
+    _lock = threading.Lock()
+    _thread: threading.Thread | None = None
+
+    @classmethod
+    def watch(cls, mirror: _Mirrored) -> None:
+        with cls._lock:
+            cls._open.add(mirror)
+            if cls._thread is None or not cls._thread.is_alive():
+                cls._thread = threading.Thread(target=cls._run, name="covalent-live-output", daemon=True)
+                cls._thread.start()
+
+    @classmethod
+    def forget(cls, mirror: _Mirrored) -> None:
+        with cls._lock:
+            cls._open.discard(mirror)
+
+    @classmethod
+    def _run(cls) -> None:
+        while True:
+            time.sleep(FLUSH_SECONDS)
+            with cls._lock:
+                mirrors = list(cls._open)
+            for mirror in mirrors:
+                mirror.push()
+
+
 @contextmanager
-def captured() -> Iterator[dict[str, io.StringIO]]:
-    """Capture what this thread prints; yields ``{"stdout": buf, "stderr": buf}``."""
+def captured(live: tuple[str, str] | None = None) -> Iterator[dict[str, io.StringIO]]:
+    """Capture what this thread prints; yields ``{"stdout": buf, "stderr": buf}``.
+
+    ``live``: ``(folder, name)`` to mirror the output to while it runs, if the folder exists here.
+    """
     _install()
     previous = getattr(_local, "buffers", None)
-    buffers = {"stdout": io.StringIO(), "stderr": io.StringIO()}
+    buffers: dict[str, io.StringIO]
+    if live is not None and live[0] and os.path.isdir(live[0]):
+        buffers = {stream: _Mirrored(live_file(*live, stream)) for stream in ("stdout", "stderr")}
+    else:
+        buffers = {"stdout": io.StringIO(), "stderr": io.StringIO()}
     _local.buffers = buffers
     try:
         yield buffers
     finally:
         _local.buffers = previous
+        for buffer in buffers.values():
+            if isinstance(buffer, _Mirrored):
+                buffer.finish()

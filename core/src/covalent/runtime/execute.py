@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import inspect
+import os
 import pickle
+import socket
 import time
 import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from covalent.runtime.capture import captured
+from covalent.runtime.capture import captured, live_name
 from covalent.runtime.context import task_context
 from covalent.runtime.outcome import JobOutcome, NodeOutcome
 from covalent.runtime.preview import preview_text
@@ -19,9 +21,19 @@ from covalent.status import Status
 if TYPE_CHECKING:
     from covalent.runtime.transfer.engine import NodeTransfers
 
-__all__ = ["execute_job", "execute_node", "execute_payload", "run_payload"]
+__all__ = ["execute_job", "execute_node", "execute_payload", "run_payload", "worker_name"]
 
 _MISSING = object()
+_WORKER: tuple[int, str] | None = None
+
+
+def worker_name() -> str:
+    """``host:pid`` of this process, worked out once per process (a fork gets its own)."""
+    global _WORKER
+    pid = os.getpid()
+    if _WORKER is None or _WORKER[0] != pid:
+        _WORKER = (pid, f"{socket.gethostname()}:{pid}")
+    return _WORKER[1]
 
 
 class _Skipped(Exception):
@@ -76,8 +88,9 @@ def execute_job(
         except _Skipped:
             failed.add(node.node_id)
             continue
+        live = (spec.live_output, live_name(spec.dispatch_id, node.node_id)) if spec.live_output else None
         with task_context(spec.dispatch_id, node.node_id):
-            result = _run_node(node, function, args, kwargs, inject, postprocess)
+            result = _run_node(node, function, args, kwargs, inject, postprocess, live)
         if result.status == Status.COMPLETED and result.sublattice is not None:
             # The inner graph runs as its own dispatch; dependents wait for it.
             pass
@@ -145,11 +158,12 @@ def _run_node(
     kwargs: dict[str, Any],
     inject: dict[str, Any] | None,
     postprocess: Callable[[NodeSpec, Any], Any] | None,
+    live: tuple[str, str] | None = None,
 ) -> NodeOutcome:
     start = time.time()
-    result = NodeOutcome(node_id=node.node_id, status=Status.FAILED, start_time=start)
+    result = NodeOutcome(node_id=node.node_id, status=Status.FAILED, start_time=start, worker=worker_name())
     transfers = _node_transfers(node, function) if node.files else None
-    with captured() as streams:
+    with captured(live) as streams:
         try:
             func = function(node.function)
             hooks = function(node.hooks) if node.hooks else None

@@ -54,6 +54,8 @@ class NodeOutcome:
     #: One record per file transfer (``TransferRecord.to_json()``: plain data, no credentials).
     transfers: list[dict[str, Any]] = field(default_factory=list)
     preview: str = ""  # a short text form of the output, made where the task ran
+    #: Where the node ran: ``host:pid`` of the process (what the dashboard's timeline lanes show).
+    worker: str = ""
 
 
 @dataclass
@@ -81,6 +83,7 @@ class JobOutcome:
                 "start_time": node.start_time,
                 "end_time": node.end_time,
                 "preview": node.preview,
+                "worker": node.worker,
                 "transfers": node.transfers,
                 "sublattice": None,
             }
@@ -174,6 +177,7 @@ def _node(entry: Any, frames: list[bytes], index: int) -> NodeOutcome:
         start_time=seconds("start_time"),
         end_time=seconds("end_time"),
         preview=text("preview"),
+        worker=text("worker")[:256],
         transfers=transfers,
         sublattice=_sublattice(entry.get("sublattice"), frames, where),
     )

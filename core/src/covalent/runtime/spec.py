@@ -55,6 +55,8 @@ class JobSpec:
     values: dict[str, bytes]
     versions: dict[str, str] = field(default_factory=lambda: runtime_versions())
     version: int = PAYLOAD_VERSION
+    #: A folder to mirror what each node prints to while it runs, if it exists where the job runs ("": none).
+    live_output: str = ""
 
     def to_bytes(self) -> bytes:
         return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)

@@ -13,7 +13,7 @@ from covalent.server.db.engine import migrate, open_engine
 from covalent.server.dispatcher import Dispatcher
 from covalent.server.dispatcher.executors import ExecutorInstances
 from covalent.server.events import EventBus
-from covalent.server.state import ServerState
+from covalent.server.state import LIVE_OUTPUT_FOLDER, ServerState
 from covalent.server.store.blobs import BlobStore
 from covalent.server.store.writer import Writer
 from covalent.server.sublattices import SublatticeIntake
@@ -39,6 +39,7 @@ async def start_services(
     data_dir = config.private_dir(config.data_dir())
     config.private_file(config.private_dir(config.config_dir()) / "covalent.conf")
     config.private_dir(data_dir / "objects")
+    live = _fresh_live_output(data_dir / LIVE_OUTPUT_FOLDER)
     url = config.database_url()
     engine = open_engine(url)
     await asyncio.to_thread(migrate, engine)
@@ -48,7 +49,7 @@ async def start_services(
     writer.start()
     executors = ExecutorInstances(executor_overrides)
     children = SublatticeIntake(blobs, writer)
-    dispatcher = Dispatcher(writer, blobs, executors, get_plugin_manager(), children=children)
+    dispatcher = Dispatcher(writer, blobs, executors, get_plugin_manager(), children=children, live_output=live)
     triggers = TriggerService(engine, writer, None, mode=triggers_mode)
     log.info("covalent server ready (database %s)", url.split("@")[-1])
     state = ServerState(
@@ -69,6 +70,17 @@ async def start_services(
     if triggers_mode != "only":  # a triggers-only server runs no dispatch of its own
         triggers.launcher = LocalLauncher(state, events)
     return state
+
+
+def _fresh_live_output(folder: Path) -> Path:
+    """The live-output folder, private and empty (files left by tasks killed with a server)."""
+    config.private_dir(folder)
+    for leftover in folder.iterdir():
+        try:
+            leftover.unlink()
+        except OSError:
+            pass
+    return folder
 
 
 async def stop_services(state: ServerState) -> None:

@@ -17,7 +17,10 @@ from covalent.server.store.copies import CompletedOriginals
 from covalent.server.store.writer import Writer
 from covalent.server.triggers import TriggerService
 
-__all__ = ["ServerState"]
+__all__ = ["LIVE_OUTPUT_FOLDER", "ServerState"]
+
+#: Under the data folder: where tasks running on this machine mirror what they print while they run.
+LIVE_OUTPUT_FOLDER = "live"
 
 
 @dataclass
@@ -38,3 +41,8 @@ class ServerState:
     panels: list[dict[str, str]] = field(default_factory=list)
     #: Completed dispatches as read for full-reuse redispatches (see covalent.server.store.copies).
     originals: CompletedOriginals = field(default_factory=CompletedOriginals)
+
+    @property
+    def live_output_dir(self) -> Path:
+        """Where running tasks mirror their stdout and stderr (``covalent.runtime.capture``)."""
+        return self.data_dir / LIVE_OUTPUT_FOLDER

@@ -46,6 +46,22 @@ T = TypeVar("T")
 DISPATCH_SORTS: tuple[str, ...] = tuple(records.DISPATCH_SORTS)
 
 _SECRET = re.compile(r"(token|secret|password|passwd|key|credential)", re.IGNORECASE)
+_SAFE_ID = re.compile(r"[0-9A-Za-z._-]{1,64}")
+#: How much of a running node's output :meth:`ServerView.live_output` reads.
+LIVE_OUTPUT_CHARS = 256 * 1024
+
+
+def _tail_text(path: Path, limit: int) -> str | None:
+    """The end of a text file (``limit`` bytes at most), or None if there is none."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, 2)
+            size = f.tell()
+            f.seek(max(0, size - limit))
+            data = f.read()
+    except OSError:
+        return None
+    return data.decode("utf-8", errors="replace")
 
 
 def mask_url(url: str) -> str:
@@ -84,6 +100,11 @@ class Snapshot:
     def nodes(self, dispatch_id: str) -> list[dict[str, Any]]:
         """A dispatch's node records, without stdout and stderr."""
         return records.read_nodes(self._conn, dispatch_id, brief=True)
+
+    def timeline(self, dispatch_id: str, node_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
+        """Task nodes' timing records (``GET /dispatches/{id}/timeline``): executor, worker, submitted,
+        started, ended, attempts, earlier attempts (``history``) and transfers; all nodes, or ``node_ids``."""
+        return records.read_timeline(self._conn, dispatch_id, node_ids)
 
     def node(self, dispatch_id: str, node_id: int) -> dict[str, Any] | None:
         """One node's whole record (``GET /dispatches/{id}/nodes/{node_id}``: stdout, stderr, error, transfers)."""
@@ -192,6 +213,22 @@ class ServerView:
         """``token`` is the server's access token (compared in constant time); any token when none is set."""
         expected = self.state.token
         return not expected or hmac.compare_digest(token.encode(), expected.encode())
+
+    def live_output(self, dispatch_id: str, node_id: int, limit: int = LIVE_OUTPUT_CHARS) -> tuple[str, str] | None:
+        """What a running node has printed so far (stdout, stderr; the last ``limit`` characters of each).
+
+        Known for tasks running on this machine (local, Dask or Slurm workers here),
+        which mirror their output while they run; None where nothing was mirrored.
+        """
+        if not _SAFE_ID.fullmatch(dispatch_id):
+            return None
+        folder = self.state.live_output_dir
+        texts = [
+            _tail_text(folder / f"{dispatch_id}-{int(node_id)}.{stream}", limit) for stream in ("stdout", "stderr")
+        ]
+        if texts[0] is None and texts[1] is None:
+            return None
+        return texts[0] or "", texts[1] or ""
 
     def settings(self) -> dict[str, Any]:
         """The effective settings with secrets masked, plus the database URL and paths."""

@@ -10,6 +10,7 @@ and stderr, file transfers and copy buttons for the ids.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -178,11 +179,16 @@ async def node_output(request: Request) -> Response:
     """``GET /dispatches/{id}/nodes/{node_id}/output``: ``{stdout, stderr, live}`` (what the node printed so far)."""
     dispatch_id = request.path_params["dispatch_id"]
     node_id = _node_id(request)
-    row = await server_view(request).read(lambda snapshot: snapshot.node(dispatch_id, node_id))
+    view = server_view(request)
+    row = await view.read(lambda snapshot: snapshot.node(dispatch_id, node_id))
     if row is None:
         raise HTTPException(404, f"dispatch {dispatch_id} has no node {node_id}")
     live = row["status"] == Status.RUNNING
     stdout, stderr = row.get("stdout") or "", row.get("stderr") or ""
+    if live:  # what it has printed so far, where its task mirrors that (on this machine)
+        printed = await asyncio.to_thread(view.live_output, dispatch_id, node_id)
+        if printed is not None:
+            stdout, stderr = printed
     return JSONResponse({"stdout": stdout, "stderr": stderr, "live": live, "status": row["status"]})
 
 

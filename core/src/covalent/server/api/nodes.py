@@ -11,10 +11,10 @@ from starlette.responses import JSONResponse, Response
 
 from covalent.server.api.common import read_db, server_state
 from covalent.server.store.blobs import shown
-from covalent.server.store.records import read_dispatch, read_node, read_nodes
+from covalent.server.store.records import read_dispatch, read_node, read_nodes, read_timeline
 from covalent.status import Status
 
-__all__ = ["get_graph", "get_node", "get_node_output", "list_nodes"]
+__all__ = ["get_graph", "get_node", "get_node_output", "get_timeline", "list_nodes"]
 
 
 def _node_id(request: Request) -> int:
@@ -118,3 +118,46 @@ async def get_graph(request: Request) -> Response:
     if graph is None:
         raise HTTPException(404, f"no dispatch with id {dispatch_id}")
     return JSONResponse(graph)
+
+
+async def get_timeline(request: Request) -> Response:
+    """
+    summary: When, where and how often each task node ran (a Gantt chart's data)
+    description: >
+      One record per task node: `executor`, `worker` (host:pid of the process it ran in),
+      `submitted_at` (its job handed to the executor), `start_time` and `end_time` (where
+      it ran; before its outcome arrives `start_time` is the submission), `attempts`,
+      `history` (each earlier attempt of a retried node: times, worker, error) and
+      `transfers` (file transfers with their times). `nodes=1,2` limits it to those nodes.
+    parameters:
+      - {name: nodes, in: query, schema: {type: string}}
+    responses:
+      200: {description: "{dispatch_id, status, started_at, ended_at, nodes: [...]}"}
+      404: {description: no such dispatch}
+      422: {description: bad node list}
+    """
+    dispatch_id = request.path_params["dispatch_id"]
+    raw = request.query_params.get("nodes")
+    wanted: list[int] | None = None
+    if raw:
+        try:
+            wanted = [int(part) for part in raw.split(",") if part.strip()][:10_000]
+        except ValueError:
+            raise HTTPException(422, "nodes must be node ids separated by commas") from None
+
+    def read(conn: Any) -> dict[str, Any] | None:
+        record = read_dispatch(conn, dispatch_id)
+        if record is None:
+            return None
+        return {
+            "dispatch_id": dispatch_id,
+            "status": record["status"],
+            "started_at": record["started_at"],
+            "ended_at": record["ended_at"],
+            "nodes": read_timeline(conn, dispatch_id, wanted),
+        }
+
+    data = await read_db(request, read)
+    if data is None:
+        raise HTTPException(404, f"no dispatch with id {dispatch_id}")
+    return JSONResponse(data)

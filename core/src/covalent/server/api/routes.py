@@ -52,6 +52,7 @@ def _dispatch_routes() -> list[BaseRoute]:
         Route("/dispatches/{dispatch_id:dispatch_id}/manifest", dispatches.get_manifest, methods=["GET"]),
         Route("/dispatches/{dispatch_id:dispatch_id}/graph", nodes.get_graph, methods=["GET"]),
         Route("/dispatches/{dispatch_id:dispatch_id}/nodes", nodes.list_nodes, methods=["GET"]),
+        Route("/dispatches/{dispatch_id:dispatch_id}/timeline", nodes.get_timeline, methods=["GET"]),
         Route("/dispatches/{dispatch_id:dispatch_id}/nodes/{node_id}", nodes.get_node, methods=["GET"]),
         Route("/dispatches/{dispatch_id:dispatch_id}/nodes/{node_id}/output", nodes.get_node_output, methods=["GET"]),
         Route("/blobs/fetch", blobs.fetch_blobs, methods=["POST"]),

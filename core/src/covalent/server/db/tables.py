@@ -75,6 +75,12 @@ nodes = Table(
     Column("fingerprint", String(64), nullable=True),
     # JSON: one record per file transfer of the node's last run (no credentials).
     Column("transfers", Text, nullable=True),
+    # When its job was handed to the executor (start_time: when it started where it ran).
+    Column("submitted_at", Float, nullable=True),
+    # Where it ran (host:pid).
+    Column("worker", String(256), nullable=True),
+    # JSON: one record per earlier attempt of a retried node; the last one is the columns above.
+    Column("history", Text, nullable=True),
 )
 
 blobs = Table(

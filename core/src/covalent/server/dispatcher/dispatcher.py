@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from pathlib import Path
 from typing import Any, Protocol
 
 from covalent.server.dispatcher.blobcache import BlobCache
@@ -47,6 +48,7 @@ class Dispatcher:
         hooks: Any = None,
         *,
         children: ChildIntake,
+        live_output: Path | None = None,
     ) -> None:
         self.blobs = blobs
         self.children = children
@@ -60,6 +62,7 @@ class Dispatcher:
             durations=DurationModel(),
             hooks=self.hooks,
             children=self,
+            live_output=str(live_output or ""),
         )
 
     # -- lifecycle ---------------------------------------------------------------

@@ -29,6 +29,7 @@ async def build_payload(
     blob: Callable[[str], bytes],
     *,
     files_handled_by: str = "",
+    live_output: str = "",
 ) -> bytes:
     """The job's payload bytes.
 
@@ -39,7 +40,10 @@ async def build_payload(
     """
 
     def build(get: Callable[[str], bytes]) -> bytes:
-        return pack_job(dispatch_id, graph, node_ids, get, output_key, files_handled_by=files_handled_by).to_bytes()
+        spec = pack_job(
+            dispatch_id, graph, node_ids, get, output_key, files_handled_by=files_handled_by, live_output=live_output
+        )
+        return spec.to_bytes()
 
     budget = INLINE_BYTES
 

@@ -8,6 +8,10 @@ A node's status moves through :class:`~covalent.status.Status`::
         +------ requeued (job lost, input missing, cancelled job) ----+--> CANCELLED
     a sublattice node stays RUNNING while its child dispatch runs; the child's end decides.
 
+A launch records when the job was handed to the executor (``submitted_at``;
+the outcome brings when and where the node ran); an attempt that fails and
+will be retried is kept in the node's ``history`` (times, worker, error).
+
 The run itself is running until nothing is planned, in flight, retrying or
 waiting for a child (:meth:`DispatchRun._check_finished`), then it ends
 COMPLETED, FAILED or CANCELLED (:func:`~.ending.decide_end`) with one final
@@ -65,6 +69,8 @@ NEW, RUNNING, COMPLETED, FAILED, CANCELLED = (
 
 #: Seconds a job's RUNNING rows wait to be written together with its outcome.
 RUNNING_WRITE_DELAY = 0.05
+#: The end of a failed attempt's error kept in the node's history (the last attempt's is kept whole).
+HISTORY_ERROR_CHARS = 8000
 
 
 def _backoff(attempt: int) -> float:
@@ -94,6 +100,8 @@ class RunServices:
     durations: DurationModel
     hooks: LifecycleHooks
     children: ChildRuns
+    #: A folder on this machine where tasks mirror what they print while they run ("": none).
+    live_output: str = ""
 
 
 class DispatchRun:
@@ -118,10 +126,17 @@ class DispatchRun:
         self.errors: dict[int, str] = {}
         self.children_runs: dict[int, str] = {}
         self.resume_handles: dict[str, dict[str, Any]] = {}
+        #: When each node's current attempt was handed to its executor, and its earlier attempts.
+        self.submitted: dict[int, float] = {}
+        self.history: dict[int, list[dict[str, Any]]] = {}
         for row in rows:
             n = row["node_id"]
             self.status[n] = row["status"]
             self.attempts[n] = row.get("attempts") or 0
+            if row.get("submitted_at"):
+                self.submitted[n] = row["submitted_at"]
+            if row.get("history"):
+                self.history[n] = list(row["history"])
             if row.get("output_key"):
                 self.output_key[n] = row["output_key"]
             if row.get("sublattice_dispatch_id"):
@@ -339,7 +354,9 @@ class DispatchRun:
             self.in_flight[n] = job_id
             self.status[n] = RUNNING
             self.attempts[n] = self.attempts.get(n, 0) + 1
-            updates.append(NodeUpdate(n, {"status": RUNNING, "start_time": now, "attempts": self.attempts[n]}))
+            self.submitted[n] = now
+            update = {"status": RUNNING, "start_time": now, "submitted_at": now, "attempts": self.attempts[n]}
+            updates.append(NodeUpdate(n, update))
             self.svc.hooks.notify(
                 "before_task",
                 dispatch_id=self.dispatch_id,
@@ -402,6 +419,7 @@ class DispatchRun:
             blobs.cached,
             blobs.get,
             files_handled_by=files_handled_by,
+            live_output=self.svc.live_output,
         )
         return Job(
             job_id=rec.job_id,
@@ -464,6 +482,7 @@ class DispatchRun:
                 "end_time": node.end_time or None,
                 "stdout": node.stdout,
                 "stderr": node.stderr,
+                "worker": node.worker[:256] or None,
             }
             if node.transfers:
                 times["transfers"] = transfers_json(node.transfers)
@@ -541,6 +560,7 @@ class DispatchRun:
             delay = _backoff(self.attempts[n])
             self.status[n] = RUNNING  # still in progress from the user's point of view
             self.retry_timers[n] = asyncio.get_running_loop().call_later(delay, self._retry, n)
+            extra["history"] = self._attempt_done(n, error, extra)
             return [NodeUpdate(n, {"status": RUNNING, "error": error, "job_handle": None, **extra})]
         self.status[n] = FAILED
         self.errors[n] = error
@@ -548,6 +568,21 @@ class DispatchRun:
             "on_task_error", dispatch_id=self.dispatch_id, node_id=n, name=self.node(n)["name"], error=error
         )
         return [NodeUpdate(n, {"status": FAILED, "error": error, "job_handle": None, **extra})]
+
+    def _attempt_done(self, n: int, error: str, times: dict[str, Any]) -> str:
+        """Keep the attempt that just failed (to be retried) in the node's history; the history as stored."""
+        end = times.get("end_time") or time.time()
+        attempt = {
+            "attempt": self.attempts.get(n, 0),
+            "status": FAILED,
+            "submitted_at": self.submitted.get(n),
+            "start_time": times.get("start_time") or self.submitted.get(n),
+            "end_time": end,
+            "worker": times.get("worker"),
+            "error": error[-HISTORY_ERROR_CHARS:],
+        }
+        self.history.setdefault(n, []).append(attempt)
+        return json.dumps(self.history[n])
 
     def _retry(self, n: int) -> None:
         self.retry_timers.pop(n, None)

@@ -33,6 +33,7 @@ __all__ = [
     "read_dispatch",
     "read_node",
     "read_nodes",
+    "read_timeline",
     "reusable_outputs",
     "running_dispatch_ids",
     "set_dispatch",
@@ -166,6 +167,9 @@ _NODE_FIELDS = (
     "job_handle",
     "sublattice_dispatch_id",
     "transfers",
+    "submitted_at",
+    "worker",
+    "history",
 )
 
 
@@ -358,8 +362,9 @@ def running_dispatch_ids(conn: Connection) -> list[str]:
 
 def _node_row(row: Any, holder: str, dispatch_id: str) -> dict[str, Any]:
     data = dict(row._mapping)
-    if "transfers" in data:  # stored as JSON text, read as the list of records
-        data["transfers"] = json.loads(data["transfers"]) if data["transfers"] else []
+    for name in ("transfers", "history"):  # stored as JSON text, read as the list of records
+        if name in data:
+            data[name] = json.loads(data[name]) if data[name] else []
     return data if holder == dispatch_id else as_copy(data, dispatch_id)
 
 
@@ -387,9 +392,40 @@ def reusable_outputs(conn: Connection, dispatch_id: str) -> dict[str, dict[str, 
 def read_nodes(conn: Connection, dispatch_id: str, *, brief: bool = False) -> list[dict[str, Any]]:
     cols = list(nodes.c)
     if brief:
-        cols = [c for c in cols if c.name not in ("stdout", "stderr", "error", "job_handle", "transfers")]
+        cols = [c for c in cols if c.name not in ("stdout", "stderr", "error", "job_handle", "transfers", "history")]
     holder = node_holder(conn, dispatch_id)
     rows = conn.execute(select(*cols).where(nodes.c.dispatch_id == holder).order_by(nodes.c.node_id))
+    return [_node_row(r, holder, dispatch_id) for r in rows]
+
+
+#: What a dispatch's timeline shows of each node: when, where and how often it ran, its transfers.
+_TIMELINE_COLUMNS = [
+    nodes.c[name]
+    for name in (
+        "node_id",
+        "name",
+        "kind",
+        "status",
+        "executor",
+        "worker",
+        "submitted_at",
+        "start_time",
+        "end_time",
+        "attempts",
+        "history",
+        "transfers",
+        "sublattice_dispatch_id",
+    )
+]
+
+
+def read_timeline(conn: Connection, dispatch_id: str, node_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
+    """Task nodes' timing records (all of them, or ``node_ids``), without outputs, streams or errors."""
+    holder = node_holder(conn, dispatch_id)
+    where = [nodes.c.dispatch_id == holder, nodes.c.kind != "parameter"]
+    if node_ids is not None:
+        where.append(nodes.c.node_id.in_(list(node_ids)))
+    rows = conn.execute(select(*_TIMELINE_COLUMNS).where(*where).order_by(nodes.c.node_id))
     return [_node_row(r, holder, dispatch_id) for r in rows]
 
 
