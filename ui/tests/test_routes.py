@@ -210,7 +210,7 @@ def test_node_page_masks_secret_executor_options_and_shows_the_source(client: Te
         "status": "NEW_OBJECT",
     }
     nodes = client.get(f"/dispatches/{dispatch_id}/nodes").text
-    assert nodes.count("<tr data-node-id=") == 2
+    assert nodes.count("<tr data-node-id=") == 3  # the task, its parameter and the return value
     assert client.get(f"/dispatches/{dispatch_id}/nodes/99").status_code == 404
     assert client.get(f"/dispatches/{dispatch_id}/nodes/-1").status_code == 422
 
