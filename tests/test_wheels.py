@@ -102,7 +102,8 @@ def test_each_wheel_holds_every_file_of_its_package_its_entry_points_and_require
     requires = metadata.get_all("Requires-Dist") or []
     assert not [r for r in requires if re.match(r"covalent\b(?!-)", r)]  # never Agnostiq's 0.x
     if project["name"] == "bondflow-ui":  # the JavaScript bundle is built, not tracked (ui/frontend/bundle.py)
-        assert {f"covalent_ui/static/dist/{page}.js" for page in ("base", "dispatch", "list", "logs")} <= names
+        pages = ("base", "dispatch", "list", "logs", "timeline")
+        assert {f"covalent_ui/static/dist/{page}.js" for page in pages} <= names
     if project["name"] != "bondflow":
         assert "bondflow>=1.0.0.dev0" in requires
     else:

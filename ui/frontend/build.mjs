@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, "..", "src", "covalent_ui", "static", "dist");
-const PAGES = ["base", "dispatch", "list", "logs"];
+const PAGES = ["base", "dispatch", "list", "logs", "timeline"];
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 from covalent_ui.context import ServerStateBridge
 from covalent_ui.security import SecurityHeaders
 from covalent_ui.templating import page
-from covalent_ui.views import actions, auth, dispatch, dispatches, node, preview, system
+from covalent_ui.views import actions, auth, dispatch, dispatches, node, preview, system, timeline
 
 __all__ = ["STATIC_DIR", "create_dashboard", "dashboard_app"]
 
@@ -43,6 +43,7 @@ def dashboard_app() -> Starlette:
         Route("/rows", dispatches.dispatch_rows, methods=["GET"]),
         Route("/dispatches/{dispatch_id}", dispatch.dispatch_page, methods=["GET"]),
         Route("/dispatches/{dispatch_id}/graph", dispatch.dispatch_graph, methods=["GET"]),
+        Route("/dispatches/{dispatch_id}/timeline", timeline.timeline_page, methods=["GET"]),
         Route("/dispatches/{dispatch_id}/summary", dispatch.dispatch_summary, methods=["GET"]),
         Route("/dispatches/{dispatch_id}/statuses", dispatch.dispatch_statuses, methods=["GET"]),
         Route("/dispatches/{dispatch_id}/nodes", node.nodes_page, methods=["GET"]),

@@ -355,7 +355,13 @@ class DispatchRun:
             self.status[n] = RUNNING
             self.attempts[n] = self.attempts.get(n, 0) + 1
             self.submitted[n] = now
-            update = {"status": RUNNING, "start_time": now, "submitted_at": now, "attempts": self.attempts[n]}
+            update = {
+                "status": RUNNING,
+                "start_time": now,  # until the outcome says when it started where it ran
+                "end_time": None,  # an earlier attempt's end is in the node's history
+                "submitted_at": now,
+                "attempts": self.attempts[n],
+            }
             updates.append(NodeUpdate(n, update))
             self.svc.hooks.notify(
                 "before_task",

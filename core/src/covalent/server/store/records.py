@@ -422,7 +422,7 @@ _TIMELINE_COLUMNS = [
 def read_timeline(conn: Connection, dispatch_id: str, node_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
     """Task nodes' timing records (all of them, or ``node_ids``), without outputs, streams or errors."""
     holder = node_holder(conn, dispatch_id)
-    where = [nodes.c.dispatch_id == holder, nodes.c.kind != "parameter"]
+    where = [nodes.c.dispatch_id == holder, nodes.c.kind.not_in(list(NOT_TASKS))]
     if node_ids is not None:
         where.append(nodes.c.node_id.in_(list(node_ids)))
     rows = conn.execute(select(*_TIMELINE_COLUMNS).where(*where).order_by(nodes.c.node_id))

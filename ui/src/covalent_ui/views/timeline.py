@@ -1,0 +1,61 @@
+"""``GET /dispatches/{id}/timeline``: when each task ran, by executor and worker (a Gantt chart).
+
+The page's script draws the chart from the timeline records embedded in the
+page and keeps it current from the event stream, reading changed nodes again
+from ``GET /api/v1/dispatches/{id}/timeline?nodes=...``.  Without JavaScript
+the same records are a table.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from covalent.graph.draw import STATUS_COLOURS
+from covalent.server.view import Snapshot
+from covalent_ui.context import server_view
+from covalent_ui.formatting import TERMINAL
+from covalent_ui.templating import page
+from covalent_ui.views.graph import script_json
+
+__all__ = ["timeline_page"]
+
+
+def _span(start: float | None, end: float | None) -> float | None:
+    return None if start is None or end is None else max(0.0, end - start)
+
+
+async def timeline_page(request: Request) -> Response:
+    dispatch_id = request.path_params["dispatch_id"]
+
+    def read(snapshot: Snapshot) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        record = snapshot.dispatch(dispatch_id)
+        if record is None:
+            return None
+        record["node_counts"] = snapshot.node_counts([dispatch_id])[dispatch_id]
+        return record, snapshot.timeline(dispatch_id)
+
+    found = await server_view(request).read(read)
+    if found is None:
+        raise HTTPException(404, f"no dispatch with id {dispatch_id}")
+    record, rows = found
+    for row in rows:
+        row["queued"] = _span(row.get("submitted_at"), row.get("start_time"))
+        row["ran"] = _span(row.get("start_time"), row.get("end_time"))
+    data = {
+        "dispatch_id": dispatch_id,
+        "status": record["status"],
+        "terminal": record["status"] in TERMINAL,
+        "started_at": record.get("started_at"),
+        "ended_at": record.get("ended_at"),
+        "created_at": record.get("created_at"),
+        "now": time.time(),
+        "colours": STATUS_COLOURS,
+        "nodes": rows,
+    }
+    context = {"d": record, "rows": rows, "script_json": script_json(data)}
+    return page(request, "timeline.html", context)
