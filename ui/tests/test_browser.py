@@ -284,6 +284,22 @@ def test_server_pages(page: Any, server: ServerProcess, shot: Any, path: str) ->
     shot(page, path.strip("/"))
 
 
+def test_the_log_page_searches_as_you_type_and_the_whole_log_on_enter(page: Any, server: ServerProcess) -> None:
+    page.goto("/logs")
+    total = page.locator("#log span.line").count() or len(page.locator("#log").inner_text().splitlines())
+    page.fill("#log-search", "server ready")
+    marked = page.locator("#log mark")
+    assert marked.count() >= 1 and marked.first.inner_text().lower() == "server ready"
+    shown = len(page.locator("#log").inner_text().strip().splitlines())
+    assert 1 <= shown < total and "server ready" in page.locator("#log-filtered").inner_text()
+    page.press("#log-search", "Enter")
+    page.wait_for_url("**/logs?q=server+ready*")
+    assert "contain “server ready”" in page.locator("#log-matches").inner_text()
+    assert all("server ready" in line.lower() for line in page.locator("#log").inner_text().strip().splitlines())
+    page.goto("/logs?q=no+such+words+anywhere")
+    assert page.locator("#log-matches").inner_text().startswith("0 lines")
+
+
 def test_preview_opens_the_graph_of_an_undispatched_workflow(page: Any, server: ServerProcess, shot: Any) -> None:
     import covalent_ui
 

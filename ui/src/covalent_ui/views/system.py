@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -13,22 +15,40 @@ from covalent_ui.context import server_view
 from covalent_ui.highlight import stylesheet
 from covalent_ui.templating import page
 
-__all__ = ["logs_page", "plugins_page", "settings_page", "flatten"]
+__all__ = ["flatten", "highlight_css", "logs_page", "plugins_page", "search_lines", "settings_page"]
 
 LINE_CHOICES = (100, 200, 1000, 5000)
 
 
+def search_lines(path: Path, needle: str, count: int) -> tuple[list[str], int]:
+    """The last ``count`` lines of the whole file that contain ``needle`` (any case), and how many do."""
+    wanted = needle.casefold()
+    found: deque[str] = deque(maxlen=count)
+    total = 0
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if wanted in line.casefold():
+                found.append(line.rstrip("\n"))
+                total += 1
+    return list(found), total
+
+
 async def logs_page(request: Request) -> Response:
-    """``GET /logs``: the end of the server log, with a download link to the whole file."""
+    """``GET /logs``: the end of the server log (``?q=`` the lines of the whole log that contain it)."""
     try:
         count = int(request.query_params.get("lines", "200"))
     except ValueError:
         count = 200
     count = min(max(count, 1), 100_000)
+    needle = request.query_params.get("q", "")[:256]
     path = server_view(request).log_path
     lines: list[str] = []
+    matches = 0
     if path is not None and path.exists():
-        lines = await asyncio.to_thread(tail_lines, path, count)
+        if needle:
+            lines, matches = await asyncio.to_thread(search_lines, path, needle, count)
+        else:
+            lines = await asyncio.to_thread(tail_lines, path, count)
     return page(
         request,
         "logs.html",
@@ -38,6 +58,8 @@ async def logs_page(request: Request) -> Response:
             "choices": LINE_CHOICES,
             "log_path": path,
             "has_log": bool(path and path.exists()),
+            "q": needle,
+            "matches": matches,
         },
     )
 
