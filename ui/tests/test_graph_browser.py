@@ -285,4 +285,6 @@ def test_a_5000_node_dispatch_first_renders_in_chromium(page: Any, server: Serve
     page.click("#node-panel button[data-expand-group]")
     page.locator("#graph g.block").wait_for()
     times["expand_1250_in_place_ms"] = round((time.perf_counter() - start) * 1000, 1)
+    page.wait_for_timeout(300)
+    shot(page, "graph-5000-expanded")
     record("graph_5000_nodes_first_render", times)
