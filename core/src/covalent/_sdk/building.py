@@ -386,15 +386,20 @@ class NodeOutput:
         return self._builder.add_builtin(NodeKind.OPERATION, name, func, [self, *others], self._executor())
 
     def __getitem__(self, key: Any) -> NodeOutput:
-        # The key is an input of the node (a parameter node for a constant), as Covalent numbers it.
-        return self._op(":getitem:", operator.getitem, key)
+        if isinstance(key, NodeOutput) or _holds_outputs(key):
+            return self._op(":getitem:", operator.getitem, key)
+        return self._op(f":getitem:{key!r}"[:60], ops.get_item(key))
+
+    def _unpacked_item(self, index: int) -> NodeOutput:
+        """Item ``index`` as unpacking takes it: the index is a parameter node, as Covalent numbers it."""
+        return self._op(f":getitem:{index}", operator.getitem, index)
 
     def __getattr__(self, name: str) -> NodeOutput:
         if name.startswith("_"):
             raise AttributeError(name)
         if name == "keys":  # dict(out) must not take out.keys for a mapping's method (Covalent: the same)
             raise AttributeError("`keys` cannot be used as an attribute of an electron's output")
-        return self._op(f":getattr:{name}", getattr, name)
+        return self._op(f":getattr:{name}", ops.get_attr(name))
 
     def wait_for(self, parents: Any) -> NodeOutput:
         """Run this node only after ``parents`` (an output or a list of them) ended: ``ct.wait`` as a method."""
@@ -420,7 +425,7 @@ class NodeOutput:
                 stacklevel=2,
             )
             return iter(())
-        return iter([self[i] for i in range(length)])
+        return iter([self._unpacked_item(i) for i in range(length)])
 
     def __len__(self) -> int:
         if self._length is None:

@@ -76,7 +76,6 @@ class build_dict:
         return dict(zip(self.keys, values, strict=True))
 
 
-# get_item and get_attr: graphs built before keys became node inputs still name them.
 class get_item:
     def __init__(self, key: Any) -> None:
         self.key = key
