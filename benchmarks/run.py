@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/run.py            # the standard workloads
     .venv/bin/python benchmarks/run.py --quick    # small sizes (a smoke run)
     .venv/bin/python benchmarks/run.py --big      # also the 100,000-electron map
+    .venv/bin/python benchmarks/run.py --huge     # also the 1,000,000-electron map (time, peak RSS, database)
+    .venv/bin/python benchmarks/run.py --no-ray   # without the Ray column even where Ray is installed
 
 Each workload runs three times on each side and the medians are compared.
 Prints a table of ratios (this machine is shared and noisy: compare ratios,
@@ -24,6 +26,7 @@ sys.path.insert(0, str(HERE))
 
 import workloads as w  # noqa: E402
 from harness import Ours, dir_stats, peak_rss, start_to_ready, timed  # noqa: E402
+from peers import ray_available, ray_baselines  # noqa: E402
 
 import covalent as ct  # noqa: E402
 
@@ -31,6 +34,7 @@ COVALENT_START_SECONDS = 11.0  # Covalent 0.240, this machine (the issue's figur
 COVALENT_ROUND_TRIP_SECONDS = 0.4  # ~400 ms per electron
 REPEATS = 7  # samples of each redispatch (their median is reported)
 RUNS = 3  # runs of each workload, ours and raw Dask alike (their median is reported)
+SLEEP = 0.01  # seconds each task of the sleep map sleeps
 
 
 def cases(quick: bool) -> list[tuple[str, Any, Any, Any, int, int]]:
@@ -38,6 +42,8 @@ def cases(quick: bool) -> list[tuple[str, Any, Any, Any, int, int]]:
     chain, small, wide = (20, 100, 500) if quick else (200, 1000, 5000)
     diamond, leaves = (50, 64) if quick else (500, 1024)
     blob = (1 if quick else 100) * 1024 * 1024
+    sleeps = 100 if quick else 1000
+    scratch = tempfile.mkdtemp(prefix="covalent-bench-store-")
     return [
         (f"chain of {chain}", w.chain, w.dask_chain, w.loop_chain, chain, chain),
         (f"wide map of {small} + reduce", w.wide, w.dask_wide, w.loop_wide, small, small + 1),
@@ -46,6 +52,23 @@ def cases(quick: bool) -> list[tuple[str, Any, Any, Any, int, int]]:
         (f"tree reduction of {leaves} leaves", w.tree, w.dask_tree, w.loop_tree, leaves, 2 * leaves - 1),
         ("1-electron round trip", w.single, w.dask_single, w.loop_single, 1, 1),
         (f"{blob >> 20} MB value between two electrons", w.big_value, w.dask_big_value, w.loop_big_value, blob, 2),
+        # The floor across executors is one copy through a store (pickled, written, read, unpickled).
+        (
+            f"{blob >> 20} MB value, dask -> local",
+            w.big_value_across,
+            w.dask_big_value,
+            lambda n: w.store_copy_big_value(n, scratch),
+            blob,
+            2,
+        ),
+        (
+            f"sleep map of {sleeps} x 10 ms + reduce",
+            w.sleep_map,
+            w.dask_sleep_map,
+            w.loop_sleep_map,
+            sleeps,
+            sleeps + 1,
+        ),
     ]
 
 
@@ -112,6 +135,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument("--big", action="store_true", help="also run the 100,000-electron map")
+    parser.add_argument("--huge", action="store_true", help="also run the 1,000,000-electron map")
+    parser.add_argument("--no-ray", action="store_true", help="leave out the Ray column")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
@@ -129,7 +154,9 @@ def main() -> None:
     ):
         baselines = run_baselines(client, args.quick)
         dask_trips = sorted(timed(lambda i=i: w.dask_single(client, i))[0] for i in range(21))
+        dask_small = timed(lambda: [w.dask_three(client, i) for i in range(small_count(args))])[0]
     unqueued = unqueued_maps(args)
+    ray = ray_figures(args)
     with Ours(root / "ours", args.workers, args.threads) as ours:
         rows = [run_case(ours, baselines[case[0]], case) for case in cases(args.quick)]
         chain = rows[0]["ours"]
@@ -150,27 +177,110 @@ def main() -> None:
             for _ in range(REPEATS)
         )
         round_trips = sorted(ours.run(w.single, i)["seconds"] for i in range(21))
-        big = None
-        if args.big:
-            big = ours.run(w.wide, 100_000)
-            big.pop("result")
-            big["server_peak_rss"] = peak_rss(ours.pid)
-            big["data_bytes"] = dir_stats(ours.server.data_dir)[0]
+        small_seconds = timed(lambda: [ours.run(w.three, i) for i in range(small_count(args))])[0]
+        big = huge_run(ours, 100_000) if args.big else None
+        huge = huge_run(ours, 1_000_000) if args.huge else None
     starts = [start_to_ready(root / f"start{i}") for i in range(5)]
     single = {"ours_median": round_trips[10], "dask_median": dask_trips[10]}
     sleepy_reuse_share = sleepy_reuse / sleepy["seconds"]
     report(rows, reuse_seconds, chain["seconds"], starts, big, single, sleepy_reuse_share, sleepy["seconds"])
     report_unqueued(rows, unqueued)
+    small = {"ours": small_seconds, "dask": dask_small, "ray": ray.get("small_workflows"), "count": small_count(args)}
+    report_issue21(rows, small, single, ray, huge, args)
     results = {
         "rows": rows,
         "dask_without_queuing": unqueued,
         "reuse_seconds": reuse_seconds,
         "start_seconds": starts,
         "big": big,
+        "huge": huge,
+        "small_workflows": small,
+        "ray": ray,
         "round_trip": single,
         "sleepy_chain": {"seconds": sleepy["seconds"], "reuse_seconds": sleepy_reuse},
     }
     (HERE / "results.json").write_text(json.dumps(results, indent=2, default=str))
+
+
+def small_count(args: argparse.Namespace) -> int:
+    """How many small 3-task workflows run one after another."""
+    return 20 if args.quick else 200
+
+
+def ray_figures(args: argparse.Namespace) -> dict[str, float]:
+    """Ray's medians by workload kind, or nothing when Ray is not installed (or ``--no-ray``)."""
+    if args.no_ray or not ray_available():
+        return {}
+    cases_by = {c[1]: c for c in cases(args.quick)}
+    sizes = {
+        "big": cases_by[w.big_value][4],
+        "sleep_map": cases_by[w.sleep_map][4],
+        "wide": [c for c in cases(args.quick) if c[1] is w.wide][-1][4],
+    }
+    return ray_baselines(args.workers * args.threads, sizes, RUNS, small_count(args))
+
+
+def huge_run(ours: Ours, n: int) -> dict[str, Any]:
+    """An ``n``-electron map: time, time until ``ct.dispatch`` returned, server peak RSS, database size."""
+    found = ours.run(w.wide, n)
+    found.pop("result")
+    found["server_peak_rss"] = peak_rss(ours.pid)
+    found["data_bytes"] = dir_stats(ours.server.data_dir)[0]
+    found["database_bytes"] = sum(p.stat().st_size for p in ours.server.data_dir.glob("covalent.db*") if p.is_file())
+    return found
+
+
+def report_issue21(
+    rows: list[dict[str, Any]],
+    small: dict[str, Any],
+    single: dict[str, float],
+    ray: dict[str, float],
+    huge: dict[str, Any] | None,
+    args: argparse.Namespace,
+) -> None:
+    """The data path and latency figures: big values, small workflows, the sleep map's efficiency, --huge."""
+    print()
+    for row in rows:
+        if "MB value" in row["workload"]:
+            ours, dask = row["ours"]["seconds"], row["dask"]
+            across = "dask -> local" in row["workload"]
+            floor = f"one store copy {row['loop']:.3f} s, ours/copy {ours / row['loop']:.2f}" if across else ""
+            peer = f", ray {ray['big']:.3f} s" if "big" in ray else ""
+            print(
+                f"{row['workload']}: ours {ours:.3f} s, raw Dask {dask:.3f} s "
+                f"(ours/dask {ours / dask:.2f}){peer} {floor}"
+            )
+    n = small["count"]
+    peer = (
+        f", ray {small['ray'] / n * 1000:.1f} ms (ours/ray {small['ours'] / small['ray']:.2f})" if small["ray"] else ""
+    )
+    print(
+        f"{n} small 3-task workflows one after another: ours {small['ours'] / n * 1000:.1f} ms each, "
+        f"raw Dask {small['dask'] / n * 1000:.1f} ms{peer}"
+    )
+    if "single" in ray:
+        print(f"1-electron round trip: ours {single['ours_median'] * 1000:.1f} ms, ray {ray['single'] * 1000:.1f} ms")
+    sleep_row = next(row for row in rows if row["workload"].startswith("sleep map"))
+    slots = args.workers * args.threads
+    floor = (sleep_row["tasks"] - 1) * SLEEP / slots
+    for who, seconds in (
+        ("ours", sleep_row["ours"]["seconds"]),
+        ("raw Dask", sleep_row["dask"]),
+        ("ray", ray.get("sleep_map")),
+    ):
+        if seconds:
+            print(f"{sleep_row['workload']} on {slots} slots: {who} {seconds:.2f} s, efficiency {floor / seconds:.3f}")
+    if "wide" in ray:
+        wide = [row for row in rows if row["workload"].startswith("wide map")][-1]
+        print(f"{wide['workload']}: ray {ray['wide']:.3f} s (ours/ray {wide['ours']['seconds'] / ray['wide']:.2f})")
+    if huge:
+        print(
+            f"1,000,000-electron map: {huge['seconds']:.1f} s "
+            f"(ct.dispatch returned after {huge['dispatch_returned']:.1f} s), "
+            f"server peak RSS {huge['server_peak_rss'] / 2**20:.0f} MiB, "
+            f"database {huge['database_bytes'] / 2**20:.0f} MiB, "
+            f"data dir {huge['data_bytes'] / 2**20:.0f} MiB"
+        )
 
 
 def report(
@@ -234,8 +344,9 @@ def report(
     )
     if big:
         print(
-            f"100,000-electron map: {big['seconds']:.1f} s, server peak RSS {big['server_peak_rss'] / 2**20:.0f} MiB, "
-            f"data dir {big['data_bytes'] / 2**20:.0f} MiB"
+            f"100,000-electron map: {big['seconds']:.1f} s "
+            f"(ct.dispatch returned after {big['dispatch_returned']:.1f} s), "
+            f"server peak RSS {big['server_peak_rss'] / 2**20:.0f} MiB, data dir {big['data_bytes'] / 2**20:.0f} MiB"
         )
 
 

@@ -153,3 +153,64 @@ def loop_single(x):
 
 def loop_big_value(size):
     return blob_len(make_blob(size))
+
+
+# -- the data path and latency workloads (issue 21) ------------------------------------
+c_blob_len_local = ct.electron(blob_len, executor="local")
+
+
+@ct.lattice
+def big_value_across(size):
+    """A value made on Dask and read by a task on the local executor."""
+    return c_blob_len_local(c_make_blob(size))
+
+
+def inc(x):
+    return (x or 0) + 1
+
+
+c_inc = ct.electron(inc)
+
+
+@ct.lattice
+def three(x):
+    return c_inc(c_inc(c_inc(x)))
+
+
+@ct.lattice
+def sleep_map(n):
+    return c_total([c_sleepy(i) for i in range(n)])
+
+
+def dask_three(client, x):
+    a = client.submit(inc, x, pure=False)
+    b = client.submit(inc, a, pure=False)
+    return client.submit(inc, b, pure=False).result()
+
+
+def dask_sleep_map(client, n):
+    futures = client.map(sleepy, range(n), pure=False)
+    return client.submit(total, futures, pure=False).result()
+
+
+def loop_three(x):
+    return inc(inc(inc(x)))
+
+
+def loop_sleep_map(n):
+    """The value only: the sleep map's floor is computed (n x 10 ms over the worker slots), not slept."""
+    return total(list(range(n)))
+
+
+def store_copy_big_value(size, folder):
+    """The floor across executors: the value pickled, written to a file, read back and unpickled once."""
+    import os
+    import pickle
+
+    path = os.path.join(folder, "value.bin")
+    with open(path, "wb") as f:
+        f.write(pickle.dumps(make_blob(size), protocol=pickle.HIGHEST_PROTOCOL))
+    with open(path, "rb") as f:
+        value = pickle.loads(f.read())
+    os.unlink(path)
+    return blob_len(value)
