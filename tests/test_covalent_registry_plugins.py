@@ -30,14 +30,6 @@ OURS = ("bondflow", "bondflow-ssh", "bondflow-dask", "bondflow-slurm")
 
 
 @pytest.fixture(scope="module")
-def slurm_cluster() -> Iterator[local_cluster.LocalSlurm]:
-    cluster = local_cluster.start()
-    yield cluster
-    if cluster.started:
-        local_cluster.stop(cluster.base_dir)
-
-
-@pytest.fixture(scope="module")
 def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SSHServer]:
     server = start_sshd(tmp_path_factory.mktemp("sshd"))
     yield server
@@ -152,13 +144,13 @@ def test_the_plugins_own_functional_tests_pass_against_our_server(
 
 
 def test_a_lattice_mixes_covalents_ssh_executor_ours_dask_and_slurm(
-    full_env: WheelEnv, sshd: SSHServer, tmp_path: Path, slurm_cluster: local_cluster.LocalSlurm
+    full_env: WheelEnv, sshd: SSHServer, tmp_path: Path, slurm: local_cluster.LocalSlurm
 ) -> None:
     env = full_env
     home = _home(tmp_path, sshd)
     remote = tmp_path / "remote"
     env.env["HOME"] = str(home)
-    env.env["SLURM_CONF"] = str(slurm_cluster.conf)
+    env.env["SLURM_CONF"] = str(slurm.conf)
     _configure(env, sshd, home, remote)
     script = tmp_path / "mixed.py"
     script.write_text(MIXED)
@@ -174,11 +166,11 @@ def test_a_lattice_mixes_covalents_ssh_executor_ours_dask_and_slurm(
     assert done.returncode == 0, f"{done.stdout}\n{done.stderr}\n--- server log ---\n{log[-5000:]}"
     lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
     assert lines["status"] == "COMPLETED", done.stdout
-    covalents, ours, dask, slurm = json.loads(lines["result"])
+    covalents, ours, dask, batch = json.loads(lines["result"])
     assert covalents["value"] == 10 and covalents["ssh"] and covalents["cwd"].startswith(str(remote / "legacy"))
     assert ours["value"] == 20 and ours["ssh"] and ours["cwd"].startswith(str(remote / "native"))
     assert dask["value"] == 30 and dask["dask_worker"]
-    assert slurm["value"] == 40 and slurm["slurm_job"]
+    assert batch["value"] == 40 and batch["slurm_job"]
 
 
 MIXED = """
@@ -234,3 +226,149 @@ print("status", result.status)
 print("error", (result.error or "none").replace(chr(10), " | "))
 print("result", json.dumps(result.result))
 """
+
+
+@pytest.fixture(scope="module")
+def slurm_env(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WheelEnv]:
+    """Only our core, then Covalent's Slurm plugin (its executor="slurm")."""
+    made = _env(tmp_path_factory.mktemp("slurm-env"), dist, "bondflow")
+    made.run("covalent", "plugins", "install", "covalent-slurm-plugin==0.18.0", timeout=600)
+    yield made
+    made.stop()
+
+
+def test_covalents_slurm_plugin_runs_a_task_on_real_slurm_over_ssh(
+    slurm_env: WheelEnv, tmp_path: Path, slurm: local_cluster.LocalSlurm
+) -> None:
+    """covalent-slurm-plugin 0.18.0 (sbatch over SSH to a login node, srun, its own job script and result files).
+
+    Its repository has no functional_tests; its tests/docker_tests/basic_test.py (peer-suites/) is a lattice
+    for a Docker container (user slurmuser on port 22, a conda environment).  The same lattice runs here
+    with the executor pointed at the loopback sshd, whose sessions know the test cluster (SetEnv
+    SLURM_CONF).  Its job script always runs `conda activate`, and conda cannot be installed here: the
+    bashrc it sources defines a stand-in `conda` whose `activate` activates this virtualenv.
+    """
+    env = slurm_env
+    sshd = start_sshd(tmp_path / "sshd", extra_config=f"SetEnv SLURM_CONF={slurm.conf}\n")
+    try:
+        home = _home(tmp_path, sshd)
+        bashrc = tmp_path / "bashrc"
+        bashrc.write_text(f'conda() {{ if [ "$1" = activate ]; then . {env.venv}/bin/activate; fi; }}\n')
+        env.env["HOME"] = str(home)
+        (env.root / "config").mkdir(exist_ok=True)
+        (env.root / "config" / "covalent.conf").write_text('[dispatcher]\ndefault_executor = "local"\n')
+        script = tmp_path / "slurm_lattice.py"
+        script.write_text(
+            SLURM.format(user=sshd.username, key=home / ".ssh" / "id_rsa", bashrc=bashrc, work=tmp_path / "remote")
+        )
+        env.start()
+        try:
+            done = env.run("python", str(script), check=False, timeout=600)
+        finally:
+            log = env.run("covalent", "logs", check=False).stdout
+            env.stop()
+    finally:
+        sshd.stop()
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}\n--- server log ---\n{log[-5000:]}"
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
+    assert lines["status"] == "COMPLETED", done.stdout
+    assert lines["result"] == "42"
+    assert "Hello World!" in lines["stdout"]
+    assert lines["slurm_job"] != "None"
+
+
+SLURM = """
+import covalent as ct
+from covalent_slurm_plugin import SlurmExecutor
+
+slurm_executor = SlurmExecutor(
+    username="{user}",
+    address="login-node",
+    ssh_key_file="{key}",
+    conda_env="covalent",
+    bashrc_path="{bashrc}",
+    remote_workdir="{work}",
+    options={{"mem": "512M"}},
+)
+
+
+@ct.lattice
+@ct.electron(executor=slurm_executor)
+def task():
+    import os
+
+    print("Hello World!")
+    print("job", os.environ.get("SLURM_JOB_ID"))
+    return 42
+
+
+did = ct.dispatch(task)()
+res = ct.get_result(did, wait=True)
+node = res.get_node_result(0)
+print("status", res.status)
+print("result", res.result)
+print("stdout", node["stdout"].replace(chr(10), " "))
+print("slurm_job", node["stdout"].split("job ", 1)[-1].split()[0] if "job " in node["stdout"] else None)
+"""
+
+
+HPC = """
+import covalent as ct
+from covalent_hpc_plugin import HPCExecutor
+
+executor = HPCExecutor(
+    username="{user}",
+    address="login-node",
+    ssh_key_file="{key}",
+    instance="slurm",
+    remote_python_exe="{python}",
+    remote_workdir="{work}",
+    environment={{"SLURM_CONF": "{conf}"}},
+)
+
+
+@ct.lattice
+@ct.electron(executor=executor)
+def task():
+    print("Hello from PSI/J")
+    return 42
+
+
+res = ct.get_result(ct.dispatch(task)(), wait=True)
+print("status", res.status)
+print("result", res.result)
+print("stdout", res.get_node_result(0)["stdout"].replace(chr(10), " "))
+"""
+
+
+def test_covalents_hpc_plugin_runs_a_task_on_real_slurm_through_psij(
+    dist: Path, tmp_path: Path, slurm: local_cluster.LocalSlurm
+) -> None:
+    """covalent-hpc-plugin 0.0.8 (PSI/J on the login node, over SSH): installed with the same command, it
+    runs a task on the real Slurm (it polls every 30 s at least)."""
+    (tmp_path / "env").mkdir()
+    env = _env(tmp_path / "env", dist, "bondflow")
+    env.run("covalent", "plugins", "install", "covalent-hpc-plugin==0.0.8", timeout=600)
+    sshd = start_sshd(tmp_path / "sshd", extra_config=f"SetEnv SLURM_CONF={slurm.conf}\n")
+    try:
+        home = _home(tmp_path, sshd)
+        env.env["HOME"] = str(home)
+        (env.root / "config").mkdir(exist_ok=True)
+        (env.root / "config" / "covalent.conf").write_text('[dispatcher]\ndefault_executor = "local"\n')
+        script = tmp_path / "hpc_lattice.py"
+        key, work = home / ".ssh" / "id_rsa", tmp_path / "remote"
+        python = env.bin / "python"
+        script.write_text(HPC.format(user=sshd.username, key=key, python=python, work=work, conf=slurm.conf))
+        env.start()
+        try:
+            done = env.run("python", str(script), check=False, timeout=600)
+        finally:
+            log = env.run("covalent", "logs", check=False).stdout
+            env.stop()
+    finally:
+        sshd.stop()
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}\n--- server log ---\n{log[-5000:]}"
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
+    assert lines["status"] == "COMPLETED", done.stdout
+    assert lines["result"] == "42"
+    assert "Hello from PSI/J" in lines["stdout"]

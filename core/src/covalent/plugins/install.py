@@ -33,6 +33,8 @@ __all__ = ["FACE_VERSION", "face_installed", "face_wheel", "install", "installer
 
 #: The version of the ``covalent`` face distribution: Covalent's last release, marked as this project's.
 FACE_VERSION = "0.240.0+bondflow"
+#: Small dependencies of Covalent 0.240 that its plugins use without requiring them.
+COVALENT_RUNTIME_EXTRAS = ("filelock>=3.12", "aiofiles>=23.1")
 
 
 def installer(python: str = sys.executable) -> list[str]:
@@ -71,6 +73,9 @@ def face_wheel(folder: Path) -> Path:
             f"Version: {FACE_VERSION}\n"
             f"Summary: Covalent 0.240's API, provided by {DISTRIBUTION} (metadata only: it installs no files)\n"
             f"Requires-Dist: {DISTRIBUTION}>={__version__}\n"
+            # what Covalent 0.240 brought that its plugins import without declaring it
+            # (covalent-slurm-plugin's job script imports filelock)
+            + "".join(f"Requires-Dist: {name}\n" for name in COVALENT_RUNTIME_EXTRAS)
         ).encode(),
         f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: bondflow\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }
@@ -89,7 +94,7 @@ def install(requirements: list[str], *, python: str = sys.executable, extra: lis
     with tempfile.TemporaryDirectory(prefix="covalent-face-") as tmp:
         folder = Path(tmp)
         if not face_installed():
-            _run([*command, "--no-deps", str(face_wheel(folder))])
+            _run([*command, str(face_wheel(folder))])
         constraints = folder / "constraints.txt"
         constraints.write_text(f"covalent=={FACE_VERSION}\n")
         _run([*command, "-c", str(constraints), *(extra or []), *requirements])

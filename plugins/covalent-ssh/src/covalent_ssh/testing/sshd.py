@@ -54,8 +54,11 @@ def _keygen(path: Path) -> None:
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
 
 
-def start_sshd(folder: Path, timeout: float = 20.0) -> SSHServer:
-    """Start sshd on 127.0.0.1 at a free port, accepting a fresh key for the current user."""
+def start_sshd(folder: Path, timeout: float = 20.0, extra_config: str = "") -> SSHServer:
+    """Start sshd on 127.0.0.1 at a free port, accepting a fresh key for the current user.
+
+    ``extra_config``: more ``sshd_config`` lines (``SetEnv SLURM_CONF=...`` for a login node's sessions).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     host_key, client_key = folder / "host_key", folder / "client_key"
     _keygen(host_key)
@@ -83,7 +86,7 @@ StrictModes no
 UsePAM no
 Subsystem sftp {sftp}
 LogLevel ERROR
-"""
+{extra_config}"""
     )
     Path("/run/sshd").mkdir(exist_ok=True)  # privilege separation folder sshd insists on
     log = open(folder / "sshd.log", "wb")  # noqa: SIM115 - sshd's log for the server's lifetime
