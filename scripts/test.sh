@@ -5,7 +5,7 @@
 # dashboard's bundle (needs root or sudo, as on CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-APT_PACKAGES="slurm-wlm munge chromium postgresql openssh-server rsync gcc"
+APT_PACKAGES="slurm-wlm munge chromium postgresql openssh-server openssh-client procps rsync gcc"
 missing=""
 for pkg in $APT_PACKAGES; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
