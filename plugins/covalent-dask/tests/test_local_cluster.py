@@ -208,3 +208,37 @@ def test_shorten_batching_leaves_a_client_without_a_batched_stream_alone() -> No
     assert shorten_batching(SimpleNamespace(scheduler_comm=None)) is False
     slow = SimpleNamespace(scheduler_comm=SimpleNamespace(interval=0.01))
     assert shorten_batching(slow) is True and slow.scheduler_comm.interval == 0.001
+
+
+def _listening_on(port: int) -> set[str]:
+    """The addresses this process (the local cluster's scheduler and dashboard live in it) listens on at ``port``."""
+    import psutil
+
+    return {
+        c.laddr.ip
+        for c in psutil.Process().net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN and c.laddr.port == port
+    }
+
+
+@pytest.mark.parametrize("dashboard", ["default", ""], ids=["default", "off"])
+def test_the_local_cluster_listens_on_loopback_only_unless_configured(dashboard: str) -> None:
+    """The dashboard shows every task to whoever reaches it: not on every interface by default."""
+    from urllib.parse import urlsplit
+
+    options = {} if dashboard == "default" else {"dashboard_address": dashboard}
+    executor = DaskExecutor(n_workers=1, threads_per_worker=1, memory_limit=None, **options)
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(executor.setup())
+        shared = loop.run_until_complete(_current(executor.config))
+        assert shared is not None
+        scheduler = shared.cluster.scheduler
+        assert urlsplit(scheduler.address).hostname == "127.0.0.1"
+        assert all(urlsplit(w).hostname == "127.0.0.1" for w in scheduler.workers)
+        # The scheduler's HTTP server (the dashboard, or its health and metrics routes when off).
+        port = scheduler.services["dashboard"].port
+        assert port and _listening_on(port) == {"127.0.0.1"}
+        loop.run_until_complete(executor.teardown())
+    finally:
+        loop.close()

@@ -44,7 +44,8 @@ class ClusterConfig:
     threads_per_worker: int | None = None
     memory_limit: str | int | float | None = "auto"
     processes: bool = True
-    dashboard_address: str | None = ":8787"
+    #: Loopback unless configured: the dashboard shows (and can stop) every task, to whoever reaches it.
+    dashboard_address: str | None = "127.0.0.1:8787"
 
     @property
     def external(self) -> bool:

@@ -54,8 +54,9 @@ class DaskExecutor(JobExecutor):
             bytes, or ``None``/``0`` for no limit).
         processes: local workers are processes (True) or threads of this
             process (False).
-        dashboard_address: where the local cluster serves its dashboard
-            (``":0"`` for any free port, ``None`` for none).
+        dashboard_address: where the local cluster serves its dashboard:
+            this machine only by default (``"127.0.0.1:8787"``; ``":8787"``
+            for every interface, ``":0"`` for any free port, ``None`` for none).
         cancel_grace: seconds a cancelled job gets to stop after it was
             interrupted, before the worker running it is restarted.
         connect_timeout: seconds to wait for the scheduler when connecting.
@@ -77,7 +78,7 @@ class DaskExecutor(JobExecutor):
         threads_per_worker: int | None = None,
         memory_limit: str | int | float | None = "auto",
         processes: bool = True,
-        dashboard_address: str | None = ":8787",
+        dashboard_address: str | None = "127.0.0.1:8787",
         cancel_grace: float = 10.0,
         connect_timeout: float = 30.0,
         **kwargs: Any,
@@ -89,7 +90,7 @@ class DaskExecutor(JobExecutor):
             threads_per_worker=None if threads_per_worker is None else int(threads_per_worker),
             memory_limit=memory_limit,
             processes=bool(processes),
-            dashboard_address=dashboard_address,
+            dashboard_address=dashboard_address or None,  # "" (what TOML can say): none
         )
         self.cancel_grace = float(cancel_grace)
         self.connect_timeout = float(connect_timeout)
