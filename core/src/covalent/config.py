@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ __all__ = [
     "executor_config",
     "get",
     "load",
+    "mask_secrets",
+    "mask_url",
     "open_private",
     "private_dir",
     "private_file",
@@ -178,6 +181,44 @@ def _effective() -> dict[str, Any]:
 def reload() -> None:
     """Forget the parsed file: the next read parses it again (edits are seen anyway; this is for certainty)."""
     _parsed.clear()
+
+
+# -- what may be shown of settings: secrets masked -------------------------------------
+#: Names of settings (and executor options) whose values are secrets.
+_SECRET_NAME = re.compile(
+    r"token|secret|passw|pwd|passphrase|key|credential|authoriz|private|(?:^|[^a-z])auth(?:[^a-z]|$)", re.IGNORECASE
+)
+#: A password in a URL (``scheme://user:password@host``, the user may be empty).
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*):([^@/\s]+)@")
+#: A secret as a query parameter or a ``key=value`` word (``?password=``, libpq's ``password=...``).
+_PARAM_SECRET = re.compile(
+    r"((?:^|[?&;\s])(?:password|passwd|pwd|passphrase|secret|token|api_?key|auth\w*|sslpassword)=)([^&;\s#]+)",
+    re.IGNORECASE,
+)
+
+
+def mask_url(text: str) -> str:
+    """``text`` with passwords in URLs and secret query parameters or ``key=value`` words replaced by ****."""
+    return _PARAM_SECRET.sub(r"\1****", _URL_PASSWORD.sub(r"\1:****@", text))
+
+
+def mask_secrets(value: Any, key: str = "", _inside_secret: bool = False) -> Any:
+    """Settings (or executor options) with anything that looks like a secret replaced by ****.
+
+    A text or number under a secret's name (``token``, ``password``, ``auth``,
+    ``passphrase``, ...) is masked, so is everything inside one (``credentials``),
+    and passwords in URLs anywhere.
+    """
+    secret = _inside_secret or bool(key and _SECRET_NAME.search(key))
+    if isinstance(value, dict):
+        return {k: mask_secrets(v, str(k), secret) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_secrets(v, "", secret) for v in value]
+    if isinstance(value, str):
+        return "****" if secret and value else mask_url(value)
+    if secret and isinstance(value, int | float) and not isinstance(value, bool):
+        return "****"
+    return value
 
 
 def load() -> dict[str, Any]:

@@ -111,3 +111,37 @@ def test_data_config_database_objects_and_log_are_the_users_alone(tmp_path):
     files += [p for p in objects if p.is_file()]
     assert {p.name: _mode(p) for p in files} == {p.name: 0o600 for p in files}
     assert {_mode(p) for p in objects if p.is_dir()} | {_mode(data / "objects")} == {0o700}
+
+
+SECRETS = """
+[executors.awsbatch]
+auth = "auth-value-1"
+pwd = "pwd-value-2"
+ssh_passphrase = "passphrase-value-3"
+results_url = "postgresql://user:url-password-4@db/x"
+"""
+
+
+def test_settings_status_and_pages_never_show_a_secret(tmp_path):
+    with ServerProcess(tmp_path, config=SECRETS) as proc:
+
+        @ct.electron(executor={"name": "local", "kwargs": {"api_token": "option-token-5"}})
+        def secretive(x):
+            return x
+
+        @ct.lattice
+        def flow(x):
+            return secretive(x)
+
+        assert ct.dispatch_sync(flow)(1).result == 1  # the executor now runs, with its options
+        shown = [
+            httpx.get(f"{proc.address}/api/v1/settings").text,
+            httpx.get(f"{proc.address}/api/v1/status").text,
+            httpx.get(f"{proc.address}/settings").text,
+            httpx.get(f"{proc.address}/plugins").text,
+        ]
+        assert "option-token-5" not in shown[1] and "api_token" in shown[1]
+        for text in shown:
+            for value in ("auth-value-1", "pwd-value-2", "passphrase-value-3", "url-password-4", "option-token-5"):
+                assert value not in text
+        assert "user:****@db" in shown[0]

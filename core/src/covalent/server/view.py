@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
+from covalent.config import mask_secrets, mask_url
 from covalent.server.redispatch import DispatchNotFound, redispatch
 from covalent.server.registration import ManifestError
 from covalent.server.state import ServerState
@@ -45,7 +46,6 @@ T = TypeVar("T")
 #: How the dispatch list can be sorted.
 DISPATCH_SORTS: tuple[str, ...] = tuple(records.DISPATCH_SORTS)
 
-_SECRET = re.compile(r"(token|secret|password|passwd|key|credential)", re.IGNORECASE)
 _SAFE_ID = re.compile(r"[0-9A-Za-z._-]{1,64}")
 #: How much of a running node's output :meth:`ServerView.live_output` reads.
 LIVE_OUTPUT_CHARS = 256 * 1024
@@ -62,24 +62,6 @@ def _tail_text(path: Path, limit: int) -> str | None:
     except OSError:
         return None
     return data.decode("utf-8", errors="replace")
-
-
-def mask_url(url: str) -> str:
-    """A database URL with its password replaced by ****."""
-    return re.sub(r"://([^:/@]+):([^@]+)@", r"://\1:****@", url)
-
-
-def mask_secrets(value: Any, key: str = "") -> Any:
-    """Settings with anything that looks like a secret replaced by ****."""
-    if isinstance(value, dict):
-        return {k: mask_secrets(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_secrets(v, key) for v in value]
-    if isinstance(value, str):
-        if _SECRET.search(key) and value:
-            return "****"
-        return mask_url(value) if "://" in value else value
-    return value
 
 
 class Snapshot:

@@ -7,6 +7,7 @@ import json
 import logging
 from typing import Any
 
+from covalent.config import mask_secrets
 from covalent.executor.jobs import JobExecutor
 from covalent.executor.registry import build_executor, default_executor_name
 
@@ -79,7 +80,8 @@ class ExecutorInstances:
                 details = executor.describe()
             except Exception as exc:  # describe is informational only
                 details = {"error": str(exc)}
-            out.append({"name": executor.short_name, "config": json.loads(key), "state": state, **details})
+            entry = {"name": executor.short_name, "config": json.loads(key), "state": state, **details}
+            out.append(mask_secrets(entry))  # shown by covalent status and the dashboard: no credentials
         return out
 
     async def teardown(self) -> None:
