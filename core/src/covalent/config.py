@@ -66,6 +66,12 @@ DEFAULTS: dict[str, Any] = {
         # (a reverse proxy's public name, say); see covalent.server.guard.
         "allowed_hosts": [],
         "allowed_origins": [],
+        # Seconds a request's headers may take to arrive, and its body may pause;
+        # connections one client address may hold, and all clients together.
+        "header_timeout": 10.0,
+        "body_timeout": 60.0,
+        "max_connections_per_client": 256,
+        "max_connections": 4096,
     },
     "dispatcher": {
         # "" means "dask" when bondflow-dask is installed, else "local".

@@ -1,9 +1,11 @@
 """The sizes and counts the server decides by, in one typed place.
 
-Two of them are settings (``[server]`` in ``covalent.conf``):
-``inline_value_bytes`` and ``max_request_bytes``; :meth:`Limits.from_settings`
-reads them, and :data:`LIMITS` holds the defaults every other part uses.  The
-rest are tuned for speed (see each field) and change only with a measurement.
+Some of them are settings (``[server]`` in ``covalent.conf``):
+``inline_value_bytes``, ``max_request_bytes`` and the connection bounds
+(``header_timeout``, ``body_timeout``, ``max_connections_per_client``,
+``max_connections``); :meth:`Limits.from_settings` reads them, and
+:data:`LIMITS` holds the defaults every other part uses.  The rest are tuned
+for speed (see each field) and change only with a measurement.
 """
 
 from __future__ import annotations
@@ -22,6 +24,14 @@ class Limits:
     inline_value_bytes: int = 64 * KiB
     #: A request body larger than this is refused with 413 (setting).
     max_request_bytes: int = 1 * GiB
+    #: Seconds a request's headers may take to arrive (setting; see covalent.server.connections).
+    header_timeout: float = 10.0
+    #: Seconds a request's body may pause between two parts (setting).
+    body_timeout: float = 60.0
+    #: Connections one client address may hold at once; more are closed as they open (setting).
+    max_connections_per_client: int = 256
+    #: Connections and requests of all clients together; beyond, requests get 503 (setting).
+    max_connections: int = 4096
     #: A dispatch's output up to this size rides along in its final event (base64).
     event_output_bytes: int = 64 * KiB
     #: A write of up to this many node rows and output bytes counts as small (may commit on the event loop).
@@ -41,12 +51,16 @@ class Limits:
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> Limits:
-        """The limits with the two that are settings taken from ``settings`` (``config.load()``)."""
+        """The limits with those that are settings taken from ``settings`` (``config.load()``)."""
         server = settings.get("server", {})
         return replace(
             LIMITS,
             inline_value_bytes=int(server.get("inline_value_bytes", LIMITS.inline_value_bytes)),
             max_request_bytes=int(server.get("max_request_bytes", LIMITS.max_request_bytes)),
+            header_timeout=float(server.get("header_timeout", LIMITS.header_timeout)),
+            body_timeout=float(server.get("body_timeout", LIMITS.body_timeout)),
+            max_connections_per_client=int(server.get("max_connections_per_client", LIMITS.max_connections_per_client)),
+            max_connections=int(server.get("max_connections", LIMITS.max_connections)),
         )
 
 

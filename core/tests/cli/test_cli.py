@@ -107,3 +107,50 @@ def test_help_lists_every_command_and_start_imports_only_what_it_needs(env):
     )
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["start", "[]"]
+
+
+def _damaged(path: Path, how: str, good: bytes) -> None:
+    if how == "empty":
+        path.write_bytes(b"")
+    elif how == "foreign":
+        path.write_bytes(b"not a database at all\n" * 200)
+    elif how == "truncated":
+        path.write_bytes(good[: len(good) // 2])
+    else:  # the schema page overwritten
+        path.write_bytes(good[:100] + b"\xff" * 3996 + good[4096:])
+
+
+@pytest.mark.parametrize("how", ["empty", "foreign", "truncated", "damaged"])
+def test_a_broken_database_file_is_one_clear_line_at_start(env, how):
+    """Which file, what is wrong, what to do: restore it, or covalent purge --hard."""
+    covalent(env, "config", "dispatcher.default_executor", "local")
+    covalent(env, "start", "--port", env["PORT"], "--no-cluster")
+    covalent(env, "stop")
+    database = Path(env["COVALENT_DATA_DIR"]) / "covalent.db"
+    import sqlite3
+
+    with sqlite3.connect(database) as conn:  # make it a few pages long, all checkpointed into the file
+        conn.execute("CREATE TABLE padding (data BLOB)")
+        conn.executemany("INSERT INTO padding VALUES (?)", [(b"x" * 3000,)] * 50)
+    sqlite3.connect(database).execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+    _damaged(database, how, database.read_bytes())
+    refused = covalent(env, "start", "--port", env["PORT"], "--no-cluster", check=False)
+    assert refused.returncode != 0
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1, refused.stderr
+    assert str(database) in lines[0] and "restore it from a backup" in lines[0] and "covalent purge --hard" in lines[0]
+    assert {"empty": "is empty", "foreign": "not an SQLite", "truncated": "truncated", "damaged": "damaged"}[
+        how
+    ] in lines[0]
+    # The server itself (python -m covalent.server.main) says the same in one line and exits.
+    server = subprocess.run(
+        [sys.executable, "-m", "covalent.server.main", "--port", env["PORT"], "--no-cluster"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    said = server.stderr.strip().splitlines()
+    assert server.returncode == 2 and len(said) == 1 and said[0].endswith(lines[0].removeprefix("Error: ")), said
+    covalent(env, "purge", "--hard", "--yes")
+    assert "started" in covalent(env, "start", "--port", env["PORT"], "--no-cluster").stdout

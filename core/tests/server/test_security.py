@@ -97,7 +97,10 @@ def test_data_config_database_objects_and_log_are_the_users_alone(tmp_path):
     data, config = tmp_path / "data", tmp_path / "config"
     data.mkdir(mode=0o755)
     os.chmod(data, 0o755)  # as an older version left it
-    (data / "covalent.db").touch()  # a database from before, readable by all
+    import sqlite3
+
+    with sqlite3.connect(data / "covalent.db") as conn:  # a database from before, readable by all
+        conn.execute("PRAGMA journal_mode=WAL")
     os.chmod(data / "covalent.db", 0o644)
     # The embedded SQLite database whatever the suite runs on (its files are what this checks).
     with ServerProcess(tmp_path, host="0.0.0.0", extra_env={"COVALENT_DATABASE_URL": ""}) as proc:

@@ -54,12 +54,15 @@ def _start(
         args += cluster.arguments()
         sys.exit(server_main(args))
     from covalent.server.access import TokenError, ensure_token, is_loopback
+    from covalent.server.db.sqlite_file import DatabaseFileError, check_database
 
     try:
+        # Refused here, in one line, rather than in the server's log.
         if not is_loopback(host):
-            ensure_token(host)  # refused here, in one line, rather than in the server's log
+            ensure_token(host)
+        check_database(config.database_url())
         info, seconds = background.start(host, port, no_cluster=no_cluster, triggers=triggers, cluster=cluster)
-    except (background.ServiceError, TokenError) as exc:
+    except (background.ServiceError, TokenError, DatabaseFileError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
         f"{click.style('Covalent server started', fg='green')} at {info.address} "

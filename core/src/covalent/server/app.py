@@ -22,6 +22,7 @@ from covalent import config
 from covalent.limits import Limits
 from covalent.server.access import ensure_token, is_loopback
 from covalent.server.api import api_routes
+from covalent.server.db.sqlite_file import check_database
 from covalent.server.guard import OriginPolicy, RequestGuard
 from covalent.server.middleware import BodyLimit, TokenAuth
 from covalent.server.triggers import Mode
@@ -96,6 +97,7 @@ def create_app(
     settings = config.load()
     panels: list[dict[str, str]] = []
     token = "" if is_loopback(host) else ensure_token(host)
+    check_database(config.database_url())  # a broken file is one clear line here, not a traceback later
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -30,10 +30,11 @@ def _configure_logging(log_file: str | None, level: str) -> None:
     )
 
 
-def _refuse(message: str) -> int:
-    """One clear line, in the log and on stderr, instead of a traceback."""
+def _refuse(message: str, log_file: str | None) -> int:
+    """One clear line, in the log and on stderr (once, when the log is stderr), instead of a traceback."""
     logging.getLogger("covalent.server").error("%s", message)
-    print(f"covalent server: {message}", file=sys.stderr)
+    if log_file:
+        print(f"covalent server: {message}", file=sys.stderr)
     return 2
 
 
@@ -60,9 +61,12 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
+    from covalent.limits import Limits
     from covalent.server.access import TokenError
     from covalent.server.app import create_app
     from covalent.server.background import ClusterOptions
+    from covalent.server.connections import guarded_http
+    from covalent.server.db.sqlite_file import DatabaseFileError
 
     cluster = ClusterOptions(args.workers, args.threads_per_worker, args.mem_per_worker)
     try:
@@ -73,8 +77,9 @@ def main(argv: list[str] | None = None) -> int:
             triggers="off" if args.no_triggers else "only" if args.triggers_only else "on",
             executor_overrides={"dask": cluster.executor_kwargs()},
         )
-    except TokenError as exc:
-        return _refuse(str(exc))
+    except (TokenError, DatabaseFileError) as exc:
+        return _refuse(str(exc), args.log_file)
+    limits = Limits.from_settings({"server": settings})
     logging.getLogger("covalent.server").info("starting on http://%s:%d (pid %d)", host, port, os.getpid())
     uvicorn.run(
         app,
@@ -84,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         access_log=False,
         timeout_graceful_shutdown=3,
         lifespan="on",
+        # Headers and bodies must keep coming, and one client holds a bounded number of
+        # connections (uvicorn has neither on its own): see covalent.server.connections.
+        http=guarded_http(limits),
+        limit_concurrency=limits.max_connections,
     )
     return 0
 

@@ -15,11 +15,10 @@ from sqlalchemy import (
     create_engine,
     event,
     inspect,
-    make_url,
     text,
 )
 
-from covalent.server.db.sqlite_file import prepare_sqlite_file
+from covalent.server.db.sqlite_file import prepare_sqlite_file, sqlite_path
 
 __all__ = ["BUSY_TIMEOUT_MS", "HEAD_REVISION", "migrate", "open_engine"]
 
@@ -43,9 +42,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 def open_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        path = make_url(url).database
-        if path and path != ":memory:" and not path.startswith("file:"):
-            prepare_sqlite_file(Path(path))
+        path = sqlite_path(url)
+        if path is not None:
+            prepare_sqlite_file(path)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
