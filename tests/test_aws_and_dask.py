@@ -68,3 +68,36 @@ def test_moto_mock_workflow_mixing_batch_lambda_and_dask(aws, tmp_path):
     assert server.proc is not None and server.proc.pid not in pids.values()
     s3 = moto.client("s3")
     assert s3.list_objects_v2(Bucket=res.bucket).get("KeyCount", 0) == 0, "staged objects were left in S3"
+
+
+def stuck(seconds: float) -> str:
+    import time
+
+    time.sleep(seconds)
+    return "finished"
+
+
+def test_time_limits_fail_batch_and_lambda_nodes_at_the_limit(aws, tmp_path):
+    """Batch and Lambda enforce the limit from the task's start themselves; the node fails and says when."""
+    moto, res = aws
+    common = {"bucket": res.bucket, "endpoint_url": moto.endpoint_url, "region": res.region, "poll_interval": 0.5}
+    on_batch = ct.electron(
+        stuck, executor=AWSBatchExecutor(job_queue=res.job_queue, image="any", **common), time_limit=3
+    )
+    on_lambda = ct.electron(stuck, executor=AWSLambdaExecutor(function_name=res.function_name, **common), time_limit=3)
+
+    @ct.lattice
+    def both():
+        return [on_batch(300), on_lambda(300)]
+
+    server = ServerProcess(
+        tmp_path / "server", default_executor="dask", config=DASK, no_cluster=False, extra_env=moto.environment()
+    )
+    with server:
+        result = ct.dispatch_sync(both)()
+        nodes = [n for n in result.get_all_node_results() if n["node_name"] == "stuck"]
+    assert result.status == "FAILED" and len(nodes) == 2
+    for node in nodes:
+        assert node["status"] == "FAILED" and "time limit" in node["error"], node["error"]
+        assert node["end_time"] is not None, node
+        assert (node["end_time"] - node["start_time"]).total_seconds() < 90, node  # never after the task's 300 s

@@ -127,3 +127,34 @@ def test_stopping_the_server_stops_the_cluster(tmp_path_factory: pytest.TempPath
     log = process.log()
     assert "teardown of dask failed" not in log
     assert "Closing scheduler" in log  # the executor's teardown closed its LocalCluster
+
+
+@ct.electron(time_limit=1)
+def stuck_in_c(seconds: float) -> str:
+    time.sleep(seconds)  # one C call: the interrupt waits for it, then the worker is restarted
+    return "finished"
+
+
+@ct.lattice
+def overtime(seconds: float) -> str:
+    return stuck_in_c(seconds)
+
+
+def test_a_time_limit_fails_the_node_at_the_limit_while_the_task_is_stopped(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Stopping a task stuck in C takes the grace period and a worker restart: the node must not wait for it."""
+    slow_to_stop = CONFIG.replace("cancel_grace = 3.0", "cancel_grace = 30.0")
+    process = ServerProcess(
+        tmp_path_factory.mktemp("overtime"), default_executor="", config=slow_to_stop, no_cluster=False
+    )
+    with process:
+        assert ct.get_result(ct.dispatch(squares)(2), wait=True).status == ct.status.COMPLETED  # the cluster is up
+        result = ct.dispatch_sync(overtime)(120)
+        assert result.status == ct.status.FAILED
+        node = next(n for n in result.get_all_node_results() if n["node_name"] == "stuck_in_c")
+        assert "time limit of 1 s exceeded" in node["error"]
+        assert node["start_time"] and node["end_time"], node
+        took = (node["end_time"] - node["start_time"]).total_seconds()
+        assert took < 15  # at the limit, not after the 30 s it takes to stop
+        assert ct.get_result(ct.dispatch(squares)(4), wait=True).status == ct.status.COMPLETED  # still serving

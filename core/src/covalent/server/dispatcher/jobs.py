@@ -85,6 +85,39 @@ async def cancel_on_executor(rec: JobRecord) -> None:
         log.warning("cancelling job %s failed: %s", rec.job_id, exc)
 
 
+#: Jobs past their time limit still being stopped (held here so that they run to the end).
+_STOPPING: set[asyncio.Task[None]] = set()
+
+
+async def _within_time_limit(rec: JobRecord, coro: Awaitable[JobOutcome], limit: float) -> JobEnd:
+    """The job's end, or a failure the moment ``limit`` passes: stopping the work goes on in the background.
+
+    Stopping can take a while (a Dask worker stuck in a C call is restarted
+    after its grace period, a remote job is cancelled over the network); the
+    node must not wait for it.
+    """
+    job = asyncio.ensure_future(coro)
+    try:
+        done, _ = await asyncio.wait({job}, timeout=limit)
+    except asyncio.CancelledError:
+        job.cancel()  # the run was cancelled meanwhile: its caller stops the backend
+        raise
+    if done:
+        return JobEnd(job.result())
+    job.cancel()
+    stopping = asyncio.get_running_loop().create_task(_stop_late(rec, job))
+    _STOPPING.add(stopping)
+    stopping.add_done_callback(_STOPPING.discard)
+    return JobEnd(failure=f"time limit of {limit:g} s exceeded; the task was cancelled")
+
+
+async def _stop_late(rec: JobRecord, job: asyncio.Future[JobOutcome]) -> None:
+    await asyncio.wait({job})  # its caller's side unwinds (cancelled, or it failed meanwhile: over either way)
+    if not job.cancelled():
+        job.exception()  # retrieved: it is the time limit that failed the node
+    await cancel_on_executor(rec)
+
+
 async def run_on_executor(
     rec: JobRecord,
     executors: ExecutorInstances,
@@ -106,11 +139,7 @@ async def run_on_executor(
         rec.job = await pack(rec)
         coro = run_job(rec.executor, rec.job, on_handle)
         if rec.time_limit and not rec.executor.enforces_time_limit:
-            try:
-                return JobEnd(await asyncio.wait_for(coro, timeout=rec.time_limit))
-            except TimeoutError:
-                await cancel_on_executor(rec)
-                return JobEnd(failure=f"time limit of {rec.time_limit:g} s exceeded; the task was cancelled")
+            return await _within_time_limit(rec, coro, rec.time_limit)
         return JobEnd(await coro)
     except JobFailedError as exc:
         name = rec.executor.short_name if rec.executor else "executor"

@@ -570,6 +570,7 @@ class DispatchRun:
             return [NodeUpdate(n, {"status": RUNNING, "error": error, "job_handle": None, **extra})]
         self.status[n] = FAILED
         self.errors[n] = error
+        extra.setdefault("end_time", time.time())  # every failed node says when it ended
         self.svc.hooks.notify(
             "on_task_error", dispatch_id=self.dispatch_id, node_id=n, name=self.node(n)["name"], error=error
         )
@@ -746,7 +747,8 @@ class DispatchRun:
             for n in pending:
                 self.status[n] = CANCELLED
             if pending:
-                self._write([NodeUpdate(n, {"status": CANCELLED}) for n in pending])
+                now = time.time()
+                self._write([NodeUpdate(n, {"status": CANCELLED, "end_time": now}) for n in pending])
         ended_at = time.time()
         small = self.svc.blobs.cached(end.output_key) if end.output_key else None
         event = dispatch_event(
