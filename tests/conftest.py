@@ -30,3 +30,27 @@ def slurm() -> Iterator[local_cluster.LocalSlurm]:
     yield cluster
     if cluster.started:
         local_cluster.stop(cluster.base_dir)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--covalent-ssh-plugin-checkout",
+        default=None,
+        metavar="DIR",
+        help="a fetched checkout of AgnostiqHQ/covalent-ssh-plugin: also run its own functional tests on our server",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that needs a plugin's fetched checkout runs only when one is named (it is not in the repository)."""
+    if config.getoption("--covalent-ssh-plugin-checkout"):
+        return
+    dropped = [item for item in items if "ssh_plugin_checkout" in getattr(item, "fixturenames", ())]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+
+
+@pytest.fixture
+def ssh_plugin_checkout(request: pytest.FixtureRequest) -> Path:
+    return Path(request.config.getoption("--covalent-ssh-plugin-checkout")).resolve()

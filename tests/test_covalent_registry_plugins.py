@@ -2,10 +2,19 @@
 
 In a fresh virtual environment made from the built wheels (as a user
 installs them): ``covalent plugins install covalent-ssh-plugin==0.24.1``
-(the one documented command, docs/covalent-plugins.md), then the plugin's
-own functional tests (``peer-suites/``, unmodified) against a server of that
-environment, the plugin reaching a real OpenSSH server on loopback; and one
-lattice that mixes Covalent's SSH executor, ours, Dask and a real Slurm.
+(the one documented command, docs/covalent-plugins.md), then workflows on
+``executor="ssh"`` (one that completes, one whose task raises) against a
+server of that environment, the plugin reaching a real OpenSSH server on
+loopback; and one lattice that mixes Covalent's SSH executor, ours, Dask and
+a real Slurm.
+
+The plugins' own test files are not part of this repository (their sdists on
+the registry do not ship them, and we copy no one's code).  To run a plugin's
+own functional tests against our server, fetch its repository and name the
+folder: ``pytest tests/test_covalent_registry_plugins.py
+--covalent-ssh-plugin-checkout DIR`` adds the test that runs
+``DIR/tests/functional_tests/basic_workflow_test.py`` unmodified in both
+environments (docs/covalent-plugins.md gives the last results).
 """
 
 from __future__ import annotations
@@ -18,13 +27,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from wheel_envs import ROOT, WheelEnv, wheel
+from wheel_envs import WheelEnv, wheel
 
 from covalent_slurm.testing import local_cluster
 from covalent_ssh.testing.sshd import SSHServer, start_sshd
 
 PLUGIN = "covalent-ssh-plugin==0.24.1"
-SUITES = ROOT / "peer-suites"
 #: Our distributions in the second environment: what the mixed lattice runs on.
 OURS = ("bondflow", "bondflow-ssh", "bondflow-dask", "bondflow-slurm")
 
@@ -111,36 +119,102 @@ remote_workdir = "{remote / "work"}"
     )
 
 
-@pytest.mark.parametrize("where", ["core_env", "full_env"])
-def test_the_plugins_own_functional_tests_pass_against_our_server(
-    where: str, sshd: SSHServer, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    """covalent-ssh-plugin's tests/functional_tests/basic_workflow_test.py, unmodified: 2 tests.
-
-    With only our core, executor="ssh" runs on the plugin (after the install test); beside bondflow-ssh,
-    on our SSH executor, which takes the plugin's [executors.ssh] section as it is.  Its svm_workflow.py
-    pins numpy 1.23.2 and scikit-learn 1.1.2, which have no wheels for this Python (3.11); it is not run.
-    """
-    env: WheelEnv = request.getfixturevalue(where)
-    if where == "core_env":
-        assert env.python("import covalent_ssh_plugin", check=False).returncode == 0, "run the install test first"
-    home = _home(tmp_path, sshd)
+def _serve(env: WheelEnv, sshd: SSHServer, root: Path) -> None:
+    """Point the environment's server at the loopback sshd through the plugin's own config section."""
+    home = _home(root, sshd)
     env.env["HOME"] = str(home)
-    _configure(env, sshd, home, tmp_path / "remote")
-    env.install("pytest>=8")
-    suite = tmp_path / "suite"
-    shutil.copytree(SUITES / "covalent-ssh-plugin-0.24.1", suite)
+    _configure(env, sshd, home, root / "remote")
+
+
+SSH_WORKFLOWS = """
+import json
+
+import covalent as ct
+
+
+@ct.electron(executor="ssh")
+def shout(word, times):
+    import os
+
+    return {"text": (word.upper() + " ") * times, "over_ssh": bool(os.environ.get("SSH_CONNECTION"))}
+
+
+@ct.electron(executor="ssh")
+def broken(word):
+    raise ValueError("no " + word + " here")
+
+
+@ct.lattice
+def fine(word):
+    return shout(word, 2)
+
+
+@ct.lattice
+def failing(word):
+    return broken(word)
+
+
+good = ct.get_result(ct.dispatch(fine)("ok"), wait=True)
+bad = ct.get_result(ct.dispatch(failing)("luck"), wait=True)
+print("good", json.dumps({"status": str(good.status), "result": good.result}))
+print("bad", json.dumps({"status": str(bad.status), "error": bad.error, "node": bad.get_node_result(0)["error"]}))
+"""
+
+
+def _run_script(env: WheelEnv, path: Path, text: str) -> dict[str, dict[str, object]]:
+    path.write_text(text)
     env.start()
     try:
-        done = env.run(
-            "python", "-m", "pytest", "-p", "no:cacheprovider", "-m", "functional_tests", "-v",
-            str(suite / "tests" / "functional_tests" / "basic_workflow_test.py"), check=False, timeout=600,
-        )  # fmt: skip
+        done = env.run("python", str(path), check=False, timeout=600)
     finally:
         log = env.run("covalent", "logs", check=False).stdout
         env.stop()
-    report = done.stdout + done.stderr
-    assert done.returncode == 0 and "2 passed" in report, f"{report}\n--- server log ---\n{log[-5000:]}"
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}\n--- server log ---\n{log[-5000:]}"
+    return {k: json.loads(v) for k, v in (line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)}
+
+
+@pytest.mark.parametrize("where", ["core_env", "full_env"])
+def test_workflows_on_executor_ssh_complete_and_fail_as_they_should(
+    where: str, sshd: SSHServer, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """With only our core, executor="ssh" runs on the plugin (after the install test); beside bondflow-ssh,
+    on our SSH executor, which takes the plugin's [executors.ssh] section as it is."""
+    env: WheelEnv = request.getfixturevalue(where)
+    if where == "core_env":
+        assert env.python("import covalent_ssh_plugin", check=False).returncode == 0, "run the install test first"
+    _serve(env, sshd, tmp_path)
+    out = _run_script(env, tmp_path / "workflows.py", SSH_WORKFLOWS)
+    assert out["good"] == {"status": "COMPLETED", "result": {"text": "OK OK ", "over_ssh": True}}
+    assert out["bad"]["status"] == "FAILED"
+    assert "ValueError: no luck here" in str(out["bad"]["node"])
+
+
+def test_the_plugins_own_functional_tests_pass_against_our_server(
+    ssh_plugin_checkout: Path, sshd: SSHServer, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """covalent-ssh-plugin's tests/functional_tests/basic_workflow_test.py from a fetched checkout, unmodified,
+    in both environments (only when --covalent-ssh-plugin-checkout names one; see the module's docstring)."""
+    suite = ssh_plugin_checkout / "tests" / "functional_tests" / "basic_workflow_test.py"
+    assert suite.is_file(), f"{suite} is missing: name a checkout of AgnostiqHQ/covalent-ssh-plugin"
+    for where in ("core_env", "full_env"):
+        env: WheelEnv = request.getfixturevalue(where)
+        if where == "core_env" and env.python("import covalent_ssh_plugin", check=False).returncode:
+            env.run("covalent", "plugins", "install", PLUGIN, timeout=600)
+        _serve(env, sshd, tmp_path / where)
+        env.install("pytest>=8")
+        copy = tmp_path / where / "suite"
+        shutil.copytree(ssh_plugin_checkout / "tests", copy / "tests")
+        env.start()
+        try:
+            done = env.run(
+                "python", "-m", "pytest", "-p", "no:cacheprovider", "-m", "functional_tests", "-v",
+                str(copy / "tests" / "functional_tests" / suite.name), check=False, timeout=600,
+            )  # fmt: skip
+        finally:
+            log = env.run("covalent", "logs", check=False).stdout
+            env.stop()
+        report = done.stdout + done.stderr
+        assert done.returncode == 0 and "2 passed" in report, f"{where}: {report}\n--- server log ---\n{log[-5000:]}"
 
 
 def test_a_lattice_mixes_covalents_ssh_executor_ours_dask_and_slurm(
@@ -242,7 +316,7 @@ def test_covalents_slurm_plugin_runs_a_task_on_real_slurm_over_ssh(
 ) -> None:
     """covalent-slurm-plugin 0.18.0 (sbatch over SSH to a login node, srun, its own job script and result files).
 
-    Its repository has no functional_tests; its tests/docker_tests/basic_test.py (peer-suites/) is a lattice
+    Its repository has no functional_tests; its tests/docker_tests/basic_test.py is a lattice
     for a Docker container (user slurmuser on port 22, a conda environment).  The same lattice runs here
     with the executor pointed at the loopback sshd, whose sessions know the test cluster (SetEnv
     SLURM_CONF).  Its job script always runs `conda activate`, and conda cannot be installed here: the
