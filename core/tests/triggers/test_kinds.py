@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import sqlite3
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -190,18 +189,44 @@ def test_a_database_that_goes_away_fails_the_source_with_the_reason(tmp_path):
     assert not (tmp_path / "missing.db").exists(), "a read-only poll must not create the database"
 
 
-def test_a_time_source_emits_once_per_beat_even_when_timers_wake_early():
-    import time
+class _Clock:
+    """A clock the time source reads, and a sleep that wakes a hair early or, once, very late."""
 
+    def __init__(self, start: float, stall_at: int, stall: float) -> None:
+        self.now = start
+        self.targets: list[float] = []
+        self.stall_at, self.stall = stall_at, stall
+
+    def time(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.targets.append(self.now + seconds)
+        late = self.stall if len(self.targets) == self.stall_at else -1e-4  # timers may wake early
+        self.now += max(0.0, seconds + late)
+        if len(self.targets) >= 20:
+            raise asyncio.CancelledError
+
+
+def test_a_time_source_emits_once_per_beat_even_when_timers_wake_early(monkeypatch: pytest.MonkeyPatch) -> None:
+    from covalent.triggers import time_trigger
+
+    gap, since = 0.05, 1000.0
+    clock = _Clock(since, stall_at=8, stall=3.3 * gap)
+    monkeypatch.setattr(time_trigger.time, "time", clock.time)
+    monkeypatch.setattr(time_trigger.asyncio, "sleep", clock.sleep)
     seen: list[float] = []
 
     async def run() -> None:
-        source = TimeSource(0.05, time.time())
-        await source.open(lambda _: seen.append(time.time()))
-        task = asyncio.create_task(source.run())
-        await asyncio.sleep(1.01)
-        task.cancel()
+        source = TimeSource(gap, since)
+        await source.open(lambda _: seen.append(clock.now))
+        with pytest.raises(asyncio.CancelledError):
+            await source.run()
 
     asyncio.run(run())
-    assert 5 <= len(seen) <= 21  # a loaded machine may miss beats (they are skipped), never repeat one
-    assert min(b - a for a, b in itertools.pairwise(seen)) > 0.03
+    beats = [round((t - since) / gap) for t in clock.targets]
+    assert beats == sorted(set(beats))  # every beat waited for once, in order: none repeated
+    assert beats[:8] == list(range(1, 9))  # a timer waking early does not see its beat again
+    assert beats[8] == 12  # after the stall, the beats missed meanwhile are skipped, not made up
+    assert beats[8:] == list(range(12, 12 + len(beats) - 8))
+    assert len(seen) == len(clock.targets) - 1  # one emission per wait that ended
