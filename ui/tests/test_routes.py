@@ -154,10 +154,11 @@ def test_overview_and_live_rows(client: TestClient) -> None:
     first, second = register(client, alpha, 1), register(client, beta, 2)
     page = client.get("/").text
     assert 'id="overview-running">0<' in page and "task time today" in page
-    answer = client.get("/rows", params={"ids": f"{first},{second},nope", "name": "beta"}).json()
+    answer = client.get("/rows", params={"ids": f"{first},{second},nope", "name": "beta", "overview": "1"}).json()
     assert answer["rows"][first] is None and answer["rows"]["nope"] is None  # not matching, unknown
     assert f'data-dispatch-id="{second}"' in answer["rows"][second] and answer["created"] == [second]
     assert answer["total"] == 1 and 'id="overview"' in answer["overview"]
+    assert "overview" not in client.get("/rows", params={"ids": first}).json()  # only when asked
     body = client.get("/", params={"fragment": "1"}).json()
     assert body["total"] == 2 and body["rows"].count("<tr ") == 2
 

@@ -10,6 +10,7 @@ const table = document.getElementById("dispatches");
 const body = table.tBodies[0];
 const newestFirst = table.dataset.newestFirst === "true";
 const FLUSH_MS = 300;
+const OVERVIEW_MS = 1000; // the overview's counts are read again at most this often, and once after the last change
 
 function show(message, isError) {
   const box = document.getElementById("list-message");
@@ -43,6 +44,8 @@ function place(row) {
 // -- live: which rows to redraw, flushed together ------------------------------------------
 const pending = new Set();
 let timer = null;
+let overviewAt = 0;
+let overviewTimer = null;
 function refresh(id) {
   pending.add(id);
   if (!timer) timer = setTimeout(flush, FLUSH_MS);
@@ -52,9 +55,16 @@ async function flush() {
   timer = null;
   const ids = [...pending].slice(0, 200);
   for (const id of ids) pending.delete(id);
-  if (!ids.length) return;
   const query = new URLSearchParams(location.search);
   query.set("ids", ids.join(","));
+  const now = Date.now();
+  if (now - overviewAt >= OVERVIEW_MS) {
+    overviewAt = now;
+    query.set("overview", "1");
+  } else if (!overviewTimer) {
+    overviewTimer = setTimeout(() => { overviewTimer = null; flush(); }, OVERVIEW_MS); // the counts after the last change
+  }
+  if (!ids.length && !query.has("overview")) return;
   const response = await fetch(base() + "/rows?" + query.toString(), { credentials: "same-origin" });
   if (response.ok) {
     const answer = await response.json();
@@ -74,7 +84,7 @@ async function flush() {
       }
     }
     for (const id of ids) if (answer.rows[id] === null && rowOf(id)) rowOf(id).remove(); // no longer matches
-    setOverview(answer.overview);
+    if (answer.overview) setOverview(answer.overview);
     setTotal(answer.total);
     updateBulk();
   }

@@ -152,16 +152,19 @@ async def dispatch_list(request: Request) -> Response:
 
 
 async def dispatch_rows(request: Request) -> Response:
-    """``GET /rows?ids=a,b&<the list's filters>``: ``{rows: {id: html or null}, overview, total}``.
+    """``GET /rows?ids=a,b&<the list's filters>``: ``{rows: {id: html or null}, created, total}``.
 
     A dispatch that no longer matches the filters (or was deleted) answers null.
+    ``overview=1`` adds the overview's HTML (the script asks for it at most once a second).
     """
     query = ListQuery(request)
     ids = [i for i in request.query_params.get("ids", "").split(",") if i][:MAX_ROWS]
+    with_overview = request.query_params.get("overview") == "1"
 
-    def read(snapshot: Snapshot) -> tuple[list[dict[str, Any]], dict[str, Any], int]:
+    def read(snapshot: Snapshot) -> tuple[list[dict[str, Any]], dict[str, Any] | None, int]:
         _, total = snapshot.dispatches(**query._filters(), limit=1)
-        return query.read_ids(snapshot, ids), _overview(snapshot), total
+        found = query.read_ids(snapshot, ids) if ids else []
+        return found, _overview(snapshot) if with_overview else None, total
 
     items, overview, total = await server_view(request).read(read)
     found = {d["dispatch_id"]: d for d in items}
@@ -170,11 +173,7 @@ async def dispatch_rows(request: Request) -> Response:
         d = found.get(dispatch_id)
         rows[dispatch_id] = render(request, "_row.html", {"d": d}) if d is not None else None
     order = sorted(found.values(), key=lambda d: d["created_at"])
-    return JSONResponse(
-        {
-            "rows": rows,
-            "created": [d["dispatch_id"] for d in order],
-            "overview": render(request, "_overview.html", {"overview": overview}),
-            "total": total,
-        }
-    )
+    answer: dict[str, Any] = {"rows": rows, "created": [d["dispatch_id"] for d in order], "total": total}
+    if overview is not None:
+        answer["overview"] = render(request, "_overview.html", {"overview": overview})
+    return JSONResponse(answer)
