@@ -18,6 +18,7 @@ __all__ = [
     "elapsed",
     "register_filters",
     "short_id",
+    "span",
     "timestamp",
 ]
 
@@ -52,6 +53,11 @@ def elapsed(start: float | None, end: float | None) -> str:
     if start is None:
         return "—"
     return duration((end if end is not None else time.time()) - start)
+
+
+def span(start: float | None, end: float | None) -> float | None:
+    """Seconds from ``start`` to ``end`` (None unless both are known)."""
+    return None if start is None or end is None else max(0.0, end - start)
 
 
 def short_id(value: str | None) -> str:

@@ -16,7 +16,15 @@ from covalent_ui.templating import page
 from covalent_ui.values import preview_blob
 from covalent_ui.views.graph import caption, draw, graph_fragment, graph_script
 
-__all__ = ["dispatch_graph", "dispatch_page", "dispatch_statuses", "dispatch_summary"]
+__all__ = ["dispatch_graph", "dispatch_page", "dispatch_statuses", "dispatch_summary", "with_counts"]
+
+
+def with_counts(snapshot: Snapshot, dispatch_id: str) -> dict[str, Any] | None:
+    """A dispatch's record with its task counts by status (``node_counts``); None if unknown."""
+    record = snapshot.dispatch(dispatch_id)
+    if record is not None:
+        record["node_counts"] = snapshot.node_counts([dispatch_id])[dispatch_id]
+    return record
 
 
 async def _summary(request: Request, dispatch_id: str, *, with_manifest: bool = False) -> dict[str, Any]:

@@ -22,10 +22,11 @@ from starlette.responses import JSONResponse, Response
 from covalent.server.view import Snapshot, mask_secrets
 from covalent.status import Status
 from covalent_ui.context import server_view
-from covalent_ui.formatting import TERMINAL
+from covalent_ui.formatting import TERMINAL, span
 from covalent_ui.highlight import highlight_python
 from covalent_ui.templating import page
 from covalent_ui.values import preview_blob, preview_blobs
+from covalent_ui.views.dispatch import with_counts
 
 __all__ = ["MAX_INPUTS", "node_inputs", "node_output", "node_page", "nodes_page"]
 
@@ -111,10 +112,6 @@ async def _inputs(request: Request, found: NodeRead) -> tuple[list[dict[str, Any
     return inputs, len(edges)
 
 
-def _span(start: float | None, end: float | None) -> float | None:
-    return None if start is None or end is None else max(0.0, end - start)
-
-
 def _executor(request: Request, row: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
     """The executor's name, the options the workflow gave it and the server's defaults, secrets masked."""
     given = spec.get("executor") or {}
@@ -141,8 +138,8 @@ def _attempts(row: dict[str, Any]) -> list[dict[str, Any]]:
     }
     attempts = [*earlier, last] if (row.get("attempts") or 0) > 0 or earlier else []
     for a in attempts:
-        a["queued"] = _span(a.get("submitted_at"), a.get("start_time"))
-        a["ran"] = _span(a.get("start_time"), a.get("end_time"))
+        a["queued"] = span(a.get("submitted_at"), a.get("start_time"))
+        a["ran"] = span(a.get("start_time"), a.get("end_time"))
     return attempts
 
 
@@ -214,11 +211,8 @@ async def nodes_page(request: Request) -> Response:
         page_no = 1
 
     def read(snapshot: Snapshot) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-        record = snapshot.dispatch(dispatch_id)
-        if record is None:
-            return None
-        record["node_counts"] = snapshot.node_counts([dispatch_id])[dispatch_id]
-        return record, snapshot.nodes(dispatch_id)
+        record = with_counts(snapshot, dispatch_id)
+        return None if record is None else (record, snapshot.nodes(dispatch_id))
 
     found = await server_view(request).read(read)
     if found is None:
@@ -235,8 +229,8 @@ async def nodes_page(request: Request) -> Response:
     page_no = min(page_no, pages)
     shown = chosen[(page_no - 1) * NODES_PER_PAGE : page_no * NODES_PER_PAGE]
     for r in shown:
-        r["queued"] = _span(r.get("submitted_at"), r.get("start_time"))
-        r["ran"] = _span(r.get("start_time"), r.get("end_time"))
+        r["queued"] = span(r.get("submitted_at"), r.get("start_time"))
+        r["ran"] = span(r.get("start_time"), r.get("end_time"))
     context = {
         "d": record,
         "rows": shown,

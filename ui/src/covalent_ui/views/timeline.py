@@ -18,34 +18,28 @@ from starlette.responses import Response
 from covalent.graph.draw import STATUS_COLOURS
 from covalent.server.view import Snapshot
 from covalent_ui.context import server_view
-from covalent_ui.formatting import TERMINAL
+from covalent_ui.formatting import TERMINAL, span
 from covalent_ui.templating import page
+from covalent_ui.views.dispatch import with_counts
 from covalent_ui.views.graph import script_json
 
 __all__ = ["timeline_page"]
-
-
-def _span(start: float | None, end: float | None) -> float | None:
-    return None if start is None or end is None else max(0.0, end - start)
 
 
 async def timeline_page(request: Request) -> Response:
     dispatch_id = request.path_params["dispatch_id"]
 
     def read(snapshot: Snapshot) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-        record = snapshot.dispatch(dispatch_id)
-        if record is None:
-            return None
-        record["node_counts"] = snapshot.node_counts([dispatch_id])[dispatch_id]
-        return record, snapshot.timeline(dispatch_id)
+        record = with_counts(snapshot, dispatch_id)
+        return None if record is None else (record, snapshot.timeline(dispatch_id))
 
     found = await server_view(request).read(read)
     if found is None:
         raise HTTPException(404, f"no dispatch with id {dispatch_id}")
     record, rows = found
     for row in rows:
-        row["queued"] = _span(row.get("submitted_at"), row.get("start_time"))
-        row["ran"] = _span(row.get("start_time"), row.get("end_time"))
+        row["queued"] = span(row.get("submitted_at"), row.get("start_time"))
+        row["ran"] = span(row.get("start_time"), row.get("end_time"))
     data = {
         "dispatch_id": dispatch_id,
         "status": record["status"],
