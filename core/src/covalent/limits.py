@@ -48,6 +48,15 @@ class Limits:
     inline_payload_bytes: int = 256 * KiB
     #: Bytes of recently read or written blobs the dispatcher keeps in memory.
     blob_cache_bytes: int = 64 * MiB
+    #: An output at least this large stays where it was made, on an executor that can keep it
+    #: (Dask), and reaches the next task there by reference; the server stores it later.
+    held_value_bytes: int = 1 * MiB
+    #: Times a node is computed again because a value it made was lost before it was stored.
+    recompute_attempts: int = 3
+    #: Seconds at most a held value waits to be stored while tasks on its executor still need it
+    #: (it is stored as soon as they all took it, or someone asks for its bytes): storing it
+    #: would only compete with them for their worker.
+    held_persist_delay: float = 5.0
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> Limits:

@@ -68,6 +68,22 @@ def test_bundle_round_trip_and_truncation():
     assert blobs  # keys are checked, not trusted
 
 
+def test_a_bundle_names_a_value_handed_on_by_reference_by_its_key_and_checks_its_digest():
+    from covalent.graph.serialize import blob_key
+
+    key, data = "c" * 64, b"value" * 100  # a key that is not the value's hash
+    plain = {blob_key(b"x"): b"x"}
+    body = write_bundle([*plain.items(), (key, data)], {key: blob_key(data)})
+    assert read_bundle(body, aliases=True) == {**plain, key: data}
+    with pytest.raises(BundleError, match="not named by its hash"):
+        read_bundle(body)  # what the server reads from a client: every key is a hash
+    forged = write_bundle([(key, data)], {key: blob_key(b"other")})
+    with pytest.raises(BundleError, match="does not match its content"):
+        read_bundle(forged, aliases=True)
+    with pytest.raises(BundleError, match="truncated"):
+        read_bundle(body[: len(body) - len(data) - 20], aliases=True)
+
+
 def test_draw_previews_the_graph_as_svg(tmp_path):
     preview = wf.draw([1, 2])
     svg = preview._repr_svg_()

@@ -28,6 +28,7 @@ def sample() -> JobOutcome:
             NodeOutcome(3, "COMPLETED", output=b"\x80\x05K\x07.", stdout="out", start_time=1.5, end_time=2.5),
             NodeOutcome(4, "FAILED", error="Traceback ...\nValueError: no", stderr="err"),
             NodeOutcome(5, "COMPLETED", sublattice={"manifest": {"name": "inner"}, "blobs": {"k": b"\x00"}}),
+            NodeOutcome(6, "COMPLETED", held={"key": "ab" * 32, "size": 10_000_000, "holder": "tcp://127.0.0.1:1"}),
         ]
     )
 
@@ -80,6 +81,19 @@ NODE = {"node_id": 1, "status": "COMPLETED", "output": None}
         (
             _with_header({"version": 1, "nodes": [{**NODE, "sublattice": {"manifest": {}, "blobs": {"k": 3}}}]}),
             "names no frame",
+        ),
+        (_with_header({"version": 1, "nodes": [{**NODE, "held": "k"}], "frames": []}), "held must be an object"),
+        (
+            _with_header({"version": 1, "nodes": [{**NODE, "held": {"key": "../x", "size": 1, "holder": ""}}]}),
+            "held key",
+        ),
+        (
+            _with_header({"version": 1, "nodes": [{**NODE, "held": {"key": "a" * 64, "size": -1, "holder": ""}}]}),
+            "held size",
+        ),
+        (
+            _with_header({"version": 1, "nodes": [{**NODE, "held": {"key": "a" * 64, "size": 1, "holder": 5}}]}),
+            "held holder",
         ),
     ],
 )

@@ -36,6 +36,13 @@ def test_any_value_gives_a_bounded_text():
     assert len(preview_text("z" * 500, 100)) == 100
 
 
+def test_long_bytes_show_their_start_without_a_repr_of_the_whole():
+    for value in (b"\x01" * 5_000_000, bytearray(b"ab" * 5_000_000)):
+        text = preview_text(value)
+        assert len(text) == PREVIEW_CHARS and text.endswith("…")
+        assert text.startswith("b'\\x01\\x01" if isinstance(value, bytes) else "bytearray(b'abab")
+
+
 def test_a_failing_repr_and_nul_characters_are_handled():
     assert preview_text(Broken()).startswith("<Broken ")
     assert preview_text(Nul()) == "a\ufffdb"

@@ -153,3 +153,25 @@ def test_triggers_migrate_up_and_down_keeping_dispatches(tmp_path):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT dispatch_id FROM dispatches")).scalar_one() == "origin"
     engine.dispose()
+
+
+def test_held_values_migrate_up_and_down_forgetting_only_values_that_came_by_reference(tmp_path):
+    url, engine = _database_at(tmp_path, "0007")
+    insert = "INSERT INTO blobs (key, size, data, created_at) VALUES (:key, 1, :data, 0)"
+    with engine.begin() as conn:
+        conn.execute(text(insert), {"key": "a" * 64, "data": b"x"})
+    _alembic(engine, "upgrade", "head")
+    columns = {c[0] for c in _schema(url)["blobs"]["columns"]}
+    assert {"location", "digest"} <= columns
+    with engine.begin() as conn:
+        conn.execute(
+            text('INSERT INTO blobs (key, size, created_at, location) VALUES (:key, 5, 0, \'{"holder": "w"}\')'),
+            {"key": "b" * 64},
+        )
+        conn.execute(text("INSERT INTO blobs (key, size, created_at, digest) VALUES (:key, 5, 0, :d)"),
+                     {"key": "c" * 64, "d": "d" * 64})  # fmt: skip
+    _alembic(engine, "downgrade", "0007")
+    assert not {"location", "digest"} & {c[0] for c in _schema(url)["blobs"]["columns"]}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT key FROM blobs")).scalars().all() == ["a" * 64]
+    engine.dispose()

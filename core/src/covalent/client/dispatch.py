@@ -234,7 +234,7 @@ def redispatch(dispatch_id: str, *args: Any, **kwargs: Any) -> Callable[..., str
                 return str(answer["dispatch_id"])
             summary = conn.get_json(f"/dispatches/{dispatch_id}")
             keys = [summary["lattice"]["function"], summary["lattice"]["inputs"]]
-            blobs = read_bundle(conn.request("POST", "/blobs/fetch", json={"keys": keys}).content)
+            blobs = read_bundle(conn.request("POST", "/blobs/fetch", json={"keys": keys}).content, aliases=True)
         lattice_obj = pickle.loads(blobs[keys[0]])
         if not args and not kwargs:
             inputs = pickle.loads(blobs[keys[1]])

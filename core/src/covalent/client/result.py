@@ -64,7 +64,9 @@ class Result:
         options = options or ResultOptions()
         summary = conn.get_json(f"/dispatches/{dispatch_id}")
         keys = [summary["output_key"]] if summary.get("output_key") and options.workflow_output else []
-        blobs = read_bundle(conn.request("POST", "/blobs/fetch", json={"keys": keys}).content) if keys else {}
+        blobs = {}
+        if keys:
+            blobs = read_bundle(conn.request("POST", "/blobs/fetch", json={"keys": keys}).content, aliases=True)
         # A running dispatch: read its nodes now, so summary and nodes are one snapshot.
         running = summary["status"] not in TERMINAL
         nodes = conn.get_json(f"/dispatches/{dispatch_id}/nodes")["nodes"] if running else None
@@ -203,7 +205,7 @@ class Result:
             return
         with self._connection() as conn:
             data = conn.request("POST", "/blobs/fetch", json={"keys": missing}).content
-        self._blobs.update(read_bundle(data))
+        self._blobs.update(read_bundle(data, aliases=True))
 
     def node_output(self, node_id: int) -> TransportableObject | None:
         """A completed node's output (None if it has none, or when ``intermediate_outputs=False``)."""

@@ -44,13 +44,17 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from covalent.errors import ExecutorOptionsError
+from covalent.runtime.held import HeldValueLost
 from covalent.runtime.outcome import JobOutcome, NodeOutcome
 
 __all__ = [
     "JobExecutor",
     "SyncJobExecutor",
     "Job",
+    "HeldRef",
+    "HeldValueLost",
     "JobFailedError",
+    "JobInputsLost",
     "JobLostError",
     "JobOutcome",
     "JobState",
@@ -83,6 +87,26 @@ class JobLostError(JobFailedError):
     """The backend does not know the job (e.g. it vanished after a restart)."""
 
 
+class JobInputsLost(JobFailedError):
+    """Inputs the job was to receive by reference are gone (``keys``); the job did not run.
+
+    The dispatcher recomputes the nodes that made them, then runs the job again.
+    """
+
+    def __init__(self, keys: list[str], message: str = "") -> None:
+        super().__init__(message or f"{len(keys)} input value(s) held by reference are gone: {', '.join(keys)}")
+        self.keys = list(keys)
+
+
+@dataclass(frozen=True)
+class HeldRef:
+    """A large output an executor kept where it was made (``NodeOutcome.held``), by key."""
+
+    key: str
+    size: int
+    holder: str  # where the executor keeps it (a Dask worker's address, say)
+
+
 @dataclass
 class Job:
     """A unit of work for an executor: one or more nodes in one payload."""
@@ -94,6 +118,9 @@ class Job:
     payload: bytes
     time_limit: float | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: Inputs this executor holds (see :attr:`JobExecutor.hold_values_over`), by key: the
+    #: payload names them but carries no bytes; the executor brings them to the job.
+    held_inputs: dict[str, HeldRef] = field(default_factory=dict)
 
     def run_here(self, **runtime_options: Any) -> JobOutcome:
         """Run the job in this process (what a worker does with the payload).
@@ -195,6 +222,15 @@ class JobExecutor(_Recorded, ABC):
     #: the task starts (a queueing backend: time in the queue must not count).
     #: Otherwise the dispatcher cancels the job when the limit passes after submission.
     enforces_time_limit: bool = False
+    #: Outputs at least this many bytes may stay with the executor, where they were made
+    #: (``NodeOutcome.held``), and reach later jobs on it by reference (``Job.held_inputs``).
+    #: None: the executor keeps nothing, every output travels back in the outcome.
+    #: An executor that sets it implements :meth:`fetch_held` and :meth:`release_held`.
+    hold_values_over: int | None = None
+    #: True when the executor's tasks run on the server's machine as its user: large stored
+    #: inputs then reach them as paths of the server's object files (``JobSpec.value_files``),
+    #: not as bytes in the payload.
+    reads_server_files: bool = False
 
     def __init__(self, **kwargs: Any) -> None:
         self.options = kwargs
@@ -283,6 +319,25 @@ class JobExecutor(_Recorded, ABC):
 
     async def cleanup(self, job: Job, handle: Any) -> None:
         """Remove what a finished job left behind (staged files, objects)."""
+
+    async def fetch_held(self, ref: HeldRef) -> bytes:
+        """A held value's bytes (its plain pickle), for the server to persist.
+
+        Raises :class:`HeldValueLost` when the value is no longer where it was kept.
+        """
+        raise HeldValueLost(ref.key, self.short_name)
+
+    async def write_held(self, ref: HeldRef, path: str) -> str | None:
+        """Write a held value's plain pickle to the new file ``path`` (mode 0600) and return its SHA-256.
+
+        For an executor whose holders share this machine's filesystem; the
+        default (None) says it cannot, and the server fetches the bytes with
+        :meth:`fetch_held` instead.  Raises :class:`HeldValueLost` as that does.
+        """
+        return None
+
+    async def release_held(self, refs: list[HeldRef]) -> None:
+        """The server needs these values kept no longer (persisted, and their dispatch is over)."""
 
 
 class SyncJobExecutor(JobExecutor):

@@ -41,6 +41,7 @@ class LocalExecutor(PooledExecutor):
 
     short_name = "local"
     max_nodes_per_job = 512
+    reads_server_files = True  # its workers are processes of the server's machine
     pools: ClassVar[WorkerPools] = _POOLS
     worker_target: ClassVar[str] = "covalent.executor.local:run_in_worker"
 

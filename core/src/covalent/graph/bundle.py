@@ -1,52 +1,70 @@
 """The blob bundle: many content-addressed blobs in one binary body.
 
 Each record is the 32-byte SHA-256 of the blob, its length as 8 bytes
-big-endian, then the blob.  The reader checks every hash.
+big-endian, then the blob.  The reader checks every hash.  A blob whose key
+is not its hash (a value that was handed on by reference, named before it was
+hashed) has the top bit of its length set and its SHA-256 after the length:
+the reader checks that one and gives the blob under its key.
 """
 
 from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import BinaryIO
 
 __all__ = ["BundleError", "read_bundle", "write_bundle"]
 
 _HEADER = struct.Struct(">32sQ")
+_ALIASED = 1 << 63
 
 
 class BundleError(ValueError):
     """The bundle is truncated or a blob does not match its hash."""
 
 
-def write_bundle(blobs: Iterable[tuple[str, bytes]]) -> bytes:
+def write_bundle(blobs: Iterable[tuple[str, bytes]], digests: Mapping[str, str] | None = None) -> bytes:
+    """``digests``: the SHA-256 of each blob whose key is not its hash."""
     parts: list[bytes] = []
     for key, data in blobs:
-        parts.append(_HEADER.pack(bytes.fromhex(key), len(data)))
+        digest = digests.get(key) if digests else None
+        if digest is None:
+            parts.append(_HEADER.pack(bytes.fromhex(key), len(data)))
+        else:
+            parts.append(_HEADER.pack(bytes.fromhex(key), len(data) | _ALIASED) + bytes.fromhex(digest))
         parts.append(data)
     return b"".join(parts)
 
 
-def iter_bundle(stream: BinaryIO, *, max_blob: int | None = None) -> Iterator[tuple[str, bytes]]:
+def iter_bundle(stream: BinaryIO, *, max_blob: int | None = None, aliases: bool = False) -> Iterator[tuple[str, bytes]]:
+    """The blobs of a bundle; ``aliases``: accept blobs whose key is not their hash (the server's answers)."""
     while True:
         header = stream.read(_HEADER.size)
         if not header:
             return
         if len(header) != _HEADER.size:
             raise BundleError("blob bundle is truncated (partial record header)")
-        digest, size = _HEADER.unpack(header)
+        key, size = _HEADER.unpack(header)
+        digest = key
+        if size & _ALIASED:
+            if not aliases:
+                raise BundleError(f"blob {key.hex()} is not named by its hash")
+            size &= ~_ALIASED
+            digest = stream.read(32)
+            if len(digest) != 32:
+                raise BundleError("blob bundle is truncated (partial record header)")
         if max_blob is not None and size > max_blob:
             raise BundleError(f"a blob of {size} bytes exceeds the limit of {max_blob} bytes")
         data = stream.read(size)
         if len(data) != size:
             raise BundleError("blob bundle is truncated (partial blob)")
         if hashlib.sha256(data).digest() != digest:
-            raise BundleError(f"blob {digest.hex()} does not match its content")
-        yield digest.hex(), data
+            raise BundleError(f"blob {key.hex()} does not match its content")
+        yield key.hex(), data
 
 
-def read_bundle(data: bytes, *, max_blob: int | None = None) -> dict[str, bytes]:
+def read_bundle(data: bytes, *, max_blob: int | None = None, aliases: bool = False) -> dict[str, bytes]:
     import io
 
-    return dict(iter_bundle(io.BytesIO(data), max_blob=max_blob))
+    return dict(iter_bundle(io.BytesIO(data), max_blob=max_blob, aliases=aliases))

@@ -36,6 +36,9 @@ def pack_job(
     *,
     files_handled_by: str = "",
     live_output: str = "",
+    held: frozenset[str] | set[str] = frozenset(),
+    hold_bytes: int | None = None,
+    value_files: dict[str, str] | None = None,
 ) -> JobSpec:
     """A :class:`JobSpec` running ``node_ids`` (in the given, dependency-respecting order).
 
@@ -43,6 +46,9 @@ def pack_job(
     holding the output of a node outside the job.  ``files_handled_by``: the
     executor whose plugin moves the nodes' file transfers itself.
     ``live_output``: the folder the nodes mirror their stdout and stderr to while they run.
+    ``held``: input keys the executor brings to the job itself (their bytes are left
+    out); ``hold_bytes``: outputs at least this large stay with the executor;
+    ``value_files``: input keys read from these files where the job runs.
     """
     order = list(node_ids)
     inside = set(order)
@@ -55,7 +61,7 @@ def pack_job(
             return Ref(node=source)
         attrs = graph.node(source)
         key = attrs["value"] if attrs["kind"] == NodeKind.PARAMETER else output_key(source)
-        if key not in values:
+        if key not in values and key not in held and not (value_files and key in value_files):
             values[key] = blob(key)
         return Ref(blob=key)
 
@@ -85,4 +91,12 @@ def pack_job(
                 files_handled_by=files_handled_by if files else "",
             )
         )
-    return JobSpec(dispatch_id=dispatch_id, nodes=specs, functions=functions, values=values, live_output=live_output)
+    return JobSpec(
+        dispatch_id=dispatch_id,
+        nodes=specs,
+        functions=functions,
+        values=values,
+        live_output=live_output,
+        hold_bytes=hold_bytes,
+        value_files=dict(value_files or {}),
+    )

@@ -8,11 +8,13 @@ import pickle
 import socket
 import time
 import traceback
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from covalent.runtime.capture import captured, live_name
 from covalent.runtime.context import task_context
+from covalent.runtime.held import ValueHolder, held_key, hold
 from covalent.runtime.outcome import JobOutcome, NodeOutcome
 from covalent.runtime.preview import preview_text
 from covalent.runtime.spec import JobSpec, NodeSpec, Ref, check_versions
@@ -44,11 +46,22 @@ def _loads(data: bytes) -> Any:
     return pickle.loads(data)
 
 
+def _load_file(path: str) -> Any:
+    """Unpickle a stored value straight from its file (mapped: one copy, into the value itself)."""
+    import mmap
+
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        return pickle.loads(mapped)
+
+
 def execute_job(
     spec: JobSpec,
     *,
     inject: dict[str, Any] | None = None,
     postprocess: Callable[[NodeSpec, Any], Any] | None = None,
+    holder: ValueHolder | None = None,
+    held_inputs: dict[str, Any] | None = None,
+    job_key: str = "",
 ) -> JobOutcome:
     """Run every node of ``spec`` in order.
 
@@ -58,8 +71,15 @@ def execute_job(
     executor to each task's return value (a quantum executor runs returned
     circuits).  A node whose input node failed in this job is not run and is
     left out of the outcome.
+
+    ``holder``: where outputs of at least ``spec.hold_bytes`` are kept
+    (:mod:`covalent.runtime.held`; ``job_key`` makes their keys unique);
+    ``held_inputs``: input values the executor brought from such a holder,
+    by key (the payload has no bytes for them).
     """
     check_versions(spec.versions)
+    threshold = spec.hold_bytes if holder is not None else None
+    brought = held_inputs or {}
     functions: dict[str, Any] = {}
     values: dict[str, Any] = {}
     outputs: dict[int, Any] = {}
@@ -77,8 +97,11 @@ def execute_job(
                 raise _Skipped()
             return outputs[ref.node]
         assert ref.blob is not None
+        if ref.blob in brought:
+            return brought[ref.blob]
         if ref.blob not in values:
-            values[ref.blob] = _loads(spec.values[ref.blob])
+            path = spec.value_files.get(ref.blob)
+            values[ref.blob] = _load_file(path) if path else _loads(spec.values[ref.blob])
         return values[ref.blob]
 
     for node in spec.nodes:
@@ -96,7 +119,11 @@ def execute_job(
             pass
         elif result.status == Status.COMPLETED:
             value = result.output
-            if _pickle_output(node, result):
+            if threshold is not None and holder is not None:
+                kept = _hold_output(node, result, holder, threshold, job_key)
+            else:
+                kept = _pickle_output(node, result)
+            if kept:
                 outputs[node.node_id] = value
             else:
                 failed.add(node.node_id)
@@ -120,6 +147,23 @@ def execute_node(
     if result.status == Status.COMPLETED and result.sublattice is None:
         _pickle_output(node, result)
     return result
+
+
+def _hold_output(node: NodeSpec, result: NodeOutcome, holder: ValueHolder, threshold: int, job_key: str) -> bool:
+    """Keep a large output with ``holder`` (the outcome names it), or pickle a small one as usual."""
+    try:
+        held, data = hold(result.output, threshold)
+    except Exception:
+        return _pickle_output(node, result)  # not picklable by pickle: cloudpickle, or FAILED
+    result.preview = preview_text(result.output)
+    if held is None:
+        result.output = data
+        return True
+    key = held_key(job_key or uuid.uuid4().hex, node.node_id)
+    holder.keep(key, held)
+    result.output = None
+    result.held = {"key": key, "size": held.size, "holder": holder.name}
+    return True
 
 
 def _pickle_output(node: NodeSpec, result: NodeOutcome) -> bool:

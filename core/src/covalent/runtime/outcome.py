@@ -13,7 +13,10 @@ Layout::
     MAGIC (16 bytes) | header length (4 bytes, big-endian) | header (UTF-8 JSON) | frames
 
 The header is ``{"nodes": [...], "frames": [length, ...]}``; a node's
-``output`` and each blob of its ``sublattice`` name a frame by index.
+``output`` and each blob of its ``sublattice`` name a frame by index.  A
+node whose large output stayed where it was made has no ``output`` frame but
+``held``: the key, size and holder the executor keeps it under
+(:mod:`covalent.runtime.held`).
 """
 
 from __future__ import annotations
@@ -56,6 +59,9 @@ class NodeOutcome:
     preview: str = ""  # a short text form of the output, made where the task ran
     #: Where the node ran: ``host:pid`` of the process (what the dashboard's timeline lanes show).
     worker: str = ""
+    #: A large output kept where it was made, instead of ``output``: ``{"key", "size", "holder"}``
+    #: (:mod:`covalent.runtime.held`).
+    held: dict[str, Any] | None = None
 
 
 @dataclass
@@ -86,6 +92,7 @@ class JobOutcome:
                 "worker": node.worker,
                 "transfers": node.transfers,
                 "sublattice": None,
+                "held": node.held,
             }
             if node.sublattice is not None:
                 entry["sublattice"] = {
@@ -180,7 +187,23 @@ def _node(entry: Any, frames: list[bytes], index: int) -> NodeOutcome:
         worker=text("worker")[:256],
         transfers=transfers,
         sublattice=_sublattice(entry.get("sublattice"), frames, where),
+        held=_held(entry.get("held"), where),
     )
+
+
+def _held(value: Any, where: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise OutcomeFormatError(f"{where}: held must be an object")
+    key, size, holder = value.get("key"), value.get("size"), value.get("holder")
+    if not isinstance(key, str) or len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
+        raise OutcomeFormatError(f"{where}: held key must be 64 lowercase hex digits")
+    if type(size) is not int or size < 0:
+        raise OutcomeFormatError(f"{where}: held size must be a non-negative integer")
+    if not isinstance(holder, str) or len(holder) > 1000:
+        raise OutcomeFormatError(f"{where}: held holder must be a short string")
+    return {"key": key, "size": size, "holder": holder}
 
 
 def _frame(frames: list[bytes], index: Any, where: str) -> bytes:

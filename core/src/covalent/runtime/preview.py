@@ -43,6 +43,9 @@ def preview_text(value: Any, limit: int = PREVIEW_CHARS) -> str:
             text = repr(value)  # the common case, a tenth of reprlib's time
         elif kind is str and len(value) <= limit:
             text = repr(value)
+        elif kind in (bytes, bytearray) and len(value) > limit:
+            # reprlib would repr the whole value first (a 100 MB output: 400 MB of text) to cut it after
+            text = repr(value[:limit])
         else:
             text = _SHORTENED.repr(value)
     except Exception as exc:  # a __repr__ that fails is the value's business, not the job's

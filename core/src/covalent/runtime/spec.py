@@ -57,6 +57,11 @@ class JobSpec:
     version: int = PAYLOAD_VERSION
     #: A folder to mirror what each node prints to while it runs, if it exists where the job runs ("": none).
     live_output: str = ""
+    #: Outputs at least this large stay with the executor's value holder (None: every output travels back).
+    hold_bytes: int | None = None
+    #: Input values read from files of the server's object store where the job runs (key -> path),
+    #: for executors on the server's machine: large values travel as a path, not in the payload.
+    value_files: dict[str, str] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
         return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)

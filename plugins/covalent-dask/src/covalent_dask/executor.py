@@ -8,6 +8,13 @@ one asynchronous client (see :mod:`covalent_dask.cluster`).
 
 Dask is imported lazily: importing this module costs nothing, which keeps the
 server's start-up fast.
+
+Large outputs (``hold_values_over``, 1 MiB) stay on the worker that made them
+(:mod:`covalent_dask.worker`): a later job that takes one gets it through a
+small Dask task on that worker (:func:`~covalent_dask.worker.serve_value`),
+so Dask runs the job there and passes the value without a copy, or moves it
+worker to worker as it moves any task result.  The server persists it in the
+background through :meth:`DaskExecutor.fetch_held`.
 """
 
 from __future__ import annotations
@@ -20,7 +27,16 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from covalent.executor.jobs import Job, JobExecutor, JobFailedError, JobOutcome
+from covalent.executor.jobs import (
+    HeldRef,
+    HeldValueLost,
+    Job,
+    JobExecutor,
+    JobFailedError,
+    JobInputsLost,
+    JobOutcome,
+)
+from covalent.limits import LIMITS
 from covalent_dask.cluster import ClusterCache, ClusterConfig, SharedCluster
 
 __all__ = ["DaskExecutor"]
@@ -70,6 +86,10 @@ class DaskExecutor(JobExecutor):
     clusters: ClassVar[ClusterCache] = ClusterCache()
     #: Jobs running through any DaskExecutor of this process, by job id.
     _jobs: ClassVar[dict[str, _RunningJob]] = {}
+    #: Outputs this large stay on the worker that made them (see the module's notes).
+    hold_values_over = LIMITS.held_value_bytes
+    #: The serving task of each held value a job took, by key (kept until the value is released).
+    _served: ClassVar[dict[str, Any]] = {}
 
     def __init__(
         self,
@@ -175,7 +195,8 @@ class DaskExecutor(JobExecutor):
             # The key is unique per submission and also names the job to the
             # workers, so an interrupt can never reach a later run of the job.
             key = f"covalent-job-{job.job_id}-{uuid.uuid4().hex[:8]}"
-            future = client.submit(by_value(run_job), key, payload, key=key, pure=False)
+            held = {k: self._serving(client, ref) for k, ref in job.held_inputs.items()}
+            future = client.submit(by_value(run_job), key, payload, held or None, key=key, pure=False)
         except Exception as exc:
             raise JobFailedError(f"dask could not accept job {job.job_id}: {exc!r}", log=_format(exc)) from exc
         running = _RunningJob(future, shared)
@@ -187,6 +208,11 @@ class DaskExecutor(JobExecutor):
             # stop the job too; a following cancel() joins the same stop.
             self._begin_stop(job.job_id, running)
             raise
+        except HeldValueLost as exc:  # an input's serving task found it gone: the job never ran
+            lost = [k for k in job.held_inputs if k == exc.key] or list(job.held_inputs)
+            for k in lost:
+                self._served.pop(k, None)
+            raise JobInputsLost(lost, f"dask job {job.job_id}: {exc}") from exc
         except Exception as exc:
             if running.stopping is not None:
                 raise asyncio.CancelledError(f"job {job.job_id} was cancelled") from exc
@@ -197,6 +223,92 @@ class DaskExecutor(JobExecutor):
         if running.stopping is not None:
             raise asyncio.CancelledError(f"job {job.job_id} was cancelled")
         return JobOutcome.from_bytes(data)
+
+    # -- values kept on the workers ----------------------------------------
+    def _serving(self, client: Any, ref: HeldRef) -> Any:
+        """The Dask future serving a held value from its worker (one per value, shared by its consumers)."""
+        from covalent_dask.shipping import by_value
+        from covalent_dask.worker import serve_value
+
+        future = self._served.get(ref.key)
+        if future is None or future.client is not client or future.status in ("error", "cancelled", "lost"):
+            future = client.submit(
+                by_value(serve_value),
+                ref.key,
+                key=f"covalent-held-{ref.key}",
+                workers=[ref.holder],
+                allow_other_workers=True,  # the holder is gone: the task runs elsewhere and says so
+                pure=False,
+                priority=10,
+            )
+            self._served[ref.key] = future
+        return future
+
+    async def fetch_held(self, ref: HeldRef) -> bytes:
+        """A held value's plain pickle, made on its worker and gathered here (bytes only: never unpickled)."""
+        from covalent_dask.shipping import by_value
+        from covalent_dask.worker import persist_value
+
+        client = (await self._shared()).client
+        future = client.submit(
+            by_value(persist_value),
+            ref.key,
+            key=f"covalent-persist-{ref.key}-{uuid.uuid4().hex[:8]}",
+            workers=[ref.holder],
+            allow_other_workers=True,
+            pure=False,
+            priority=-10,  # after the jobs waiting to run there
+        )
+        try:
+            data = await future
+        finally:
+            future.release()
+        if not isinstance(data, bytes):
+            raise JobFailedError(f"dask returned a {type(data).__name__} for held value {ref.key}, not bytes")
+        return data
+
+    @property
+    def reads_server_files(self) -> bool:  # type: ignore[override]
+        """A local cluster's workers are processes of the server's machine (an external one's may not be)."""
+        return not self.config.external
+
+    async def write_held(self, ref: HeldRef, path: str) -> str | None:
+        """On a local cluster the holding worker writes the file itself (no copy through the server)."""
+        from covalent_dask.shipping import by_value
+        from covalent_dask.worker import write_held_file
+
+        if self.config.external:
+            return None
+        client = (await self._shared()).client
+        # Asked of the scheduler (the client's copy may be stale): a gone worker would take a
+        # connect timeout to say so.
+        if ref.holder not in (await client.scheduler.identity()).get("workers", {}):
+            raise HeldValueLost(ref.key, ref.holder)
+        answers = await client.run(by_value(write_held_file), ref.key, path, workers=[ref.holder], on_error="return")
+        answer = answers.get(ref.holder)
+        if isinstance(answer, HeldValueLost):
+            raise answer
+        if isinstance(answer, OSError):  # it went away since
+            raise HeldValueLost(ref.key, f"{ref.holder} ({answer})")
+        if isinstance(answer, BaseException) or answer is None:
+            raise JobFailedError(f"dask worker {ref.holder} could not write held value {ref.key}: {answer!r}")
+        return str(answer)
+
+    async def release_held(self, refs: list[HeldRef]) -> None:
+        """Drop the values from their workers, and the tasks that served them."""
+        from covalent_dask.shipping import by_value
+        from covalent_dask.worker import drop_held
+
+        shared = self.clusters.get(self.config)
+        for ref in refs:
+            future = self._served.pop(ref.key, None)
+            if future is not None:
+                future.release()
+        if shared is None:
+            return
+        holders = sorted({ref.holder for ref in refs})
+        keys = [ref.key for ref in refs]
+        await shared.client.run(by_value(drop_held), keys, workers=holders, on_error="ignore")
 
     async def cancel(self, job: Job, handle: Any) -> bool:
         """Stop a running job: interrupt its worker thread, restart the worker if that fails.

@@ -20,7 +20,15 @@ This module is shipped to the workers by value (cloudpickle), so workers need
 ``covalent`` and ``distributed`` but not ``bondflow-dask``.  For the same
 reason its state lives on the worker object as plain builtins, never in
 module globals or custom classes (each unpickled copy of a function gets its
-own globals).
+own globals); the one exception is the worker's value holder, an instance of
+:class:`covalent.runtime.held.MemoryHolder` (a class of ``covalent``, which
+every worker has).
+
+Large outputs stay on the worker that made them (the holder, named by the
+worker's address): :func:`serve_value` hands one to the next job as a Dask
+task result (Dask moves it between workers when it must, and not at all when
+the next job runs here), :func:`persist_value` gives its plain pickle to the
+server, and :func:`drop_held` lets it go.
 """
 
 from __future__ import annotations
@@ -30,10 +38,23 @@ import threading
 import time
 from typing import Any
 
-__all__ = ["TABLE_ATTRIBUTE", "JobInterrupted", "interrupt_job", "job_threads", "run_job"]
+__all__ = [
+    "HOLDER_ATTRIBUTE",
+    "TABLE_ATTRIBUTE",
+    "JobInterrupted",
+    "drop_held",
+    "interrupt_job",
+    "job_threads",
+    "persist_value",
+    "run_job",
+    "serve_value",
+    "write_held_file",
+]
 
 #: Attribute of the Dask worker object holding the table of running jobs.
 TABLE_ATTRIBUTE = "_covalent_dask_jobs"
+#: Attribute of the Dask worker object holding the values kept by reference.
+HOLDER_ATTRIBUTE = "_covalent_dask_held"
 
 #: Seconds a "cancelled before it started" mark is kept on a worker.
 _CANCEL_MARK_TTL = 3600.0
@@ -74,17 +95,35 @@ def _deregister(table: dict[str, Any], job_id: str, ident: int) -> None:
     _set_async_exc(ident, None)
 
 
-def run_job(job_id: str, payload: bytes) -> bytes:
+def _holder(worker: Any) -> Any:
+    """The worker's value holder (created on first use)."""
+    from covalent.runtime.held import MemoryHolder
+
+    holder = worker.__dict__.get(HOLDER_ATTRIBUTE)
+    if holder is None:
+        holder = worker.__dict__.setdefault(HOLDER_ATTRIBUTE, MemoryHolder(worker.address))
+    return holder
+
+
+def run_job(job_id: str, payload: bytes, held_inputs: dict[str, Any] | None = None) -> bytes:
     """Run a covalent job payload in this worker thread; interruptible by job id.
 
-    Returns the bytes of the job's outcome (:func:`covalent.runtime.run_payload`).
+    ``held_inputs``: input values by key, brought by Dask from :func:`serve_value`.
+    Returns the bytes of the job's outcome (:func:`covalent.runtime.execute.execute_payload`);
+    outputs over the payload's ``hold_bytes`` stay in this worker's holder.
     Raises :class:`JobInterrupted` if the job was cancelled.
     """
     from distributed import get_worker
 
-    from covalent.runtime import run_payload
+    from covalent.runtime.execute import execute_payload
 
-    table = _table(get_worker())
+    worker = get_worker()
+    holder = _holder(worker)
+
+    def run_payload(data: bytes) -> bytes:
+        return execute_payload(data, holder=holder, held_inputs=held_inputs, job_key=job_id).to_bytes()
+
+    table = _table(worker)
     ident = threading.get_ident()
     with table["lock"]:
         if table["cancelled"].pop(job_id, None) is not None:
@@ -145,3 +184,73 @@ def job_threads(dask_worker: Any = None) -> dict[str, int]:
     table = _table(dask_worker)
     with table["lock"]:
         return dict(table["running"])
+
+
+def serve_value(key: str) -> Any:
+    """A held value as the next job receives it (run on the worker holding it)."""
+    from distributed import get_worker
+
+    from covalent.runtime.held import consumer_value
+
+    return consumer_value(_holder(get_worker()).get(key))
+
+
+def persist_value(key: str) -> bytes:
+    """A held value's plain pickle, for the server to store (run on the worker holding it)."""
+    from distributed import get_worker
+
+    from covalent.runtime.held import persisted_stream
+
+    return b"".join(persisted_stream(_holder(get_worker()).get(key)))
+
+
+async def write_held_file(key: str, path: str, dask_worker: Any = None) -> str:
+    """Write a held value's plain pickle to the new file ``path`` and return its SHA-256.
+
+    Called through ``Client.run`` on the holding worker of a cluster on the
+    server's machine: it runs in a thread of its own, so it takes no task slot
+    from the jobs and does not block the worker's event loop.
+    """
+    import asyncio
+
+    if dask_worker is None:
+        from distributed import get_worker
+
+        dask_worker = get_worker()
+    held = _holder(dask_worker).get(key)
+
+    def write() -> str:
+        import hashlib
+        import os
+        import threading
+
+        from covalent.runtime.held import persisted_stream
+
+        parts = persisted_stream(held)
+        digest = hashlib.sha256()
+        # Hashing and writing both let go of the GIL on large buffers: done side by side.
+        def hash_parts() -> None:
+            for part in parts:
+                digest.update(part)
+
+        hashing = threading.Thread(target=hash_parts)
+        hashing.start()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                for part in parts:
+                    f.write(part)
+        finally:
+            hashing.join()
+        return digest.hexdigest()
+
+    return await asyncio.to_thread(write)
+
+
+def drop_held(keys: list[str], dask_worker: Any = None) -> int:
+    """Let held values go (called through ``Client.run``); how many this worker had."""
+    if dask_worker is None:
+        from distributed import get_worker
+
+        dask_worker = get_worker()
+    return int(_holder(dask_worker).drop(list(keys)))

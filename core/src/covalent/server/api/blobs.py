@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 from starlette.exceptions import HTTPException
@@ -10,8 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from covalent.graph.bundle import write_bundle
-from covalent.server.api.common import parse_body, server_state
-from covalent.server.store.blobs import BlobNotFoundError
+from covalent.server.api.common import parse_body, stored_values
 
 __all__ = ["fetch_blobs", "get_blob"]
 
@@ -24,15 +22,14 @@ async def get_blob(request: Request) -> Response:
     responses:
       200: {description: the blob}
       404: {description: no such blob}
+      410: {description: a value handed on by reference was lost before it was stored}
       422: {description: not a blob key}
+      503: {description: a value handed on by reference is not stored yet}
     """
     key = request.path_params["key"]
     if not _KEY.match(key):
         raise HTTPException(422, "a blob key is 64 lowercase hex digits")
-    try:
-        data = await asyncio.to_thread(server_state(request).blobs.get, key)
-    except BlobNotFoundError:
-        raise HTTPException(404, f"no blob {key}") from None
+    data = (await stored_values(request, [key]))[0][key]
     return Response(data, media_type="application/octet-stream")
 
 
@@ -51,7 +48,9 @@ async def fetch_blobs(request: Request) -> Response:
     responses:
       200: {description: blob bundle (application/octet-stream)}
       404: {description: a blob does not exist}
+      410: {description: a value handed on by reference was lost before it was stored}
       422: {description: malformed body}
+      503: {description: a value handed on by reference is not stored yet}
     """
     from covalent.server.api.schemas import BlobKeys
 
@@ -59,8 +58,5 @@ async def fetch_blobs(request: Request) -> Response:
     bad = [k for k in body.keys if not _KEY.match(k)]
     if bad:
         raise HTTPException(422, f"not a blob key: {bad[0][:80]!r}")
-    try:
-        blobs = await asyncio.to_thread(server_state(request).blobs.get_many, body.keys)
-    except BlobNotFoundError as exc:
-        raise HTTPException(404, str(exc)) from None
-    return Response(write_bundle(blobs.items()), media_type="application/octet-stream")
+    blobs, digests = await stored_values(request, body.keys)
+    return Response(write_bundle(blobs.items(), digests), media_type="application/octet-stream")

@@ -12,7 +12,7 @@ from starlette.requests import Request
 
 from covalent.server.state import ServerState
 
-__all__ = ["committed", "parse_body", "read_db", "server_state"]
+__all__ = ["committed", "parse_body", "read_db", "server_state", "stored_values"]
 
 #: How long a request waits for its change to be committed before answering 503.
 COMMIT_TIMEOUT = 30.0
@@ -80,3 +80,32 @@ def parse_query(request: Request, model: type[M]) -> M:
         return model.model_validate(params)
     except ValidationError as exc:
         raise HTTPException(422, detail=_describe(exc)) from None  # type: ignore[arg-type]
+
+
+async def stored_values(request: Request, keys: list[str]) -> tuple[dict[str, bytes], dict[str, str]]:
+    """The bytes of ``keys`` (and the digests of those not named by their hash).
+
+    A value still held by reference is waited for until it is stored.
+
+    404 for a key with no blob, 410 for a value lost before it was stored,
+    503 when storing it takes longer than the commit timeout.
+    """
+    from covalent.executor.jobs import HeldValueLost
+    from covalent.server.store.blobs import BlobLostError, BlobNotFoundError, BlobPendingError
+
+    state = server_state(request)
+    for _ in range(3):
+        try:
+            return await asyncio.to_thread(state.blobs.read_many, keys)
+        except BlobLostError as exc:
+            raise HTTPException(410, str(exc)) from None
+        except BlobPendingError as exc:
+            try:
+                await asyncio.wait_for(state.dispatcher.services.held.stored(exc.key), COMMIT_TIMEOUT)
+            except HeldValueLost as lost:
+                raise HTTPException(410, f"value {exc.key} was lost before it was stored: {lost}") from None
+            except TimeoutError:
+                raise HTTPException(503, f"{exc}; try again later") from None
+        except BlobNotFoundError as exc:
+            raise HTTPException(404, str(exc)) from None
+    raise HTTPException(503, f"value {keys[0]} is not stored yet; try again later")

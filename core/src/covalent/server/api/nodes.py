@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from covalent.server.api.common import read_db, server_state
+from covalent.server.api.common import read_db, server_state, stored_values
 from covalent.server.store.blobs import shown
 from covalent.server.store.records import read_dispatch, read_node, read_nodes, read_timeline
 from covalent.status import Status
@@ -81,13 +80,16 @@ async def get_node_output(request: Request) -> Response:
     responses:
       200: {description: pickled value}
       404: {description: "no such node, or no output yet"}
+      410: {description: the output was handed on by reference and lost before it was stored}
+      503: {description: the output was handed on by reference and is not stored yet}
     """
     dispatch_id = request.path_params["dispatch_id"]
     node_id = _node_id(request)
     row = await read_db(request, lambda conn: read_node(conn, dispatch_id, node_id))
     if row is None or not row.get("output_key"):
         raise HTTPException(404, f"node {node_id} of dispatch {dispatch_id} has no output")
-    data = await asyncio.to_thread(server_state(request).blobs.get, row["output_key"])
+    key = row["output_key"]
+    data = (await stored_values(request, [key]))[0][key]
     return Response(data, media_type="application/octet-stream")
 
 

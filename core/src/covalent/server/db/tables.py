@@ -92,6 +92,12 @@ blobs = Table(
     Column("created_at", Float, nullable=False),
     # A short text form of the value, made where the value was (never by unpickling it here).
     Column("preview", Text, nullable=True),
+    # A large value handed on by reference: where it is held until persisted (JSON: the executor and
+    # the holder), or why it was lost; NULL once its file is written (and for every other blob).
+    Column("location", Text, nullable=True),
+    # The SHA-256 of the stored bytes when the key is not it (a value kept by reference gets its key
+    # before anyone hashes it); NULL for content-addressed blobs.
+    Column("digest", String(64), nullable=True),
 )
 
 # A trigger re-runs the dispatch ``dispatch_id`` on each event of its source.

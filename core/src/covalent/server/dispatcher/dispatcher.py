@@ -19,6 +19,7 @@ from covalent.server.dispatcher.blobcache import BlobCache
 from covalent.server.dispatcher.durations import DurationModel
 from covalent.server.dispatcher.ending import RunEnd
 from covalent.server.dispatcher.executors import ExecutorInstances
+from covalent.server.dispatcher.held import HeldValues
 from covalent.server.dispatcher.hooks import LifecycleHooks
 from covalent.server.dispatcher.run import DispatchRun, RunServices
 from covalent.server.store.blobs import BlobStore
@@ -63,6 +64,7 @@ class Dispatcher:
             hooks=self.hooks,
             children=self,
             live_output=str(live_output or ""),
+            held=HeldValues(writer, blobs, executors),
         )
 
     # -- lifecycle ---------------------------------------------------------------
@@ -110,6 +112,9 @@ class Dispatcher:
             with self.blobs.engine.connect() as conn:
                 return running_dispatch_ids(conn)
 
+        held = await self.services.held.resume()
+        if held:
+            log.info("taking up %d value(s) recorded by reference before the restart", held)
         ids = await asyncio.to_thread(unfinished)
         for dispatch_id in ids:
             try:
@@ -135,6 +140,7 @@ class Dispatcher:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         self.runs.clear()
+        await self.services.held.close()
 
     # -- sublattices: the ChildRuns each run is given ------------------------------------
     def start_child(self, parent: DispatchRun, node_id: int, payload: dict[str, Any]) -> None:

@@ -16,7 +16,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from covalent.executor.jobs import Job, JobExecutor, JobFailedError, JobLostError, run_job
+from covalent.executor.jobs import (
+    HeldValueLost,
+    Job,
+    JobExecutor,
+    JobFailedError,
+    JobInputsLost,
+    JobLostError,
+    run_job,
+)
 from covalent.runtime.outcome import JobOutcome
 from covalent.server.dispatcher.executors import ExecutorInstances
 
@@ -60,6 +68,8 @@ class JobEnd:
     outcome: JobOutcome | None = None
     failure: str = ""
     lost: bool = False
+    #: Input values (by key) the job was to get by reference and that are gone: it did not run.
+    lost_inputs: list[str] = field(default_factory=list)
 
 
 def failure_text(message: str, log: str = "") -> str:
@@ -141,6 +151,10 @@ async def run_on_executor(
         if rec.time_limit and not rec.executor.enforces_time_limit:
             return await _within_time_limit(rec, coro, rec.time_limit)
         return JobEnd(await coro)
+    except JobInputsLost as exc:
+        return JobEnd(failure=str(exc), lost_inputs=exc.keys)
+    except HeldValueLost as exc:  # an input was lost before the job could be packed
+        return JobEnd(failure=str(exc), lost_inputs=[exc.key])
     except JobFailedError as exc:
         name = rec.executor.short_name if rec.executor else "executor"
         return JobEnd(failure=failure_text(f"{name}: {exc}", exc.log))

@@ -30,6 +30,9 @@ async def build_payload(
     *,
     files_handled_by: str = "",
     live_output: str = "",
+    held: frozenset[str] | set[str] = frozenset(),
+    hold_bytes: int | None = None,
+    value_files: dict[str, str] | None = None,
 ) -> bytes:
     """The job's payload bytes.
 
@@ -41,7 +44,16 @@ async def build_payload(
 
     def build(get: Callable[[str], bytes]) -> bytes:
         spec = pack_job(
-            dispatch_id, graph, node_ids, get, output_key, files_handled_by=files_handled_by, live_output=live_output
+            dispatch_id,
+            graph,
+            node_ids,
+            get,
+            output_key,
+            files_handled_by=files_handled_by,
+            held=held,
+            hold_bytes=hold_bytes,
+            live_output=live_output,
+            value_files=value_files,
         )
         return spec.to_bytes()
 

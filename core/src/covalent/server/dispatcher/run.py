@@ -36,7 +36,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from covalent.executor.jobs import Job
+from covalent.executor.jobs import HeldRef, HeldValueLost, Job
 from covalent.graph.serialize import blob_key
 from covalent.graph.transport_graph import NOT_TASKS, TransportGraph
 from covalent.limits import LIMITS
@@ -45,6 +45,7 @@ from covalent.server.dispatcher.blobcache import BlobCache
 from covalent.server.dispatcher.durations import DurationModel
 from covalent.server.dispatcher.ending import RunEnd, decide_end, node_counts
 from covalent.server.dispatcher.executors import ExecutorInstances, spec_key
+from covalent.server.dispatcher.held import HeldValues
 from covalent.server.dispatcher.hooks import LifecycleHooks
 from covalent.server.dispatcher.jobs import JobRecord, cancel_on_executor, run_on_executor
 from covalent.server.dispatcher.payload import build_payload
@@ -100,6 +101,7 @@ class RunServices:
     durations: DurationModel
     hooks: LifecycleHooks
     children: ChildRuns
+    held: HeldValues
     #: A folder on this machine where tasks mirror what they print while they run ("": none).
     live_output: str = ""
 
@@ -125,6 +127,10 @@ class DispatchRun:
         self.attempts: dict[int, int] = {}
         self.errors: dict[int, str] = {}
         self.children_runs: dict[int, str] = {}
+        #: Times each node was computed again because a value it made by reference was lost.
+        self.recomputed: dict[int, int] = defaultdict(int)
+        #: The output key whose storing the run's end waits for (held by reference when the run ended).
+        self.awaiting_output: str | None = None
         self.resume_handles: dict[str, dict[str, Any]] = {}
         #: When each node's current attempt was handed to its executor, and its earlier attempts.
         self.submitted: dict[int, float] = {}
@@ -193,10 +199,16 @@ class DispatchRun:
         )
 
     def _write(
-        self, updates: list[NodeUpdate], blobs: dict[str, bytes] | None = None, previews: dict[str, str] | None = None
+        self,
+        updates: list[NodeUpdate],
+        blobs: dict[str, bytes] | None = None,
+        previews: dict[str, str] | None = None,
+        held: list[tuple[str, int, str, dict[str, Any]]] | None = None,
     ) -> asyncio.Future[None]:
         completed = self._completed_tasks
-        future = self.writes.nodes(updates, blobs, completed=completed, total=self.task_total, previews=previews)
+        future = self.writes.nodes(
+            updates, blobs, completed=completed, total=self.task_total, previews=previews, held=held
+        )
 
         def note_committed(f: asyncio.Future[None]) -> None:
             if not f.cancelled() and f.exception() is None:
@@ -417,6 +429,8 @@ class DispatchRun:
             transfers = [t for node_files in files.values() for t in node_files]
             if self.svc.hooks.ask("handles_file_transfers", executor=executor, transfers=transfers):
                 files_handled_by = executor
+        held, value_files = await self._inputs_by_reference(rec)
+        hold_over = rec.executor.hold_values_over if rec.executor else None
         payload = await build_payload(
             self.dispatch_id,
             self.graph,
@@ -426,6 +440,9 @@ class DispatchRun:
             blobs.get,
             files_handled_by=files_handled_by,
             live_output=self.svc.live_output,
+            held=set(held),
+            hold_bytes=hold_over,
+            value_files=value_files,
         )
         return Job(
             job_id=rec.job_id,
@@ -435,7 +452,35 @@ class DispatchRun:
             payload=payload,
             time_limit=rec.time_limit,
             metadata=metadata,
+            held_inputs=held,
         )
+
+    async def _inputs_by_reference(self, rec: JobRecord) -> tuple[dict[str, HeldRef], dict[str, str]]:
+        """Inputs held by reference: those the executor brings from where they are held, and files.
+
+        Any other held input is waited for until it is stored; an executor on
+        this machine (``reads_server_files``) then reads it from its file, by
+        path.  Raises :class:`HeldValueLost` when an input was lost before it was stored.
+        """
+        inside = set(rec.node_ids)
+        keys = {
+            self.output_key[e.source]
+            for n in rec.node_ids
+            for e in self.graph.in_edges(n)
+            if not e.wait and e.source not in inside and e.source in self.output_key
+        }
+        held: dict[str, HeldRef] = {}
+        files: dict[str, str] = {}
+        held_values = self.svc.held
+        for key in keys:
+            ref = held_values.routable(key, rec.spec)
+            if ref is not None:
+                held[key] = ref
+            elif held_values.entry(key) is not None:
+                await held_values.stored(key)  # another executor's value: its bytes are needed here
+                if rec.executor is not None and rec.executor.reads_server_files:
+                    files[key] = str(self.svc.blobs.store.file_path(key))
+        return held, files
 
     async def _run(self, rec: JobRecord) -> None:
         async def on_handle(handle: Any) -> None:
@@ -460,6 +505,10 @@ class DispatchRun:
             log.info("job %s is gone after the restart; running it again", rec.job_id)
             self._requeue(rec, rec.node_ids)
             return
+        if end.lost_inputs:
+            self._inputs_lost(rec, end.lost_inputs, end.failure)
+            self._check_finished()
+            return
         if end.outcome is not None:
             self._apply_outcome(rec, end.outcome)
         else:
@@ -471,6 +520,7 @@ class DispatchRun:
         updates: list[NodeUpdate] = []
         blobs: dict[str, bytes] = {}
         previews: dict[str, str] = {}
+        held: list[tuple[str, int, str, dict[str, Any]]] = []
         completed: list[int] = []
         seen: set[int] = set()
         timed: set[str] = set()
@@ -497,10 +547,24 @@ class DispatchRun:
                 updates.append(NodeUpdate(n, {k: v for k, v in times.items() if not k.endswith("_time")}))
                 self.svc.children.start_child(self, n, node.sublattice)
             elif node.status == COMPLETED:
-                data = node.output or b""
-                key = blob_key(data)
-                blobs[key] = data
-                previews[key] = node.preview
+                if node.held is not None and rec.executor is not None:
+                    ref = HeldRef(node.held["key"], node.held["size"], node.held["holder"])
+                    key = ref.key
+                    held.append((key, ref.size, node.preview, self.svc.held.location(ref, rec.spec)))
+                    # Stored at once unless tasks on the same executor wait for it (a return value,
+                    # another executor's task: they need it stored); else those reach its worker first.
+                    here = spec_key(rec.spec)
+                    waited = all(
+                        self.node(c)["kind"] != "postprocess" and spec_key(self.node(c).get("executor")) == here
+                        for c in self.graph.children(n)
+                    )
+                    delay = LIMITS.held_persist_delay if waited else 0.0
+                    self.svc.held.record(self.dispatch_id, rec.spec, rec.executor, ref, delay=delay)
+                else:
+                    data = node.output or b""
+                    key = blob_key(data)
+                    blobs[key] = data
+                    previews[key] = node.preview
                 self.output_key[n] = key
                 self.status[n] = COMPLETED
                 self._completed_tasks += 1
@@ -518,10 +582,25 @@ class DispatchRun:
             self.in_flight.pop(n, None)
             self.status[n] = NEW
             updates.append(NodeUpdate(n, {"status": NEW, "job_handle": None}))
-        self._write(updates, blobs, previews)
+        self._write(updates, blobs, previews, held)
         self._release_held(timed)
+        if self.svc.held:
+            self._inputs_consumed(completed)
         self._completed(completed)
         self._schedule([n for n in unseen if self.remaining[n] == 0 and self.status[n] == NEW])
+
+    def _inputs_consumed(self, nodes: list[int]) -> None:
+        """Values held by reference that every consumer has now taken may leave their holder (once stored)."""
+        for n in nodes:
+            for p in self.graph.parents(n):
+                key = self.output_key.get(p)
+                if key is None or self.svc.held.entry(key) is None:
+                    continue
+                if all(
+                    self.status.get(c) == COMPLETED or self.node(c)["kind"] == "postprocess"
+                    for c in self.graph.children(p)
+                ):
+                    self.svc.held.done_with(key)
 
     def _after_task(self, n: int, status: Status) -> None:
         self.svc.hooks.notify(
@@ -622,6 +701,69 @@ class DispatchRun:
             updates.append(NodeUpdate(n, {"status": NEW, "job_handle": None}))
         self._write(updates)
         self._schedule([n for n in nodes if self.remaining[n] == 0])
+
+    # -- a value handed on by reference was lost: COMPLETED -> NEW for the node that made it --
+    def _inputs_lost(self, rec: JobRecord, keys: list[str], failure: str) -> bool:
+        """Compute again the nodes whose outputs ``keys`` were lost, then the job's nodes (attempts kept).
+
+        False (and the job's nodes FAILED) when that cannot be done.
+        """
+        # A value already stored is read from the store from now on: nothing to compute again.
+        for key in keys:
+            if self.svc.held.is_stored(key):
+                self.svc.held.unroute(key)
+        lost = {key for key in keys if not self.svc.held.is_stored(key)}
+        producers = [
+            n
+            for n, key in self.output_key.items()
+            if key in lost
+            and self.status.get(n) == COMPLETED
+            and self.node(n)["kind"] not in ("parameter", "postprocess")
+        ]
+        nodes = [n for n in rec.node_ids if self.in_flight.get(n) == rec.job_id]
+        over = [n for n in producers if self.recomputed[n] >= LIMITS.recompute_attempts]
+        if over or (lost and not producers):
+            for n in nodes:
+                self.in_flight.pop(n, None)
+            why = (
+                f"an input was lost before it was stored, {LIMITS.recompute_attempts} times: {failure}"
+                if over
+                else f"an input was lost and no node of this dispatch made it: {failure}"
+            )
+            self._fail_nodes(nodes, why)
+            return False
+        updates: list[NodeUpdate] = []
+        for n in producers:
+            log.warning("dispatch %s: the output of node %d was lost; computing it again", self.dispatch_id, n)
+            self.recomputed[n] += 1
+            self.status[n] = NEW
+            self.output_key.pop(n, None)
+            if self.node(n)["kind"] not in NOT_TASKS:
+                self._completed_tasks -= 1
+            for child in self.graph.children(n):
+                self.remaining[child] += 1
+            updates.append(NodeUpdate(n, {"status": NEW, "output_key": None, "end_time": None}))
+        for n in nodes:
+            self.in_flight.pop(n, None)
+            self.status[n] = NEW
+            self.attempts[n] = max(0, self.attempts.get(n, 0) - 1)  # it did not run
+            updates.append(NodeUpdate(n, {"status": NEW, "job_handle": None, "attempts": self.attempts[n]}))
+        self._write(updates)
+        self._schedule([n for n in producers + nodes if self.remaining[n] == 0])
+        return True
+
+    def _output_lost(self, key: str) -> None:
+        """The dispatch's return value was lost before it was stored: compute it again."""
+        post = [n for n, k in self.output_key.items() if k == key and self.node(n)["kind"] == "postprocess"]
+        for n in post:  # it takes the recomputed value when that is ready (_inputs_lost counts it waiting)
+            self.status[n] = NEW
+            self.output_key.pop(n, None)
+        rec = JobRecord(job_id="", node_ids=[], spec=None)
+        if self._inputs_lost(rec, [key], "the workflow's return value"):
+            if post:
+                self._write([NodeUpdate(n, {"status": NEW, "output_key": None}) for n in post])
+        else:
+            self._fail_nodes(post, f"the workflow's return value {key} was lost before it was stored")
 
     # -- sublattices: a node RUNNING while its child dispatch runs ------------------------
     def child_started(self, n: int, child_id: str) -> None:
@@ -726,9 +868,6 @@ class DispatchRun:
             return  # a sublattice is still running
         # Every ready node is scheduled the moment it becomes ready, so with nothing
         # in flight, nothing retrying and no child running, the dispatch is over.
-        self.over = True
-        # Queued now, not in a task: the final write joins the batch of the last
-        # node updates (one commit instead of two at the end of every dispatch).
         end = decide_end(
             self.status,
             self.errors,
@@ -737,8 +876,32 @@ class DispatchRun:
             cancel_requested=self.cancel_requested,
             name_of=lambda n: str(self.node(n)["name"]),
         )
+        if end.status == COMPLETED and end.output_key and self.svc.held.pending(end.output_key):
+            self._await_output(end.output_key)  # a result is COMPLETED only once it is stored
+            return
+        self.over = True
+        # Queued now, not in a task: the final write joins the batch of the last
+        # node updates (one commit instead of two at the end of every dispatch).
         committed = self._write_end(end)
         asyncio.get_running_loop().create_task(self._finished(committed, end))
+
+    def _await_output(self, key: str) -> None:
+        if self.awaiting_output == key:
+            return
+        self.awaiting_output = key
+        self.busy += 1
+
+        async def wait() -> None:
+            try:
+                await self.svc.held.stored(key)
+            except HeldValueLost:
+                self._output_lost(key)
+            finally:
+                self.awaiting_output = None
+                self.busy -= 1
+            self._check_finished()
+
+        asyncio.get_running_loop().create_task(wait())
 
     def _write_end(self, end: RunEnd) -> asyncio.Future[None]:
         """Queue the dispatch's final record (and mark nodes that never ran); the commit's future."""
@@ -782,6 +945,7 @@ class DispatchRun:
 
     async def _finished(self, committed: asyncio.Future[None], end: RunEnd) -> None:
         await committed
+        self.svc.held.run_ended(self.dispatch_id)
         if end.status == FAILED:
             self.svc.hooks.notify("on_dispatch_error", dispatch_id=self.dispatch_id, error=end.error)
         else:

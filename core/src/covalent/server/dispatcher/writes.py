@@ -44,8 +44,12 @@ class RunWrites:
         completed: int,
         total: int,
         previews: dict[str, str] | None = None,
+        held: list[tuple[str, int, str, dict[str, Any]]] | None = None,
     ) -> asyncio.Future[None]:
-        """Queue node updates (and the outputs they name, with their previews); the future resolves at the commit."""
+        """Queue node updates (and the outputs they name, with their previews); the future resolves at the commit.
+
+        ``held``: outputs recorded by reference, ``(key, size, preview, location)`` (no bytes yet).
+        """
         event = self.node_event(
             [(u.node_id, u.values["status"]) for u in updates if "status" in u.values], completed, total
         )
@@ -57,6 +61,8 @@ class RunWrites:
         def op(conn: Any) -> list[dict[str, Any]]:
             if blobs:
                 store.put_many(conn, blobs, previews)
+            if held:
+                store.put_held(conn, held)
             update_nodes(conn, dispatch_id, updates)
             return [event] if event["nodes"] else []
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Update, and_, bindparam, delete, func, or_, select, update
 
 from covalent.graph.transport_graph import NOT_TASKS
+from covalent.server.db.tables import blobs as blob_rows
 from covalent.server.db.tables import dispatches, nodes
 from covalent.server.store.blobs import BlobStore
 from covalent.server.store.sharing import as_copy, give_copies_their_own, node_holder, node_holders, shared_manifest
@@ -384,6 +385,8 @@ def reusable_outputs(conn: Connection, dispatch_id: str) -> dict[str, dict[str, 
             nodes.c.status == Status.COMPLETED,
             nodes.c.kind != "parameter",
             nodes.c.output_key.is_not(None),
+            # never an output handed on by reference and lost before it was stored
+            nodes.c.output_key.not_in(select(blob_rows.c.key).where(blob_rows.c.location.like('{"lost"%'))),
         )
     )
     return {r.fingerprint: dict(r._mapping) for r in rows if r.fingerprint}
