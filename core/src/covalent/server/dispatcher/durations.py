@@ -9,15 +9,21 @@ first of them to report how long it took.
 
 from __future__ import annotations
 
+import math
+
 __all__ = ["DurationModel"]
 
 
 class DurationModel:
-    def __init__(self, fast: float = 0.1, batch_seconds: float = 1.0, alpha: float = 0.3) -> None:
+    def __init__(
+        self, fast: float = 0.1, batch_seconds: float = 1.0, alpha: float = 0.3, least_seconds: float = 0.05
+    ) -> None:
         #: A task under this many seconds may share a job with others.
         self.fast = fast
         #: Aim for jobs that take about this long, so progress shows at least this often.
         self.batch_seconds = batch_seconds
+        #: No batch of these tasks shorter than this (a job's own overhead is a few milliseconds).
+        self.least_seconds = least_seconds
         self.alpha = alpha
         self._ema: dict[str, float] = {}
 
@@ -39,3 +45,10 @@ class DurationModel:
         if est is None or est <= 0:
             return cap
         return max(1, min(cap, int(self.batch_seconds / est)))
+
+    def least_batch(self, function_key: str, cap: int) -> int:
+        """How many of these tasks make a job of at least ``least_seconds`` (``cap`` when unknown or instant)."""
+        est = self._ema.get(function_key)
+        if est is None or est <= 0:
+            return cap
+        return max(1, min(cap, math.ceil(self.least_seconds / est)))

@@ -334,7 +334,9 @@ class DispatchRun:
             ready = self._hold_unknown(ready, parallelism)
             cap = max(1, executor.max_nodes_per_job)
             electrons = [self.node(n)["function"] for n in ready if self.node(n)["kind"] == "electron"]
-            max_nodes = min((self.svc.durations.batch_limit(f, cap) for f in set(electrons)), default=cap)
+            functions = set(electrons)
+            max_nodes = min((self.svc.durations.batch_limit(f, cap) for f in functions), default=cap)
+            min_nodes = min((self.svc.durations.least_batch(f, cap) for f in functions), default=cap)
             plans = plan_jobs(
                 self.graph,
                 ready,
@@ -348,6 +350,7 @@ class DispatchRun:
                     and spec_key(self.node(c).get("executor")) == key
                 ),
                 done=lambda p: self.status.get(p) == COMPLETED,
+                min_nodes=min_nodes,
             )
             for plan in plans:
                 self._launch(plan, spec, executor)
