@@ -49,14 +49,23 @@ def test_a_pickle_is_refused_without_being_run(tmp_path):
     assert not marker.exists()
 
 
+FIELDS = json.loads(JobOutcome().to_bytes()[len(OUTCOME_MAGIC) + 4 :])["fields"]
+
+
 def _with_header(header: object, frames: bytes = b"") -> bytes:
     if isinstance(header, dict):
-        header.setdefault("frames", [])
+        header = {"version": 1, "fields": FIELDS, "nodes": [], "frames": [], **header}
     raw = json.dumps(header).encode() if not isinstance(header, bytes) else header
     return OUTCOME_MAGIC + struct.pack(">I", len(raw)) + raw + frames
 
 
-NODE = {"node_id": 1, "status": "COMPLETED", "output": None}
+def _node(**changes: object) -> list[object]:
+    """A node's entry (a list in the order of the header's fields) with some fields changed."""
+    values = {"node_id": 1, "status": "COMPLETED", "output": None, "error": "", "stdout": "", "stderr": ""}
+    values |= {"start_time": 0.0, "end_time": 0.0, "preview": "", "worker": "", "transfers": [], "sublattice": None}
+    values |= {"held": None}
+    values |= changes
+    return [values[name] for name in FIELDS]
 
 
 @pytest.mark.parametrize(
@@ -66,35 +75,26 @@ NODE = {"node_id": 1, "status": "COMPLETED", "output": None}
         (OUTCOME_MAGIC + struct.pack(">I", 50) + b"{}", "truncated"),
         (_with_header(b"{not json"), "not valid JSON"),
         (_with_header(b"[" * 100_000 + b"]" * 100_000), "not valid JSON"),
-        (_with_header({"version": 99, "nodes": [], "frames": []}), "unknown version"),
-        (_with_header({"version": 1, "nodes": {}, "frames": []}), "no node list"),
-        (_with_header({"version": 1, "nodes": [], "frames": [4]}, b"ab"), "do not match"),
-        (_with_header({"version": 1, "nodes": [], "frames": ["x"]}), "frame lengths"),
-        (_with_header({"version": 1, "nodes": [[1]], "frames": []}), "not an object"),
-        (_with_header({"version": 1, "nodes": [{**NODE, "node_id": "1"}], "frames": []}), "node_id"),
-        (_with_header({"version": 1, "nodes": [{**NODE, "node_id": 2**64}], "frames": []}), "node_id"),
-        (_with_header({"version": 1, "nodes": [{**NODE, "status": "MAYBE"}], "frames": []}), "status"),
-        (_with_header({"version": 1, "nodes": [{**NODE, "output": 0}], "frames": []}), "names no frame"),
-        (_with_header({"version": 1, "nodes": [{**NODE, "stdout": 5}], "frames": []}), "stdout"),
-        (_with_header({"version": 1, "nodes": [{**NODE, "end_time": "late"}], "frames": []}), "end_time"),
-        (_with_header({"version": 1, "nodes": [{**NODE, "sublattice": [1]}], "frames": []}), "sublattice"),
-        (
-            _with_header({"version": 1, "nodes": [{**NODE, "sublattice": {"manifest": {}, "blobs": {"k": 3}}}]}),
-            "names no frame",
-        ),
-        (_with_header({"version": 1, "nodes": [{**NODE, "held": "k"}], "frames": []}), "held must be an object"),
-        (
-            _with_header({"version": 1, "nodes": [{**NODE, "held": {"key": "../x", "size": 1, "holder": ""}}]}),
-            "held key",
-        ),
-        (
-            _with_header({"version": 1, "nodes": [{**NODE, "held": {"key": "a" * 64, "size": -1, "holder": ""}}]}),
-            "held size",
-        ),
-        (
-            _with_header({"version": 1, "nodes": [{**NODE, "held": {"key": "a" * 64, "size": 1, "holder": 5}}]}),
-            "held holder",
-        ),
+        (_with_header({"version": 99}), "unknown version"),
+        (_with_header({"fields": ["node_id"]}), "unknown version"),
+        (_with_header({"nodes": {}}), "no node list"),
+        (_with_header({"frames": [4]}, b"ab"), "do not match"),
+        (_with_header({"frames": ["x"]}), "frame lengths"),
+        (_with_header({"nodes": [[1]]}), "not a list of"),
+        (_with_header({"nodes": [{"node_id": 1}]}), "not a list of"),
+        (_with_header({"nodes": [_node(node_id="1")]}), "node_id"),
+        (_with_header({"nodes": [_node(node_id=2**64)]}), "node_id"),
+        (_with_header({"nodes": [_node(status="MAYBE")]}), "status"),
+        (_with_header({"nodes": [_node(output=0)]}), "names no frame"),
+        (_with_header({"nodes": [_node(stdout=5)]}), "stdout"),
+        (_with_header({"nodes": [_node(end_time="late")]}), "end_time"),
+        (_with_header({"nodes": [_node(transfers=[1])]}), "transfers"),
+        (_with_header({"nodes": [_node(sublattice=[1])]}), "sublattice"),
+        (_with_header({"nodes": [_node(sublattice={"manifest": {}, "blobs": {"k": 3}})]}), "names no frame"),
+        (_with_header({"nodes": [_node(held="k")]}), "held must be an object"),
+        (_with_header({"nodes": [_node(held={"key": "../x", "size": 1, "holder": ""})]}), "held key"),
+        (_with_header({"nodes": [_node(held={"key": "a" * 64, "size": -1, "holder": ""})]}), "held size"),
+        (_with_header({"nodes": [_node(held={"key": "a" * 64, "size": 1, "holder": 5})]}), "held holder"),
     ],
 )
 def test_malformed_outcomes_are_refused_with_what_is_wrong(data, message):

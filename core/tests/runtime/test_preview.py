@@ -46,3 +46,10 @@ def test_long_bytes_show_their_start_without_a_repr_of_the_whole():
 def test_a_failing_repr_and_nul_characters_are_handled():
     assert preview_text(Broken()).startswith("<Broken ")
     assert preview_text(Nul()) == "a\ufffdb"
+
+
+def test_small_containers_of_plain_items_read_as_their_repr_and_nested_ones_stay_bounded():
+    for value in ([1, 2.5, None, "x"], (1, 2), {"a": 1, 2: "b"}, {1, 2}):
+        assert preview_text(value) == repr(value)
+    inner = list(range(100_000))
+    assert len(preview_text([inner])) <= PREVIEW_CHARS  # one item, but not a plain one: shortened

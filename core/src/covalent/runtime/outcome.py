@@ -12,10 +12,11 @@ Layout::
 
     MAGIC (16 bytes) | header length (4 bytes, big-endian) | header (UTF-8 JSON) | frames
 
-The header is ``{"nodes": [...], "frames": [length, ...]}``; a node's
-``output`` and each blob of its ``sublattice`` name a frame by index.  A
-node whose large output stayed where it was made has no ``output`` frame but
-``held``: the key, size and holder the executor keeps it under
+The header is ``{"version", "fields", "nodes": [[...], ...], "frames": [length, ...]}``:
+each node is a list of the values named by ``fields``; a node's ``output``
+and each blob of its ``sublattice`` name a frame by index.  A node whose
+large output stayed where it was made has no ``output`` frame but ``held``:
+the key, size and holder the executor keeps it under
 (:mod:`covalent.runtime.held`).
 """
 
@@ -35,6 +36,22 @@ OUTCOME_MAGIC = b"covalent-outcome"  # then the format's version, in the header
 _VERSION = 1
 _LENGTH = struct.Struct(">I")
 _STATUSES = (Status.COMPLETED, Status.FAILED)
+#: What each node's entry holds, in order (a list per node: half the JSON of an object per node).
+_FIELDS = [
+    "node_id",
+    "status",
+    "output",
+    "error",
+    "stdout",
+    "stderr",
+    "start_time",
+    "end_time",
+    "preview",
+    "worker",
+    "transfers",
+    "sublattice",
+    "held",
+]
 
 
 class OutcomeFormatError(ValueError):
@@ -79,29 +96,31 @@ class JobOutcome:
 
         nodes = []
         for node in self.nodes:
-            entry: dict[str, Any] = {
-                "node_id": node.node_id,
-                "status": node.status,
-                "output": None if node.output is None else frame(node.output),
-                "error": node.error,
-                "stdout": node.stdout,
-                "stderr": node.stderr,
-                "start_time": node.start_time,
-                "end_time": node.end_time,
-                "preview": node.preview,
-                "worker": node.worker,
-                "transfers": node.transfers,
-                "sublattice": None,
-                "held": node.held,
-            }
+            sublattice = None
             if node.sublattice is not None:
-                entry["sublattice"] = {
+                sublattice = {
                     "manifest": node.sublattice["manifest"],
                     "blobs": {key: frame(data) for key, data in node.sublattice["blobs"].items()},
                 }
-            nodes.append(entry)
+            nodes.append(
+                [  # in the order of _FIELDS
+                    node.node_id,
+                    node.status,
+                    None if node.output is None else frame(node.output),
+                    node.error,
+                    node.stdout,
+                    node.stderr,
+                    node.start_time,
+                    node.end_time,
+                    node.preview,
+                    node.worker,
+                    node.transfers,
+                    sublattice,
+                    node.held,
+                ]
+            )
         header = json.dumps(
-            {"version": _VERSION, "nodes": nodes, "frames": [len(f) for f in frames]},
+            {"version": _VERSION, "fields": _FIELDS, "nodes": nodes, "frames": [len(f) for f in frames]},
             separators=(",", ":"),
             allow_nan=False,
         ).encode()
@@ -126,7 +145,7 @@ class JobOutcome:
             header = json.loads(bytes(view[start : start + length]))
         except (ValueError, RecursionError) as exc:
             raise OutcomeFormatError(f"job outcome header is not valid JSON: {type(exc).__name__}") from None
-        if not isinstance(header, dict) or header.get("version") != _VERSION:
+        if not isinstance(header, dict) or header.get("version") != _VERSION or header.get("fields") != _FIELDS:
             raise OutcomeFormatError(f"job outcome of an unknown version (expected {_VERSION})")
         frames = _frames(view, start + length, header.get("frames"))
         nodes = header.get("nodes")
@@ -147,48 +166,60 @@ def _frames(view: memoryview, offset: int, lengths: Any) -> list[bytes]:
     return frames
 
 
+_STATUS_OF = {str(status): status for status in _STATUSES}
+_NUMBER = (int, float)
+
+
 def _node(entry: Any, frames: list[bytes], index: int) -> NodeOutcome:
-    where = f"job outcome node {index}"
-    if not isinstance(entry, dict):
-        raise OutcomeFormatError(f"{where} is not an object")
-
-    def text(name: str) -> str:
-        value = entry.get(name, "")
-        if not isinstance(value, str):
-            raise OutcomeFormatError(f"{where}: {name} must be a string")
-        return value
-
-    def seconds(name: str) -> float:
-        value = entry.get(name, 0.0)
-        if type(value) not in (int, float) or not math.isfinite(value):
-            raise OutcomeFormatError(f"{where}: {name} must be a number")
-        return float(value)
-
-    node_id = entry.get("node_id")
-    if type(node_id) is not int or not 0 <= node_id < 2**63:
-        raise OutcomeFormatError(f"{where}: node_id must be a non-negative integer")
-    status = entry.get("status")
-    if status not in _STATUSES:
-        raise OutcomeFormatError(f"{where}: status must be one of {', '.join(_STATUSES)}")
-    transfers = entry.get("transfers", [])
-    if not isinstance(transfers, list) or not all(isinstance(t, dict) for t in transfers):
-        raise OutcomeFormatError(f"{where}: transfers must be a list of objects")
-    output = entry.get("output")
+    """One node's outcome, every field checked (written for speed: it runs for every node of every job)."""
+    if type(entry) is not list or len(entry) != len(_FIELDS):
+        raise OutcomeFormatError(f"job outcome node {index} is not a list of {len(_FIELDS)} fields")
+    node_id, status, output, error, stdout, stderr, start, end, preview, worker, transfers, sublattice, held = entry
+    if (
+        type(node_id) is not int
+        or not 0 <= node_id < 2**63
+        or status not in _STATUS_OF
+        or not (type(error) is type(stdout) is type(stderr) is type(preview) is type(worker) is str)
+        or type(start) not in _NUMBER
+        or type(end) not in _NUMBER
+        or not math.isfinite(start)
+        or not math.isfinite(end)
+        or type(transfers) is not list
+        or not all(type(t) is dict for t in transfers)
+    ):
+        raise OutcomeFormatError(f"job outcome node {index}: {_first_problem(dict(zip(_FIELDS, entry, strict=True)))}")
     return NodeOutcome(
         node_id=node_id,
-        status=Status(status),
-        output=None if output is None else _frame(frames, output, f"{where}: output"),
-        error=text("error"),
-        stdout=text("stdout"),
-        stderr=text("stderr"),
-        start_time=seconds("start_time"),
-        end_time=seconds("end_time"),
-        preview=text("preview"),
-        worker=text("worker")[:256],
+        status=_STATUS_OF[status],
+        output=None if output is None else _frame(frames, output, f"job outcome node {index}: output"),
+        error=error,
+        stdout=stdout,
+        stderr=stderr,
+        start_time=float(start),
+        end_time=float(end),
+        preview=preview,
+        worker=worker[:256],
         transfers=transfers,
-        sublattice=_sublattice(entry.get("sublattice"), frames, where),
-        held=_held(entry.get("held"), where),
+        sublattice=_sublattice(sublattice, frames, f"job outcome node {index}"),
+        held=_held(held, f"job outcome node {index}"),
     )
+
+
+def _first_problem(entry: dict[str, Any]) -> str:
+    """What is wrong with a node's entry (only asked once something is)."""
+    node_id = entry["node_id"]
+    if type(node_id) is not int or not 0 <= node_id < 2**63:
+        return "node_id must be a non-negative integer"
+    if entry["status"] not in _STATUS_OF:
+        return f"status must be one of {', '.join(_STATUSES)}"
+    for name in ("error", "stdout", "stderr", "preview", "worker"):
+        if type(entry[name]) is not str:
+            return f"{name} must be a string"
+    for name in ("start_time", "end_time"):
+        value = entry[name]
+        if type(value) not in _NUMBER or not math.isfinite(value):
+            return f"{name} must be a number"
+    return "transfers must be a list of objects"
 
 
 def _held(value: Any, where: str) -> dict[str, Any] | None:

@@ -35,6 +35,21 @@ def _repr() -> reprlib.Repr:
 _SHORTENED = _repr()
 
 
+_CONTAINERS = frozenset({list, tuple, set, frozenset, dict})
+_ATOMS = frozenset({bool, int, float, complex, type(None)})
+_SMALL_CONTAINER = 20
+
+
+def _atoms(value: Any) -> bool:
+    """Every item (key and value of a dict) is a number, None, or a short text."""
+    items = [*value.keys(), *value.values()] if type(value) is dict else value
+    return all(
+        (type(v) in _ATOMS and (type(v) is not int or -_SMALL_INT < v < _SMALL_INT))
+        or (type(v) is str and len(v) <= 100)
+        for v in items
+    )
+
+
 def preview_text(value: Any, limit: int = PREVIEW_CHARS) -> str:
     """``repr``-like text of ``value``, at most ``limit`` characters; never raises."""
     kind = type(value)
@@ -46,6 +61,8 @@ def preview_text(value: Any, limit: int = PREVIEW_CHARS) -> str:
         elif kind in (bytes, bytearray) and len(value) > limit:
             # reprlib would repr the whole value first (a 100 MB output: 400 MB of text) to cut it after
             text = repr(value[:limit])
+        elif kind in _CONTAINERS and len(value) <= _SMALL_CONTAINER and _atoms(value):
+            text = repr(value)  # a few plain items: their repr is short and quick
         else:
             text = _SHORTENED.repr(value)
     except Exception as exc:  # a __repr__ that fails is the value's business, not the job's
