@@ -15,15 +15,9 @@ brackets raises ``RecursionError``), and the free-form fields (executor
 options, metadata) may nest at most :data:`MAX_DEPTH` levels.
 """
 
-from __future__ import annotations
-
 import json
 import math
 from typing import Annotated, Any, Literal, NotRequired
-
-from pydantic import ConfigDict, Field, JsonValue, TypeAdapter, ValidationError, with_config
-from pydantic.functional_validators import BeforeValidator
-from typing_extensions import TypedDict
 
 __all__ = [
     "MAX_DEPTH",
@@ -67,108 +61,114 @@ def _seconds(value: Any) -> Any:
     return value
 
 
-BlobKey = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-NodeId = Annotated[int, Field(ge=0, lt=MAX_ID)]
-Text = Annotated[str, Field(max_length=_TEXT)]
-LongText = Annotated[str, Field(max_length=_LONG_TEXT)]
-Preview = Annotated[str, Field(max_length=_PREVIEW)]
-FreeJson = Annotated[dict[str, JsonValue], BeforeValidator(_shallow)]
-Seconds = Annotated[float, BeforeValidator(_seconds), Field(gt=0)]
-#: NodeKind's values (postprocess: the workflow's return value, see covalent._sdk.building.add_postprocess).
+#: The kinds of node a manifest may hold (equal to ``NodeKind``: a test keeps them so).
 Kind = Literal["electron", "parameter", "sublattice", "collection", "operation", "postprocess"]
 
-_STRICT = ConfigDict(extra="forbid", strict=True)
 
+def _build_adapter() -> Any:
+    """The pydantic validator of a whole manifest (typed dicts of every field, with their bounds).
 
-@with_config(_STRICT)
-class ExecutorSpec(TypedDict):
-    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-    kwargs: NotRequired[FreeJson]
+    Built on first use: importing pydantic is a fifth of a server's start-up.
+    """
+    from pydantic import ConfigDict, Field, JsonValue, TypeAdapter, with_config
+    from pydantic.functional_validators import BeforeValidator
+    from typing_extensions import TypedDict
 
+    BlobKey = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    NodeId = Annotated[int, Field(ge=0, lt=MAX_ID)]
+    Text = Annotated[str, Field(max_length=_TEXT)]
+    LongText = Annotated[str, Field(max_length=_LONG_TEXT)]
+    Preview = Annotated[str, Field(max_length=_PREVIEW)]
+    FreeJson = Annotated[dict[str, JsonValue], BeforeValidator(_shallow)]
+    Seconds = Annotated[float, BeforeValidator(_seconds), Field(gt=0)]
+    #: NodeKind's values (postprocess: the workflow's return value, see covalent._sdk.building.add_postprocess).
 
-@with_config(_STRICT)
-class TransferModel(TypedDict):
-    """One file transfer (``files=``): ``covalent.runtime.transfer.spec.TransferSpec.to_json()``."""
+    _STRICT = ConfigDict(extra="forbid", strict=True)
 
-    source: Text
-    destination: Text
-    order: NotRequired[Literal["before", "after"]]
-    strategy: NotRequired[Text]
-    protocol: NotRequired[Text]
-    options: NotRequired[FreeJson]
-    is_dir: NotRequired[bool]
-    include_folder: NotRequired[bool]
-    remote_side: NotRequired[Text]
-    touch: NotRequired[Annotated[list[Text], Field(max_length=1000)]]
-    files_arg: NotRequired[Annotated[list[Text], Field(max_length=2)]]
-    retries: NotRequired[Annotated[int, Field(ge=0, le=1000)]]
-    private: NotRequired[BlobKey | None]
-    label: NotRequired[Text]
+    @with_config(_STRICT)
+    class ExecutorSpec(TypedDict):
+        name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+        kwargs: NotRequired[FreeJson]
 
+    @with_config(_STRICT)
+    class TransferModel(TypedDict):
+        """One file transfer (``files=``): ``covalent.runtime.transfer.spec.TransferSpec.to_json()``."""
 
-@with_config(_STRICT)
-class NodeModel(TypedDict):
-    id: NodeId
-    kind: Kind
-    name: Text
-    function: NotRequired[BlobKey]
-    value: NotRequired[BlobKey]
-    executor: NotRequired[ExecutorSpec | None]
-    retries: NotRequired[Annotated[int, Field(ge=0, le=1000)]]
-    time_limit: NotRequired[Seconds | None]
-    code_hash: NotRequired[Annotated[str, Field(max_length=128)] | None]
-    hooks: NotRequired[BlobKey | None]
-    metadata: NotRequired[FreeJson | None]
-    preview: NotRequired[Preview | None]
-    files: NotRequired[Annotated[list[TransferModel], Field(max_length=10_000)]]
-    files_keyword: NotRequired[bool]
+        source: Text
+        destination: Text
+        order: NotRequired[Literal["before", "after"]]
+        strategy: NotRequired[Text]
+        protocol: NotRequired[Text]
+        options: NotRequired[FreeJson]
+        is_dir: NotRequired[bool]
+        include_folder: NotRequired[bool]
+        remote_side: NotRequired[Text]
+        touch: NotRequired[Annotated[list[Text], Field(max_length=1000)]]
+        files_arg: NotRequired[Annotated[list[Text], Field(max_length=2)]]
+        retries: NotRequired[Annotated[int, Field(ge=0, le=1000)]]
+        private: NotRequired[BlobKey | None]
+        label: NotRequired[Text]
 
+    @with_config(_STRICT)
+    class NodeModel(TypedDict):
+        id: NodeId
+        kind: Kind
+        name: Text
+        function: NotRequired[BlobKey]
+        value: NotRequired[BlobKey]
+        executor: NotRequired[ExecutorSpec | None]
+        retries: NotRequired[Annotated[int, Field(ge=0, le=1000)]]
+        time_limit: NotRequired[Seconds | None]
+        code_hash: NotRequired[Annotated[str, Field(max_length=128)] | None]
+        hooks: NotRequired[BlobKey | None]
+        metadata: NotRequired[FreeJson | None]
+        preview: NotRequired[Preview | None]
+        files: NotRequired[Annotated[list[TransferModel], Field(max_length=10_000)]]
+        files_keyword: NotRequired[bool]
 
-@with_config(_STRICT)
-class EdgeModel(TypedDict):
-    source: NodeId
-    target: NodeId
-    param: NotRequired[Text]
-    arg_index: NotRequired[Annotated[int, Field(ge=0, lt=MAX_ID)] | None]
-    key: NotRequired[Text | None]
-    wait: NotRequired[bool]
+    @with_config(_STRICT)
+    class EdgeModel(TypedDict):
+        source: NodeId
+        target: NodeId
+        param: NotRequired[Text]
+        arg_index: NotRequired[Annotated[int, Field(ge=0, lt=MAX_ID)] | None]
+        key: NotRequired[Text | None]
+        wait: NotRequired[bool]
 
+    @with_config(_STRICT)
+    class GraphModel(TypedDict):
+        nodes: list[NodeModel]
+        edges: list[EdgeModel]
 
-@with_config(_STRICT)
-class GraphModel(TypedDict):
-    nodes: list[NodeModel]
-    edges: list[EdgeModel]
+    @with_config(_STRICT)
+    class OutputModel(TypedDict):
+        node: NotRequired[NodeId]
+        value: NotRequired[BlobKey]
+        preview: NotRequired[Preview | None]
 
+    @with_config(_STRICT)
+    class LatticeModel(TypedDict):
+        function: NotRequired[BlobKey | None]
+        inputs: NotRequired[BlobKey | None]
+        source: NotRequired[LongText | None]
+        doc: NotRequired[LongText | None]
+        executor: NotRequired[ExecutorSpec | None]
+        workflow_executor: NotRequired[ExecutorSpec | None]
+        parameters: NotRequired[dict[Text, Preview]]
+        task_packing: NotRequired[bool]
 
-@with_config(_STRICT)
-class OutputModel(TypedDict):
-    node: NotRequired[NodeId]
-    value: NotRequired[BlobKey]
-    preview: NotRequired[Preview | None]
+    @with_config(_STRICT)
+    class ManifestModel(TypedDict):
+        schema: Literal[1]
+        name: Annotated[str, Field(min_length=1, max_length=_TEXT)]
+        lattice: NotRequired[LatticeModel]
+        output: OutputModel
+        graph: GraphModel
+        blobs: NotRequired[dict[BlobKey, Annotated[int, Field(ge=0)]]]
+        #: Each electron function's source by the blob key of its function (shown by the dashboard, never run).
+        sources: NotRequired[Annotated[dict[BlobKey, LongText], Field(max_length=100_000)]]
 
-
-@with_config(_STRICT)
-class LatticeModel(TypedDict):
-    function: NotRequired[BlobKey | None]
-    inputs: NotRequired[BlobKey | None]
-    source: NotRequired[LongText | None]
-    doc: NotRequired[LongText | None]
-    executor: NotRequired[ExecutorSpec | None]
-    workflow_executor: NotRequired[ExecutorSpec | None]
-    parameters: NotRequired[dict[Text, Preview]]
-    task_packing: NotRequired[bool]
-
-
-@with_config(_STRICT)
-class ManifestModel(TypedDict):
-    schema: Literal[1]
-    name: Annotated[str, Field(min_length=1, max_length=_TEXT)]
-    lattice: NotRequired[LatticeModel]
-    output: OutputModel
-    graph: GraphModel
-    blobs: NotRequired[dict[BlobKey, Annotated[int, Field(ge=0)]]]
-    #: Each electron function's source by the blob key of its function (shown by the dashboard, never run).
-    sources: NotRequired[Annotated[dict[BlobKey, LongText], Field(max_length=100_000)]]
+    return TypeAdapter(ManifestModel)
 
 
 def _graph_references(graph: dict[str, Any]) -> list[tuple[str, str]]:
@@ -207,13 +207,13 @@ def _output_reference(data: dict[str, Any], node_ids: set[int]) -> list[tuple[st
     return []
 
 
-_ADAPTER: TypeAdapter[ManifestModel] | None = None
+_ADAPTER: Any = None
 
 
-def _adapter() -> TypeAdapter[ManifestModel]:
+def _adapter() -> Any:
     global _ADAPTER
     if _ADAPTER is None:  # built on first use: the SDK and the server start without it
-        _ADAPTER = TypeAdapter(ManifestModel)
+        _ADAPTER = _build_adapter()
     return _ADAPTER
 
 
@@ -232,6 +232,8 @@ def validate_manifest(data: Any, what: str = "manifest") -> dict[str, Any]:
     """Check a manifest's JSON whole and return it; raises :class:`ManifestError` naming the first problems."""
     if not isinstance(data, dict):
         raise ManifestError(f"{what} must be a JSON object, not {type(data).__name__}")
+    from pydantic import ValidationError
+
     try:
         _adapter().validate_python(data)
     except ValidationError as exc:
