@@ -154,3 +154,16 @@ def test_a_broken_database_file_is_one_clear_line_at_start(env, how):
     assert server.returncode == 2 and len(said) == 1 and said[0].endswith(lines[0].removeprefix("Error: ")), said
     covalent(env, "purge", "--hard", "--yes")
     assert "started" in covalent(env, "start", "--port", env["PORT"], "--no-cluster").stdout
+
+
+def test_the_start_checks_import_neither_sqlalchemy_nor_httpx(env, tmp_path):
+    """covalent start checks the token and the database file before the server starts: cheaply."""
+    probe = (
+        "import sys\n"
+        "from covalent.server.access import is_loopback\n"
+        "from covalent.server.db.sqlite_file import check_database\n"
+        f"check_database('sqlite:///{tmp_path / 'none.db'}')\n"
+        "print(sorted(m for m in ('sqlalchemy', 'httpx', 'pydantic') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
