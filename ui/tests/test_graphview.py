@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 from covalent_ui.graphview import (
+    AGGREGATE_RULES,
     COLLAPSE_THRESHOLD,
     ViewOptions,
     aggregate_status,
@@ -38,6 +41,24 @@ def test_aggregate_status_of_a_box() -> None:
     assert aggregate_status({"COMPLETED": 2, "RUNNING": 1}, 3) == "RUNNING"
     assert aggregate_status({"RUNNING": 1, "FAILED": 1}, 2) == "FAILED"
     assert aggregate_status({"CANCELLED": 1, "COMPLETED": 1}, 2) == "CANCELLED"
+
+
+STATUS_JS = Path(__file__).resolve().parents[1] / "frontend" / "src" / "graph" / "status.js"
+
+
+def test_the_page_s_script_gets_the_aggregate_rule_from_the_server() -> None:
+    """One source for a group's status: the page's data carries AGGREGATE_RULES, and the
+    script's ``aggregate`` names no status of its own (only the fallback for an empty list)."""
+    from covalent_ui.views.graph import graph_script
+
+    view = collapsed_view(fan(4), {})
+    data = json.loads(graph_script(view))
+    assert data["aggregate"] == [[test, str(status)] for test, status in AGGREGATE_RULES]
+    source = STATUS_JS.read_text()
+    body = source[source.index("export function aggregate(") : source.index("export class StatusBoard")]
+    named = set(re.findall(r'"([A-Z_]+)"', body))
+    assert named == {"NEW_OBJECT"}, named
+    assert "aggregate(this.rules," in source
 
 
 def test_collapsed_view_groups_by_name_and_layer_and_counts_statuses() -> None:

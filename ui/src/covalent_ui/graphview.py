@@ -29,6 +29,7 @@ from covalent.status import Status
 from covalent_ui.layout import Box, Direction, Drawing, Placed, layered, longest_path_layers
 
 __all__ = [
+    "AGGREGATE_RULES",
     "COLLAPSE_THRESHOLD",
     "GraphView",
     "Group",
@@ -132,16 +133,25 @@ class GraphView:
         return data
 
 
+#: How a box of several nodes gets its one status: the first rule that holds gives it.
+#: ``("any", S)``: some member is S; ``("all", S)``: every member is (and there is one);
+#: ``("else", S)``: otherwise.  The one source of this rule: :func:`aggregate_status` applies it
+#: here and the page's script (``graph/status.js``) applies the same list, sent in the page's data.
+AGGREGATE_RULES: tuple[tuple[str, Status], ...] = (
+    ("any", Status.FAILED),
+    ("any", Status.RUNNING),
+    ("all", Status.COMPLETED),
+    ("any", Status.CANCELLED),
+    ("else", Status.NEW_OBJECT),
+)
+
+
 def aggregate_status(counts: Mapping[str, int], total: int) -> str:
-    """The one status a box of several nodes shows (mirrored in the page's script)."""
-    if counts.get(Status.FAILED):
-        return Status.FAILED
-    if counts.get(Status.RUNNING):
-        return Status.RUNNING
-    if total and counts.get(Status.COMPLETED, 0) == total:
-        return Status.COMPLETED
-    if counts.get(Status.CANCELLED):
-        return Status.CANCELLED
+    """The one status a box of several nodes shows (by :data:`AGGREGATE_RULES`)."""
+    for test, status in AGGREGATE_RULES:
+        n = counts.get(status, 0)
+        if test == "else" or (n and (test == "any" or n == total)):
+            return status
     return Status.NEW_OBJECT
 
 

@@ -4,18 +4,23 @@
 export const TERMINAL = ["COMPLETED", "FAILED", "CANCELLED"];
 const ORDER = ["NEW_OBJECT", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"];
 
-/** The one status a box of several nodes shows (mirrors graphview.aggregate_status). */
-export function aggregate(counts, total) {
-  if (counts.FAILED) return "FAILED";
-  if (counts.RUNNING) return "RUNNING";
-  if (total && counts.COMPLETED === total) return "COMPLETED";
-  if (counts.CANCELLED) return "CANCELLED";
+/**
+ * The one status a box of several nodes shows, by `rules`: the server's list
+ * (graphview.AGGREGATE_RULES, in the page's data as `aggregate`), the first that holds.
+ * ["any", S]: some member is S; ["all", S]: every member is; ["else", S]: otherwise.
+ */
+export function aggregate(rules, counts, total) {
+  for (const [test, st] of rules) {
+    const n = counts[st] || 0;
+    if (test === "else" || (n && (test === "any" || n === total))) return st;
+  }
   return "NEW_OBJECT";
 }
 
 export class StatusBoard {
-  constructor(colours, statuses, groups) {
+  constructor(colours, statuses, groups, rules) {
     this.colours = colours;
+    this.rules = rules;
     this.status = new Map(); // task node id -> status
     for (const [nid, st] of Object.entries(statuses || {})) this.status.set(parseInt(nid, 10), st);
     this.setGroups(groups || []);
@@ -85,7 +90,7 @@ export class StatusBoard {
     const counts = this.counts[i];
     const total = this.groups[i].members.length;
     const done = counts.COMPLETED || 0;
-    const agg = aggregate(counts, total);
+    const agg = aggregate(this.rules, counts, total);
     g.dataset.status = agg;
     box.rect.setAttribute("fill", this.colours[agg]);
     g.querySelector("text.counts").textContent = done + "/" + total + " done";

@@ -12,7 +12,7 @@ startPage();
 const data = JSON.parse(document.getElementById("graph-data").textContent);
 const id = data.dispatch_id || null; // null on a preview page
 const container = document.getElementById("graph");
-const board = new StatusBoard(data.colours, data.statuses, data.groups);
+const board = new StatusBoard(data.colours, data.statuses, data.groups, data.aggregate);
 let options = data.options;
 
 const panel = new NodePanel(document.getElementById("node-panel"), {

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from covalent.graph.draw import STATUS_COLOURS
-from covalent_ui.graphview import COLLAPSE_THRESHOLD, GraphView, ViewOptions, build_view
+from covalent_ui.graphview import AGGREGATE_RULES, COLLAPSE_THRESHOLD, GraphView, ViewOptions, build_view
 from covalent_ui.templating import render
 
 __all__ = ["caption", "draw", "graph_fragment", "graph_script", "script_json"]
@@ -39,8 +39,10 @@ def caption(view: GraphView) -> str:
 
 
 def graph_script(view: GraphView, **extra: Any) -> str:
-    """The page's embedded JSON: colours, the drawing's options, groups and statuses, and ``extra``."""
-    return script_json({"colours": STATUS_COLOURS, **view.script_data(), **extra})
+    """The page's embedded JSON: colours, how a group's status is decided (:data:`AGGREGATE_RULES`),
+    the drawing's options, groups and statuses, and ``extra``."""
+    rules = [list(rule) for rule in AGGREGATE_RULES]
+    return script_json({"colours": STATUS_COLOURS, "aggregate": rules, **view.script_data(), **extra})
 
 
 def graph_fragment(request: Request, view: GraphView) -> Response:
