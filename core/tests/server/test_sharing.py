@@ -62,7 +62,7 @@ def _rows_held(engine) -> dict[str, int]:
 
 def test_copies_read_the_holders_rows_as_their_own_and_survive_each_holder_deleted(engine):
     with engine.connect() as conn:
-        original = read_nodes(conn, "original")
+        original = [r.as_json() for r in read_nodes(conn, "original")]
     assert (original[2]["attempts"], original[2]["error"]) == (2, "first try failed")
     _copy(engine, "original", "first", 2.0)
     _copy(engine, "first", "copy-of-copy", 3.0)
@@ -74,11 +74,11 @@ def test_copies_read_the_holders_rows_as_their_own_and_survive_each_holder_delet
     def check(copies: list[str]) -> None:
         with engine.connect() as conn:
             for copy in copies:
-                assert read_nodes(conn, copy) == [_as_copy(row, copy) for row in original]
-                assert read_node(conn, copy, 2) == _as_copy(original[2], copy)
+                assert [r.as_json() for r in read_nodes(conn, copy)] == [_as_copy(row, copy) for row in original]
+                assert read_node(conn, copy, 2).as_json() == _as_copy(original[2], copy)
                 assert read_node(conn, copy, 9) is None
                 brief = read_nodes(conn, copy, brief=True)
-                assert [set(b) for b in brief] == [
+                assert [set(b.as_json()) for b in brief] == [
                     set(r) - {"stdout", "stderr", "error", "job_handle", "transfers", "history"} for r in original
                 ]
                 assert reusable_outputs(conn, copy).keys() == {"fp1", "fp2"}
@@ -88,7 +88,7 @@ def test_copies_read_the_holders_rows_as_their_own_and_survive_each_holder_delet
     with engine.begin() as conn:
         assert delete_dispatch(conn, "original") == ["original"]
         # its manifest went to the copies that shared it
-        assert read_dispatch(conn, "copy-of-copy", with_manifest=True)["manifest"] == {"name": "wf"}
+        assert read_dispatch(conn, "copy-of-copy", with_manifest=True).manifest == {"name": "wf"}
     # The oldest remaining copy took the rows; the others now read from it.
     assert _rows_held(engine) == {"first": 3}
     assert _holders(engine) == {"first": None, "copy-of-copy": "first", "third": "first"}

@@ -76,6 +76,7 @@ def register_filters(env: Any) -> None:
     env.filters["short_id"] = short_id
     env.filters["colour"] = colour
     env.globals["elapsed"] = elapsed
+    env.globals["span"] = span
     env.globals["STATUSES"] = STATUSES
     env.globals["TERMINAL"] = TERMINAL
     env.globals["STATUS_COLOURS"] = STATUS_COLOURS

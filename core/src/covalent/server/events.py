@@ -10,7 +10,7 @@ import asyncio
 import base64
 import itertools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 __all__ = ["EventBus", "Subscription", "dispatch_event", "dispatch_summary", "encode_output"]
@@ -23,8 +23,8 @@ def encode_output(data: bytes | None) -> str | None:
     return base64.b64encode(data).decode() if data is not None else None
 
 
-def dispatch_summary(record: dict[str, Any], node_counts: dict[str, int]) -> dict[str, Any]:
-    """A dispatch's summary, as ``GET /dispatches/{id}`` answers it: its record and its task counts."""
+def dispatch_summary(record: Mapping[str, Any], node_counts: dict[str, int]) -> dict[str, Any]:
+    """A dispatch's summary, as ``GET /dispatches/{id}`` answers it: its record's JSON and its task counts."""
     return {**record, "node_counts": node_counts}
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection
@@ -88,7 +88,7 @@ async def redispatch(state: Services, dispatch_id: str, *, reuse_previous_result
             return prepare_dispatch(
                 conn,
                 state.blobs,
-                record["manifest"],
+                record.manifest,
                 {},
                 reuse=reuse,
                 reuse_from=dispatch_id if reuse_previous_results else None,
@@ -115,19 +115,19 @@ def copy_completed(
     if not insert_copy(conn, dispatch_id, new_id, now):  # deleted since it was read
         originals.forget(dispatch_id)
         return None
-    copy = {
-        **original.record,
-        "dispatch_id": new_id,
-        "root_dispatch_id": new_id,
-        "parent_dispatch_id": None,
-        "parent_node_id": None,
-        "created_at": now,
-        "started_at": now,
-        "ended_at": now,
-        "error": None,
-        "reuse_from": dispatch_id,
-    }
-    summary = dispatch_summary(copy, {Status.COMPLETED: original.tasks} if original.tasks else {})
+    copy = replace(
+        original.record,
+        dispatch_id=new_id,
+        root_dispatch_id=new_id,
+        parent_dispatch_id=None,
+        parent_node_id=None,
+        created_at=now,
+        started_at=now,
+        ended_at=now,
+        error=None,
+        reuse_from=dispatch_id,
+    )
+    summary = dispatch_summary(copy.as_json(), {Status.COMPLETED: original.tasks} if original.tasks else {})
     return dispatch_event(
         new_id,
         new_id,

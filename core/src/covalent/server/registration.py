@@ -15,6 +15,7 @@ from covalent.graph.transport_graph import TransportGraph
 from covalent.runtime.preview import PREVIEW_CHARS
 from covalent.server.store.blobs import BlobStore
 from covalent.server.store.fingerprints import fingerprints
+from covalent.server.store.models import NodeRecord, ReusableOutput
 from covalent.server.store.records import NewDispatch, clean_text, reusable_outputs
 from covalent.status import Status
 
@@ -49,7 +50,7 @@ def prepare_dispatch(
     parent_dispatch_id: str | None = None,
     parent_node_id: int | None = None,
     root_dispatch_id: str = "",
-    reuse: Mapping[str, dict[str, Any]] | None = None,
+    reuse: Mapping[str, ReusableOutput] | None = None,
     reuse_from: str | None = None,
     manifest_text: str | None = None,
     check_executors: bool = True,
@@ -86,40 +87,53 @@ def prepare_dispatch(
     if check_executors:
         _check_executors(graph, default)
     prints = fingerprints(graph)
+    dispatch_id = str(uuid.uuid4())
     rows = []
     previews = _previews(data, graph)
     for node in graph.nodes():
         node_id = node["id"]
-        is_param = node["kind"] == "parameter"
-        spec = node.get("executor") or {}
-        row: dict[str, Any] = {
-            "stdout": None,
-            "stderr": None,
-            "start_time": None,
-            "end_time": None,
-            "node_id": node_id,
-            "name": clean_text(node["name"][:256]),
-            "kind": node["kind"],
-            "status": Status.COMPLETED if is_param else Status.NEW_OBJECT,
-            "executor": None if is_param else clean_text(spec.get("name") or default),
-            "output_key": clean_text(node["value"]) if is_param else None,
-            "attempts": 0,
-            "fingerprint": prints[node_id],
-        }
-        old = (reuse or {}).get(prints[node_id]) if not is_param else None
+        fingerprint = prints[node_id]
+        if node["kind"] == "parameter":
+            status, executor, output_key = Status.COMPLETED, None, clean_text(node["value"])
+            old = None
+        else:
+            spec = node.get("executor") or {}
+            status, executor, output_key = Status.NEW_OBJECT, clean_text(spec.get("name") or default), None
+            old = (reuse or {}).get(fingerprint)
+        stdout = stderr = start_time = end_time = None
         if old is not None:
-            row.update(
-                status=Status.COMPLETED,
-                output_key=old["output_key"],
-                stdout=old.get("stdout"),
-                stderr=old.get("stderr"),
-                # It ran nothing here: it starts when it ends (when its output was made).
-                start_time=old.get("end_time"),
-                end_time=old.get("end_time"),
+            # It ran nothing here: it starts when it ends (when its output was made).
+            status, output_key, stdout, stderr = Status.COMPLETED, old.output_key, old.stdout, old.stderr
+            start_time = end_time = old.end_time
+        # The row as a tuple of the table's columns (NodeRecord): no dict per node, none copied to insert it.
+        rows.append(
+            NodeRecord._make(
+                (
+                    dispatch_id,
+                    node_id,
+                    clean_text(node["name"][:256]),
+                    node["kind"],
+                    status,
+                    executor,
+                    start_time,
+                    end_time,
+                    output_key,
+                    None,  # error
+                    stdout,
+                    stderr,
+                    0,  # attempts
+                    None,  # job_handle
+                    None,  # sublattice_dispatch_id
+                    fingerprint,
+                    None,  # transfers
+                    None,  # submitted_at
+                    None,  # worker
+                    None,  # history
+                )
             )
-        rows.append(row)
+        )
     return NewDispatch(
-        dispatch_id=str(uuid.uuid4()),
+        dispatch_id=dispatch_id,
         name=data["name"],
         manifest=data,
         node_rows=rows,

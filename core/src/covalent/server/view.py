@@ -3,8 +3,9 @@
 A UI registered with the ``register_routes`` hook is mounted in the server's
 ASGI app; it finds the server's state on the parent app (``app.state.covalent``)
 and wraps it in a :class:`ServerView`.  Everything it reads and does goes
-through the view: records are the JSON-able dicts the HTTP API answers, and
-no table, SQL or internal module shows through.  The dashboard
+through the view: records are typed (:class:`DispatchRecord`, :class:`NodeRecord`,
+:class:`NodeBrief`, :class:`NodeTiming`, :class:`Overview`; each ``as_json()`` is
+what the HTTP API answers for it), and no table, SQL or internal module shows through.  The dashboard
 (``covalent_ui``) uses only this module and the HTTP API.
 
 Reads run in a worker thread on one connection (:meth:`ServerView.read`), so
@@ -18,6 +19,7 @@ import asyncio
 import hmac
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,14 +31,24 @@ from covalent.server.registration import ManifestError
 from covalent.server.state import ServerState
 from covalent.server.store import records
 from covalent.server.store import triggers as trigger_records
-from covalent.server.triggers import public
+from covalent.server.store.models import DispatchRecord, NodeBrief, NodeRecord, NodeTiming, Overview
+from covalent.server.store.triggers import TriggerLinks, TriggerRun
+from covalent.server.triggers import PublicTrigger, public_trigger
 
 __all__ = [
     "DISPATCH_SORTS",
     "DispatchNotFound",
+    "DispatchRecord",
     "ManifestError",
+    "NodeBrief",
+    "NodeRecord",
+    "NodeTiming",
+    "Overview",
+    "PublicTrigger",
     "ServerView",
     "Snapshot",
+    "TriggerLinks",
+    "TriggerRun",
     "mask_secrets",
     "mask_url",
 ]
@@ -71,24 +83,30 @@ class Snapshot:
         self._conn = conn
         self._view = view
 
-    def dispatch(self, dispatch_id: str, *, with_manifest: bool = False) -> dict[str, Any] | None:
-        """A dispatch's summary (``GET /dispatches/{id}``), with its manifest if asked; None if unknown."""
-        return records.read_dispatch(self._conn, dispatch_id, with_manifest=with_manifest)
+    def dispatch(
+        self, dispatch_id: str, *, with_manifest: bool = False, with_counts: bool = False
+    ) -> DispatchRecord | None:
+        """A dispatch's record (``GET /dispatches/{id}``), with its manifest and its task counts
+        (``node_counts``) if asked for; None if unknown."""
+        record = records.read_dispatch(self._conn, dispatch_id, with_manifest=with_manifest)
+        if record is not None and with_counts:
+            record = replace(record, node_counts=self.node_counts([dispatch_id])[dispatch_id])
+        return record
 
     def node_counts(self, dispatch_ids: list[str]) -> dict[str, dict[str, int]]:
         """Task nodes by status, for each dispatch."""
         return records.count_nodes(self._conn, dispatch_ids)
 
-    def nodes(self, dispatch_id: str) -> list[dict[str, Any]]:
+    def nodes(self, dispatch_id: str) -> list[NodeBrief]:
         """A dispatch's node records, without stdout and stderr."""
         return records.read_nodes(self._conn, dispatch_id, brief=True)
 
-    def timeline(self, dispatch_id: str, node_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
+    def timeline(self, dispatch_id: str, node_ids: Iterable[int] | None = None) -> list[NodeTiming]:
         """Task nodes' timing records (``GET /dispatches/{id}/timeline``): executor, worker, submitted,
         started, ended, attempts, earlier attempts (``history``) and transfers; all nodes, or ``node_ids``."""
         return records.read_timeline(self._conn, dispatch_id, node_ids)
 
-    def node(self, dispatch_id: str, node_id: int) -> dict[str, Any] | None:
+    def node(self, dispatch_id: str, node_id: int) -> NodeRecord | None:
         """One node's whole record (``GET /dispatches/{id}/nodes/{node_id}``: stdout, stderr, error, transfers)."""
         return records.read_node(self._conn, dispatch_id, node_id)
 
@@ -105,8 +123,9 @@ class Snapshot:
         created_after: float | None = None,
         created_before: float | None = None,
         ids: list[str] | None = None,
-    ) -> tuple[list[dict[str, Any]], int]:
-        """One page of top-level dispatches, and how many match in all (``GET /dispatches``'s filters).
+    ) -> tuple[list[DispatchRecord], int]:
+        """One page of top-level dispatches (with ``node_counts``), and how many match in all
+        (``GET /dispatches``'s filters).
 
         ``ids``: only among these dispatches (which of them match the other filters).
         """
@@ -128,19 +147,19 @@ class Snapshot:
         """The names of top-level dispatches, alphabetically (for a filter's suggestions)."""
         return records.lattice_names(self._conn)
 
-    def overview(self, since: float) -> dict[str, Any]:
+    def overview(self, since: float) -> Overview:
         """Dispatches running now and ended since ``since``, by status, and their tasks' run time in seconds."""
         return records.overview(self._conn, since)
 
-    def triggers(self, dispatch_id: str) -> list[dict[str, Any]]:
-        """The triggers of a dispatch as ``GET /triggers?dispatch_id=`` answers them (secrets masked)."""
-        return [public(r) for r in trigger_records.read_triggers(self._conn, dispatch_ids=[dispatch_id])]
+    def triggers(self, dispatch_id: str) -> list[PublicTrigger]:
+        """The triggers of a dispatch (``GET /triggers?dispatch_id=`` answers their ``as_json()``; secrets masked)."""
+        return [public_trigger(r) for r in trigger_records.read_triggers(self._conn, dispatch_ids=[dispatch_id])]
 
-    def trigger_runs(self, dispatch_id: str, limit: int = 20) -> tuple[list[dict[str, Any]], int]:
+    def trigger_runs(self, dispatch_id: str, limit: int = 20) -> tuple[list[TriggerRun], int]:
         """The newest runs the triggers of a dispatch started (with their status), and how many in all."""
         return trigger_records.recent_runs(self._conn, dispatch_id, limit)
 
-    def trigger_links(self, dispatch_ids: list[str]) -> dict[str, dict[str, Any]]:
+    def trigger_links(self, dispatch_ids: list[str]) -> dict[str, TriggerLinks]:
         """Which of these dispatches have triggers (``triggers``, ``observing``, ``runs``) or are runs (``origin``)."""
         return trigger_records.run_links(self._conn, dispatch_ids)
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from covalent.server.view import Snapshot
+from covalent.server.view import DispatchRecord, PublicTrigger, Snapshot, TriggerRun
 from covalent.status import Status
 from covalent_ui.context import base_path, server_view
 from covalent_ui.formatting import TERMINAL
@@ -16,46 +17,50 @@ from covalent_ui.templating import page
 from covalent_ui.values import preview_blob
 from covalent_ui.views.graph import caption, draw, graph_fragment, graph_script
 
-__all__ = ["dispatch_graph", "dispatch_page", "dispatch_statuses", "dispatch_summary", "with_counts"]
+__all__ = ["About", "dispatch_graph", "dispatch_page", "dispatch_statuses", "dispatch_summary"]
 
 
-def with_counts(snapshot: Snapshot, dispatch_id: str) -> dict[str, Any] | None:
-    """A dispatch's record with its task counts by status (``node_counts``); None if unknown."""
-    record = snapshot.dispatch(dispatch_id)
-    if record is not None:
-        record["node_counts"] = snapshot.node_counts([dispatch_id])[dispatch_id]
-    return record
+@dataclass(frozen=True, slots=True)
+class About:
+    """What the dispatch page shows beside the record: its parent's name, its triggers and their runs."""
+
+    parent_name: str = ""
+    triggers: list[PublicTrigger] = field(default_factory=list)
+    trigger_runs: list[TriggerRun] = field(default_factory=list)
+    trigger_run_count: int = 0
+    #: The dispatch whose trigger started this one.
+    trigger_origin: str | None = None
 
 
-async def _summary(request: Request, dispatch_id: str, *, with_manifest: bool = False) -> dict[str, Any]:
-    def read(snapshot: Snapshot) -> dict[str, Any] | None:
-        record = snapshot.dispatch(dispatch_id, with_manifest=with_manifest)
+async def _summary(request: Request, dispatch_id: str, *, with_manifest: bool = False) -> tuple[DispatchRecord, About]:
+    def read(snapshot: Snapshot) -> tuple[DispatchRecord, About] | None:
+        record = snapshot.dispatch(dispatch_id, with_manifest=with_manifest, with_counts=True)
         if record is None:
             return None
-        record["node_counts"] = snapshot.node_counts([dispatch_id])[dispatch_id]
-        if record.get("parent_dispatch_id"):
-            parent = snapshot.dispatch(record["parent_dispatch_id"])
-            record["parent_name"] = parent["name"] if parent else ""
-        record["triggers"] = snapshot.triggers(dispatch_id)
-        record["trigger_runs"], record["trigger_run_count"] = snapshot.trigger_runs(dispatch_id)
-        record["trigger_origin"] = snapshot.trigger_links([dispatch_id]).get(dispatch_id, {}).get("origin")
-        return record
+        parent_name = ""
+        if record.parent_dispatch_id:
+            parent = snapshot.dispatch(record.parent_dispatch_id)
+            parent_name = parent.name if parent else ""
+        runs, run_count = snapshot.trigger_runs(dispatch_id)
+        link = snapshot.trigger_links([dispatch_id]).get(dispatch_id)
+        origin = link.origin if link else None
+        return record, About(parent_name, snapshot.triggers(dispatch_id), runs, run_count, origin)
 
-    record = await server_view(request).read(read)
-    if record is None:
+    found = await server_view(request).read(read)
+    if found is None:
         raise HTTPException(404, f"no dispatch with id {dispatch_id}")
-    return record
+    return found
 
 
-async def _summary_context(request: Request, record: dict[str, Any]) -> dict[str, Any]:
+async def _summary_context(request: Request, record: DispatchRecord) -> dict[str, Any]:
     result = None
-    if record["status"] == Status.COMPLETED and record.get("output_key"):
-        result = await preview_blob(server_view(request), record["output_key"])
-    counts = record.get("node_counts", {})
+    if record.status == Status.COMPLETED and record.output_key:
+        result = await preview_blob(server_view(request), record.output_key)
+    counts = record.node_counts or {}
     return {
         "d": record,
         "result_preview": result,
-        "terminal": record["status"] in TERMINAL,
+        "terminal": record.status in TERMINAL,
         "completed": counts.get(Status.COMPLETED, 0),
         "total": sum(counts.values()),
     }
@@ -68,30 +73,22 @@ def _node_link(request: Request, dispatch_id: str) -> str:
 async def dispatch_page(request: Request) -> Response:
     """``GET /dispatches/{id}``: graph (``?view=full|collapsed&dir=TB|LR&params=0&expand=1,2``), summary, lattice."""
     dispatch_id = request.path_params["dispatch_id"]
-    record = await _summary(request, dispatch_id, with_manifest=True)
+    record, about = await _summary(request, dispatch_id, with_manifest=True)
     rows = await server_view(request).read(lambda snapshot: snapshot.nodes(dispatch_id))
-    statuses = {r["node_id"]: r["status"] for r in rows}
-    graph = record.pop("manifest")["graph"]
+    statuses = {r.node_id: r.status for r in rows}
+    graph = (record.manifest or {})["graph"]
     view = draw(request, graph, statuses, _node_link(request, dispatch_id))
-    sublattices = [
-        {
-            "node_id": r["node_id"],
-            "name": r["name"],
-            "dispatch_id": r["sublattice_dispatch_id"],
-            "status": r["status"],
-        }
-        for r in rows
-        if r.get("sublattice_dispatch_id")
-    ]
+    sublattices = [r for r in rows if r.sublattice_dispatch_id]
     context = await _summary_context(request, record)
-    script = graph_script(view, dispatch_id=dispatch_id, status=record["status"], terminal=context["terminal"])
+    script = graph_script(view, dispatch_id=dispatch_id, status=record.status, terminal=context["terminal"])
     context.update(
         {
+            "about": about,
             "view": view,
             "caption": caption(view),
             "script_json": script,
             "sublattices": sublattices,
-            "lattice": record.get("lattice") or {},
+            "lattice": record.lattice or {},
         }
     )
     return page(request, "dispatch.html", context)
@@ -103,9 +100,9 @@ async def dispatch_graph(request: Request) -> Response:
 
     def read(snapshot: Snapshot) -> tuple[dict[str, Any], dict[int, str]] | None:
         record = snapshot.dispatch(dispatch_id, with_manifest=True)
-        if record is None:
+        if record is None or record.manifest is None:
             return None
-        return record["manifest"]["graph"], {r["node_id"]: r["status"] for r in snapshot.nodes(dispatch_id)}
+        return record.manifest["graph"], {r.node_id: r.status for r in snapshot.nodes(dispatch_id)}
 
     found = await server_view(request).read(read)
     if found is None:
@@ -116,7 +113,7 @@ async def dispatch_graph(request: Request) -> Response:
 
 async def dispatch_summary(request: Request) -> Response:
     """``GET /dispatches/{id}/summary``: the summary block alone (refreshed at the end)."""
-    record = await _summary(request, request.path_params["dispatch_id"])
+    record, _ = await _summary(request, request.path_params["dispatch_id"])
     return page(request, "_summary.html", await _summary_context(request, record))
 
 
@@ -133,8 +130,8 @@ async def dispatch_statuses(request: Request) -> Response:
             return None
         rows = snapshot.nodes(dispatch_id)
         return {
-            "status": record["status"],
-            "nodes": {r["node_id"]: r["status"] for r in rows if r["kind"] != "parameter"},
+            "status": record.status,
+            "nodes": {r.node_id: r.status for r in rows if r.kind != "parameter"},
         }
 
     data = await server_view(request).read(read)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from covalent.server.view import DISPATCH_SORTS, Snapshot
+from covalent.server.view import DISPATCH_SORTS, DispatchRecord, Overview, Snapshot, TriggerLinks
 from covalent_ui.context import server_view
 from covalent_ui.formatting import STATUSES
 from covalent_ui.templating import page, render
@@ -94,26 +95,31 @@ class ListQuery:
             "created_before": _seconds(self.day_to + timedelta(days=1)) if self.day_to else None,
         }
 
-    def read(self, snapshot: Snapshot) -> tuple[list[dict[str, Any]], int]:
+    def read(self, snapshot: Snapshot) -> tuple[Rows, int]:
         items, total = snapshot.dispatches(
             **self._filters(), sort=self.sort, order=self.order, limit=self.limit, offset=self.offset
         )
         return _with_triggers(snapshot, items), total
 
-    def read_ids(self, snapshot: Snapshot, ids: list[str]) -> list[dict[str, Any]]:
+    def read_ids(self, snapshot: Snapshot, ids: list[str]) -> Rows:
         """Those of ``ids`` that match the filters (any page, any order)."""
         items, _ = snapshot.dispatches(**self._filters(), ids=ids, limit=len(ids) or 1)
         return _with_triggers(snapshot, items)
 
 
-def _with_triggers(snapshot: Snapshot, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    links = snapshot.trigger_links([d["dispatch_id"] for d in items])
-    for item in items:
-        item["triggers"] = links.get(item["dispatch_id"], {})
-    return items
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Dispatches of the list, and which of them have triggers or are a trigger's runs (by id)."""
+
+    items: list[DispatchRecord]
+    links: dict[str, TriggerLinks]
 
 
-def _overview(snapshot: Snapshot) -> dict[str, Any]:
+def _with_triggers(snapshot: Snapshot, items: list[DispatchRecord]) -> Rows:
+    return Rows(items, snapshot.trigger_links([d.dispatch_id for d in items]))
+
+
+def _overview(snapshot: Snapshot) -> Overview:
     return snapshot.overview(start_of_today())
 
 
@@ -124,14 +130,15 @@ async def dispatch_list(request: Request) -> Response:
     """
     query = ListQuery(request)
 
-    def read(snapshot: Snapshot) -> tuple[list[dict[str, Any]], int, dict[str, Any], list[str]]:
-        items, total = query.read(snapshot)
-        return items, total, _overview(snapshot), snapshot.lattice_names()
+    def read(snapshot: Snapshot) -> tuple[Rows, int, Overview, list[str]]:
+        rows, total = query.read(snapshot)
+        return rows, total, _overview(snapshot), snapshot.lattice_names()
 
-    items, total, overview, names = await server_view(request).read(read)
+    rows, total, overview, names = await server_view(request).read(read)
     pages = max(1, math.ceil(total / query.limit))
     context = {
-        "items": items,
+        "items": rows.items,
+        "links": rows.links,
         "total": total,
         "query": query,
         "pages": pages,
@@ -161,19 +168,20 @@ async def dispatch_rows(request: Request) -> Response:
     ids = [i for i in request.query_params.get("ids", "").split(",") if i][:MAX_ROWS]
     with_overview = request.query_params.get("overview") == "1"
 
-    def read(snapshot: Snapshot) -> tuple[list[dict[str, Any]], dict[str, Any] | None, int]:
+    def read(snapshot: Snapshot) -> tuple[Rows, Overview | None, int]:
         _, total = snapshot.dispatches(**query._filters(), limit=1)
-        found = query.read_ids(snapshot, ids) if ids else []
+        found = query.read_ids(snapshot, ids) if ids else Rows([], {})
         return found, _overview(snapshot) if with_overview else None, total
 
     items, overview, total = await server_view(request).read(read)
-    found = {d["dispatch_id"]: d for d in items}
+    found = {d.dispatch_id: d for d in items.items}
     rows: dict[str, str | None] = {}
     for dispatch_id in ids:
         d = found.get(dispatch_id)
-        rows[dispatch_id] = render(request, "_row.html", {"d": d}) if d is not None else None
-    order = sorted(found.values(), key=lambda d: d["created_at"])
-    answer: dict[str, Any] = {"rows": rows, "created": [d["dispatch_id"] for d in order], "total": total}
+        shown = {"d": d, "links": items.links}
+        rows[dispatch_id] = render(request, "_row.html", shown) if d is not None else None
+    order = sorted(found.values(), key=lambda d: d.created_at)
+    answer: dict[str, Any] = {"rows": rows, "created": [d.dispatch_id for d in order], "total": total}
     if overview is not None:
         answer["overview"] = render(request, "_overview.html", {"overview": overview})
     return JSONResponse(answer)

@@ -12,21 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from covalent.server.view import Snapshot, mask_secrets
+from covalent.server.view import DispatchRecord, NodeBrief, NodeRecord, Snapshot, mask_secrets
 from covalent.status import Status
 from covalent_ui.context import server_view
 from covalent_ui.formatting import TERMINAL, span
 from covalent_ui.highlight import highlight_python
 from covalent_ui.templating import page
 from covalent_ui.values import preview_blob, preview_blobs
-from covalent_ui.views.dispatch import with_counts
 
 __all__ = ["MAX_INPUTS", "node_inputs", "node_output", "node_page", "nodes_page"]
 
@@ -49,23 +48,24 @@ def _node_id(request: Request) -> int:
 class NodeRead:
     """What one read of the database gives about a node."""
 
-    dispatch: dict[str, Any]
-    row: dict[str, Any]
+    dispatch: DispatchRecord
+    row: NodeRecord
     spec: dict[str, Any]
     source: str
     edges: list[dict[str, Any]]
-    sources: dict[int, dict[str, Any]]
+    sources: dict[int, NodeBrief]
 
 
 def _read_node(dispatch_id: str, node_id: int) -> Any:
     def read(snapshot: Snapshot) -> NodeRead | None:
         record = snapshot.dispatch(dispatch_id, with_manifest=True)
-        if record is None:
+        if record is None or record.manifest is None:
             return None
         row = snapshot.node(dispatch_id, node_id)
         if row is None:
             return None
-        manifest = record.pop("manifest")
+        manifest = record.manifest
+        record = replace(record, manifest=None)  # what the page shows of the dispatch
         graph = manifest["graph"]
         spec: dict[str, Any] = next((n for n in graph["nodes"] if int(n["id"]) == node_id), {})
         source = ""
@@ -73,7 +73,7 @@ def _read_node(dispatch_id: str, node_id: int) -> Any:
             source = str((manifest.get("sources") or {}).get(spec["function"]) or "")
         edges = [e for e in graph["edges"] if int(e["target"]) == node_id]
         wanted = {int(e["source"]) for e in edges}
-        sources = {r["node_id"]: r for r in snapshot.nodes(dispatch_id) if r["node_id"] in wanted} if wanted else {}
+        sources = {r.node_id: r for r in snapshot.nodes(dispatch_id) if r.node_id in wanted} if wanted else {}
         return NodeRead(record, row, spec, source, edges, sources)
 
     return read
@@ -87,15 +87,12 @@ async def _inputs(request: Request, found: NodeRead) -> tuple[list[dict[str, Any
     )
     shown = edges[:MAX_INPUTS]
     rows = found.sources
-    keys = [
-        rows[int(e["source"])]["output_key"]
-        for e in shown
-        if rows.get(int(e["source"]), {}).get("status") == Status.COMPLETED and rows[int(e["source"])].get("output_key")
-    ]
+    completed = [rows.get(int(e["source"])) for e in shown]
+    keys = [r.output_key for r in completed if r is not None and r.status == Status.COMPLETED and r.output_key]
     previews = await preview_blobs(server_view(request), keys)
     inputs = []
     for edge in shown:
-        source = rows.get(int(edge["source"]), {})
+        source = rows.get(int(edge["source"]))
         inputs.append(
             {
                 "param": str(edge.get("param") or ""),
@@ -103,19 +100,19 @@ async def _inputs(request: Request, found: NodeRead) -> tuple[list[dict[str, Any
                 "key": edge.get("key"),
                 "wait": bool(edge.get("wait")),
                 "source": int(edge["source"]),
-                "name": source.get("name", ""),
-                "kind": source.get("kind", ""),
-                "status": source.get("status", ""),
-                "preview": previews.get(source.get("output_key") or "", None),
+                "name": source.name if source else "",
+                "kind": source.kind if source else "",
+                "status": source.status if source else "",
+                "preview": previews.get(source.output_key or "", None) if source else None,
             }
         )
     return inputs, len(edges)
 
 
-def _executor(request: Request, row: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+def _executor(request: Request, row: NodeRecord, spec: dict[str, Any]) -> dict[str, Any]:
     """The executor's name, the options the workflow gave it and the server's defaults, secrets masked."""
     given = spec.get("executor") or {}
-    name = row.get("executor") or given.get("name") or ""
+    name = row.executor or given.get("name") or ""
     defaults = (server_view(request).settings().get("executors") or {}).get(name) or {}
     return {
         "name": name,
@@ -124,19 +121,19 @@ def _executor(request: Request, row: dict[str, Any], spec: dict[str, Any]) -> di
     }
 
 
-def _attempts(row: dict[str, Any]) -> list[dict[str, Any]]:
+def _attempts(row: NodeRecord) -> list[dict[str, Any]]:
     """Every attempt of the node, the last one included (earlier ones from its history)."""
-    earlier = [dict(a) for a in row.get("history") or []]
+    earlier = [dict(a) for a in row.history or []]
     last = {
-        "attempt": row.get("attempts") or len(earlier) + 1,
-        "status": row["status"],
-        "submitted_at": row.get("submitted_at"),
-        "start_time": row.get("start_time"),
-        "end_time": row.get("end_time"),
-        "worker": row.get("worker"),
-        "error": row.get("error") if row["status"] != Status.COMPLETED else None,
+        "attempt": row.attempts or len(earlier) + 1,
+        "status": row.status,
+        "submitted_at": row.submitted_at,
+        "start_time": row.start_time,
+        "end_time": row.end_time,
+        "worker": row.worker,
+        "error": row.error if row.status != Status.COMPLETED else None,
     }
-    attempts = [*earlier, last] if (row.get("attempts") or 0) > 0 or earlier else []
+    attempts = [*earlier, last] if (row.attempts or 0) > 0 or earlier else []
     for a in attempts:
         a["queued"] = span(a.get("submitted_at"), a.get("start_time"))
         a["ran"] = span(a.get("start_time"), a.get("end_time"))
@@ -153,8 +150,8 @@ async def node_page(request: Request) -> Response:
     row = found.row
     inputs, total_inputs = await _inputs(request, found)
     output = None
-    if row["status"] == Status.COMPLETED and row.get("output_key") and row["kind"] != "parameter":
-        output = await preview_blob(server_view(request), row["output_key"])
+    if row.status == Status.COMPLETED and row.output_key and row.kind != "parameter":
+        output = await preview_blob(server_view(request), row.output_key)
     context = {
         "d": found.dispatch,
         "n": row,
@@ -165,8 +162,8 @@ async def node_page(request: Request) -> Response:
         "inputs": inputs,
         "total_inputs": total_inputs,
         "output_preview": output,
-        "running": row["status"] == Status.RUNNING,
-        "terminal": row["status"] in TERMINAL,
+        "running": row.status == Status.RUNNING,
+        "terminal": row.status in TERMINAL,
         "fragment": request.query_params.get("fragment") == "1",
     }
     return page(request, "_node.html" if context["fragment"] else "node.html", context)
@@ -180,13 +177,13 @@ async def node_output(request: Request) -> Response:
     row = await view.read(lambda snapshot: snapshot.node(dispatch_id, node_id))
     if row is None:
         raise HTTPException(404, f"dispatch {dispatch_id} has no node {node_id}")
-    live = row["status"] == Status.RUNNING
-    stdout, stderr = row.get("stdout") or "", row.get("stderr") or ""
+    live = row.status == Status.RUNNING
+    stdout, stderr = row.stdout or "", row.stderr or ""
     if live:  # what it has printed so far, where its task mirrors that (on this machine)
         printed = await asyncio.to_thread(view.live_output, dispatch_id, node_id)
         if printed is not None:
             stdout, stderr = printed
-    return JSONResponse({"stdout": stdout, "stderr": stderr, "live": live, "status": row["status"]})
+    return JSONResponse({"stdout": stdout, "stderr": stderr, "live": live, "status": row.status})
 
 
 async def node_inputs(request: Request) -> Response:
@@ -210,8 +207,8 @@ async def nodes_page(request: Request) -> Response:
     except ValueError:
         page_no = 1
 
-    def read(snapshot: Snapshot) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-        record = with_counts(snapshot, dispatch_id)
+    def read(snapshot: Snapshot) -> tuple[DispatchRecord, list[NodeBrief]] | None:
+        record = snapshot.dispatch(dispatch_id, with_counts=True)
         return None if record is None else (record, snapshot.nodes(dispatch_id))
 
     found = await server_view(request).read(read)
@@ -222,15 +219,12 @@ async def nodes_page(request: Request) -> Response:
     chosen = [
         r
         for r in rows
-        if (not needle or needle in str(r["name"]).lower() or needle == str(r["node_id"]))
-        and (not status or r["status"] == status)
+        if (not needle or needle in str(r.name).lower() or needle == str(r.node_id))
+        and (not status or r.status == status)
     ]
     pages = max(1, math.ceil(len(chosen) / NODES_PER_PAGE))
     page_no = min(page_no, pages)
     shown = chosen[(page_no - 1) * NODES_PER_PAGE : page_no * NODES_PER_PAGE]
-    for r in shown:
-        r["queued"] = span(r.get("submitted_at"), r.get("start_time"))
-        r["ran"] = span(r.get("start_time"), r.get("end_time"))
     context = {
         "d": record,
         "rows": shown,

@@ -9,18 +9,16 @@ the same records are a table.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from covalent.graph.draw import STATUS_COLOURS
-from covalent.server.view import Snapshot
+from covalent.server.view import DispatchRecord, NodeTiming, Snapshot
 from covalent_ui.context import server_view
-from covalent_ui.formatting import TERMINAL, span
+from covalent_ui.formatting import TERMINAL
 from covalent_ui.templating import page
-from covalent_ui.views.dispatch import with_counts
 from covalent_ui.views.graph import script_json
 
 __all__ = ["timeline_page"]
@@ -29,27 +27,24 @@ __all__ = ["timeline_page"]
 async def timeline_page(request: Request) -> Response:
     dispatch_id = request.path_params["dispatch_id"]
 
-    def read(snapshot: Snapshot) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-        record = with_counts(snapshot, dispatch_id)
+    def read(snapshot: Snapshot) -> tuple[DispatchRecord, list[NodeTiming]] | None:
+        record = snapshot.dispatch(dispatch_id, with_counts=True)
         return None if record is None else (record, snapshot.timeline(dispatch_id))
 
     found = await server_view(request).read(read)
     if found is None:
         raise HTTPException(404, f"no dispatch with id {dispatch_id}")
     record, rows = found
-    for row in rows:
-        row["queued"] = span(row.get("submitted_at"), row.get("start_time"))
-        row["ran"] = span(row.get("start_time"), row.get("end_time"))
     data = {
         "dispatch_id": dispatch_id,
-        "status": record["status"],
-        "terminal": record["status"] in TERMINAL,
-        "started_at": record.get("started_at"),
-        "ended_at": record.get("ended_at"),
-        "created_at": record.get("created_at"),
+        "status": record.status,
+        "terminal": record.status in TERMINAL,
+        "started_at": record.started_at,
+        "ended_at": record.ended_at,
+        "created_at": record.created_at,
         "now": time.time(),
         "colours": STATUS_COLOURS,
-        "nodes": rows,
+        "nodes": [row.as_json() for row in rows],  # as GET /api/v1/dispatches/{id}/timeline has them
     }
     context = {"d": record, "rows": rows, "script_json": script_json(data)}
     return page(request, "timeline.html", context)

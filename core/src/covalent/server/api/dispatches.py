@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from typing import Any
 
 from starlette.datastructures import UploadFile
@@ -16,6 +17,7 @@ from covalent.graph.manifest_schema import ManifestError, parse_manifest
 from covalent.limits import LIMITS, Limits
 from covalent.server.api.common import committed, parse_body, parse_query, read_db, server_state
 from covalent.server.registration import prepare_dispatch
+from covalent.server.store.models import DispatchRecord
 from covalent.server.store.records import (
     count_nodes,
     delete_dispatch,
@@ -188,11 +190,11 @@ def _trigger_specs(state: Any, options: Any) -> list[Any]:
     return found
 
 
-async def _summary_or_404(request: Request, dispatch_id: str) -> dict[str, Any]:
-    def read(conn: Any) -> dict[str, Any] | None:
+async def _summary_or_404(request: Request, dispatch_id: str) -> DispatchRecord:
+    def read(conn: Any) -> DispatchRecord | None:
         record = read_dispatch(conn, dispatch_id)
         if record is not None:
-            record["node_counts"] = count_nodes(conn, [dispatch_id])[dispatch_id]
+            record = replace(record, node_counts=count_nodes(conn, [dispatch_id])[dispatch_id])
         return record
 
     record = await read_db(request, read)
@@ -208,7 +210,7 @@ async def get_dispatch(request: Request) -> Response:
       200: {description: the dispatch}
       404: {description: no such dispatch}
     """
-    return JSONResponse(await _summary_or_404(request, request.path_params["dispatch_id"]))
+    return JSONResponse((await _summary_or_404(request, request.path_params["dispatch_id"])).as_json())
 
 
 async def start_dispatch(request: Request) -> Response:
@@ -252,7 +254,7 @@ async def cancel_dispatch(request: Request) -> Response:
             {
                 "dispatch_id": dispatch_id,
                 "cancelled": [],
-                "message": f"dispatch is not running (status {record['status']})",
+                "message": f"dispatch is not running (status {record.status})",
             }
         )
     return JSONResponse(
@@ -313,7 +315,8 @@ async def list_dispatches_route(request: Request) -> Response:
 
     query = parse_query(request, DispatchListQuery)
     items, total = await read_db(request, lambda conn: list_dispatches(conn, **query.model_dump()))
-    return JSONResponse({"items": items, "total": total, "limit": query.limit, "offset": query.offset})
+    found = [item.as_json() for item in items]
+    return JSONResponse({"items": found, "total": total, "limit": query.limit, "offset": query.offset})
 
 
 async def get_manifest(request: Request) -> Response:
@@ -327,7 +330,7 @@ async def get_manifest(request: Request) -> Response:
     record = await read_db(request, lambda conn: read_dispatch(conn, dispatch_id, with_manifest=True))
     if record is None:
         raise HTTPException(404, f"no dispatch with id {dispatch_id}")
-    return JSONResponse(record["manifest"])
+    return JSONResponse(record.manifest)
 
 
 async def redispatch_dispatch(request: Request) -> Response:

@@ -39,7 +39,8 @@ async def list_nodes(request: Request) -> Response:
     def read(conn: Any) -> list[dict[str, Any]] | None:
         if read_dispatch(conn, dispatch_id) is None:
             return None
-        return read_nodes(conn, dispatch_id, brief=brief)
+        rows = read_nodes(conn, dispatch_id, brief=True) if brief else read_nodes(conn, dispatch_id)
+        return [row.as_json() for row in rows]
 
     rows = await read_db(request, read)
     if rows is None:
@@ -60,10 +61,13 @@ async def get_node(request: Request) -> Response:
     wanted = request.query_params.get("preview") != "0"
 
     def read(conn: Any) -> dict[str, Any] | None:
-        row = read_node(conn, dispatch_id, node_id)
-        if row is not None and wanted and row.get("output_key") and row["status"] == Status.COMPLETED:
+        record = read_node(conn, dispatch_id, node_id)
+        if record is None:
+            return None
+        row = record.as_json()
+        if wanted and record.output_key and record.status == Status.COMPLETED:
             # The preview made where the value was: the server never unpickles it.
-            found = store.previews(conn, [row["output_key"]]).get(row["output_key"])
+            found = store.previews(conn, [record.output_key]).get(record.output_key)
             row["output_preview"] = shown(found)
             row["output_size"] = found[0] if found else None
         return row
@@ -86,9 +90,9 @@ async def get_node_output(request: Request) -> Response:
     dispatch_id = request.path_params["dispatch_id"]
     node_id = _node_id(request)
     row = await read_db(request, lambda conn: read_node(conn, dispatch_id, node_id))
-    if row is None or not row.get("output_key"):
+    if row is None or not row.output_key:
         raise HTTPException(404, f"node {node_id} of dispatch {dispatch_id} has no output")
-    key = row["output_key"]
+    key = row.output_key
     data = (await stored_values(request, [key]))[0][key]
     return Response(data, media_type="application/octet-stream")
 
@@ -104,16 +108,16 @@ async def get_graph(request: Request) -> Response:
 
     def read(conn: Any) -> dict[str, Any] | None:
         record = read_dispatch(conn, dispatch_id, with_manifest=True)
-        if record is None:
+        if record is None or record.manifest is None:
             return None
-        statuses = {r["node_id"]: r for r in read_nodes(conn, dispatch_id, brief=True)}
-        graph = record["manifest"]["graph"]
+        rows = {r.node_id: r for r in read_nodes(conn, dispatch_id, brief=True)}
+        graph: dict[str, Any] = record.manifest["graph"]
         for node in graph["nodes"]:
-            row = statuses.get(node["id"], {})
-            node["status"] = row.get("status")
-            node["start_time"] = row.get("start_time")
-            node["end_time"] = row.get("end_time")
-            node["sublattice_dispatch_id"] = row.get("sublattice_dispatch_id")
+            row = rows.get(node["id"])
+            node["status"] = row.status if row else None
+            node["start_time"] = row.start_time if row else None
+            node["end_time"] = row.end_time if row else None
+            node["sublattice_dispatch_id"] = row.sublattice_dispatch_id if row else None
         return graph
 
     graph = await read_db(request, read)
@@ -153,10 +157,10 @@ async def get_timeline(request: Request) -> Response:
             return None
         return {
             "dispatch_id": dispatch_id,
-            "status": record["status"],
-            "started_at": record["started_at"],
-            "ended_at": record["ended_at"],
-            "nodes": read_timeline(conn, dispatch_id, wanted),
+            "status": record.status,
+            "started_at": record.started_at,
+            "ended_at": record.ended_at,
+            "nodes": [row.as_json() for row in read_timeline(conn, dispatch_id, wanted)],
         }
 
     data = await read_db(request, read)

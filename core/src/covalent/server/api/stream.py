@@ -49,14 +49,14 @@ async def events(request: Request) -> Response:
                 return None
             counts = count_nodes(conn, [dispatch_id])[dispatch_id]
             summary = output = None
-            if record["status"] in TERMINAL:
+            if record.status in TERMINAL:
                 # Like the live final event: what a waiting client needs, so it reads no more.
-                summary = dispatch_summary(record, counts)
-                output = encode_output(small_blob(conn, record["output_key"]) if record["output_key"] else None)
+                summary = dispatch_summary(record.as_json(), counts)
+                output = encode_output(small_blob(conn, record.output_key) if record.output_key else None)
             return dispatch_event(
                 dispatch_id,
-                record["root_dispatch_id"],
-                record["status"],
+                record.root_dispatch_id,
+                record.status,
                 counts.get(Status.COMPLETED, 0),
                 sum(counts.values()),
                 summary=summary,

@@ -82,7 +82,7 @@ async def get_trigger(request: Request) -> Response:
         if not found:
             return None
         runs, total = recent_runs(conn, found[0].dispatch_id)
-        return found[0], [r for r in runs if r["trigger_id"] == trigger_id], total
+        return found[0], [r.as_json() for r in runs if r.trigger_id == trigger_id], total
 
     answer = await read_db(request, read)
     if answer is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,6 +24,7 @@ from covalent.server.dispatcher.held import HeldValues
 from covalent.server.dispatcher.hooks import LifecycleHooks
 from covalent.server.dispatcher.run import DispatchRun, RunServices
 from covalent.server.store.blobs import BlobStore
+from covalent.server.store.models import DispatchRecord, NodeRecord
 from covalent.server.store.records import NewDispatch, read_dispatch, read_nodes, running_dispatch_ids
 from covalent.server.store.writer import Writer
 from covalent.status import TERMINAL, Status
@@ -73,7 +75,7 @@ class Dispatcher:
         dispatch_id: str,
         *,
         resuming: bool = False,
-        loaded: tuple[dict[str, Any], list[dict[str, Any]]] | None = None,
+        loaded: tuple[DispatchRecord, Sequence[NodeRecord]] | None = None,
     ) -> bool:
         """Run a registered dispatch; False if it is unknown or already ended.
 
@@ -83,22 +85,22 @@ class Dispatcher:
         if dispatch_id in self.runs:
             return True
 
-        def load() -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        def load() -> tuple[DispatchRecord | None, Sequence[NodeRecord]]:
             with self.blobs.engine.connect() as conn:
                 record = read_dispatch(conn, dispatch_id, with_manifest=True)
                 rows = read_nodes(conn, dispatch_id, brief=False) if record else []
             return record, rows
 
         record, rows = loaded if loaded is not None else await asyncio.to_thread(load)
-        if record is None or record["status"] in TERMINAL:
+        if record is None or record.status in TERMINAL:
             return False
         if dispatch_id in self.runs:
             return True
         run = DispatchRun(self.services, record, rows)
         self.runs[dispatch_id] = run
         run.ended.add_done_callback(lambda f: self._run_ended(run, f.result()))
-        if record["status"] != Status.RUNNING:
-            run.mark_running(record.get("started_at") or time.time())
+        if record.status != Status.RUNNING:
+            run.mark_running(record.started_at or time.time())
         self.hooks.notify("before_dispatch", dispatch_id=dispatch_id, name=run.name, node_count=run.task_total)
         if resuming:
             log.info("resuming dispatch %s (%d of %d tasks done)", dispatch_id, run.completed_count(), run.task_total)
@@ -178,7 +180,7 @@ class Dispatcher:
             return
 
         async def check() -> None:
-            def load() -> dict[str, Any] | None:
+            def load() -> DispatchRecord | None:
                 with self.blobs.engine.connect() as conn:
                     return read_dispatch(conn, child_id)
 
@@ -187,8 +189,8 @@ class Dispatcher:
                 parent.child_finished(
                     node_id, RunEnd(Status.FAILED, None, f"sublattice dispatch {child_id} is missing")
                 )
-            elif record["status"] in TERMINAL:
-                end = RunEnd(Status(record["status"]), record.get("output_key"), record.get("error") or "")
+            elif record.status in TERMINAL:
+                end = RunEnd(record.status, record.output_key, record.error or "")
                 parent.child_finished(node_id, end)
             else:
                 await self.start(child_id, resuming=True)

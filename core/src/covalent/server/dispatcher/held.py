@@ -31,6 +31,7 @@ from typing import Any
 from covalent.executor.jobs import HeldRef, HeldValueLost, JobExecutor
 from covalent.server.dispatcher.executors import ExecutorInstances, spec_key
 from covalent.server.store.blobs import BlobStore
+from covalent.server.store.models import HeldRow
 from covalent.server.store.writer import Writer
 
 __all__ = ["HeldEntry", "HeldValues", "PERSISTING_AT_ONCE"]
@@ -157,7 +158,7 @@ class HeldValues:
     async def resume(self) -> int:
         """Take up every value recorded as held (or lost) when the server stopped; how many."""
 
-        def load() -> list[tuple[str, int, dict[str, Any]]]:
+        def load() -> list[HeldRow]:
             with self._store.engine.connect() as conn:
                 return self._store.held_rows(conn)
 

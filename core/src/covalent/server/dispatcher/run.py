@@ -33,6 +33,7 @@ import logging
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -52,6 +53,7 @@ from covalent.server.dispatcher.payload import build_payload
 from covalent.server.dispatcher.planning import plan_jobs
 from covalent.server.dispatcher.writes import RunWrites
 from covalent.server.events import dispatch_event, dispatch_summary, encode_output
+from covalent.server.store.models import DispatchRecord, NodeRecord
 from covalent.server.store.records import NodeUpdate, transfers_json
 from covalent.server.store.writer import Writer
 from covalent.status import Status
@@ -107,19 +109,20 @@ class RunServices:
 
 
 class DispatchRun:
-    def __init__(self, services: RunServices, record: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    def __init__(self, services: RunServices, record: DispatchRecord, rows: Sequence[NodeRecord]) -> None:
+        """``record``: the dispatch, read with its manifest; ``rows``: its nodes' records."""
         self.svc = services
-        self.dispatch_id: str = record["dispatch_id"]
-        self.root_dispatch_id: str = record["root_dispatch_id"]
-        self.parent_dispatch_id: str | None = record.get("parent_dispatch_id")
-        self.parent_node_id: int | None = record.get("parent_node_id")
-        self.name: str = record["name"]
-        manifest = record["manifest"]
+        self.dispatch_id: str = record.dispatch_id
+        self.root_dispatch_id: str = record.root_dispatch_id
+        self.parent_dispatch_id: str | None = record.parent_dispatch_id
+        self.parent_node_id: int | None = record.parent_node_id
+        self.name: str = record.name
+        manifest = record.manifest or {}
         self.output = manifest.get("output", {})
         self.lattice_info = {**manifest.get("lattice", {}), "output": self.output}
-        self.started_at = record.get("started_at") or time.time()
+        self.started_at = record.started_at or time.time()
         self.packing = bool(manifest.get("lattice", {}).get("task_packing", True))
-        self.graph: TransportGraph = record.get("graph") or TransportGraph.from_dict(manifest["graph"])
+        self.graph: TransportGraph = record.graph or TransportGraph.from_dict(manifest["graph"])
         self.writes = RunWrites(services.writer, services.blobs, self.dispatch_id, self.root_dispatch_id)
         # -- per node: status, output, attempts, error, child dispatch --
         self.status: dict[int, str] = {}
@@ -136,19 +139,19 @@ class DispatchRun:
         self.submitted: dict[int, float] = {}
         self.history: dict[int, list[dict[str, Any]]] = {}
         for row in rows:
-            n = row["node_id"]
-            self.status[n] = row["status"]
-            self.attempts[n] = row.get("attempts") or 0
-            if row.get("submitted_at"):
-                self.submitted[n] = row["submitted_at"]
-            if row.get("history"):
-                self.history[n] = list(row["history"])
-            if row.get("output_key"):
-                self.output_key[n] = row["output_key"]
-            if row.get("sublattice_dispatch_id"):
-                self.children_runs[n] = row["sublattice_dispatch_id"]
-            if row["status"] == RUNNING and row.get("job_handle"):
-                handle = json.loads(row["job_handle"])
+            n = row.node_id
+            self.status[n] = row.status
+            self.attempts[n] = row.attempts or 0
+            if row.submitted_at:
+                self.submitted[n] = row.submitted_at
+            if row.history:
+                self.history[n] = list(row.history)
+            if row.output_key:
+                self.output_key[n] = row.output_key
+            if row.sublattice_dispatch_id:
+                self.children_runs[n] = row.sublattice_dispatch_id
+            if row.status == RUNNING and row.job_handle:
+                handle = json.loads(row.job_handle)
                 self.resume_handles.setdefault(handle["job_id"], handle)
         self.task_total = sum(1 for n in self.graph.nodes() if n["kind"] not in NOT_TASKS)
         self._completed_tasks = sum(
@@ -174,7 +177,7 @@ class DispatchRun:
         #: Resolves with how the run ended, once its final record is committed.
         self.ended: asyncio.Future[RunEnd] = asyncio.get_running_loop().create_future()
         #: The dispatch's RUNNING record is committed (a registered run starts after it is).
-        self.running_committed = record["status"] == RUNNING
+        self.running_committed = record.status == RUNNING
         #: Completed tasks as far as the database has them (what the events have said).
         self.committed_completed = self._completed_tasks
 

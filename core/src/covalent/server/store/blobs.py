@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from covalent.limits import LIMITS
 from covalent.server.db.tables import blobs
+from covalent.server.store.models import HeldRow
 from covalent.server.store.sql import insert_ignore
 
 __all__ = ["BlobLostError", "BlobNotFoundError", "BlobPendingError", "BlobStore", "shown", "small_blob"]
@@ -199,10 +200,10 @@ class BlobStore:
             .values(location=json.dumps({"lost": reason}))
         )
 
-    def held_rows(self, conn: Connection) -> list[tuple[str, int, dict[str, object]]]:
-        """``(key, size, location)`` of every value recorded but not stored (held, or lost)."""
+    def held_rows(self, conn: Connection) -> list[HeldRow]:
+        """Every value recorded but not stored (held, or lost): key, size and location."""
         query = select(blobs.c.key, blobs.c.size, blobs.c.location).where(blobs.c.location.is_not(None))
-        return [(key, size, json.loads(location)) for key, size, location in conn.execute(query)]
+        return [HeldRow(key, size, json.loads(location)) for key, size, location in conn.execute(query)]
 
     def get_many(self, keys: Iterable[str], conn: Connection | None = None) -> dict[str, bytes]:
         return self.read_many(keys, conn)[0]

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Float, String, bindparam, case, func, insert,
 from covalent.graph.transport_graph import NOT_TASKS
 from covalent.server.db.tables import dispatches, nodes
 from covalent.server.store.blobs import small_blob
+from covalent.server.store.models import DispatchRecord
 from covalent.server.store.records import read_dispatch
 from covalent.server.store.sharing import node_holder
 from covalent.status import Status
@@ -67,7 +68,7 @@ _CHECK, _COPY_DISPATCH = _copy_statements()
 class CompletedOriginal:
     """What a full copy of a completed dispatch takes from it."""
 
-    record: dict[str, Any]
+    record: DispatchRecord
     #: Task nodes (every one of them completed).
     tasks: int
     #: Its output, when small enough to be stored inline (and to travel with an event).
@@ -77,12 +78,12 @@ class CompletedOriginal:
 def read_original(conn: Connection, dispatch_id: str) -> CompletedOriginal | None:
     """The dispatch, if it completed with every node completed; else None."""
     record = read_dispatch(conn, dispatch_id)
-    if record is None or record["status"] != Status.COMPLETED:
+    if record is None or record.status != Status.COMPLETED:
         return None
     count, incomplete, tasks = conn.execute(_CHECK, {"old_id": node_holder(conn, dispatch_id)}).one()
     if not count or incomplete:
         return None
-    output = small_blob(conn, record["output_key"]) if record["output_key"] else None
+    output = small_blob(conn, record.output_key) if record.output_key else None
     return CompletedOriginal(record, int(tasks or 0), output)
 
 
@@ -112,7 +113,7 @@ class CompletedOriginals:
     def node_count(self, dispatch_id: str) -> int | None:
         """Nodes of a remembered original (None: not remembered)."""
         original = self._items.get(dispatch_id)
-        return None if original is None else int(original.record.get("node_count") or 0)
+        return None if original is None else int(original.record.node_count or 0)
 
     def forget(self, dispatch_id: str) -> None:
         self._items.pop(dispatch_id, None)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal, TypeVar, overload
 
 from sqlalchemy import Connection, Update, and_, bindparam, delete, func, or_, select, update
 
@@ -15,15 +15,29 @@ from covalent.graph.transport_graph import NOT_TASKS
 from covalent.server.db.tables import blobs as blob_rows
 from covalent.server.db.tables import dispatches, nodes
 from covalent.server.store.blobs import BlobStore
+from covalent.server.store.models import (
+    DispatchRecord,
+    NodeBrief,
+    NodeRecord,
+    NodeTiming,
+    Overview,
+    ReusableOutput,
+)
 from covalent.server.store.sharing import as_copy, give_copies_their_own, node_holder, node_holders, shared_manifest
-from covalent.server.store.sql import insert_rows, update_rows
+from covalent.server.store.sql import insert_tuples, update_rows
 from covalent.server.store.triggers import delete_for_dispatches
 from covalent.status import Status
 
 __all__ = [
     "DISPATCH_SORTS",
+    "DispatchRecord",
     "NewDispatch",
+    "NodeBrief",
+    "NodeRecord",
+    "NodeTiming",
     "NodeUpdate",
+    "Overview",
+    "ReusableOutput",
     "count_nodes",
     "delete_dispatch",
     "dispatch_counts",
@@ -65,7 +79,8 @@ class NewDispatch:
     dispatch_id: str
     name: str
     manifest: dict[str, Any]
-    node_rows: list[dict[str, Any]]
+    #: Its nodes' rows as they are inserted (transfers and history None).
+    node_rows: list[NodeRecord]
     blobs: Mapping[str, bytes]
     root_dispatch_id: str = ""
     parent_dispatch_id: str | None = None
@@ -79,7 +94,7 @@ class NewDispatch:
     #: Text previews of uploaded values (parameters, a constant output), by blob key, made by the SDK.
     previews: dict[str, str] = field(default_factory=dict)
     #: RUNNING when it is recorded and started in one step (what clients see at once).
-    status: str = Status.NEW_OBJECT
+    status: Status = Status.NEW_OBJECT
     started_at: float | None = None
 
     def starting(self) -> NewDispatch:
@@ -88,22 +103,33 @@ class NewDispatch:
         self.started_at = time.time()
         return self
 
-    def record(self) -> dict[str, Any]:
-        """What :func:`read_dispatch` returns for it (with the manifest)."""
-        return {
-            "dispatch_id": self.dispatch_id,
-            "root_dispatch_id": self.root_dispatch_id or self.dispatch_id,
-            "parent_dispatch_id": self.parent_dispatch_id,
-            "parent_node_id": self.parent_node_id,
-            "name": self.name,
-            "status": self.status,
-            "started_at": self.started_at,
-            "manifest": self.manifest,
-            "graph": self.graph,
-        }
+    def lattice(self) -> dict[str, Any]:
+        """The lattice's metadata and output, as the dispatch row keeps them."""
+        return {**self.manifest.get("lattice", {}), "output": self.manifest.get("output", {})}
 
-    def rows(self) -> list[dict[str, Any]]:
-        """The node rows (without ``dispatch_id``, which the dispatcher does not need)."""
+    def record(self) -> DispatchRecord:
+        """What :func:`read_dispatch` returns for it once inserted (with the manifest and the graph)."""
+        return DispatchRecord(
+            dispatch_id=self.dispatch_id,
+            root_dispatch_id=self.root_dispatch_id or self.dispatch_id,
+            parent_dispatch_id=self.parent_dispatch_id,
+            parent_node_id=self.parent_node_id,
+            name=self.name,
+            status=self.status,
+            created_at=self.created_at,
+            started_at=self.started_at,
+            ended_at=None,
+            output_key=None,
+            error=None,
+            reuse_from=self.reuse_from,
+            node_count=len(self.node_rows),
+            lattice=self.lattice(),
+            manifest=self.manifest,
+            graph=self.graph,
+        )
+
+    def rows(self) -> list[NodeRecord]:
+        """The node rows, as :func:`read_nodes` would read them back."""
         return self.node_rows
 
 
@@ -126,16 +152,15 @@ def insert_dispatch(store: BlobStore, new: NewDispatch) -> Any:
                     "created_at": new.created_at,
                     "started_at": new.started_at,
                     "manifest": new.manifest_text or json.dumps(manifest),
-                    "lattice": json.dumps({**manifest.get("lattice", {}), "output": manifest.get("output", {})}),
+                    "lattice": json.dumps(new.lattice()),
                     "reuse_from": new.reuse_from,
                     "node_count": len(new.node_rows),
                 }
             ],
         )
-        for i in range(0, len(new.node_rows), 5000):  # in chunks: no second copy of every row
-            # The rows' text is clean already (prepare_dispatch): no pass over every value here.
-            chunk = [{"dispatch_id": new.dispatch_id, **row} for row in new.node_rows[i : i + 5000]]
-            insert_rows(conn, nodes, chunk)
+        # The rows' text is clean already (prepare_dispatch): no pass over every value here.
+        for i in range(0, len(new.node_rows), 5000):  # in chunks: SQLAlchemy copies them for PostgreSQL
+            insert_tuples(conn, nodes, NodeRecord._fields, new.node_rows[i : i + 5000])
         return [
             {
                 "kind": "dispatch",
@@ -222,26 +247,28 @@ def set_dispatch(conn: Connection, dispatch_id: str, **values: Any) -> None:
     conn.execute(_dispatch_update(tuple(sorted(values))), row)
 
 
-def _summary(row: Any) -> dict[str, Any]:
-    data = dict(row._mapping)
-    data["lattice"] = json.loads(data.pop("lattice") or "{}")
-    data.pop("manifest", None)
-    return data
-
-
 #: A dispatch's record as clients see it (what a copy shares from where is the store's business).
 _SUMMARY_COLUMNS = [c for c in dispatches.c if c.name not in ("manifest", "nodes_from")]
+_RECORD_FIELDS = [c.name for c in _SUMMARY_COLUMNS]
 
 
-def read_dispatch(conn: Connection, dispatch_id: str, *, with_manifest: bool = False) -> dict[str, Any] | None:
+def _dispatch_record(row: Any, manifest: dict[str, Any] | None = None) -> DispatchRecord:
+    data = dict(zip(_RECORD_FIELDS, row, strict=False))
+    data["status"] = Status(data["status"])
+    data["lattice"] = json.loads(data["lattice"] or "{}")
+    return DispatchRecord(**data, manifest=manifest)
+
+
+def read_dispatch(conn: Connection, dispatch_id: str, *, with_manifest: bool = False) -> DispatchRecord | None:
+    """A dispatch's record (with its manifest if asked for); None if there is none."""
     cols = [*_SUMMARY_COLUMNS, dispatches.c.manifest] if with_manifest else _SUMMARY_COLUMNS
     row = conn.execute(select(*cols).where(dispatches.c.dispatch_id == dispatch_id)).first()
     if row is None:
         return None
-    data = _summary(row)
+    manifest = None
     if with_manifest:
-        data["manifest"] = json.loads(shared_manifest(conn, row._mapping["manifest"], row._mapping["reuse_from"]))
-    return data
+        manifest = json.loads(shared_manifest(conn, row._mapping["manifest"], row._mapping["reuse_from"]))
+    return _dispatch_record(row, manifest)
 
 
 def count_nodes(conn: Connection, dispatch_ids: list[str]) -> dict[str, dict[str, int]]:
@@ -274,10 +301,10 @@ def list_dispatches(
     created_after: float | None = None,
     created_before: float | None = None,
     ids: list[str] | None = None,
-) -> tuple[list[dict[str, Any]], int]:
-    """One page of dispatches and how many match: ``search`` in the name or id, ``name`` exactly,
-    created in ``[created_after, created_before)``, among ``ids`` if given; sorted by ``sort``
-    (those without a value last)."""
+) -> tuple[list[DispatchRecord], int]:
+    """One page of dispatches (each with its ``node_counts``) and how many match: ``search`` in the
+    name or id, ``name`` exactly, created in ``[created_after, created_before)``, among ``ids`` if
+    given; sorted by ``sort`` (those without a value last)."""
     where: list[Any] = []
     if ids is not None:
         where.append(dispatches.c.dispatch_id.in_(ids))
@@ -300,10 +327,8 @@ def list_dispatches(
     rows = conn.execute(
         select(*_SUMMARY_COLUMNS).where(*where).order_by(ordering, dispatches.c.dispatch_id).limit(limit).offset(offset)
     ).all()
-    items = [_summary(r) for r in rows]
-    counts = count_nodes(conn, [i["dispatch_id"] for i in items])
-    for item in items:
-        item["node_counts"] = counts.get(item["dispatch_id"], {})
+    counts = count_nodes(conn, [r.dispatch_id for r in rows])
+    items = [replace(_dispatch_record(r), node_counts=counts.get(r.dispatch_id, {})) for r in rows]
     return items, int(total)
 
 
@@ -319,7 +344,7 @@ def lattice_names(conn: Connection, limit: int = 500) -> list[str]:
     return [r[0] for r in conn.execute(stmt)]
 
 
-def overview(conn: Connection, since: float) -> dict[str, Any]:
+def overview(conn: Connection, since: float) -> Overview:
     """Top-level dispatches running now and ended since ``since`` by status, and their tasks' time.
 
     ``task_seconds``: the time the task nodes of those dispatches ran (a
@@ -342,7 +367,7 @@ def overview(conn: Connection, since: float) -> dict[str, Any]:
             nodes.c.start_time.is_not(None),
         )
     ).scalar_one()
-    return {"since": since, "counts": counts, "task_seconds": float(seconds or 0.0)}
+    return Overview(since=since, counts=counts, task_seconds=float(seconds or 0.0))
 
 
 def dispatch_counts(conn: Connection) -> dict[str, int]:
@@ -361,26 +386,37 @@ def running_dispatch_ids(conn: Connection) -> list[str]:
     return [r[0] for r in rows]
 
 
-def _node_row(row: Any, holder: str, dispatch_id: str) -> dict[str, Any]:
-    data = dict(row._mapping)
-    for name in ("transfers", "history"):  # stored as JSON text, read as the list of records
-        if name in data:
-            data[name] = json.loads(data[name]) if data[name] else []
-    return data if holder == dispatch_id else as_copy(data, dispatch_id)
+_Node = TypeVar("_Node", NodeRecord, NodeBrief, NodeTiming)
 
 
-def reusable_outputs(conn: Connection, dispatch_id: str) -> dict[str, dict[str, Any]]:
+#: Where each node record has the columns stored as JSON text (transfers, history).
+_JSON_AT: dict[type, tuple[int, ...]] = {
+    record: tuple(record._fields.index(name) for name in ("transfers", "history") if name in record._fields)
+    for record in (NodeRecord, NodeBrief, NodeTiming)
+}
+_STATUSES: dict[str, Status] = {s.value: s for s in Status}
+
+
+def _node_rows(record: type[_Node], rows: Iterable[Any], holder: str, dispatch_id: str) -> list[_Node]:
+    """Node records straight from the row tuples: the status as a Status, JSON columns as lists."""
+    status_at = record._fields.index("status")
+    parsed = _JSON_AT[record]
+    statuses = _STATUSES
+    found = []
+    for row in rows:
+        values = list(row)
+        values[status_at] = statuses[values[status_at]]
+        for i in parsed:  # stored as JSON text, read as the list of records
+            values[i] = json.loads(values[i]) if values[i] else []
+        found.append(record._make(values))
+    return found if holder == dispatch_id else [as_copy(r, dispatch_id) for r in found]
+
+
+def reusable_outputs(conn: Connection, dispatch_id: str) -> dict[str, ReusableOutput]:
     """Completed task nodes of a dispatch, by fingerprint."""
     holder = node_holder(conn, dispatch_id)
     rows = conn.execute(
-        select(
-            nodes.c.fingerprint,
-            nodes.c.output_key,
-            nodes.c.stdout,
-            nodes.c.stderr,
-            nodes.c.start_time,
-            nodes.c.end_time,
-        ).where(
+        select(*(nodes.c[name] for name in ReusableOutput._fields)).where(
             nodes.c.dispatch_id == holder,
             nodes.c.status == Status.COMPLETED,
             nodes.c.kind != "parameter",
@@ -389,55 +425,46 @@ def reusable_outputs(conn: Connection, dispatch_id: str) -> dict[str, dict[str, 
             nodes.c.output_key.not_in(select(blob_rows.c.key).where(blob_rows.c.location.like('{"lost"%'))),
         )
     )
-    return {r.fingerprint: dict(r._mapping) for r in rows if r.fingerprint}
+    return {r.fingerprint: ReusableOutput._make(r) for r in rows if r.fingerprint}
 
 
-def read_nodes(conn: Connection, dispatch_id: str, *, brief: bool = False) -> list[dict[str, Any]]:
-    cols = list(nodes.c)
-    if brief:
-        cols = [c for c in cols if c.name not in ("stdout", "stderr", "error", "job_handle", "transfers", "history")]
+@overload
+def read_nodes(conn: Connection, dispatch_id: str, *, brief: Literal[False] = ...) -> list[NodeRecord]: ...
+@overload
+def read_nodes(conn: Connection, dispatch_id: str, *, brief: Literal[True]) -> list[NodeBrief]: ...
+def read_nodes(conn: Connection, dispatch_id: str, *, brief: bool = False) -> list[NodeRecord] | list[NodeBrief]:
+    """A dispatch's nodes in id order: whole (:class:`NodeRecord`) or ``brief`` (:class:`NodeBrief`)."""
     holder = node_holder(conn, dispatch_id)
-    rows = conn.execute(select(*cols).where(nodes.c.dispatch_id == holder).order_by(nodes.c.node_id))
-    return [_node_row(r, holder, dispatch_id) for r in rows]
+    where = nodes.c.dispatch_id == holder
+    if brief:
+        rows = conn.execute(select(*_BRIEF_COLUMNS).where(where).order_by(nodes.c.node_id))
+        return _node_rows(NodeBrief, rows, holder, dispatch_id)
+    rows = conn.execute(select(nodes).where(where).order_by(nodes.c.node_id))
+    return _node_rows(NodeRecord, rows, holder, dispatch_id)
 
 
+_BRIEF_COLUMNS = [nodes.c[name] for name in NodeBrief._fields]
 #: What a dispatch's timeline shows of each node: when, where and how often it ran, its transfers.
-_TIMELINE_COLUMNS = [
-    nodes.c[name]
-    for name in (
-        "node_id",
-        "name",
-        "kind",
-        "status",
-        "executor",
-        "worker",
-        "submitted_at",
-        "start_time",
-        "end_time",
-        "attempts",
-        "history",
-        "transfers",
-        "sublattice_dispatch_id",
-    )
-]
+_TIMELINE_COLUMNS = [nodes.c[name] for name in NodeTiming._fields]
 
 
-def read_timeline(conn: Connection, dispatch_id: str, node_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
+def read_timeline(conn: Connection, dispatch_id: str, node_ids: Iterable[int] | None = None) -> list[NodeTiming]:
     """Task nodes' timing records (all of them, or ``node_ids``), without outputs, streams or errors."""
     holder = node_holder(conn, dispatch_id)
     where = [nodes.c.dispatch_id == holder, nodes.c.kind.not_in(list(NOT_TASKS))]
     if node_ids is not None:
         where.append(nodes.c.node_id.in_(list(node_ids)))
     rows = conn.execute(select(*_TIMELINE_COLUMNS).where(*where).order_by(nodes.c.node_id))
-    return [_node_row(r, holder, dispatch_id) for r in rows]
+    return _node_rows(NodeTiming, rows, holder, dispatch_id)
 
 
-def read_node(conn: Connection, dispatch_id: str, node_id: int) -> dict[str, Any] | None:
+def read_node(conn: Connection, dispatch_id: str, node_id: int) -> NodeRecord | None:
+    """One node's whole record; None if there is none."""
     holder = node_holder(conn, dispatch_id)
     row = conn.execute(select(nodes).where(nodes.c.dispatch_id == holder, nodes.c.node_id == node_id)).first()
     if row is None:
         return None
-    return _node_row(row, holder, dispatch_id)
+    return _node_rows(NodeRecord, [row], holder, dispatch_id)[0]
 
 
 def delete_dispatch(conn: Connection, dispatch_id: str) -> list[str]:

@@ -11,13 +11,16 @@ a dispatch first gives the copies that share from it their own.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, String, bindparam, insert, literal, null, select, update
 
 from covalent.server.db.tables import dispatches, nodes
+from covalent.server.store.models import NodeBrief, NodeRecord, NodeTiming
 
 __all__ = ["COPY_RESETS", "as_copy", "give_copies_their_own", "node_holder", "node_holders", "shared_manifest"]
+
+R = TypeVar("R", NodeRecord, NodeBrief, NodeTiming)
 
 #: What a full copy's nodes hold differently from the original's: the copy ran nothing.
 COPY_RESETS: dict[str, Any] = {"error": None, "attempts": 0, "job_handle": None, "sublattice_dispatch_id": None}
@@ -42,16 +45,16 @@ def node_holder(conn: Connection, dispatch_id: str) -> str:
     return node_holders(conn, [dispatch_id])[dispatch_id]
 
 
-def as_copy(row: dict[str, Any], dispatch_id: str) -> dict[str, Any]:
-    """A holder's node row (all columns or some) as the copy ``dispatch_id`` sees it."""
-    for name, value in COPY_RESETS.items():
-        if name in row:
-            row[name] = value
+def as_copy(record: R, dispatch_id: str) -> R:
+    """A holder's node record (any projection of its row) as the copy ``dispatch_id`` sees it."""
+    fields = record._fields
+    changes: dict[str, Any] = {name: value for name, value in COPY_RESETS.items() if name in fields}
     start, end = _TOOK_NO_TIME
-    if start in row and end in row:
-        row[start] = row[end]
-    row["dispatch_id"] = dispatch_id
-    return row
+    if start in fields and end in fields:
+        changes[start] = getattr(record, end)
+    if "dispatch_id" in fields:
+        changes["dispatch_id"] = dispatch_id
+    return record._replace(**changes)
 
 
 def shared_manifest(conn: Connection, text: str | None, source: str | None) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
-__all__ = ["insert_ignore", "insert_rows", "update_rows"]
+__all__ = ["insert_ignore", "insert_rows", "insert_tuples", "update_rows"]
 
 
 def _quoted(names: Sequence[str]) -> list[str]:
@@ -37,6 +37,16 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         _sqlite_insert_many(conn, table, rows, ignore=False)
     else:
         conn.execute(table.insert(), list(rows))
+
+
+def insert_tuples(conn: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
+    """INSERT rows given as tuples of ``columns`` (typed records, say): straight to SQLite's driver."""
+    if not rows:
+        return
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(_sqlite_insert(table.name, columns, False), rows)
+    else:
+        conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
 @lru_cache(maxsize=256)

@@ -11,7 +11,7 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import Connection, case, delete, func, insert, or_, select, update
 
@@ -23,7 +23,9 @@ from covalent.status import TERMINAL
 __all__ = [
     "OBSERVING",
     "STATES",
+    "TriggerLinks",
     "TriggerRecord",
+    "TriggerRun",
     "count_event",
     "delete_for_dispatches",
     "insert_triggers",
@@ -74,6 +76,32 @@ class TriggerRecord:
 
     def with_state(self, state: str, error: str | None = None) -> TriggerRecord:
         return replace(self, state=state, error=error)
+
+
+class TriggerRun(NamedTuple):
+    """A run a trigger started, with its dispatch's status and times (None: the dispatch is gone)."""
+
+    trigger_id: str
+    run_dispatch_id: str
+    fired_at: float
+    status: str | None
+    started_at: float | None
+    ended_at: float | None
+    error: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return self._asdict()
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerLinks:
+    """A dispatch's place among triggers: its own (how many, how many observing, their runs),
+    and the dispatch whose trigger started it (``origin``)."""
+
+    triggers: int = 0
+    observing: int = 0
+    runs: int = 0
+    origin: str | None = None
 
 
 def _event(record: TriggerRecord, **changes: Any) -> dict[str, Any]:
@@ -158,18 +186,18 @@ def read_triggers(
     return [TriggerRecord.from_row(r) for r in rows]
 
 
-def recent_runs(conn: Connection, origin_dispatch_id: str, limit: int = 50) -> tuple[list[dict[str, Any]], int]:
+def recent_runs(conn: Connection, origin_dispatch_id: str, limit: int = 50) -> tuple[list[TriggerRun], int]:
     """The newest runs the triggers of a dispatch started, with each run's status and times; and how many in all."""
     r, d = trigger_runs.c, dispatches.c
     total = conn.execute(select(func.count()).where(r.origin_dispatch_id == origin_dispatch_id)).scalar_one()
     rows = conn.execute(
-        select(r.trigger_id, r.run_dispatch_id, r.fired_at, d.status, d.started_at, d.ended_at, d.error)
+        select(*(r[f] if f in r else d[f] for f in TriggerRun._fields))
         .select_from(trigger_runs.outerjoin(dispatches, d.dispatch_id == r.run_dispatch_id))
         .where(r.origin_dispatch_id == origin_dispatch_id)
         .order_by(r.fired_at.desc())
         .limit(limit)
     )
-    return [dict(row._mapping) for row in rows], int(total)
+    return [TriggerRun._make(row) for row in rows], int(total)
 
 
 def running_runs(conn: Connection, trigger_id: str) -> list[str]:
@@ -183,7 +211,7 @@ def running_runs(conn: Connection, trigger_id: str) -> list[str]:
     return [row[0] for row in rows]
 
 
-def run_links(conn: Connection, dispatch_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+def run_links(conn: Connection, dispatch_ids: Sequence[str]) -> dict[str, TriggerLinks]:
     """For the dashboard's list: which of these dispatches have triggers (and runs), which are triggered runs."""
     ids = list(dispatch_ids)
     if not ids:
@@ -206,7 +234,7 @@ def run_links(conn: Connection, dispatch_ids: Sequence[str]) -> dict[str, dict[s
         )
     ):
         links.setdefault(run, {})["origin"] = origin
-    return links
+    return {dispatch_id: TriggerLinks(**found) for dispatch_id, found in links.items()}
 
 
 def delete_for_dispatches(conn: Connection, dispatch_ids: Sequence[str]) -> list[str]:

@@ -56,7 +56,7 @@ class LocalLauncher:
         def read() -> str | None:
             with self.services.engine.connect() as conn:
                 record = read_dispatch(conn, dispatch_id)
-            return None if record is None else str(record["status"])
+            return None if record is None else str(record.status)
 
         return await asyncio.to_thread(read)
 

@@ -24,7 +24,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from sqlalchemy import Engine
@@ -46,7 +46,7 @@ from covalent.server.triggers.launcher import Launcher, RemoteLauncher
 from covalent.server.triggers.observation import Observation
 from covalent.triggers import BaseTrigger, SourceGone, TriggerConfigError, available_triggers
 
-__all__ = ["Mode", "TriggerError", "TriggerService", "TriggerSpec"]
+__all__ = ["Mode", "PublicTrigger", "TriggerError", "TriggerService", "TriggerSpec", "public", "public_trigger"]
 
 log = logging.getLogger(__name__)
 
@@ -305,12 +305,30 @@ class TriggerService:
         return await self._read(lambda conn: read_triggers(conn, dispatch_ids=[dispatch_id] if dispatch_id else None))
 
 
-def public(record: TriggerRecord) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class PublicTrigger:
+    """A trigger as the API and a UI show it: its record, secrets in its configuration masked,
+    and what it observes in words."""
+
+    #: The record, its ``config`` masked.
+    record: TriggerRecord
+    description: str
+
+    def as_json(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.record.__dict__.items() if k != "config"}
+        return {**data, "config": self.record.config, "description": self.description}
+
+
+def public_trigger(record: TriggerRecord) -> PublicTrigger:
     """A trigger as the API shows it (secrets in its configuration masked)."""
     try:
         trigger = build_trigger(record.kind, record.config, record.policy)
         config, description = trigger.public_config(), trigger.describe()
     except TriggerError:
         config, description = {}, record.kind
-    data = {k: v for k, v in record.__dict__.items() if k != "config"}
-    return {**data, "config": config, "description": description}
+    return PublicTrigger(replace(record, config=config), description)
+
+
+def public(record: TriggerRecord) -> dict[str, Any]:
+    """A trigger's JSON as the API answers it (secrets in its configuration masked)."""
+    return public_trigger(record).as_json()
