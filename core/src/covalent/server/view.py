@@ -31,12 +31,13 @@ from covalent.server.registration import ManifestError
 from covalent.server.state import ServerState
 from covalent.server.store import records
 from covalent.server.store import triggers as trigger_records
-from covalent.server.store.models import DispatchRecord, NodeBrief, NodeRecord, NodeTiming, Overview
+from covalent.server.store.models import Attempt, DispatchRecord, NodeBrief, NodeRecord, NodeTiming, Overview
 from covalent.server.store.triggers import TriggerLinks, TriggerRun
 from covalent.server.triggers import PublicTrigger, public_trigger
 
 __all__ = [
     "DISPATCH_SORTS",
+    "Attempt",
     "DispatchNotFound",
     "DispatchRecord",
     "ManifestError",

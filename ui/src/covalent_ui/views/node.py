@@ -123,7 +123,7 @@ def _executor(request: Request, row: NodeRecord, spec: dict[str, Any]) -> dict[s
 
 def _attempts(row: NodeRecord) -> list[dict[str, Any]]:
     """Every attempt of the node, the last one included (earlier ones from its history)."""
-    earlier = [dict(a) for a in row.history or []]
+    earlier = [a.as_json() for a in row.history or []]
     last = {
         "attempt": row.attempts or len(earlier) + 1,
         "status": row.status,

@@ -53,8 +53,8 @@ from covalent.server.dispatcher.payload import build_payload
 from covalent.server.dispatcher.planning import plan_jobs
 from covalent.server.dispatcher.writes import RunWrites
 from covalent.server.events import dispatch_event, dispatch_summary, encode_output
-from covalent.server.store.models import DispatchRecord, NodeRecord
-from covalent.server.store.records import NodeUpdate, transfers_json
+from covalent.server.store.models import Attempt, DispatchRecord, NodeRecord
+from covalent.server.store.records import NodeUpdate, attempts_json, transfers_json
 from covalent.server.store.writer import Writer
 from covalent.status import Status
 
@@ -137,7 +137,7 @@ class DispatchRun:
         self.resume_handles: dict[str, dict[str, Any]] = {}
         #: When each node's current attempt was handed to its executor, and its earlier attempts.
         self.submitted: dict[int, float] = {}
-        self.history: dict[int, list[dict[str, Any]]] = {}
+        self.history: dict[int, list[Attempt]] = {}
         for row in rows:
             n = row.node_id
             self.status[n] = row.status
@@ -664,17 +664,17 @@ class DispatchRun:
     def _attempt_done(self, n: int, error: str, times: dict[str, Any]) -> str:
         """Keep the attempt that just failed (to be retried) in the node's history; the history as stored."""
         end = times.get("end_time") or time.time()
-        attempt = {
-            "attempt": self.attempts.get(n, 0),
-            "status": FAILED,
-            "submitted_at": self.submitted.get(n),
-            "start_time": times.get("start_time") or self.submitted.get(n),
-            "end_time": end,
-            "worker": times.get("worker"),
-            "error": error[-HISTORY_ERROR_CHARS:],
-        }
+        attempt = Attempt(
+            attempt=self.attempts.get(n, 0),
+            status=FAILED,
+            submitted_at=self.submitted.get(n),
+            start_time=times.get("start_time") or self.submitted.get(n),
+            end_time=end,
+            worker=times.get("worker"),
+            error=error[-HISTORY_ERROR_CHARS:],
+        )
         self.history.setdefault(n, []).append(attempt)
-        return json.dumps(self.history[n])
+        return attempts_json(self.history[n])
 
     def _retry(self, n: int) -> None:
         self.retry_timers.pop(n, None)

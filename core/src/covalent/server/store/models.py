@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 from covalent.status import Status
 
 __all__ = [
+    "Attempt",
     "DispatchRecord",
     "HeldRow",
     "NodeBrief",
@@ -28,6 +29,33 @@ __all__ = [
     "Overview",
     "ReusableOutput",
 ]
+
+
+class Attempt(NamedTuple):
+    """An earlier attempt of a retried node (its last attempt is the node's own columns)."""
+
+    attempt: int
+    status: Status
+    submitted_at: float | None = None
+    start_time: float | None = None
+    end_time: float | None = None
+    #: Where it ran (host:pid).
+    worker: str | None = None
+    #: The end of its error.
+    error: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Attempt:
+        return cls(**{**data, "status": Status(data["status"])})
+
+    def as_json(self) -> dict[str, Any]:
+        return self._asdict()
+
+
+def _with_attempts(data: dict[str, Any], history: list[Attempt] | None) -> dict[str, Any]:
+    if history:
+        data["history"] = [a._asdict() for a in history]
+    return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +131,11 @@ class NodeRecord(NamedTuple):
     transfers: list[dict[str, Any]] | None
     submitted_at: float | None
     worker: str | None
-    #: One record per earlier attempt (None in a row not yet stored).
-    history: list[dict[str, Any]] | None
+    #: Its earlier attempts (None in a row not yet stored).
+    history: list[Attempt] | None
 
     def as_json(self) -> dict[str, Any]:
-        return self._asdict()
+        return _with_attempts(self._asdict(), self.history)
 
 
 class NodeBrief(NamedTuple):
@@ -145,12 +173,12 @@ class NodeTiming(NamedTuple):
     start_time: float | None
     end_time: float | None
     attempts: int
-    history: list[dict[str, Any]]
+    history: list[Attempt]
     transfers: list[dict[str, Any]]
     sublattice_dispatch_id: str | None
 
     def as_json(self) -> dict[str, Any]:
-        return self._asdict()
+        return _with_attempts(self._asdict(), self.history)
 
 
 class ReusableOutput(NamedTuple):

@@ -16,6 +16,7 @@ from covalent.server.db.tables import blobs as blob_rows
 from covalent.server.db.tables import dispatches, nodes
 from covalent.server.store.blobs import BlobStore
 from covalent.server.store.models import (
+    Attempt,
     DispatchRecord,
     NodeBrief,
     NodeRecord,
@@ -31,6 +32,7 @@ from covalent.status import Status
 __all__ = [
     "DISPATCH_SORTS",
     "DispatchRecord",
+    "Attempt",
     "NewDispatch",
     "NodeBrief",
     "NodeRecord",
@@ -38,6 +40,7 @@ __all__ = [
     "NodeUpdate",
     "Overview",
     "ReusableOutput",
+    "attempts_json",
     "count_nodes",
     "delete_dispatch",
     "dispatch_counts",
@@ -205,6 +208,11 @@ def transfers_json(records: Any) -> str | None:
         return json.dumps(list(records)) if records else None
     except (TypeError, ValueError):
         return None
+
+
+def attempts_json(history: Iterable[Attempt]) -> str:
+    """A node's earlier attempts as stored: JSON, one object per attempt."""
+    return json.dumps([a._asdict() for a in history])
 
 
 def clean_text(value: Any) -> Any:
@@ -389,9 +397,14 @@ def running_dispatch_ids(conn: Connection) -> list[str]:
 _Node = TypeVar("_Node", NodeRecord, NodeBrief, NodeTiming)
 
 
-#: Where each node record has the columns stored as JSON text (transfers, history).
-_JSON_AT: dict[type, tuple[int, ...]] = {
-    record: tuple(record._fields.index(name) for name in ("transfers", "history") if name in record._fields)
+def _fields_at(record: type, name: str) -> int | None:
+    fields: tuple[str, ...] = record._fields  # type: ignore[attr-defined]
+    return fields.index(name) if name in fields else None
+
+
+#: Where each node record has the columns stored as JSON text: transfers, history.
+_JSON_AT = {
+    record: (_fields_at(record, "transfers"), _fields_at(record, "history"))
     for record in (NodeRecord, NodeBrief, NodeTiming)
 }
 _STATUSES: dict[str, Status] = {s.value: s for s in Status}
@@ -400,14 +413,17 @@ _STATUSES: dict[str, Status] = {s.value: s for s in Status}
 def _node_rows(record: type[_Node], rows: Iterable[Any], holder: str, dispatch_id: str) -> list[_Node]:
     """Node records straight from the row tuples: the status as a Status, JSON columns as lists."""
     status_at = record._fields.index("status")
-    parsed = _JSON_AT[record]
+    transfers_at, history_at = _JSON_AT[record]
     statuses = _STATUSES
     found = []
     for row in rows:
         values = list(row)
         values[status_at] = statuses[values[status_at]]
-        for i in parsed:  # stored as JSON text, read as the list of records
-            values[i] = json.loads(values[i]) if values[i] else []
+        if transfers_at is not None:  # stored as JSON text, read as the list of records
+            values[transfers_at] = json.loads(values[transfers_at]) if values[transfers_at] else []
+        if history_at is not None:
+            stored = values[history_at]
+            values[history_at] = [Attempt.from_json(a) for a in json.loads(stored)] if stored else []
         found.append(record._make(values))
     return found if holder == dispatch_id else [as_copy(r, dispatch_id) for r in found]
 
