@@ -87,8 +87,8 @@ async def _inputs(request: Request, found: NodeRead) -> tuple[list[dict[str, Any
     )
     shown = edges[:MAX_INPUTS]
     rows = found.sources
-    completed = [rows.get(int(e["source"])) for e in shown]
-    keys = [r.output_key for r in completed if r is not None and r.status == Status.COMPLETED and r.output_key]
+    sources = [rows.get(int(e["source"])) for e in shown]
+    keys = [r.output_key for r in sources if r is not None and r.status == Status.COMPLETED and r.output_key]
     previews = await preview_blobs(server_view(request), keys)
     inputs = []
     for edge in shown:

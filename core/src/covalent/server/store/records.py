@@ -163,7 +163,10 @@ def insert_dispatch(store: BlobStore, new: NewDispatch) -> Any:
         )
         # The rows' text is clean already (prepare_dispatch): no pass over every value here.
         for i in range(0, len(new.node_rows), 5000):  # in chunks: SQLAlchemy copies them for PostgreSQL
-            insert_tuples(conn, nodes, NodeRecord._fields, new.node_rows[i : i + 5000])
+            chunk = new.node_rows[i : i + 5000]
+            if chunk[0].dispatch_id != new.dispatch_id:  # rows prepared for another id (a copy of a NewDispatch)
+                chunk = [row._replace(dispatch_id=new.dispatch_id) for row in chunk]
+            insert_tuples(conn, nodes, NodeRecord._fields, chunk)
         return [
             {
                 "kind": "dispatch",
