@@ -9,6 +9,7 @@ the same records are a table.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -17,11 +18,17 @@ from starlette.responses import Response
 from covalent.graph.draw import STATUS_COLOURS
 from covalent.server.view import DispatchRecord, NodeTiming, Snapshot
 from covalent_ui.context import server_view
-from covalent_ui.formatting import TERMINAL
+from covalent_ui.formatting import TERMINAL, span
 from covalent_ui.templating import page
 from covalent_ui.views.graph import script_json
 
 __all__ = ["timeline_page"]
+
+
+def _with_spans(row: dict[str, Any]) -> dict[str, Any]:
+    row["queued"] = span(row["submitted_at"], row["start_time"])
+    row["ran"] = span(row["start_time"], row["end_time"])
+    return row
 
 
 async def timeline_page(request: Request) -> Response:
@@ -44,7 +51,8 @@ async def timeline_page(request: Request) -> Response:
         "created_at": record.created_at,
         "now": time.time(),
         "colours": STATUS_COLOURS,
-        "nodes": [row.as_json() for row in rows],  # as GET /api/v1/dispatches/{id}/timeline has them
+        # as GET /api/v1/dispatches/{id}/timeline has them, with the time queued and running
+        "nodes": [_with_spans(row.as_json()) for row in rows],
     }
     context = {"d": record, "rows": rows, "script_json": script_json(data)}
     return page(request, "timeline.html", context)

@@ -176,9 +176,14 @@ class NodeTiming(NamedTuple):
     history: list[Attempt]
     transfers: list[dict[str, Any]]
     sublattice_dispatch_id: str | None
+    #: Set on a full copy's timeline only: the copy whose nodes these are (the JSON has it then).
+    dispatch_id: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return _with_attempts(self._asdict(), self.history)
+        data = _with_attempts(self._asdict(), self.history)
+        if self.dispatch_id is None:
+            del data["dispatch_id"]
+        return data
 
 
 class ReusableOutput(NamedTuple):

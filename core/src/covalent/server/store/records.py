@@ -418,9 +418,12 @@ def _node_rows(record: type[_Node], rows: Iterable[Any], holder: str, dispatch_i
     status_at = record._fields.index("status")
     transfers_at, history_at = _JSON_AT[record]
     statuses = _STATUSES
+    # NodeTiming's last field (the copy's id) is no column: None unless this is a copy
+    missing: list[None] = [None] if record is NodeTiming else []
     found = []
+    row: Any
     for row in rows:
-        values = list(row)
+        values: list[Any] = [*row, *missing]
         values[status_at] = statuses[values[status_at]]
         if transfers_at is not None:  # stored as JSON text, read as the list of records
             values[transfers_at] = json.loads(values[transfers_at]) if values[transfers_at] else []
@@ -464,7 +467,7 @@ def read_nodes(conn: Connection, dispatch_id: str, *, brief: bool = False) -> li
 
 _BRIEF_COLUMNS = [nodes.c[name] for name in NodeBrief._fields]
 #: What a dispatch's timeline shows of each node: when, where and how often it ran, its transfers.
-_TIMELINE_COLUMNS = [nodes.c[name] for name in NodeTiming._fields]
+_TIMELINE_COLUMNS = [nodes.c[name] for name in NodeTiming._fields if name != "dispatch_id"]
 
 
 def read_timeline(conn: Connection, dispatch_id: str, node_ids: Iterable[int] | None = None) -> list[NodeTiming]:
