@@ -31,14 +31,14 @@ def _build(n: int, *, in_memory: bool) -> tuple[JobSpec, list[str]]:
     tasks = [node["id"] for node in graph.nodes() if node["kind"] not in NOT_TASKS]
     store_reads: list[str] = []
 
-    def blob(key: str) -> bytes:
+    def blobs(keys: list[str]) -> dict[str, bytes]:
         store_reads.append(threading.current_thread().name)
-        return manifest.blobs[key]
+        return {key: manifest.blobs[key] for key in keys}
 
     def cached(key: str) -> bytes | None:
         return manifest.blobs[key] if in_memory else None
 
-    payload = asyncio.run(build_payload("d", graph, tasks, lambda n: "", cached, blob))
+    payload = asyncio.run(build_payload("d", graph, tasks, lambda n: "", cached, blobs))
     spec = pickle.loads(payload)
     assert isinstance(spec, JobSpec)
     return spec, store_reads
@@ -49,10 +49,11 @@ def test_small_job_in_memory_never_reads_the_store():
     assert len(spec.nodes) == 3 and reads == []
 
 
-def test_a_blob_not_in_memory_is_read_in_a_worker_thread():
-    spec, reads = _build(3, in_memory=False)
-    assert len(spec.nodes) == 3
-    assert reads and all(name != threading.main_thread().name for name in reads)
+def test_a_blob_not_in_memory_is_read_in_a_worker_thread_once_for_the_whole_job():
+    spec, reads = _build(INLINE_NODES * 4, in_memory=False)
+    assert len(spec.nodes) == INLINE_NODES * 4
+    assert len(reads) == 1 and reads[0] != threading.main_thread().name
+    assert spec.values and spec.functions  # every value and function the job needs, from that one read
 
 
 def test_a_big_job_is_packed_in_a_worker_thread_even_when_in_memory():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from covalent.graph.transport_graph import NodeKind, TransportGraph
@@ -31,9 +31,10 @@ def pack_job(
     dispatch_id: str,
     graph: TransportGraph,
     node_ids: Iterable[int],
-    blob: Callable[[str], bytes],
+    blob: Callable[[str], bytes] | None,
     output_key: Callable[[int], str],
     *,
+    blobs: Callable[[list[str]], Mapping[str, bytes]] | None = None,
     files_handled_by: str = "",
     live_output: str = "",
     held: frozenset[str] | set[str] = frozenset(),
@@ -42,7 +43,8 @@ def pack_job(
 ) -> JobSpec:
     """A :class:`JobSpec` running ``node_ids`` (in the given, dependency-respecting order).
 
-    ``blob(key)`` returns a blob's bytes; ``output_key(node)`` names the blob
+    ``blob(key)`` returns a blob's bytes, or ``blobs(keys)`` those of many at
+    once (one read of the store for a whole job); ``output_key(node)`` names the blob
     holding the output of a node outside the job.  ``files_handled_by``: the
     executor whose plugin moves the nodes' file transfers itself.
     ``live_output``: the folder the nodes mirror their stdout and stderr to while they run.
@@ -52,8 +54,9 @@ def pack_job(
     """
     order = list(node_ids)
     inside = set(order)
-    functions: dict[str, bytes] = {}
-    values: dict[str, bytes] = {}
+    # Keys first (in the order they are met), bytes after: one call of ``blobs`` per job.
+    function_keys: dict[str, None] = {}
+    value_keys: dict[str, None] = {}
     specs: list[NodeSpec] = []
 
     def ref(source: int) -> Ref:
@@ -61,20 +64,20 @@ def pack_job(
             return Ref(node=source)
         attrs = graph.node(source)
         key = attrs["value"] if attrs["kind"] == NodeKind.PARAMETER else output_key(source)
-        if key not in values and key not in held and not (value_files and key in value_files):
-            values[key] = blob(key)
+        if key not in held and not (value_files and key in value_files):
+            value_keys[key] = None
         return Ref(blob=key)
 
     for node_id in order:
         attrs: dict[str, Any] = graph.node(node_id)
         for name in ("function", "hooks"):
             key = attrs.get(name)
-            if key and key not in functions:
-                functions[key] = blob(key)
+            if key:
+                function_keys[key] = None
         files = [TransferSpec.from_json(item) for item in attrs.get("files") or ()]
         for transfer in files:
-            if transfer.private and transfer.private not in functions:
-                functions[transfer.private] = blob(transfer.private)
+            if transfer.private:
+                function_keys[transfer.private] = None
         positional, keywords = node_inputs(graph, node_id)
         specs.append(
             NodeSpec(
@@ -91,12 +94,24 @@ def pack_job(
                 files_handled_by=files_handled_by if files else "",
             )
         )
+    if blobs is None:
+        if blob is None:
+            raise TypeError("pack_job needs blob or blobs")
+        blobs = _one_by_one(blob)
+    fetched = blobs([*function_keys, *value_keys])
     return JobSpec(
         dispatch_id=dispatch_id,
         nodes=specs,
-        functions=functions,
-        values=values,
+        functions={key: fetched[key] for key in function_keys},
+        values={key: fetched[key] for key in value_keys},
         live_output=live_output,
         hold_bytes=hold_bytes,
         value_files=dict(value_files or {}),
     )
+
+
+def _one_by_one(blob: Callable[[str], bytes]) -> Callable[[list[str]], dict[str, bytes]]:
+    def blobs(keys: list[str]) -> dict[str, bytes]:
+        return {key: blob(key) for key in keys}
+
+    return blobs

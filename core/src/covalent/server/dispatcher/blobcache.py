@@ -63,3 +63,19 @@ class BlobCache:
             data = self.store.get(key)
             self._remember(key, data)
         return data
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
+        """Blobs by key: those in memory, the rest in one read of the store (so: from a worker thread)."""
+        found: dict[str, bytes] = {}
+        missing: list[str] = []
+        for key in keys:
+            data = self.cached(key)
+            if data is None:
+                missing.append(key)
+            else:
+                found[key] = data
+        if missing:
+            for key, data in self.store.get_many(missing).items():
+                self._remember(key, data)
+                found[key] = data
+        return found

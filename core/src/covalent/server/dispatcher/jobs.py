@@ -49,6 +49,11 @@ class JobRecord:
     #: The RUNNING rows of the job's nodes, held back for a moment (see ``DispatchRun._launch``).
     running_rows: list[Any] = field(default_factory=list)
     running_timer: asyncio.TimerHandle | None = None
+    #: Resolves once the job is packed: the next job of the same plan is packed after it, so that
+    #: the jobs reach the executor in the order planned (the largest first).
+    packed: asyncio.Future[None] | None = None
+    #: The ``packed`` of the job planned just before this one (None: the first of its plan).
+    after: asyncio.Future[None] | None = None
 
     def handle_json(self) -> dict[str, Any]:
         assert self.job is not None

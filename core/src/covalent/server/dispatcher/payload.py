@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from covalent.graph.payloads import pack_job
 from covalent.graph.transport_graph import TransportGraph
@@ -26,7 +26,7 @@ async def build_payload(
     node_ids: Sequence[int],
     output_key: Callable[[int], str],
     cached_blob: Callable[[str], bytes | None],
-    blob: Callable[[str], bytes],
+    blobs: Callable[[list[str]], Mapping[str, bytes]],
     *,
     files_handled_by: str = "",
     live_output: str = "",
@@ -37,18 +37,19 @@ async def build_payload(
     """The job's payload bytes.
 
     ``cached_blob(key)`` answers from memory only (None when it would have to
-    read the store); ``blob(key)`` may read the store, so it is only called in
-    a worker thread.  A small job whose inputs are all in memory is packed
-    right here: faster than the thread hop.
+    read the store); ``blobs(keys)`` may read the store (once for the whole
+    job), so it is only called in a worker thread.  A small job whose inputs
+    are all in memory is packed right here: faster than the thread hop.
     """
 
-    def build(get: Callable[[str], bytes]) -> bytes:
+    def build(get: Callable[[list[str]], Mapping[str, bytes]]) -> bytes:
         spec = pack_job(
             dispatch_id,
             graph,
             node_ids,
-            get,
+            None,
             output_key,
+            blobs=get,
             files_handled_by=files_handled_by,
             held=held,
             hold_bytes=hold_bytes,
@@ -57,19 +58,20 @@ async def build_payload(
         )
         return spec.to_bytes()
 
-    budget = INLINE_BYTES
-
-    def in_memory(key: str) -> bytes:
-        nonlocal budget
-        data = cached_blob(key)
-        if data is None or len(data) > budget:
-            raise _NotInMemory(key)
-        budget -= len(data)
-        return data
+    def in_memory(keys: list[str]) -> dict[str, bytes]:
+        budget = INLINE_BYTES
+        found: dict[str, bytes] = {}
+        for key in keys:
+            data = cached_blob(key)
+            if data is None or len(data) > budget:
+                raise _NotInMemory(key)
+            budget -= len(data)
+            found[key] = data
+        return found
 
     if len(node_ids) <= INLINE_NODES:
         try:
             return build(in_memory)
         except _NotInMemory:
             pass
-    return await asyncio.to_thread(build, blob)
+    return await asyncio.to_thread(build, blobs)

@@ -355,16 +355,22 @@ class DispatchRun:
                 done=lambda p: self.status.get(p) == COMPLETED,
                 min_nodes=min_nodes,
             )
+            after: asyncio.Future[None] | None = None
             for plan in plans:
-                self._launch(plan, spec, executor)
+                after = self._launch(plan, spec, executor, after)
         finally:
             self.busy -= 1
             self._check_finished()
 
     # -- launching: planned -> RUNNING -------------------------------------------------
-    def _launch(self, node_ids: list[int], spec: Any, executor: Any) -> None:
+    def _launch(
+        self, node_ids: list[int], spec: Any, executor: Any, after: asyncio.Future[None] | None = None
+    ) -> asyncio.Future[None]:
+        """Start a job of ``node_ids``, packed once ``after`` (the previous job of its plan) is; its ``packed``."""
+        loop = asyncio.get_running_loop()
         job_id = f"{self.dispatch_id}:{node_ids[0]}:{uuid.uuid4().hex[:8]}"
         rec = JobRecord(job_id=job_id, node_ids=node_ids, spec=spec, executor=executor)
+        rec.packed, rec.after = loop.create_future(), after
         rec.time_limit = self.node(node_ids[0]).get("time_limit") if len(node_ids) == 1 else None
         now = time.time()
         updates = []
@@ -392,10 +398,10 @@ class DispatchRun:
         # commit as its outcome (one commit per short job instead of two); a
         # longer one shows as RUNNING once the moment has passed.
         rec.running_rows = updates
-        loop = asyncio.get_running_loop()
         rec.running_timer = loop.call_later(RUNNING_WRITE_DELAY, self._write_running, rec)
         self.jobs[job_id] = rec
         rec.task = loop.create_task(self._run(rec))
+        return rec.packed
 
     def _write_running(self, rec: JobRecord) -> None:
         """Queue the job's held-back RUNNING rows, if they are still to be written."""
@@ -425,6 +431,16 @@ class DispatchRun:
         rec.task = asyncio.get_running_loop().create_task(self._run(rec))
 
     async def _job_for(self, rec: JobRecord) -> Job:
+        """The job's payload and description, packed after the job planned before it."""
+        try:
+            if rec.after is not None:
+                await asyncio.wait({rec.after})  # however that one ended
+            return await self._pack(rec)
+        finally:
+            if rec.packed is not None and not rec.packed.done():
+                rec.packed.set_result(None)
+
+    async def _pack(self, rec: JobRecord) -> Job:
         blobs = self.svc.blobs
         executor = rec.executor.short_name if rec.executor else ""
         metadata: dict[str, Any] = {"executor": executor}
@@ -443,7 +459,7 @@ class DispatchRun:
             rec.node_ids,
             self.output_key.__getitem__,
             blobs.cached,
-            blobs.get,
+            blobs.get_many,
             files_handled_by=files_handled_by,
             live_output=self.svc.live_output,
             held=set(held),
@@ -507,6 +523,8 @@ class DispatchRun:
         finally:
             self.jobs.pop(rec.job_id, None)
             self._write_running(rec)  # before the outcome: both land in one commit
+            if rec.packed is not None and not rec.packed.done():
+                rec.packed.set_result(None)  # never packed (it failed first): the next job goes on
         if end.lost:
             log.info("job %s is gone after the restart; running it again", rec.job_id)
             self._requeue(rec, rec.node_ids)
