@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import pickle
 import threading
 
 import httpx
@@ -105,6 +107,44 @@ def test_event_stream_of_a_running_dispatch_starts_with_its_committed_progress(s
     assert ct.get_result(dispatch_id).result == 2
 
 
+def test_wait_answers_the_committed_end_with_summary_and_output(server):
+    dispatch_id = ct.dispatch(named_flow, disable_run=True)(5)
+    waited = httpx.get(api(server, f"/dispatches/{dispatch_id}/wait"), params={"timeout": 0}, timeout=30).json()
+    assert waited["status"] == "NEW_OBJECT" and "summary" not in waited  # not ended: ask again
+    answers: list[dict] = []
+    thread = threading.Thread(
+        target=lambda: answers.append(
+            httpx.get(api(server, f"/dispatches/{dispatch_id}/wait"), params={"timeout": 60}, timeout=90).json()
+        )
+    )
+    thread.start()
+    httpx.post(api(server, f"/dispatches/{dispatch_id}/start"), headers=CLIENT_HEADERS).raise_for_status()
+    thread.join(90)
+    (end,) = answers
+    assert end["status"] == "COMPLETED" and end["dispatch_id"] == dispatch_id
+    recorded = httpx.get(api(server, f"/dispatches/{dispatch_id}")).json()
+    assert {k: recorded[k] for k in end["summary"]} == end["summary"]  # as recorded (the live one has fewer fields)
+    assert pickle.loads(base64.b64decode(end["output"])) == 6
+    # Once ended, the answer comes at once, read from the database.
+    again = httpx.get(api(server, f"/dispatches/{dispatch_id}/wait"), params={"timeout": 60}, timeout=90).json()
+    assert again["status"] == "COMPLETED" and again["summary"]["output_key"] == end["summary"]["output_key"]
+
+
+def test_get_result_waits_on_one_kept_connection(server):
+    from covalent.client.connection import Connection
+
+    def round_trip(i):
+        return ct.get_result(ct.dispatch(named_flow)(i), wait=True, progress=False).result
+
+    assert round_trip(0) == 1
+    pool = Connection()._client._transport._pool  # httpcore's pool under the SDK's shared client
+    before = list(pool.connections)
+    assert [round_trip(i) for i in (1, 2)] == [2, 3]
+    # Each dispatch and its wait went over connections kept open (an event stream
+    # left before its end closes its connection: a new one for every dispatch).
+    assert before and list(pool.connections) == before and not any(c.is_closed() for c in before)
+
+
 def test_openapi_describes_the_api(server):
     schema = httpx.get(api(server, "/openapi.json")).json()
     assert schema["openapi"].startswith("3.")
@@ -177,6 +217,11 @@ def test_graph_and_node_detail(server):
         ("GET", "/dispatches/nope/nodes/abc", {}, 422),
         ("GET", "/dispatches/nope/nodes/1", {}, 404),
         ("GET", "/events?dispatch_id=nope", {}, 404),
+        ("GET", "/dispatches/nope/wait", {}, 404),
+        ("GET", "/dispatches/nope/wait?timeout=abc", {}, 422),
+        ("GET", "/dispatches/nope/wait?timeout=61", {}, 422),
+        ("GET", "/dispatches/nope/wait?timeout=-1", {}, 422),
+        ("GET", "/dispatches/nope/wait?timeout=nan", {}, 422),
         ("POST", "/dispatches/nope/start", {}, 404),
     ],
 )

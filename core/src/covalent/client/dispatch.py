@@ -91,24 +91,58 @@ def dispatch_sync(orig_lattice: Lattice, dispatcher_addr: str | None = None) -> 
     return wrapper
 
 
+#: Seconds one ``GET /dispatches/{id}/wait`` may be held by the server before it is asked again.
+WAIT_SECONDS = 30
+
+
 def _wait(conn: Connection, dispatch_id: str, progress: bool) -> dict[str, Any] | None:
-    """Block until the dispatch ends, following the server's event stream.
+    """Block until the dispatch ends.
 
     Returns the final event when it carries the dispatch's summary (then no
-    further request is needed), else None.
+    further request is needed), else None.  Without a progress bar one plain
+    request waits for the end (``/wait``); with one, the event stream brings
+    the progress too.
     """
-    bar = None
-    if progress:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    if not progress:
+        return _wait_plain(conn, dispatch_id)
+    return _wait_streaming(conn, dispatch_id)
 
-        bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True)
-        bar.start()
-        task = bar.add_task(dispatch_id[:8], total=None)
+
+def _wait_plain(conn: Connection, dispatch_id: str) -> dict[str, Any] | None:
+    """Ask the server to answer when the dispatch has ended, as many times as it takes.
+
+    A plain JSON answer leaves the connection open for the next request; an
+    event stream left before its end is closed (a new connection for every
+    dispatch waited for, and the stream's set-up on the server).
+    """
+    while True:
+        try:
+            event = conn.get_json(f"/dispatches/{dispatch_id}/wait", params={"timeout": WAIT_SECONDS})
+        except ServerError:
+            raise
+        except Exception:
+            event = None  # the request broke (server restart?): check, then wait again
+        if event is not None:
+            if event.get("status") in TERMINAL:
+                return event if "summary" in event else None
+            continue  # still running when the server's wait ended
+        summary = conn.get_json(f"/dispatches/{dispatch_id}")
+        if summary["status"] in TERMINAL:
+            return None
+
+
+def _wait_streaming(conn: Connection, dispatch_id: str) -> dict[str, Any] | None:
+    """Follow the server's event stream until the dispatch ends, with a progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True)
+    bar.start()
+    task = bar.add_task(dispatch_id[:8], total=None)
     try:
         while True:
             try:
                 for event in conn.stream_events({"dispatch_id": dispatch_id}):
-                    if bar is not None and "completed" in event:
+                    if "completed" in event:
                         bar.update(task, completed=event["completed"], total=event.get("total"))
                     ours = event.get("kind") == "dispatch" and event.get("dispatch_id") == dispatch_id
                     if ours and event.get("status") in TERMINAL:
@@ -121,8 +155,7 @@ def _wait(conn: Connection, dispatch_id: str, progress: bool) -> dict[str, Any] 
             if summary["status"] in TERMINAL:
                 return None
     finally:
-        if bar is not None:
-            bar.stop()
+        bar.stop()
 
 
 def _status_only(summary: dict[str, Any]) -> dict[str, Any]:

@@ -7,8 +7,30 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 __all__ = ["main"]
+
+#: The exit status when the server could not start serving (uvicorn's).
+STARTUP_FAILURE = 3
+
+
+def _server(config: Any, app: Any) -> Any:
+    """uvicorn's server for ``app``; stopping it first ends the requests that only wait.
+
+    Those (``/wait``, the event stream) would otherwise hold the stop for
+    uvicorn's whole graceful period; their clients ask the next server.
+    """
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: Any = None) -> None:
+            state = getattr(app.state, "covalent", None)
+            if state is not None:
+                state.events.close()
+            await super().shutdown(sockets=sockets)
+
+    return Server(config)
 
 
 def _configure_logging(log_file: str | None, level: str) -> None:
@@ -81,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         return _refuse(str(exc), args.log_file)
     limits = Limits.from_settings({"server": settings})
     logging.getLogger("covalent.server").info("starting on http://%s:%d (pid %d)", host, port, os.getpid())
-    uvicorn.run(
+    serving = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -94,6 +116,13 @@ def main(argv: list[str] | None = None) -> int:
         http=guarded_http(limits),
         limit_concurrency=limits.max_connections,
     )
+    server = _server(serving, app)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    if not server.started:
+        return STARTUP_FAILURE
     return 0
 
 

@@ -49,6 +49,7 @@ def _dispatch_routes() -> list[BaseRoute]:
         Route("/dispatches/{dispatch_id:dispatch_id}/start", dispatches.start_dispatch, methods=["POST"]),
         Route("/dispatches/{dispatch_id:dispatch_id}/cancel", dispatches.cancel_dispatch, methods=["POST"]),
         Route("/dispatches/{dispatch_id:dispatch_id}/redispatch", dispatches.redispatch_dispatch, methods=["POST"]),
+        Route("/dispatches/{dispatch_id:dispatch_id}/wait", stream.wait_for_end, methods=["GET"]),
         Route("/dispatches/{dispatch_id:dispatch_id}/manifest", dispatches.get_manifest, methods=["GET"]),
         Route("/dispatches/{dispatch_id:dispatch_id}/graph", nodes.get_graph, methods=["GET"]),
         Route("/dispatches/{dispatch_id:dispatch_id}/nodes", nodes.list_nodes, methods=["GET"]),

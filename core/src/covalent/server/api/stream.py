@@ -1,15 +1,17 @@
-"""The server-sent-events stream of status changes."""
+"""The server-sent-events stream of status changes, and waiting for one dispatch's end."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 import re
 from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from covalent.server.api.common import read_db, server_state
 from covalent.server.events import dispatch_event, dispatch_summary, encode_output
@@ -17,9 +19,42 @@ from covalent.server.store.blobs import small_blob
 from covalent.server.store.records import count_nodes, read_dispatch
 from covalent.status import TERMINAL, Status
 
-__all__ = ["events"]
+__all__ = ["MAX_WAIT_SECONDS", "events", "wait_for_end"]
 
 _DISPATCH_ID = re.compile(r"[0-9A-Za-z._-]{1,64}")
+#: The longest a ``/wait`` request is held open (the client asks again after it).
+MAX_WAIT_SECONDS = 60.0
+
+
+async def _snapshot(request: Request, dispatch_id: str) -> dict[str, Any] | None:
+    """The dispatch's current state as a stream's first event (None: no such dispatch).
+
+    An ended dispatch's carries its summary and small output, like the live
+    final event: what a waiting client needs, so it reads no more.
+    """
+
+    def read(conn: Any) -> dict[str, Any] | None:
+        record = read_dispatch(conn, dispatch_id)
+        if record is None:
+            return None
+        counts = count_nodes(conn, [dispatch_id])[dispatch_id]
+        summary = output = None
+        if record.status in TERMINAL:
+            summary = dispatch_summary(record.as_json(), counts)
+            output = encode_output(small_blob(conn, record.output_key) if record.output_key else None)
+        return dispatch_event(
+            dispatch_id,
+            record.root_dispatch_id,
+            record.status,
+            counts.get(Status.COMPLETED, 0),
+            sum(counts.values()),
+            summary=summary,
+            output=output,
+            snapshot=True,
+        )
+
+    # A running dispatch answers from memory: no thread hop or read while it runs.
+    return server_state(request).dispatcher.snapshot(dispatch_id) or await read_db(request, read)
 
 
 async def events(request: Request) -> Response:
@@ -42,30 +77,7 @@ async def events(request: Request) -> Response:
     subscription = state.events.open(dispatch_id)
     snapshot: dict[str, Any] | None = None
     if dispatch_id:
-
-        def read(conn: Any) -> dict[str, Any] | None:
-            record = read_dispatch(conn, dispatch_id)
-            if record is None:
-                return None
-            counts = count_nodes(conn, [dispatch_id])[dispatch_id]
-            summary = output = None
-            if record.status in TERMINAL:
-                # Like the live final event: what a waiting client needs, so it reads no more.
-                summary = dispatch_summary(record.as_json(), counts)
-                output = encode_output(small_blob(conn, record.output_key) if record.output_key else None)
-            return dispatch_event(
-                dispatch_id,
-                record.root_dispatch_id,
-                record.status,
-                counts.get(Status.COMPLETED, 0),
-                sum(counts.values()),
-                summary=summary,
-                output=output,
-                snapshot=True,
-            )
-
-        # A running dispatch answers from memory: no thread hop or read while it runs.
-        snapshot = state.dispatcher.snapshot(dispatch_id) or await read_db(request, read)
+        snapshot = await _snapshot(request, dispatch_id)
         if snapshot is None:
             subscription.close()
             raise HTTPException(404, f"no dispatch with id {dispatch_id}")
@@ -82,3 +94,55 @@ async def events(request: Request) -> Response:
     from sse_starlette.sse import EventSourceResponse
 
     return EventSourceResponse(stream(), ping=15)
+
+
+def _wait_seconds(request: Request) -> float:
+    raw = request.query_params.get("timeout", "30")
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise HTTPException(422, f"timeout must be a number of seconds, not {raw[:40]!r}") from None
+    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_WAIT_SECONDS:
+        raise HTTPException(422, f"timeout must be between 0 and {MAX_WAIT_SECONDS:g} seconds")
+    return seconds
+
+
+async def wait_for_end(request: Request) -> Response:
+    """
+    summary: Wait for a dispatch to end (at most `timeout` seconds)
+    description: >
+      Answers the dispatch's final event (status, `summary` as `GET /dispatches/{id}`
+      answers it, and a small `output` in base64) as soon as its end is committed,
+      or its current status once `timeout` has passed (ask again then). One plain
+      JSON answer: what a client that waits for the result needs, without an event
+      stream to set up and tear down.
+    parameters:
+      - {name: timeout, in: query, schema: {type: number, minimum: 0, maximum: 60}}
+    responses:
+      200: {description: "the final event, or the current status: {kind, dispatch_id, status, completed, total}"}
+      404: {description: no such dispatch}
+      422: {description: bad timeout}
+    """
+    dispatch_id = request.path_params["dispatch_id"]
+    seconds = _wait_seconds(request)
+    subscription = server_state(request).events.open(dispatch_id)  # before the snapshot: no end is missed
+    try:
+        snapshot = await _snapshot(request, dispatch_id)
+        if snapshot is None:
+            raise HTTPException(404, f"no dispatch with id {dispatch_id}")
+        if snapshot["status"] in TERMINAL:
+            return JSONResponse(snapshot)
+        try:
+            async with asyncio.timeout(seconds):
+                async for event in subscription:  # ends early if this waiter fell behind: answered as still running
+                    if (
+                        event.get("kind") == "dispatch"
+                        and event.get("dispatch_id") == dispatch_id
+                        and event.get("status") in TERMINAL
+                    ):
+                        return JSONResponse(event)
+        except TimeoutError:
+            pass
+        return JSONResponse(snapshot)
+    finally:
+        subscription.close()
