@@ -49,6 +49,12 @@ def _sleep_in_c(path: str) -> str:
     return "finished"
 
 
+def _profiling() -> bool:
+    import dask
+
+    return bool(dask.config.get("distributed.worker.profile.enabled"))
+
+
 def _crash() -> None:
     os._exit(3)
 
@@ -116,6 +122,12 @@ class TestDaskExecutorConformance(ExecutorConformance):
     def test_runs_in_worker_processes(self, harness: ExecutorHarness) -> None:
         pid = node_value(harness.run(make_job(_where)).nodes[0])
         assert pid != os.getpid()
+
+    def test_workers_run_without_dasks_profiler_unless_asked(self, harness: ExecutorHarness) -> None:
+        assert node_value(harness.run(make_job(_profiling)).nodes[0]) is False
+        config = ClusterConfig(n_workers=1, worker_profile=True).local_cluster_kwargs()["config"]
+        assert config == {"distributed.worker.profile.enabled": True}
+        assert "config" not in ClusterConfig(processes=False).local_cluster_kwargs()  # threads: no nanny
 
     def test_equal_config_shares_one_cluster(self, harness: ExecutorHarness, executor: DaskExecutor) -> None:
         shared = harness.call(_current(executor.config))

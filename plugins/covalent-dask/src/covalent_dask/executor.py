@@ -73,6 +73,9 @@ class DaskExecutor(JobExecutor):
         dashboard_address: where the local cluster serves its dashboard:
             this machine only by default (``"127.0.0.1:8787"``; ``":8787"``
             for every interface, ``":0"`` for any free port, ``None`` for none).
+        worker_profile: run Dask's statistical profiler in the local
+            workers (the Dask dashboard's Profile page); off by default, as
+            it delays short tasks (see :class:`~covalent_dask.cluster.ClusterConfig`).
         cancel_grace: seconds a cancelled job gets to stop after it was
             interrupted, before the worker running it is restarted.
         connect_timeout: seconds to wait for the scheduler when connecting.
@@ -99,6 +102,7 @@ class DaskExecutor(JobExecutor):
         memory_limit: str | int | float | None = "auto",
         processes: bool = True,
         dashboard_address: str | None = "127.0.0.1:8787",
+        worker_profile: bool = False,
         cancel_grace: float = 10.0,
         connect_timeout: float = 30.0,
         **kwargs: Any,
@@ -111,6 +115,7 @@ class DaskExecutor(JobExecutor):
             memory_limit=memory_limit,
             processes=bool(processes),
             dashboard_address=dashboard_address or None,  # "" (what TOML can say): none
+            worker_profile=bool(worker_profile),
         )
         self.cancel_grace = float(cancel_grace)
         self.connect_timeout = float(connect_timeout)
