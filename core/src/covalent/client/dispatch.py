@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import pickle
 import sys
 from collections.abc import Callable
@@ -13,8 +12,9 @@ from covalent._sdk.lattice import Lattice
 from covalent.client import finished
 from covalent.client.connection import Connection
 from covalent.client.result import Result, ResultOptions
+from covalent.client.upload import upload_parts
 from covalent.errors import ServerError
-from covalent.graph.bundle import read_bundle, write_bundle
+from covalent.graph.bundle import read_bundle
 from covalent.graph.manifest import Manifest
 from covalent.status import TERMINAL, Status
 
@@ -39,12 +39,8 @@ def submit_manifest(
     options: dict[str, Any] = {"start": start, "reuse_from": reuse_from, "unknown_executors": "fail_nodes"}
     if triggers:
         options["triggers"] = triggers
-    files = [
-        ("manifest", ("manifest.json", json.dumps(manifest.to_json()).encode(), "application/json")),
-        ("options", ("options.json", json.dumps(options).encode(), "application/json")),
-        ("blobs", ("blobs.bin", write_bundle(manifest.blobs.items()), "application/octet-stream")),
-    ]
     with Connection(dispatcher_addr, timeout=600) as conn:
+        files = upload_parts(manifest, options)
         return str(conn.request("POST", "/dispatches", files=files).json()["dispatch_id"])
 
 

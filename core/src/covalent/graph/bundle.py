@@ -14,7 +14,7 @@ import struct
 from collections.abc import Iterable, Iterator, Mapping
 from typing import BinaryIO
 
-__all__ = ["BundleError", "read_bundle", "write_bundle"]
+__all__ = ["BundleError", "bundle_chunks", "read_bundle", "write_bundle"]
 
 _HEADER = struct.Struct(">32sQ")
 _ALIASED = 1 << 63
@@ -26,7 +26,15 @@ class BundleError(ValueError):
 
 def write_bundle(blobs: Iterable[tuple[str, bytes]], digests: Mapping[str, str] | None = None) -> bytes:
     """``digests``: the SHA-256 of each blob whose key is not its hash."""
+    return b"".join(bundle_chunks(blobs, digests, chunk_bytes=None))
+
+
+def bundle_chunks(
+    blobs: Iterable[tuple[str, bytes]], digests: Mapping[str, str] | None = None, *, chunk_bytes: int | None = 1 << 20
+) -> Iterator[bytes]:
+    """The bundle in pieces of about ``chunk_bytes`` (None: record by record), made as they are read."""
     parts: list[bytes] = []
+    size = 0
     for key, data in blobs:
         digest = digests.get(key) if digests else None
         if digest is None:
@@ -34,7 +42,15 @@ def write_bundle(blobs: Iterable[tuple[str, bytes]], digests: Mapping[str, str] 
         else:
             parts.append(_HEADER.pack(bytes.fromhex(key), len(data) | _ALIASED) + bytes.fromhex(digest))
         parts.append(data)
-    return b"".join(parts)
+        size += len(data) + _HEADER.size
+        if chunk_bytes is None:
+            yield from parts
+            parts = []
+        elif size >= chunk_bytes:
+            yield b"".join(parts)
+            parts, size = [], 0
+    if parts:
+        yield b"".join(parts)
 
 
 def iter_bundle(stream: BinaryIO, *, max_blob: int | None = None, aliases: bool = False) -> Iterator[tuple[str, bytes]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,17 +33,29 @@ class Manifest:
     sources: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
+        return self.head(self.graph.to_dict())
+
+    def head(self, graph: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The JSON form with ``graph`` (default: no nodes and no edges, sent apart: :meth:`node_lines`)."""
         data = {
             "schema": self.schema,
             "name": self.name,
             "lattice": self.lattice,
             "output": self.output,
-            "graph": self.graph.to_dict(),
+            "graph": graph if graph is not None else {"nodes": [], "edges": []},
             "blobs": {key: len(data) for key, data in self.blobs.items()},
         }
         if self.sources:
             data["sources"] = self.sources
         return data
+
+    def node_lines(self, batch: int = 1000) -> Iterator[bytes]:
+        """The graph's nodes as JSON lines, a batch of lines at a time (made as they are read)."""
+        return _lines(self.graph.nodes(), lambda node: node, batch)
+
+    def edge_lines(self, batch: int = 1000) -> Iterator[bytes]:
+        """The graph's edges as JSON lines, a batch of lines at a time."""
+        return _lines(self.graph.edges(), lambda edge: edge.to_dict(), batch)
 
     @classmethod
     def from_json(cls, data: dict[str, Any], blobs: dict[str, bytes]) -> Manifest:
@@ -89,6 +102,22 @@ class Manifest:
         data = json.loads((path / "manifest.json").read_text())
         blobs = {key: (path / "blobs" / key).read_bytes() for key in data.get("blobs", {})}
         return cls.from_json(data, blobs)
+
+
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _lines(items: Iterable[Any], form: Callable[[Any], Any], batch: int) -> Iterator[bytes]:
+    chunk: list[str] = []
+    for item in items:
+        chunk.append(_compact(form(item)))
+        if len(chunk) >= batch:
+            chunk.append("")
+            yield "\n".join(chunk).encode()
+            chunk = []
+    if chunk:
+        chunk.append("")
+        yield "\n".join(chunk).encode()
 
 
 def referenced_blobs(data: dict[str, Any]) -> set[str]:

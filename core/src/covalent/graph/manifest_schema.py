@@ -17,15 +17,18 @@ options, metadata) may nest at most :data:`MAX_DEPTH` levels.
 
 import json
 import math
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Any, Literal, NotRequired
 
 __all__ = [
     "MAX_DEPTH",
     "MAX_ID",
+    "GraphChecker",
     "ManifestError",
     "parse_manifest",
     "prepare",
     "validate_manifest",
+    "validated_lines",
 ]
 
 #: Deepest nesting of the free-form JSON (executor options, metadata).
@@ -168,34 +171,56 @@ def _build_adapter() -> Any:
         #: Each electron function's source by the blob key of its function (shown by the dashboard, never run).
         sources: NotRequired[Annotated[dict[BlobKey, LongText], Field(max_length=100_000)]]
 
-    return TypeAdapter(ManifestModel)
+    # The whole manifest, and the graph's nodes and edges sent apart as lines (validated_lines).
+    return TypeAdapter(ManifestModel), TypeAdapter(list[NodeModel]), TypeAdapter(list[EdgeModel])
 
 
-def _graph_references(graph: dict[str, Any]) -> list[tuple[str, str]]:
-    """(field, problem) for what types cannot check: blobs per kind, edge forms, unique ids, edge ends."""
-    problems: list[tuple[str, str]] = []
-    ids: set[int] = set()
-    for index, node in enumerate(graph["nodes"]):
+class GraphChecker:
+    """What types cannot check, node by node and edge by edge: blobs per kind, edge forms, unique ids, edge ends.
+
+    Fed the nodes first, then the edges (a graph read as a stream is checked
+    as it is read); :attr:`problems` holds (field, problem) pairs, at most five.
+    """
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+        self.problems: list[tuple[str, str]] = []
+
+    @property
+    def full(self) -> bool:
+        return len(self.problems) >= 5
+
+    def node(self, index: int, node: dict[str, Any]) -> None:
         where = f"graph.nodes[{index}]"
-        if node["id"] in ids:
-            problems.append((f"{where}.id", f"id {node['id']} is used twice"))
-        ids.add(node["id"])
+        if node["id"] in self.ids:
+            self.problems.append((f"{where}.id", f"id {node['id']} is used twice"))
+        self.ids.add(node["id"])
         if node["kind"] == "parameter":
             if "value" not in node:
-                problems.append((where, "a parameter node needs 'value' (the blob key of its value)"))
+                self.problems.append((where, "a parameter node needs 'value' (the blob key of its value)"))
         elif "function" not in node:
-            problems.append((where, f"a {node['kind']} node needs 'function' (the blob key of its function)"))
-    for index, edge in enumerate(graph["edges"]):
+            self.problems.append((where, f"a {node['kind']} node needs 'function' (the blob key of its function)"))
+
+    def edge(self, index: int, edge: dict[str, Any]) -> None:
         where = f"graph.edges[{index}]"
         ways = (edge.get("arg_index") is not None) + (edge.get("key") is not None) + bool(edge.get("wait"))
         if ways != 1:
-            problems.append((where, "an edge is exactly one of: positional (arg_index), keyword (key) or wait"))
+            self.problems.append((where, "an edge is exactly one of: positional (arg_index), keyword (key) or wait"))
         for end in ("source", "target"):
-            if edge[end] not in ids:
-                problems.append((f"{where}.{end}", f"no node has id {edge[end]}"))
-        if len(problems) >= 5:
+            if edge[end] not in self.ids:
+                self.problems.append((f"{where}.{end}", f"no node has id {edge[end]}"))
+
+
+def _graph_references(graph: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field, problem) for what types cannot check (see :class:`GraphChecker`)."""
+    checker = GraphChecker()
+    for index, node in enumerate(graph["nodes"]):
+        checker.node(index, node)
+    for index, edge in enumerate(graph["edges"]):
+        checker.edge(index, edge)
+        if checker.full:
             break
-    return problems
+    return checker.problems
 
 
 def _output_reference(data: dict[str, Any], node_ids: set[int]) -> list[tuple[str, str]]:
@@ -207,14 +232,18 @@ def _output_reference(data: dict[str, Any], node_ids: set[int]) -> list[tuple[st
     return []
 
 
-_ADAPTER: Any = None
+_ADAPTERS: Any = None
+
+
+def _adapters() -> Any:
+    global _ADAPTERS
+    if _ADAPTERS is None:  # built on first use: the SDK and the server start without it
+        _ADAPTERS = _build_adapter()
+    return _ADAPTERS
 
 
 def _adapter() -> Any:
-    global _ADAPTER
-    if _ADAPTER is None:  # built on first use: the SDK and the server start without it
-        _ADAPTER = _build_adapter()
-    return _ADAPTER
+    return _adapters()[0]
 
 
 def prepare() -> None:
@@ -228,8 +257,12 @@ def _refusal(what: str, problems: list[tuple[str, str]], total: int | None = Non
     return ManifestError(f"{what} is not valid: {shown}" + (f" (and {more} more)" if more > 0 else ""))
 
 
-def validate_manifest(data: Any, what: str = "manifest") -> dict[str, Any]:
-    """Check a manifest's JSON whole and return it; raises :class:`ManifestError` naming the first problems."""
+def validate_manifest(data: Any, what: str = "manifest", *, graph_apart: bool = False) -> dict[str, Any]:
+    """Check a manifest's JSON whole and return it; raises :class:`ManifestError` naming the first problems.
+
+    ``graph_apart``: the graph's nodes and edges are sent apart (:func:`validated_lines`), so
+    the output's node is not looked for here.
+    """
     if not isinstance(data, dict):
         raise ManifestError(f"{what} must be a JSON object, not {type(data).__name__}")
     from pydantic import ValidationError
@@ -243,11 +276,65 @@ def validate_manifest(data: Any, what: str = "manifest") -> dict[str, Any]:
             problems.append((where or what, error["msg"].removeprefix("Value error, ")))
         raise _refusal(what, problems, exc.error_count()) from None
     problems = _graph_references(data["graph"])
-    if not problems:
+    if not problems and not graph_apart:
         problems = _output_reference(data, {node["id"] for node in data["graph"]["nodes"]})
     if problems:
         raise _refusal(what, problems)
     return data
+
+
+def _items_adapter(part: str) -> Any:
+    """The validator of a list of the graph's nodes or edges."""
+    return _adapters()[1 if part == "nodes" else 2]
+
+
+def validated_lines(lines: Iterable[bytes], part: str, *, batch: int = 2000) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(index, item) of the graph's ``part`` ("nodes" or "edges") sent as JSON lines, each checked as it is read.
+
+    Blank lines are skipped.  Raises :class:`ManifestError` naming the first
+    problems (``graph.nodes[12].kind``), as :func:`validate_manifest` does.
+    A batch of lines is parsed and checked in one call to pydantic's JSON
+    validator; a batch it refuses is read again line by line, to name the line.
+    """
+    where = f"graph.{part}"
+    adapter = _items_adapter(part)
+    chunk: list[bytes] = []
+    start = 0
+    for line in lines:
+        if not line.strip():
+            continue
+        if start + len(chunk) >= MAX_ID:
+            raise ManifestError(f"manifest is not valid: {where}: more than {MAX_ID} items")
+        chunk.append(line)
+        if len(chunk) >= batch:
+            yield from enumerate(_checked(adapter, chunk, start, where), start)
+            start += len(chunk)
+            chunk = []
+    if chunk:
+        yield from enumerate(_checked(adapter, chunk, start, where), start)
+
+
+def _checked(adapter: Any, chunk: list[bytes], start: int, where: str) -> list[Any]:
+    """The items of ``chunk`` (one JSON value a line), checked; :class:`ManifestError` names a bad line."""
+    from pydantic import ValidationError
+
+    try:
+        items: list[Any] = adapter.validate_json(b"[" + b",".join(chunk) + b"]")
+        if len(items) == len(chunk):  # each line held exactly one value
+            return items
+    except ValidationError:
+        pass
+    parsed = [parse_manifest(line, f"{where}[{start + offset}]") for offset, line in enumerate(chunk)]
+    try:
+        return list(adapter.validate_python(parsed))
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False)[:5]:
+            loc = list(error["loc"])
+            loc[0] = start + int(loc[0])
+            at = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+            problems.append((where + at, error["msg"].removeprefix("Value error, ")))
+        raise _refusal("manifest", problems, exc.error_count()) from None
 
 
 def parse_manifest(text: str | bytes, what: str = "manifest") -> Any:

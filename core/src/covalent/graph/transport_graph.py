@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -140,6 +140,14 @@ class TransportGraph:
 
     def node(self, node_id: int) -> dict[str, Any]:
         return self._nodes[node_id]
+
+    def node_ids(self) -> Sequence[int]:
+        """Every node's id, in order."""
+        return sorted(self._nodes)
+
+    def kind(self, node_id: int) -> str:
+        """A node's kind."""
+        return str(self._nodes[node_id]["kind"])
 
     def nodes(self) -> Iterator[dict[str, Any]]:
         for node_id in sorted(self._nodes):

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, BinaryIO
 
 from sqlalchemy import Connection
 
 from covalent.executor.registry import default_executor_name, executor_classes
+from covalent.graph.compact import CompactGraph
 from covalent.graph.manifest import referenced_blobs
-from covalent.graph.manifest_schema import ManifestError, validate_manifest
+from covalent.graph.manifest_schema import GraphChecker, ManifestError, validate_manifest, validated_lines
 from covalent.graph.transport_graph import TransportGraph
 from covalent.runtime.preview import PREVIEW_CHARS
 from covalent.server.store.blobs import BlobStore
-from covalent.server.store.fingerprints import fingerprints
+from covalent.server.store.fingerprints import Fingerprints, fingerprints
 from covalent.server.store.models import NodeRecord, ReusableOutput
 from covalent.server.store.records import NewDispatch, clean_text, reusable_outputs
 from covalent.status import Status
 
-__all__ = ["ManifestError", "prepare_dispatch", "reusable_outputs"]
+__all__ = ["GraphLines", "ManifestError", "NodeRows", "prepare_dispatch", "reusable_outputs"]
 
 
 def _check_executors(graph: TransportGraph, default: str) -> None:
@@ -54,84 +57,51 @@ def prepare_dispatch(
     reuse_from: str | None = None,
     manifest_text: str | None = None,
     check_executors: bool = True,
+    graph_lines: GraphLines | None = None,
 ) -> NewDispatch:
     """Check ``data`` (manifest JSON) and build the rows of a new dispatch.
+
+    ``graph_lines``: the graph's nodes and edges sent apart as JSON lines (a
+    large upload); ``data``'s graph is then empty, and each line is checked
+    as it is read.
 
     ``conn`` is read only to find blobs the upload refers to but does not carry
     (``None``: a connection is opened if that is needed).  With
     ``check_executors=False`` a node naming an executor that is not installed
     is accepted; it fails, naming the executor, when it would run.
     """
-    validate_manifest(data)
-    try:
-        graph = TransportGraph.from_dict(data["graph"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ManifestError(f"manifest.graph is malformed: {exc}") from None
+    validate_manifest(data, graph_apart=graph_lines is not None)
+    if graph_lines is not None:
+        graph = _streamed_graph(data, graph_lines)
+        manifest_text = graph_lines.stored_text(data)
+    else:
+        nodes, edges = data["graph"]["nodes"], data["graph"]["edges"]
+        # The uploaded text is what gets stored: its parsed nodes are let go of as the graph takes them.
+        consume = manifest_text is not None
+        try:
+            graph = CompactGraph.from_parts(_taken(nodes, consume), _taken(edges, consume))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ManifestError(f"manifest.graph is malformed: {exc}") from None
+        if consume:
+            data["graph"] = {"nodes": [], "edges": []}
     if not graph.is_acyclic():
         raise ManifestError("manifest.graph has a cycle")
     output_node = data["output"].get("node")
     if output_node is not None and output_node not in graph:
         raise ManifestError(f"manifest.output names node {output_node}, which does not exist")
-    missing = referenced_blobs(data) - set(blobs)
+    missing = _referenced_blobs(data, graph) - set(blobs)
     if missing:
         missing -= store.existing(conn, missing)
     if missing:
         raise ManifestError(
             f"manifest refers to {len(missing)} blob(s) that were not uploaded, e.g. {sorted(missing)[0]}"
         )
-    if manifest_text is not None:
-        # The uploaded text is what gets stored; the parsed node list is no longer
-        # needed now that the graph holds it (large dispatches: half the memory).
-        data["graph"] = {"nodes": [], "edges": []}
     default = default_executor_name()
     if check_executors:
         _check_executors(graph, default)
-    prints = fingerprints(graph)
     dispatch_id = str(uuid.uuid4())
-    rows = []
+    rows = NodeRows(dispatch_id, graph, fingerprints(graph), default, reuse or {})
     previews = _previews(data, graph)
-    for node in graph.nodes():
-        node_id = node["id"]
-        fingerprint = prints[node_id]
-        if node["kind"] == "parameter":
-            status, executor, output_key = Status.COMPLETED, None, clean_text(node["value"])
-            old = None
-        else:
-            spec = node.get("executor") or {}
-            status, executor, output_key = Status.NEW_OBJECT, clean_text(spec.get("name") or default), None
-            old = (reuse or {}).get(fingerprint)
-        stdout = stderr = start_time = end_time = None
-        if old is not None:
-            # It ran nothing here: it starts when it ends (when its output was made).
-            status, output_key, stdout, stderr = Status.COMPLETED, old.output_key, old.stdout, old.stderr
-            start_time = end_time = old.end_time
-        # The row as a tuple of the table's columns (NodeRecord): no dict per node, none copied to insert it.
-        rows.append(
-            NodeRecord._make(
-                (
-                    dispatch_id,
-                    node_id,
-                    clean_text(node["name"][:256]),
-                    node["kind"],
-                    status,
-                    executor,
-                    start_time,
-                    end_time,
-                    output_key,
-                    None,  # error
-                    stdout,
-                    stderr,
-                    0,  # attempts
-                    None,  # job_handle
-                    None,  # sublattice_dispatch_id
-                    fingerprint,
-                    None,  # transfers
-                    None,  # submitted_at
-                    None,  # worker
-                    None,  # history
-                )
-            )
-        )
     return NewDispatch(
         dispatch_id=dispatch_id,
         name=data["name"],
@@ -159,3 +129,142 @@ def _previews(data: dict[str, Any], graph: TransportGraph) -> dict[str, str]:
     if isinstance(output.get("value"), str) and isinstance(output.get("preview"), str):
         found[output["value"]] = output["preview"][:PREVIEW_CHARS]
     return found
+
+
+@dataclass
+class GraphLines:
+    """A graph sent as JSON lines: one file of nodes, one of edges (read twice: checked, then stored)."""
+
+    nodes: BinaryIO
+    edges: BinaryIO
+
+    def lines(self, part: str) -> Iterator[bytes]:
+        file = self.nodes if part == "nodes" else self.edges
+        file.seek(0)
+        yield from file
+
+    def stored_text(self, data: dict[str, Any]) -> str:
+        """The manifest as one JSON text (what is stored and read back): ``data`` with these nodes and edges."""
+        rest = json.dumps({k: v for k, v in data.items() if k != "graph"})
+        text = bytearray(rest[:-1].encode())
+        text += b', "graph": {"nodes": ['
+        self._join(text, "nodes")
+        text += b'], "edges": ['
+        self._join(text, "edges")
+        text += b"]}}"
+        return text.decode()
+
+    def _join(self, text: bytearray, part: str) -> None:
+        first = True
+        for line in self.lines(part):
+            line = line.strip()
+            if line:
+                if not first:
+                    text += b","
+                text += line
+                first = False
+
+
+def _streamed_graph(data: dict[str, Any], lines: GraphLines) -> CompactGraph:
+    """The graph of ``lines``, each node and edge checked as it is read (``data``'s own graph must be empty)."""
+    if data["graph"]["nodes"] or data["graph"]["edges"]:
+        raise ManifestError("manifest is not valid: graph: its nodes and edges are sent as parts, so it must be empty")
+    graph = CompactGraph()
+    checker = GraphChecker()
+    for index, node in validated_lines(lines.lines("nodes"), "nodes"):
+        checker.node(index, node)
+        if not checker.problems:
+            graph.add_node_dict(node)
+    for index, edge in validated_lines(lines.lines("edges"), "edges"):
+        checker.edge(index, edge)
+        if checker.full:
+            break
+        if not checker.problems:
+            graph.add_edge_dict(edge)
+    if checker.problems:
+        raise ManifestError(
+            "manifest is not valid: " + "; ".join(f"{where}: {problem}" for where, problem in checker.problems)
+        )
+    output = data["output"]
+    if "node" in output and output["node"] not in graph:
+        raise ManifestError(f"manifest is not valid: output.node: no node has id {output['node']}")
+    return graph
+
+
+def _taken(items: list[Any], consume: bool) -> Iterator[Any]:
+    """The items of ``items``; with ``consume``, each is dropped from the list once taken (freed as it goes)."""
+    for index in range(len(items)):
+        item = items[index]
+        if consume:
+            items[index] = None
+        yield item
+
+
+def _referenced_blobs(data: dict[str, Any], graph: TransportGraph) -> set[str]:
+    """Every blob key the manifest refers to (its graph read from ``graph``)."""
+    return referenced_blobs({**data, "graph": {"nodes": graph.nodes(), "edges": []}})
+
+
+class NodeRows:
+    """The node rows of a new dispatch, each made when it is read: a million of them are never all in memory."""
+
+    def __init__(
+        self,
+        dispatch_id: str,
+        graph: TransportGraph,
+        prints: Fingerprints,
+        default: str,
+        reuse: Mapping[str, ReusableOutput],
+    ) -> None:
+        self.dispatch_id = dispatch_id
+        self.graph = graph
+        self.prints = prints
+        self.default = default
+        self.reuse = reuse
+
+    def __len__(self) -> int:
+        return len(self.graph)
+
+    def __iter__(self) -> Iterator[NodeRecord]:
+        prints, default, reuse, dispatch_id = self.prints, self.default, self.reuse, self.dispatch_id
+        make = NodeRecord._make
+        for node in self.graph.nodes():
+            node_id = node["id"]
+            fingerprint = prints[node_id]
+            if node["kind"] == "parameter":
+                status, executor, output_key = Status.COMPLETED, None, clean_text(node["value"])
+                old = None
+            else:
+                spec = node.get("executor") or {}
+                status, executor, output_key = Status.NEW_OBJECT, clean_text(spec.get("name") or default), None
+                old = reuse.get(fingerprint) if reuse else None
+            stdout = stderr = start_time = end_time = None
+            if old is not None:
+                # It ran nothing here: it starts when it ends (when its output was made).
+                status, output_key, stdout, stderr = Status.COMPLETED, old.output_key, old.stdout, old.stderr
+                start_time = end_time = old.end_time
+            # The row as a tuple of the table's columns (NodeRecord): no dict per node, none copied to insert it.
+            yield make(
+                (
+                    dispatch_id,
+                    node_id,
+                    clean_text(node["name"][:256]),
+                    node["kind"],
+                    status,
+                    executor,
+                    start_time,
+                    end_time,
+                    output_key,
+                    None,  # error
+                    stdout,
+                    stderr,
+                    0,  # attempts
+                    None,  # job_handle
+                    None,  # sublattice_dispatch_id
+                    fingerprint,
+                    None,  # transfers
+                    None,  # submitted_at
+                    None,  # worker
+                    None,  # history
+                )
+            )

@@ -16,7 +16,7 @@ from covalent.graph.bundle import BundleError, read_bundle
 from covalent.graph.manifest_schema import ManifestError, parse_manifest
 from covalent.limits import LIMITS, Limits
 from covalent.server.api.common import committed, parse_body, parse_query, read_db, server_state
-from covalent.server.registration import prepare_dispatch
+from covalent.server.registration import GraphLines, prepare_dispatch
 from covalent.server.store.models import DispatchRecord
 from covalent.server.store.records import (
     count_nodes,
@@ -87,12 +87,27 @@ async def register_dispatch(request: Request) -> Response:
         return Response(status_code=400)  # nobody to answer; nothing was registered
     except Exception as exc:  # malformed multipart body
         raise HTTPException(400, f"malformed multipart body: {exc}") from None
-    try:
-        raw_manifest = await _part(form, "manifest")
-        raw_blobs = await _part(form, "blobs", required=False) or b""
-        raw_options = await _part(form, "options", required=False)
+    try:  # a graph sent as lines is read from its parts' files while it is checked: closed after that
+        return await _register(request, state, form, began)
     finally:
         await form.close()
+
+
+def _graph_lines(form: Any) -> GraphLines | None:
+    """The graph's ``nodes`` and ``edges`` parts (JSON lines), if the upload sends its graph apart."""
+    nodes, edges = form.get("nodes"), form.get("edges")
+    if nodes is None and edges is None:
+        return None
+    if not isinstance(nodes, UploadFile) or not isinstance(edges, UploadFile):
+        raise HTTPException(422, "multipart fields 'nodes' and 'edges' are sent together, as files (JSON lines)")
+    return GraphLines(nodes.file, edges.file)
+
+
+async def _register(request: Request, state: Any, form: Any, began: float) -> Response:
+    raw_manifest = await _part(form, "manifest")
+    raw_blobs = await _part(form, "blobs", required=False) or b""
+    raw_options = await _part(form, "options", required=False)
+    graph_lines = _graph_lines(form)
     try:
         manifest_text = (raw_manifest or b"").decode()
     except UnicodeDecodeError as exc:
@@ -113,7 +128,11 @@ async def register_dispatch(request: Request) -> Response:
     # A small upload (the common interactive dispatch) is checked right here: a
     # thread hop would cost more than the work, and it needs no database read
     # unless it names blobs it did not upload.
-    small = len(raw_blobs) + len(manifest_text) <= LIMITS.small_upload_bytes and not options.reuse_from
+    small = (
+        len(raw_blobs) + len(manifest_text) <= LIMITS.small_upload_bytes
+        and not options.reuse_from
+        and graph_lines is None
+    )
     try:
         blobs = (
             read_bundle(raw_blobs, max_blob=limit)
@@ -136,8 +155,9 @@ async def register_dispatch(request: Request) -> Response:
             blobs,
             reuse=reuse,
             reuse_from=options.reuse_from,
-            manifest_text=manifest_text,
+            manifest_text=manifest_text if graph_lines is None else None,
             check_executors=options.unknown_executors == "reject",
+            graph_lines=graph_lines,
         )
 
     triggers = _trigger_specs(state, options)

@@ -8,7 +8,11 @@ from collections.abc import Iterable
 from covalent.limits import LIMITS
 from covalent.server.store.blobs import BlobStore
 
-__all__ = ["BlobCache"]
+__all__ = ["ENTRY_BYTES", "BlobCache"]
+
+#: What an entry costs besides its bytes (its key, the bytes object, the ordered dict's links): counted
+#: against the limit, so a million 5-byte outputs are not a million entries.
+ENTRY_BYTES = 250
 
 
 class BlobCache:
@@ -44,10 +48,10 @@ class BlobCache:
         if len(data) > self._limit // 8 or key in self._cache:
             return
         self._cache[key] = data
-        self._cache_bytes += len(data)
+        self._cache_bytes += len(data) + ENTRY_BYTES
         while self._cache_bytes > self._limit and self._cache:
             _, old = self._cache.popitem(last=False)
-            self._cache_bytes -= len(old)
+            self._cache_bytes -= len(old) + ENTRY_BYTES
 
     def cached(self, key: str) -> bytes | None:
         """A blob if it is in memory; never reads the store."""

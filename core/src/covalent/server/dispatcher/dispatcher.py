@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -75,7 +75,7 @@ class Dispatcher:
         dispatch_id: str,
         *,
         resuming: bool = False,
-        loaded: tuple[DispatchRecord, Sequence[NodeRecord]] | None = None,
+        loaded: tuple[DispatchRecord, Iterable[NodeRecord]] | None = None,
     ) -> bool:
         """Run a registered dispatch; False if it is unknown or already ended.
 
@@ -85,7 +85,7 @@ class Dispatcher:
         if dispatch_id in self.runs:
             return True
 
-        def load() -> tuple[DispatchRecord | None, Sequence[NodeRecord]]:
+        def load() -> tuple[DispatchRecord | None, Iterable[NodeRecord]]:
             with self.blobs.engine.connect() as conn:
                 record = read_dispatch(conn, dispatch_id, with_manifest=True)
                 rows = read_nodes(conn, dispatch_id, brief=False) if record else []

@@ -33,16 +33,18 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from covalent.executor.jobs import HeldRef, HeldValueLost, Job
+from covalent.graph.compact import CompactGraph
 from covalent.graph.serialize import blob_key
-from covalent.graph.transport_graph import NOT_TASKS, TransportGraph
+from covalent.graph.transport_graph import NOT_TASKS
 from covalent.limits import LIMITS
 from covalent.runtime.outcome import JobOutcome
 from covalent.server.dispatcher.blobcache import BlobCache
+from covalent.server.dispatcher.columns import IntColumn, OutputKeys, StatusColumn
 from covalent.server.dispatcher.durations import DurationModel
 from covalent.server.dispatcher.ending import RunEnd, decide_end, node_counts
 from covalent.server.dispatcher.executors import ExecutorInstances, spec_key
@@ -109,8 +111,8 @@ class RunServices:
 
 
 class DispatchRun:
-    def __init__(self, services: RunServices, record: DispatchRecord, rows: Sequence[NodeRecord]) -> None:
-        """``record``: the dispatch, read with its manifest; ``rows``: its nodes' records."""
+    def __init__(self, services: RunServices, record: DispatchRecord, rows: Iterable[NodeRecord]) -> None:
+        """``record``: the dispatch, read with its manifest; ``rows``: its nodes' records (read once)."""
         self.svc = services
         self.dispatch_id: str = record.dispatch_id
         self.root_dispatch_id: str = record.root_dispatch_id
@@ -122,12 +124,13 @@ class DispatchRun:
         self.lattice_info = {**manifest.get("lattice", {}), "output": self.output}
         self.started_at = record.started_at or time.time()
         self.packing = bool(manifest.get("lattice", {}).get("task_packing", True))
-        self.graph: TransportGraph = record.graph or TransportGraph.from_dict(manifest["graph"])
+        graph = record.graph
+        self.graph = CompactGraph.of(graph) if graph is not None else CompactGraph.from_dict(manifest["graph"])
         self.writes = RunWrites(services.writer, services.blobs, self.dispatch_id, self.root_dispatch_id)
-        # -- per node: status, output, attempts, error, child dispatch --
-        self.status: dict[int, str] = {}
-        self.output_key: dict[int, str] = {}
-        self.attempts: dict[int, int] = {}
+        # -- per node: status, output, attempts, error, child dispatch (in columns: a million nodes fit) --
+        self.status: MutableMapping[int, str] = StatusColumn(self.graph)
+        self.output_key: MutableMapping[int, str] = OutputKeys(self.graph)
+        self.attempts: MutableMapping[int, int] = IntColumn(self.graph)
         self.errors: dict[int, str] = {}
         self.children_runs: dict[int, str] = {}
         #: Times each node was computed again because a value it made by reference was lost.
@@ -153,15 +156,14 @@ class DispatchRun:
             if row.status == RUNNING and row.job_handle:
                 handle = json.loads(row.job_handle)
                 self.resume_handles.setdefault(handle["job_id"], handle)
-        self.task_total = sum(1 for n in self.graph.nodes() if n["kind"] not in NOT_TASKS)
-        self._completed_tasks = sum(
-            1 for n, s in self.status.items() if s == COMPLETED and self.node(n)["kind"] not in NOT_TASKS
-        )
+        kind = self.graph.kind
+        self.task_total = sum(1 for n in self.graph.node_ids() if kind(n) not in NOT_TASKS)
+        self._completed_tasks = sum(1 for n, s in self.status.items() if s == COMPLETED and kind(n) not in NOT_TASKS)
         #: Inputs each node still waits for.
-        self.remaining: dict[int, int] = {}
-        for node in self.graph.nodes():
-            n = node["id"]
-            self.remaining[n] = sum(1 for p in self.graph.parents(n) if self.status.get(p) != COMPLETED)
+        self.remaining: MutableMapping[int, int] = IntColumn(self.graph)
+        status = self.status
+        for n in self.graph.node_ids():
+            self.remaining[n] = sum(1 for p in self.graph.parents(n) if status.get(p) != COMPLETED)
         # -- work under way --
         #: Node -> "planning", "held" (waits for its function's first duration) or its job's id.
         self.in_flight: dict[int, str] = {}

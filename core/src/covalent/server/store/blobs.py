@@ -32,6 +32,9 @@ from covalent.server.store.sql import insert_ignore
 
 __all__ = ["BlobLostError", "BlobNotFoundError", "BlobPendingError", "BlobStore", "shown", "small_blob"]
 
+#: Blob rows inserted per statement.
+_ROWS_PER_INSERT = 5000
+
 
 class BlobNotFoundError(KeyError):
     """No blob has this key."""
@@ -101,8 +104,11 @@ class BlobStore:
             return
         now = time.time()
         previews = previews or {}
-        rows = []
+        rows: list[dict[str, object]] = []
         for key, data in items.items():
+            if len(rows) >= _ROWS_PER_INSERT:  # in chunks: a million blobs are not a million rows at once
+                insert_ignore(conn, blobs, rows)
+                rows = []
             inline = len(data) <= self.inline_limit
             if not inline:
                 self._write_file(key, data)

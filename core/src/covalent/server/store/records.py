@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from itertools import islice
 from operator import itemgetter
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, Literal, Protocol, TypeVar, overload
 
 from sqlalchemy import Connection, Update, and_, bindparam, delete, func, or_, select, update
 
@@ -76,6 +77,14 @@ def _sort_column(sort: str) -> Any:
     return DISPATCH_SORTS[sort]
 
 
+class NodeRowSource(Protocol):
+    """Node rows: a list, or rows made as they are read (a new dispatch's: see registration.NodeRows)."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[NodeRecord]: ...
+
+
 @dataclass
 class NewDispatch:
     """A dispatch about to be recorded: everything its rows hold."""
@@ -83,8 +92,9 @@ class NewDispatch:
     dispatch_id: str
     name: str
     manifest: dict[str, Any]
-    #: Its nodes' new rows (what has not happened yet None: error, job handle, transfers, history...).
-    node_rows: list[NodeRecord]
+    #: Its nodes' new rows (what has not happened yet None: error, job handle, transfers, history...): a
+    #: list, or rows made as they are read (``len`` and iteration, read more than once; registration.NodeRows).
+    node_rows: NodeRowSource
     blobs: Mapping[str, bytes]
     root_dispatch_id: str = ""
     parent_dispatch_id: str | None = None
@@ -132,7 +142,7 @@ class NewDispatch:
             graph=self.graph,
         )
 
-    def rows(self) -> list[NodeRecord]:
+    def rows(self) -> NodeRowSource:
         """The node rows, as :func:`read_nodes` would read them back."""
         return self.node_rows
 
@@ -183,8 +193,8 @@ def insert_dispatch(store: BlobStore, new: NewDispatch) -> Any:
             ],
         )
         # The rows' text is clean already (prepare_dispatch): no pass over every value here.
-        for i in range(0, len(new.node_rows), 5000):  # in chunks: SQLAlchemy copies them for PostgreSQL
-            chunk = new.node_rows[i : i + 5000]
+        rows = iter(new.node_rows)
+        while chunk := list(islice(rows, 5000)):  # in chunks: rows made as they are inserted are never all here
             if chunk[0].dispatch_id != new.dispatch_id:  # rows prepared for another id (a copy of a NewDispatch)
                 chunk = [row._replace(dispatch_id=new.dispatch_id) for row in chunk]
             insert_tuples(conn, nodes, _NEW_NODE_COLUMNS, [_new_node_values(row) for row in chunk])
