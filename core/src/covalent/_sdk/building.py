@@ -71,6 +71,7 @@ class GraphBuilder:
         self.inherited = inherited or Inherited()
         self._functions: dict[int, tuple[Any, str]] = {}
         self._facts: dict[int, tuple[Any, _Facts]] = {}
+        self._hooks: dict[int, tuple[Any, str | None]] = {}
         #: Each electron function's source by its blob key (what the dashboard shows; never run).
         self.sources: dict[str, str] = {}
 
@@ -107,7 +108,7 @@ class GraphBuilder:
         """Add a node calling ``func`` (the electron's function or its replacement; a lattice: a sublattice)."""
         name = electron.name
         facts = self.facts(func)
-        display = _bind(facts.signature, name, args, kwargs)
+        display = _bind(facts.signature, name, args, kwargs, facts.positional)
         executor = self.executor_for(electron)
         attrs: dict[str, Any] = {
             "function": self.add_function(
@@ -123,9 +124,9 @@ class GraphBuilder:
             attrs["code_hash"] = code_hash
         if facts.source:
             self.sources.setdefault(attrs["function"], facts.source)
-        hooks = electron.hooks(self.lattice, self.inherited)
+        hooks = self.hooks_key(electron)
         if hooks:
-            attrs["hooks"] = self.add_function(hooks, f"dependencies of electron {name!r}")
+            attrs["hooks"] = hooks
         if electron.files:
             attrs["files"] = [ft.to_spec(self.add_function).to_json() for ft in electron.files]
             if not electron.takes_files:
@@ -141,6 +142,16 @@ class GraphBuilder:
             source = self.input_node(value, key, name)
             self.graph.add_edge(Edge(source, node_id, key, key=key))
         return NodeOutput(self, node_id, name, facts.return_length)
+
+    def hooks_key(self, electron: Electron) -> str | None:
+        """The blob key of the electron's dependencies (None: it has none), pickled once per build."""
+        cached = self._hooks.get(id(electron))
+        if cached is not None and cached[0] is electron:
+            return cached[1]
+        hooks = electron.hooks(self.lattice, self.inherited)
+        key = self.add_function(hooks, f"dependencies of electron {electron.name!r}") if hooks else None
+        self._hooks[id(electron)] = (electron, key)
+        return key
 
     def executor_for(self, electron: Electron) -> Any:
         """The electron's executor, else its workflow's, else the one the workflow inherited."""
@@ -272,6 +283,7 @@ class _Facts:
             self.signature: inspect.Signature | None = inspect.signature(target)
         except (TypeError, ValueError):
             self.signature = None
+        self.positional = _positional_names(self.signature)
         self.code_hash = code_fingerprint(func)
         self.return_length = _return_length(func)
         self.source = _source(target)
@@ -290,8 +302,37 @@ def _source(target: Any) -> str:
     return text if len(text) <= MAX_SOURCE_CHARS else ""
 
 
-def _bind(signature: inspect.Signature | None, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[str]:
-    """Check the call against the signature; name each positional argument."""
+def _positional_names(signature: inspect.Signature | None) -> tuple[tuple[str, ...], int] | None:
+    """The names of a signature's leading positional parameters and how many must be given, when a call
+    with positional arguments only is checked by counting them (no keyword-only parameter without a
+    default); else None."""
+    if signature is None:
+        return None
+    names: list[str] = []
+    required = 0
+    for param in signature.parameters.values():
+        if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+            names.append(param.name)
+            required += param.default is param.empty
+        elif param.kind is param.KEYWORD_ONLY and param.default is param.empty:
+            return None
+    return tuple(names), required
+
+
+def _bind(
+    signature: inspect.Signature | None,
+    name: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    positional: tuple[tuple[str, ...], int] | None = None,
+) -> list[str]:
+    """Check the call against the signature; name each positional argument.
+
+    ``positional`` (:func:`_positional_names`): a call of positional arguments
+    only that fills the leading parameters is checked by counting them.
+    """
+    if positional is not None and not kwargs and positional[1] <= len(args) <= len(positional[0]):
+        return list(positional[0][: len(args)])
     if signature is None:
         return [f"arg[{i}]" for i in range(len(args))]
     try:
