@@ -86,3 +86,44 @@ def test_one_client_holds_a_bounded_number_of_connections(bounded):
             pass
         assert time.monotonic() < deadline, "the server never served the client again"
         time.sleep(0.1)
+
+
+def test_a_small_response_goes_out_in_one_write_a_large_one_at_once_and_in_order():
+    import asyncio
+
+    from covalent.server.connections import COALESCE_BYTES, _Coalescing
+
+    class Recording(asyncio.Transport):
+        """A transport that keeps what it is given to send."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.sent: list[bytes] = []
+            self.closed = False
+
+        def write(self, data: bytes) -> None:
+            self.sent.append(bytes(data))
+
+        def is_closing(self) -> bool:
+            return self.closed
+
+        def close(self) -> None:
+            self.closed = True
+
+    async def respond() -> None:
+        real = Recording()
+        transport = _Coalescing(real, asyncio.get_running_loop())
+        transport.write(b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\n")
+        transport.write(b"body")
+        assert real.sent == []  # kept until this step of the loop ends
+        await asyncio.sleep(0)
+        assert real.sent == [b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nbody"]
+        big = b"x" * (COALESCE_BYTES + 1)
+        transport.write(b"head")
+        transport.write(big)  # at once, after what was kept, never copied into it
+        assert real.sent[1:] == [b"head", big] and real.sent[2] is big
+        transport.write(b"tail")
+        transport.close()  # what is kept goes before the close
+        assert real.sent[-1] == b"tail" and real.closed and transport.is_closing()
+
+    asyncio.run(respond())
