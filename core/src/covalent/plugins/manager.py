@@ -143,8 +143,11 @@ def _load(pm: pluggy.PluginManager) -> list[PluginInfo]:
         infos.append(info)
     allowed = _allowed()
     seen: set[str] = set()
+    # One scan of every installed distribution for both groups: each scan reads every
+    # distribution's metadata (~40 ms here, on the server's way to ready).
+    everything = entry_points()
     ep: EntryPoint
-    for ep in sorted(entry_points(group=PROJECT_NAME), key=lambda e: e.name):
+    for ep in sorted(everything.select(group=PROJECT_NAME), key=lambda e: e.name):
         if ep.name in seen or (allowed is not None and ep.name not in allowed):
             continue
         seen.add(ep.name)
@@ -157,7 +160,7 @@ def _load(pm: pluggy.PluginManager) -> list[PluginInfo]:
         )
         _load_one(pm, info, ep.load)
         infos.append(info)
-    infos.extend(_load_covalent_plugins(pm, allowed))
+    infos.extend(_load_covalent_plugins(pm, allowed, everything))
     return infos
 
 
@@ -172,12 +175,12 @@ class _CovalentRegistration:
         register(self.adapter)
 
 
-def _load_covalent_plugins(pm: pluggy.PluginManager, allowed: set[str] | None) -> list[PluginInfo]:
+def _load_covalent_plugins(pm: pluggy.PluginManager, allowed: set[str] | None, everything: Any) -> list[PluginInfo]:
     from covalent.executor.legacy.adapter import adapter_class
     from covalent.executor.legacy.discovery import NAME_PREFIX, find_sources, load_plugin
 
     infos: list[PluginInfo] = []
-    for label, source in find_sources():
+    for label, source in find_sources(everything):
         name = NAME_PREFIX + label
         if allowed is not None and name not in allowed and label not in allowed:
             continue

@@ -132,11 +132,18 @@ def executor_dirs() -> list[str]:
     return folders
 
 
-def find_sources() -> list[tuple[str, PluginSource]]:
-    """``(label, source)`` of every Covalent plugin: the entry points first, then the executor folders' files."""
+def find_sources(installed: Any = None) -> list[tuple[str, PluginSource]]:
+    """``(label, source)`` of every Covalent plugin: the entry points first, then the executor folders' files.
+
+    ``installed``: every entry point (``importlib.metadata.entry_points()``) when
+    the caller has them already (scanning the distributions again costs as much).
+    """
     found: list[tuple[str, PluginSource]] = []
     seen: set[str] = set()
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    group = (
+        installed.select(group=ENTRY_POINT_GROUP) if installed is not None else entry_points(group=ENTRY_POINT_GROUP)
+    )
+    for ep in sorted(group, key=lambda e: e.name):
         if ep.value in seen:
             continue
         seen.add(ep.value)
