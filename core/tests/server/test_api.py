@@ -145,6 +145,61 @@ def test_get_result_waits_on_one_kept_connection(server):
     assert before and list(pool.connections) == before and not any(c.is_closed() for c in before)
 
 
+@ct.lattice
+def no_task(a):
+    return a
+
+
+def _register(server, lattice, *args, **options):
+    from covalent.testing import upload_parts
+
+    parts = [p for p in upload_parts(lattice, *args) if p[0] != "options"]
+    parts.append(("options", ("o.json", json.dumps(options).encode(), "application/json")))
+    response = httpx.post(api(server, "/dispatches"), files=parts, headers=CLIENT_HEADERS, timeout=60)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_a_dispatch_that_ends_within_its_linger_is_answered_with_its_end(server):
+    answer = _register(server, named_flow, 6, linger=1.0)
+    assert answer["status"] == "COMPLETED"
+    assert answer["summary"]["dispatch_id"] == answer["dispatch_id"] and answer["summary"]["output_key"]
+    assert pickle.loads(base64.b64decode(answer["output"])) == 7
+    # Without a linger, or not started, the answer is the id alone.
+    assert set(_register(server, no_task, 8)) == {"dispatch_id"}
+    assert set(_register(server, no_task, 9, linger=1.0, start=False)) == {"dispatch_id"}
+    # One still running when the linger is over: the id alone, the run goes on.
+    slow = _register(server, quick_then_slow, 1, linger=0.05)
+    assert set(slow) == {"dispatch_id"}
+    assert ct.get_result(slow["dispatch_id"], wait=True, progress=False).result == 2
+
+
+@pytest.mark.parametrize("linger", [-1, 1.5, "soon"])
+def test_a_bad_linger_answers_422(server, linger):
+    from covalent.testing import upload_parts
+
+    parts = [*upload_parts(no_task, 1), ("options", ("o.json", json.dumps({"linger": linger}).encode(), "x/json"))]
+    response = httpx.post(api(server, "/dispatches"), files=parts, headers=CLIENT_HEADERS, timeout=60)
+    assert response.status_code == 422 and "options" in response.json()["detail"]
+
+
+def test_a_result_that_came_with_the_dispatch_is_not_asked_for_again(server, monkeypatch):
+    import importlib
+
+    from covalent.client.connection import Connection
+
+    monkeypatch.setattr(importlib.import_module("covalent.client.dispatch"), "LINGER_SECONDS", 1.0)
+    asked: list[str] = []
+    hooks = Connection()._client.event_hooks["request"]
+    hook = hooks.append(lambda request: asked.append(f"{request.method} {request.url.path}")) or hooks[-1]
+    try:
+        dispatch_id = ct.dispatch(named_flow)(41)
+        assert ct.get_result(dispatch_id, wait=True, progress=False).result == 42
+    finally:
+        hooks.remove(hook)
+    assert asked == ["POST /api/v1/dispatches"]
+
+
 def test_openapi_describes_the_api(server):
     schema = httpx.get(api(server, "/openapi.json")).json()
     assert schema["openapi"].startswith("3.")
@@ -218,6 +273,8 @@ def test_graph_and_node_detail(server):
         ("GET", "/dispatches/nope/nodes/1", {}, 404),
         ("GET", "/events?dispatch_id=nope", {}, 404),
         ("GET", "/dispatches/nope/wait", {}, 404),
+        ("POST", "/dispatches/nope/redispatch?reuse_previous_results=maybe", {}, 422),
+        ("POST", "/dispatches/nope/redispatch?reuse_previous_results=true", {}, 404),
         ("GET", "/dispatches/nope/wait?timeout=abc", {}, 422),
         ("GET", "/dispatches/nope/wait?timeout=61", {}, 422),
         ("GET", "/dispatches/nope/wait?timeout=-1", {}, 422),

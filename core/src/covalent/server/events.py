@@ -87,6 +87,28 @@ class Subscription:
     def close(self) -> None:
         self._bus._subscribers.discard(self._sub)
 
+    async def end_of(self, dispatch_id: str, timeout: float) -> dict[str, Any] | None:
+        """The final event of ``dispatch_id`` (its summary, a small output), or None after ``timeout`` seconds.
+
+        None also when this subscriber fell behind or the bus closed (the caller
+        reads the state then, or asks again).  Subscribe before the end can be
+        published: it is not looked for in the past.
+        """
+        from covalent.status import TERMINAL
+
+        try:
+            async with asyncio.timeout(timeout):
+                async for event in self:
+                    if (
+                        event.get("kind") == "dispatch"
+                        and event.get("dispatch_id") == dispatch_id
+                        and event.get("status") in TERMINAL
+                    ):
+                        return event
+        except TimeoutError:
+            pass
+        return None
+
 
 class EventBus:
     def __init__(self, maxsize: int = 10_000) -> None:

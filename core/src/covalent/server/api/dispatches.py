@@ -68,9 +68,9 @@ async def register_dispatch(request: Request) -> Response:
             properties:
               manifest: {type: string, format: binary, description: "manifest JSON"}
               blobs: {type: string, format: binary, description: "blob bundle"}
-              options: {type: string, format: binary, description: "{start, reuse_from, unknown_executors} JSON"}
+              options: {type: string, format: binary, description: "{start, reuse_from, linger, ...} JSON"}
     responses:
-      201: {description: "registered: {dispatch_id}"}
+      201: {description: "{dispatch_id}, and its end (status, summary, output) if it ended within linger"}
       413: {description: request too large}
       422: {description: "the manifest, bundle or options are not acceptable"}
     """
@@ -177,10 +177,20 @@ async def _register(request: Request, state: Any, form: Any, began: float) -> Re
     except BaseException:
         await state.triggers.discard(observations)
         raise
-    if start:
-        await state.dispatcher.start(new.dispatch_id, loaded=(new.record(), new.rows()))
-    state.triggers.begin(observations)
-    return JSONResponse({"dispatch_id": new.dispatch_id}, status_code=201)
+    # Subscribed before the run starts: its end cannot be published before this listens.
+    listening = state.events.open(new.dispatch_id) if start and options.linger else None
+    try:
+        if start:
+            await state.dispatcher.start(new.dispatch_id, loaded=(new.record(), new.rows()))
+        state.triggers.begin(observations)
+        answer: dict[str, Any] = {"dispatch_id": new.dispatch_id}
+        end = await listening.end_of(new.dispatch_id, options.linger) if listening is not None else None
+    finally:
+        if listening is not None:
+            listening.close()
+    if end is not None:  # it ended within the linger: what get_result needs, so it asks nothing more
+        answer.update({k: end[k] for k in ("status", "summary", "output") if k in end})
+    return JSONResponse(answer, status_code=201)
 
 
 async def _open_triggers(state: Any, dispatch_id: str, triggers: list[Any], began: float) -> list[Any]:
@@ -356,6 +366,11 @@ async def get_manifest(request: Request) -> Response:
 async def redispatch_dispatch(request: Request) -> Response:
     """
     summary: Run a stored dispatch again with the same inputs (optionally reusing its results)
+    description: >
+      `reuse_previous_results` goes in the body or in the query (the SDK's way: a
+      request without a body is sent in one write).
+    parameters:
+      - {name: reuse_previous_results, in: query, schema: {type: boolean}}
     requestBody:
       content:
         application/json:
@@ -377,8 +392,9 @@ async def redispatch_dispatch(request: Request) -> Response:
 
     dispatch_id = request.path_params["dispatch_id"]
     body = await parse_body(request, RedispatchRequest, optional=True)
+    reuse = _flag(request, "reuse_previous_results", body.reuse_previous_results)
     try:
-        new = await redispatch(server_state(request), dispatch_id, reuse_previous_results=body.reuse_previous_results)
+        new = await redispatch(server_state(request), dispatch_id, reuse_previous_results=reuse)
     except DispatchNotFound:
         raise HTTPException(404, f"no dispatch with id {dispatch_id}") from None
     except ManifestError as exc:
@@ -387,3 +403,17 @@ async def redispatch_dispatch(request: Request) -> Response:
     if new.final is not None:  # ended at once: what get_result needs, so it asks nothing more
         answer.update({k: new.final[k] for k in ("status", "summary", "output") if k in new.final})
     return JSONResponse(answer, status_code=201)
+
+
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def _flag(request: Request, name: str, from_body: bool) -> bool:
+    """A boolean option given in the query (``true``/``false``, ``1``/``0``) or else in the body."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return from_body
+    value = _BOOLEANS.get(raw.lower())
+    if value is None:
+        raise HTTPException(422, f"{name} must be true or false, not {raw[:40]!r}")
+    return value

@@ -54,6 +54,9 @@ class DispatchOptions(_Strict):
     unknown_executors: Literal["reject", "fail_nodes"] = "reject"
     #: Registered with the dispatch, which is then recorded without running.
     triggers: list[TriggerModel] | None = Field(default=None, max_length=16)
+    #: Seconds the answer may wait for the dispatch to end: one that ends by then is
+    #: answered with its end (status, summary, small output), and nothing more need be asked.
+    linger: float = Field(default=0.0, ge=0.0, le=1.0)
 
 
 class TriggerRegistration(_Strict):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import re
@@ -132,17 +131,9 @@ async def wait_for_end(request: Request) -> Response:
             raise HTTPException(404, f"no dispatch with id {dispatch_id}")
         if snapshot["status"] in TERMINAL:
             return JSONResponse(snapshot)
-        try:
-            async with asyncio.timeout(seconds):
-                async for event in subscription:  # ends early if this waiter fell behind: answered as still running
-                    if (
-                        event.get("kind") == "dispatch"
-                        and event.get("dispatch_id") == dispatch_id
-                        and event.get("status") in TERMINAL
-                    ):
-                        return JSONResponse(event)
-        except TimeoutError:
-            pass
+        end = await subscription.end_of(dispatch_id, seconds)
+        if end is not None:
+            return JSONResponse(end)
         return JSONResponse(snapshot)
     finally:
         subscription.close()
