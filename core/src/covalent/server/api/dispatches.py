@@ -173,7 +173,7 @@ async def _register(request: Request, state: Any, form: Any, began: float) -> Re
     if observations:
         operation = together(operation, insert_triggers([o.record for o in observations]))
     try:
-        await committed(request, state.writer.write(operation, small=small))
+        await committed(request, state.writer.write(operation, small=small), rows=len(new.node_rows))
     except BaseException:
         await state.triggers.discard(observations)
         raise
