@@ -80,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     host = args.host or settings.get("host", "127.0.0.1")
     port = args.port or int(settings.get("port", config.DEFAULT_PORT))
     _configure_logging(args.log_file, args.log_level)
+    from covalent.server.allocator import tune_allocator
+
+    tune_allocator()
 
     import uvicorn
 
