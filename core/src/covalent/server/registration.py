@@ -22,7 +22,7 @@ from covalent.server.store.models import NodeRecord, ReusableOutput
 from covalent.server.store.records import NewDispatch, clean_text, reusable_outputs
 from covalent.status import Status
 
-__all__ = ["GraphLines", "ManifestError", "NodeRows", "prepare_dispatch", "reusable_outputs"]
+__all__ = ["GraphLines", "ManifestError", "NodeRows", "StoredManifest", "prepare_dispatch", "reusable_outputs"]
 
 
 def _check_executors(graph: TransportGraph, default: str) -> None:
@@ -73,8 +73,9 @@ def prepare_dispatch(
     validate_manifest(data, graph_apart=graph_lines is not None)
     if graph_lines is not None:
         graph = _streamed_graph(data, graph_lines)
-        manifest_text = graph_lines.stored_text(data)
+        pieces: StoredManifest | None = graph_lines.stored(data)
     else:
+        pieces = None
         nodes, edges = data["graph"]["nodes"], data["graph"]["edges"]
         # The uploaded text is what gets stored: its parsed nodes are let go of as the graph takes them.
         consume = manifest_text is not None
@@ -113,6 +114,7 @@ def prepare_dispatch(
         parent_node_id=parent_node_id,
         reuse_from=reuse_from,
         manifest_text=manifest_text,
+        manifest_pieces=pieces,
         graph=graph,
         previews=previews,
     )
@@ -145,24 +147,49 @@ class GraphLines:
 
     def stored_text(self, data: dict[str, Any]) -> str:
         """The manifest as one JSON text (what is stored and read back): ``data`` with these nodes and edges."""
-        rest = json.dumps({k: v for k, v in data.items() if k != "graph"})
-        text = bytearray(rest[:-1].encode())
-        text += b', "graph": {"nodes": ['
-        self._join(text, "nodes")
-        text += b'], "edges": ['
-        self._join(text, "edges")
-        text += b"]}}"
-        return text.decode()
+        return b"".join(self.stored(data).pieces()).decode()
 
-    def _join(self, text: bytearray, part: str) -> None:
+    def stored(self, data: dict[str, Any]) -> StoredManifest:
+        """The same text in pieces, never whole (:class:`StoredManifest`)."""
+        return StoredManifest(self, json.dumps({k: v for k, v in data.items() if k != "graph"}).encode())
+
+    def joined(self, part: str) -> Iterator[bytes]:
+        """The part's lines joined by commas, in pieces of about a MiB."""
+        batch: list[bytes] = []
+        size = 0
         first = True
         for line in self.lines(part):
             line = line.strip()
-            if line:
-                if not first:
-                    text += b","
-                text += line
-                first = False
+            if not line:
+                continue
+            if not first:
+                batch.append(b",")
+            batch.append(line)
+            first = False
+            size += len(line) + 1
+            if size >= 1 << 20:
+                yield b"".join(batch)
+                batch, size = [], 0
+        if batch:
+            yield b"".join(batch)
+
+
+@dataclass
+class StoredManifest:
+    """The manifest's text made from its head (every field but the graph) and the graph's lines."""
+
+    lines: GraphLines
+    rest: bytes
+
+    def pieces(self) -> Iterator[bytes]:
+        yield self.rest[:-1] + b', "graph": {"nodes": ['
+        yield from self.lines.joined("nodes")
+        yield b'], "edges": ['
+        yield from self.lines.joined("edges")
+        yield b"]}}"
+
+    def size(self) -> int:
+        return sum(len(piece) for piece in self.pieces())
 
 
 def _streamed_graph(data: dict[str, Any], lines: GraphLines) -> CompactGraph:

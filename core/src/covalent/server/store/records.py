@@ -27,7 +27,7 @@ from covalent.server.store.models import (
     ReusableOutput,
 )
 from covalent.server.store.sharing import as_copy, give_copies_their_own, node_holder, node_holders, shared_manifest
-from covalent.server.store.sql import insert_tuples, update_rows
+from covalent.server.store.sql import insert_tuples, update_rows, write_in_pieces
 from covalent.server.store.triggers import delete_for_dispatches
 from covalent.status import Status
 
@@ -77,6 +77,14 @@ def _sort_column(sort: str) -> Any:
     return DISPATCH_SORTS[sort]
 
 
+class TextPieces(Protocol):
+    """A text in pieces of UTF-8 (read more than once): its size in bytes, and the pieces."""
+
+    def size(self) -> int: ...
+
+    def pieces(self) -> Iterator[bytes]: ...
+
+
 class NodeRowSource(Protocol):
     """Node rows: a list, or rows made as they are read (a new dispatch's: see registration.NodeRows)."""
 
@@ -103,6 +111,8 @@ class NewDispatch:
     created_at: float = field(default_factory=time.time)
     #: The manifest exactly as uploaded, stored as is (saves encoding it again).
     manifest_text: str | None = None
+    #: Or the manifest's text in pieces (a graph uploaded as lines), written piece by piece where it can be.
+    manifest_pieces: TextPieces | None = None
     #: The validated graph, handed to the dispatcher so it is not built twice.
     graph: Any = None
     #: Text previews of uploaded values (parameters, a constant output), by blob key, made by the SDK.
@@ -173,6 +183,14 @@ def insert_dispatch(store: BlobStore, new: NewDispatch) -> Any:
     def op(conn: Connection) -> list[dict[str, Any]]:
         store.put_many(conn, new.blobs, new.previews)
         manifest = new.manifest
+        pieces = new.manifest_pieces
+        in_pieces = pieces is not None and conn.dialect.name == "sqlite"
+        if in_pieces:
+            text: str | None = None  # written below, piece by piece: a million-node manifest is never one string
+        elif pieces is not None:
+            text = b"".join(pieces.pieces()).decode()
+        else:
+            text = new.manifest_text or json.dumps(manifest)
         conn.execute(
             dispatches.insert(),
             [
@@ -185,13 +203,16 @@ def insert_dispatch(store: BlobStore, new: NewDispatch) -> Any:
                     "status": new.status,
                     "created_at": new.created_at,
                     "started_at": new.started_at,
-                    "manifest": new.manifest_text or json.dumps(manifest),
+                    "manifest": text,
                     "lattice": json.dumps(new.lattice()),
                     "reuse_from": new.reuse_from,
                     "node_count": len(new.node_rows),
                 }
             ],
         )
+        if in_pieces and pieces is not None:
+            where = ("dispatch_id", new.dispatch_id)
+            write_in_pieces(conn, dispatches, "manifest", where, pieces.size(), pieces.pieces())
         # The rows' text is clean already (prepare_dispatch): no pass over every value here.
         rows = iter(new.node_rows)
         while chunk := list(islice(rows, 5000)):  # in chunks: rows made as they are inserted are never all here

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -97,3 +97,34 @@ def _postgres_insert_ignore(table: Table) -> Any:
     from sqlalchemy.dialects.postgresql import insert
 
     return insert(table).on_conflict_do_nothing()
+
+
+def write_in_pieces(
+    conn: Connection, table: Table, column: str, where: tuple[str, str], size: int, pieces: Iterable[bytes]
+) -> bool:
+    """Write ``size`` bytes into one SQLite value piece by piece (never the whole value in memory).
+
+    The row whose ``where[0]`` column is ``where[1]`` gets a zero blob of ``size``
+    bytes that ``pieces`` then fill (SQLite's incremental blob I/O, inside the
+    caller's transaction); the value is stored as a BLOB, read back as bytes.
+    Returns False, doing nothing, on other databases.
+    """
+    if conn.dialect.name != "sqlite":
+        return False
+    name, value = where
+    quoted_table, quoted_column, quoted_key = _quoted([table.name, column, name])
+    conn.exec_driver_sql(
+        f"UPDATE {quoted_table} SET {quoted_column} = zeroblob(?) WHERE {quoted_key} = ?", (size, value)
+    )
+    rowid = conn.exec_driver_sql(f"SELECT rowid FROM {quoted_table} WHERE {quoted_key} = ?", (value,)).scalar_one()
+    raw = conn.connection.dbapi_connection
+    written = 0
+    with raw.blobopen(table.name, column, rowid) as blob:  # type: ignore[union-attr]
+        for piece in pieces:
+            if written + len(piece) > size:
+                raise ValueError(f"{len(piece) + written} bytes for a value of {size}")
+            blob.write(piece)
+            written += len(piece)
+    if written != size:
+        raise ValueError(f"{written} bytes written into a value of {size}")
+    return True
