@@ -169,9 +169,16 @@ def test_an_array_reaches_the_next_task_read_only_without_a_copy(server: ServerP
 
 
 def _kill_when_gated(marker: Path) -> int:
-    started = wait_until(lambda: marker.with_name(marker.name + ".started").exists(), 120, what="the gate to start")
-    assert started
-    return int(marker.with_name(marker.name + ".started").read_text())
+    """The pid of the gate's process, once it has started (and written its pid)."""
+    started = marker.with_name(marker.name + ".started")
+
+    def pid() -> str:
+        try:
+            return started.read_text().strip()
+        except FileNotFoundError:
+            return ""
+
+    return int(wait_until(pid, 120, what="the gate to start"))
 
 
 def test_a_value_lost_with_its_worker_is_computed_again_from_its_inputs(server: ServerProcess, tmp_path: Path) -> None:
@@ -187,13 +194,77 @@ def test_a_value_lost_with_its_worker_is_computed_again_from_its_inputs(server: 
     made = log.read_text().split()
     assert len(made) == 2 and made[1] != made[0]  # made again, on another worker
 
-    def lost_rows() -> list[str]:
-        return [key for key, _, _, location, _ in _blob_rows(server) if location and '"lost"' in location]
-
     # The first value is recorded as lost, not silently replaced (its storing finds it gone).
-    lost = wait_until(lost_rows, 60, what="the lost value recorded as lost")
+    lost = wait_until(lambda: _lost_rows(server), 60, what="the lost value recorded as lost")
     answer = httpx.get(f"{server.address}/api/v1/blobs/{lost[0]}", timeout=30)
     assert answer.status_code == 410 and "lost before it was stored" in answer.text
+
+
+def gate_never_timed(data: bytes, marker: str) -> int:
+    """The gate, as a function of its own: never timed by the server, so never packed with the maker."""
+    return gate(data, marker)
+
+
+@ct.lattice
+def gated_alone(n: int, log: str, marker: str) -> Any:
+    return ct.electron(gate_never_timed)(c_make(n, log), marker)
+
+
+def test_a_value_lost_again_and_again_fails_its_reader_with_a_clear_error(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """Computed again at most Limits.recompute_attempts times; then the reader FAILS, naming the loss."""
+    from covalent.limits import LIMITS
+
+    log, marker = tmp_path / "made", tmp_path / "gate"
+    dispatch_id = ct.dispatch(gated_alone)(SIZE, str(log), str(marker))
+    started = marker.with_name(marker.name + ".started")
+    for _ in range(LIMITS.recompute_attempts + 1):  # every value made is lost with its worker
+        reader = _kill_when_gated(marker)
+        started.unlink()
+        maker = int(log.read_text().split()[-1])
+        for pid in {maker, reader}:  # the holder, and the reader's worker if Dask copied the value there
+            os.kill(pid, signal.SIGKILL)
+    marker.with_name(marker.name + ".go").write_text("")  # were a value not lost, the dispatch would end
+    # (the maker's last value is lost too: reading it would answer 410, so outputs are not read)
+    result = ct.get_result(dispatch_id, wait=True, progress=False, intermediate_outputs=False)
+    assert result.status == ct.status.FAILED
+    made = log.read_text().split()
+    assert len(made) == LIMITS.recompute_attempts + 1  # the first run and each recomputation, no more
+    (gate,) = [n for n in result.get_all_node_results() if n["node_name"] == "gate_never_timed"]
+    assert gate["status"] == ct.status.FAILED
+    assert f"an input was lost before it was stored, {LIMITS.recompute_attempts} times" in gate["error"]
+    assert result.result is None  # never a value from elsewhere
+
+
+def _lost_rows(server: ServerProcess) -> list[str]:
+    return [key for key, _, _, location, _ in _blob_rows(server) if location and '"lost"' in location]
+
+
+def test_values_held_by_the_servers_own_cluster_are_computed_again_after_a_kill(tmp_path: Path) -> None:
+    """kill -9 of the server takes its local cluster with it: a held value not yet stored is made again."""
+    log, marker = tmp_path / "made", tmp_path / "gate"
+    server = ServerProcess(tmp_path / "server", default_executor="dask", config=LOCAL, no_cluster=False)
+    with server:
+        dispatch_id = ct.dispatch(gated)(SIZE, str(log), str(marker))
+        _kill_when_gated(marker)  # the value is held on a worker; its reader waits at the gate
+        server.kill()  # kill -9: the server's process group, its Dask cluster with the value included
+        marker.with_name(marker.name + ".go").write_text("")
+        server.start()
+        result = ct.get_result(dispatch_id, wait=True, progress=False)
+        assert result.status == ct.status.COMPLETED, result.error
+        assert result.result == SIZE
+        made = log.read_text().split()
+        assert len(made) == 2 and made[1] != made[0]  # made again, by a worker of the new cluster
+        # The value of the first run is recorded as lost, never read as another one.
+        lost = wait_until(lambda: _lost_rows(server), 60, what="the lost value recorded as lost")
+        answer = httpx.get(f"{server.address}/api/v1/blobs/{lost[0]}", timeout=30)
+        assert answer.status_code == 410 and "lost before it was stored" in answer.text
+        # The value made again is stored like any other.
+        stored = wait_until(lambda: [r for r in _blob_rows(server) if r[3] is None], 60, what="the new value stored")
+        ((key, size, inline, _, digest),) = stored
+        data = (server.data_dir / "objects" / key[:2] / key).read_bytes()
+        assert not inline and len(data) == size and hashlib.sha256(data).hexdigest() == digest
 
 
 EXTERNAL = """

@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 #: Payloads larger than this are scattered to the cluster instead of being
 #: embedded in the task (Dask warns about large task graphs).
 SCATTER_BYTES = 1 << 20
+#: Seconds between checks that the workers holding a running job's inputs are still there.
+HOLDER_CHECK_SECONDS = 1.0
 
 
 @dataclass(eq=False)
@@ -207,7 +209,7 @@ class DaskExecutor(JobExecutor):
         running = _RunningJob(future, shared)
         self._jobs[job.job_id] = running
         try:
-            data = await future
+            data = await (self._while_held(client, future, job) if held else future)
         except asyncio.CancelledError:
             # Our caller was cancelled (a dispatcher's cancel or time limit):
             # stop the job too; a following cancel() joins the same stop.
@@ -230,6 +232,42 @@ class DaskExecutor(JobExecutor):
         return JobOutcome.from_bytes(data)
 
     # -- values kept on the workers ----------------------------------------
+    async def _while_held(self, client: Any, future: Any, job: Job) -> Any:
+        """The job's result, or :class:`HeldValueLost` once a worker holding an input it still needs is gone.
+
+        Dask computes a lost serving task again on another worker (where it
+        says the value is gone) while it has workers; but a task bound to a
+        worker that left while no worker was alive stays unrunnable when new
+        ones join (the whole cluster restarted): the job would wait forever.
+        """
+
+        async def result() -> Any:
+            return await future
+
+        waiting = asyncio.ensure_future(result())
+        try:
+            while True:
+                done, _ = await asyncio.wait({waiting}, timeout=HOLDER_CHECK_SECONDS)
+                if done:
+                    return waiting.result()
+                gone = self._holders_gone(job, (client.scheduler_info() or {}).get("workers", {}))
+                if gone:  # the client's view may be a few seconds old: the scheduler's is not
+                    gone = self._holders_gone(job, (await client.scheduler.identity()).get("workers", {}))
+                if gone:
+                    await client.cancel([future], force=True)
+                    raise HeldValueLost(gone[0].key, gone[0].holder)
+        finally:
+            waiting.cancel()
+
+    def _holders_gone(self, job: Job, workers: dict[str, Any]) -> list[HeldRef]:
+        """Held inputs not yet brought to the job whose holder is not among ``workers``."""
+        gone = []
+        for key, ref in job.held_inputs.items():
+            serving = self._served.get(key)
+            if ref.holder not in workers and (serving is None or serving.status != "finished"):
+                gone.append(ref)
+        return gone
+
     def _serving(self, client: Any, ref: HeldRef) -> Any:
         """The Dask future serving a held value from its worker (one per value, shared by its consumers)."""
         from covalent_dask.shipping import by_value
