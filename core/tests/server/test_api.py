@@ -161,6 +161,7 @@ def _register(server, lattice, *args, **options):
 
 
 def test_a_dispatch_that_ends_within_its_linger_is_answered_with_its_end(server):
+    ct.dispatch_sync(named_flow)(0)  # the executor is up: what lingers is the run alone
     answer = _register(server, named_flow, 6, linger=1.0)
     assert answer["status"] == "COMPLETED"
     assert answer["summary"]["dispatch_id"] == answer["dispatch_id"] and answer["summary"]["output_key"]
@@ -189,6 +190,7 @@ def test_a_result_that_came_with_the_dispatch_is_not_asked_for_again(server, mon
     from covalent.client.connection import Connection
 
     monkeypatch.setattr(importlib.import_module("covalent.client.dispatch"), "LINGER_SECONDS", 1.0)
+    ct.dispatch_sync(named_flow)(0)  # the executor is up: what lingers is the run alone
     asked: list[str] = []
     hooks = Connection()._client.event_hooks["request"]
     hook = hooks.append(lambda request: asked.append(f"{request.method} {request.url.path}")) or hooks[-1]
@@ -198,6 +200,26 @@ def test_a_result_that_came_with_the_dispatch_is_not_asked_for_again(server, mon
     finally:
         hooks.remove(hook)
     assert asked == ["POST /api/v1/dispatches"]
+
+
+@ct.lattice
+def fan(n):
+    return [add(i, 1) for i in range(n)]
+
+
+def test_the_sdk_asks_for_a_linger_for_small_graphs_only(server):
+    from covalent.client.connection import Connection
+
+    lingers: list[bool] = []
+    hooks = Connection()._client.event_hooks["request"]
+    hooks.append(lambda request: lingers.append(b'"linger"' in request.content))
+    try:
+        small, big = ct.dispatch(fan)(3), ct.dispatch(fan)(70)  # 3 + 2 nodes, and 70 + 2
+    finally:
+        hooks.pop()
+    assert lingers == [True, False]
+    assert len(ct.get_result(small, wait=True, progress=False).result) == 3
+    assert len(ct.get_result(big, wait=True, progress=False).result) == 70
 
 
 def test_openapi_describes_the_api(server):

@@ -25,6 +25,8 @@ __all__ = ["cancel", "delete", "dispatch", "dispatch_sync", "get_result", "redis
 #: workflow's result then comes with its id (one request instead of a dispatch and a wait);
 #: a longer one's id comes at most this much later.
 LINGER_SECONDS = 0.03
+#: Only a graph this small is worth waiting for (a bigger one seldom ends within the linger).
+LINGER_NODES = 64
 
 
 def submit_manifest(
@@ -45,7 +47,7 @@ def submit_manifest(
     options: dict[str, Any] = {"start": start, "reuse_from": reuse_from, "unknown_executors": "fail_nodes"}
     if triggers:
         options["triggers"] = triggers
-    elif start:
+    elif start and len(manifest.graph) <= LINGER_NODES:
         options["linger"] = LINGER_SECONDS
     with Connection(dispatcher_addr, timeout=600) as conn:
         files = upload_parts(manifest, options)
