@@ -39,3 +39,23 @@ def test_a_changed_input_changes_its_downstream_only():
         n for n in one.node_ids() if one.kind(n) == "parameter" and one.node(n)["value"] == two.node(n)["value"]
     }
     assert same_values and changed == set(one.node_ids()) - same_values
+
+
+@ct.electron
+def gather(*values):
+    return len(values)
+
+
+@ct.lattice
+def wide(n):
+    parts = [inc(i) for i in range(n)]
+    first = gather(*parts)
+    return ct.wait(gather(first), parts)
+
+
+def test_a_node_of_many_inputs_and_waits_is_hashed_as_the_plain_form():
+    """Past a thousand inputs the JSON is hashed as it is written: the same fingerprints all the same."""
+    graph = wide.build_manifest(1200).graph
+    plain, compact = fingerprints(graph), fingerprints(CompactGraph.of(graph))
+    assert max(len(graph.in_edges(n)) for n in graph.node_ids()) > 1000
+    assert all(plain[n] == compact[n] for n in graph.node_ids())

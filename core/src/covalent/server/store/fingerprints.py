@@ -26,6 +26,8 @@ _SIZE = 32
 _encode = json.JSONEncoder().encode
 _quote = encode_basestring_ascii  # how that encoder quotes a string
 _HEX = re.compile(r"[0-9a-f]*")
+#: Nodes with more inputs than this are hashed as their JSON is written (_wide_digest).
+_WIDE = 1000
 
 
 class Fingerprints:
@@ -90,13 +92,48 @@ def _compact_fingerprints(graph: CompactGraph) -> Fingerprints:
             head = _encode([shape["kind"], code, shape.get("hooks_hash") or shape.get("hooks")])
             tail = f", {_encode(shape['files'])}]" if shape.get("files") else "]"
             ends = prefixes[id(shape)] = (head[:-1] + ", [", "]" + tail)
+        edges = graph.in_edge_tuples(node_id)
+        if len(edges) > _WIDE:
+            result.set(node_id, _wide_digest(edges, ends, result))
+            continue
         named = sorted(
             ("wait" if wait else (key if key is not None else f"#{arg_index}"), result[source])
-            for source, arg_index, key, wait in graph.in_edge_tuples(node_id)
+            for source, arg_index, key, wait in edges
         )
         inputs = ", ".join(f'[{_quote(name)}, "{fingerprint}"]' for name, fingerprint in named)
         result.set(node_id, sha256((ends[0] + inputs + ends[1]).encode()).digest())
     return result
+
+
+def _wide_digest(
+    edges: list[tuple[int, int | None, str | None, bool]], ends: tuple[str, str], result: Fingerprints
+) -> bytes:
+    """The same digest for a node of many inputs (a map's gather), hashed as it is written.
+
+    The inputs are sorted by name and source, their fingerprints' text made
+    one at a time (where names repeat, as waits do, those sort by fingerprint
+    as the plain form sorts them); neither the list of every input's text nor
+    the whole JSON is held (a million inputs: ~400 MB before).
+    """
+    named = [
+        ("wait" if wait else (key if key is not None else f"#{arg_index}"), source)
+        for source, arg_index, key, wait in edges
+    ]
+    del edges
+    named.sort()
+    digest = hashlib.sha256(ends[0].encode())
+    start = 0
+    while start < len(named):
+        end = start + 1
+        while end < len(named) and named[end][0] == named[start][0]:
+            end += 1
+        fingerprints = sorted(result[source] for _, source in named[start:end])
+        quoted = _quote(named[start][0])
+        text = ", ".join(f'[{quoted}, "{fingerprint}"]' for fingerprint in fingerprints)
+        digest.update(((", " if start else "") + text).encode())
+        start = end
+    digest.update(ends[1].encode())
+    return digest.digest()
 
 
 def _task_parts(
