@@ -17,7 +17,7 @@ __all__ = ["committed", "parse_body", "read_db", "server_state", "stored_values"
 #: How long a request waits for its change to be committed before answering 503.
 COMMIT_TIMEOUT = 30.0
 #: More time a write is given for each row it inserts (see :func:`committed`).
-COMMIT_SECONDS_PER_ROW = 50e-6
+COMMIT_SECONDS_PER_ROW = 250e-6
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
