@@ -439,8 +439,13 @@ class DispatchRun:
                 await asyncio.wait({rec.after})  # however that one ended
             return await self._pack(rec)
         finally:
-            if rec.packed is not None and not rec.packed.done():
-                rec.packed.set_result(None)
+            self._pack_next(rec)
+
+    @staticmethod
+    def _pack_next(rec: JobRecord) -> None:
+        """The job planned after ``rec`` may be packed now (``rec`` is, or it waits for an input, or it failed)."""
+        if rec.packed is not None and not rec.packed.done():
+            rec.packed.set_result(None)
 
     async def _pack(self, rec: JobRecord) -> Job:
         blobs = self.svc.blobs
@@ -501,6 +506,7 @@ class DispatchRun:
             if ref is not None:
                 held[key] = ref
             elif held_values.entry(key) is not None:
+                self._pack_next(rec)  # storing it may take a while: the jobs planned after this one go on
                 await held_values.stored(key)  # another executor's value: its bytes are needed here
                 if rec.executor is not None and rec.executor.reads_server_files:
                     files[key] = str(self.svc.blobs.store.file_path(key))
@@ -525,8 +531,7 @@ class DispatchRun:
         finally:
             self.jobs.pop(rec.job_id, None)
             self._write_running(rec)  # before the outcome: both land in one commit
-            if rec.packed is not None and not rec.packed.done():
-                rec.packed.set_result(None)  # never packed (it failed first): the next job goes on
+            self._pack_next(rec)  # never packed (it failed first): the next job goes on
         if end.lost:
             log.info("job %s is gone after the restart; running it again", rec.job_id)
             self._requeue(rec, rec.node_ids)
