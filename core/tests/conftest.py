@@ -8,11 +8,13 @@ instead of SQLite: that is how ``.ci/run`` runs the server suite twice.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
 
-from covalent.testing import ServerProcess
+from covalent.testing import ServerProcess, free_port
 
 USE_POSTGRES = os.environ.get("COVALENT_TEST_DATABASE") == "postgres"
 
@@ -56,3 +58,19 @@ def fresh_server(tmp_path, postgres: object) -> Iterator[ServerProcess]:
     finally:
         proc.deactivate()
         proc.stop()
+
+
+@pytest.fixture
+def env(tmp_path):
+    """The environment of a user's covalent commands: fresh directories and a free port; stopped after."""
+    port = free_port()
+    values = {
+        **os.environ,
+        "COVALENT_DATA_DIR": str(tmp_path / "data"),
+        "COVALENT_CONFIG_DIR": str(tmp_path / "config"),
+        "COVALENT_CACHE_DIR": str(tmp_path / "cache"),
+        "COVALENT_DISPATCHER_ADDR": f"http://127.0.0.1:{port}",
+        "PORT": str(port),
+    }
+    yield values
+    subprocess.run([sys.executable, "-m", "covalent.cli", "stop"], env=values, capture_output=True)

@@ -3,28 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
-from covalent.testing import free_port
-
-
-@pytest.fixture
-def env(tmp_path):
-    port = free_port()
-    values = {
-        **os.environ,
-        "COVALENT_DATA_DIR": str(tmp_path / "data"),
-        "COVALENT_CONFIG_DIR": str(tmp_path / "config"),
-        "COVALENT_DISPATCHER_ADDR": f"http://127.0.0.1:{port}",
-        "PORT": str(port),
-    }
-    yield values
-    subprocess.run([sys.executable, "-m", "covalent.cli", "stop"], env=values, capture_output=True)
 
 
 def covalent(env, *args, input=None, check=True):
