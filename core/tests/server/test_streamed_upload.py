@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import collections
 import json
+import time
 import tracemalloc
 
 import httpx
@@ -201,3 +203,105 @@ def test_the_stored_text_is_the_manifest_as_one_json():
     assert json.loads(lines.stored_text(manifest.head())) == manifest.to_json()
     with pytest.raises(ManifestError, match="must be empty"):
         prepare_dispatch(None, None, manifest.to_json(), manifest.blobs, graph_lines=lines)  # type: ignore[arg-type]
+
+
+def _database(server):
+    """The server's database, as SQLAlchemy reaches it (SQLite file or the PostgreSQL of the test run)."""
+    from sqlalchemy import create_engine
+
+    return create_engine(server.env.get("COVALENT_DATABASE_URL") or f"sqlite:///{server.data_dir / 'covalent.db'}")
+
+
+def _node_rows(server, dispatch_id):
+    from sqlalchemy import text
+
+    engine = _database(server)
+    try:
+        with engine.connect() as conn:
+            query = "SELECT node_id, name, kind, executor, fingerprint, output_key FROM nodes WHERE dispatch_id = :d"
+            return sorted(tuple(row) for row in conn.execute(text(query), {"d": dispatch_id}))
+    finally:
+        engine.dispose()
+
+
+def test_a_dispatch_recorded_without_its_rows_gets_them_from_its_manifest_at_start(fresh_server):
+    """A large upload is answered before its node rows are written: the next server writes what a stop left out.
+
+    The state a kill -9 between the two commits leaves (the dispatch and its
+    manifest recorded, no node row) is made here exactly, so the test does not
+    depend on when the kill lands.
+    """
+    from sqlalchemy import text
+
+    n = STREAMED_NODES // 2 + 10
+    dispatch_id = ct.dispatch(squares, disable_run=True)(n)
+    assert httpx.get(api(fresh_server, f"/dispatches/{dispatch_id}")).status_code == 200
+    ct.get_result(dispatch_id)  # readable at once
+    deadline = time.monotonic() + 60
+    while len(rows := _node_rows(fresh_server, dispatch_id)) < 2 * n + 2:  # written after the answer
+        assert time.monotonic() < deadline, len(rows)
+        time.sleep(0.05)
+    fresh_server.stop()
+    engine = _database(fresh_server)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM nodes WHERE dispatch_id = :d"), {"d": dispatch_id})
+    engine.dispose()
+    fresh_server.start()
+    deadline = time.monotonic() + 60
+    while (again := _node_rows(fresh_server, dispatch_id)) != rows:
+        assert time.monotonic() < deadline, f"{len(again)} of {len(rows)} rows written again"
+        time.sleep(0.05)
+    started = httpx.post(api(fresh_server, f"/dispatches/{dispatch_id}/start"), headers=CLIENT_HEADERS)
+    assert started.status_code < 300, started.text
+    result = ct.get_result(dispatch_id, wait=True, progress=False)
+    assert result.status == "COMPLETED" and result.result == sum(i * i for i in range(n))
+
+
+def _logged_squares(log: str):
+    @ct.electron
+    def logged_square(x, log):
+        with open(log, "a") as f:
+            f.write(f"{x}\n")
+        return x * x
+
+    @ct.lattice
+    def many(n, log):
+        return total([logged_square(i, log) for i in range(n)])
+
+    return many
+
+
+def test_a_server_killed_while_a_large_dispatchs_rows_are_written_loses_nothing(fresh_server, tmp_path):
+    """kill -9 right after the answer to a large upload: the next server writes its rows and runs it, once each."""
+    log = tmp_path / "runs.log"
+    n = STREAMED_NODES // 3 + 10
+    lattice = _logged_squares(str(log))
+    dispatch_id = ct.dispatch(lattice)(n, str(log))
+    fresh_server.kill()
+    nodes = len(lattice.build_manifest(n, str(log)).graph)
+    at_kill = _node_rows(fresh_server, dispatch_id)
+    assert len(at_kill) in (0, nodes)  # all or none: written in one transaction
+    done_at_kill = {row[0] for row in _completed(fresh_server, dispatch_id)}
+    fresh_server.start()
+    result = ct.get_result(dispatch_id, wait=True, progress=False)
+    assert result.status == "COMPLETED", result.error
+    assert result.result == sum(i * i for i in range(n))
+    assert len(_node_rows(fresh_server, dispatch_id)) == nodes
+    ran = collections.Counter(log.read_text().split())
+    assert set(ran) == {str(i) for i in range(n)}
+    squares_of = {r["node_id"]: r["output"] for r in result.get_all_node_results() if r["node_name"] == "logged_square"}
+    for node_id in done_at_kill & set(squares_of):
+        x = str(round(squares_of[node_id] ** 0.5))
+        assert ran[x] == 1, f"square of {x} was recorded complete before the kill, yet ran again"
+
+
+def _completed(server, dispatch_id):
+    from sqlalchemy import text
+
+    engine = _database(server)
+    try:
+        with engine.connect() as conn:
+            query = "SELECT node_id FROM nodes WHERE dispatch_id = :d AND kind = 'electron' AND status = 'COMPLETED'"
+            return list(conn.execute(text(query), {"d": dispatch_id}))
+    finally:
+        engine.dispose()

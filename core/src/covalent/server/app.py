@@ -153,6 +153,11 @@ async def _after_ready(state: Any, start_cluster: bool) -> None:
     """Heavy start-up work, done after the server accepts requests."""
     if state.triggers.launcher is not None:
         try:
+            from covalent.server.registration import write_missing_rows
+
+            written = await write_missing_rows(state.blobs.engine, state.writer)
+            if written:
+                log.info("wrote the node rows of %d dispatch(es) recorded before the stop", len(written))
             await state.dispatcher.resume_all()
         except Exception:
             log.exception("resuming dispatches failed")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from covalent.executor.registry import default_executor_name, executor_classes
 from covalent.graph.compact import CompactGraph
@@ -19,10 +20,27 @@ from covalent.runtime.preview import PREVIEW_CHARS
 from covalent.server.store.blobs import BlobStore
 from covalent.server.store.fingerprints import Fingerprints, fingerprints
 from covalent.server.store.models import NodeRecord, ReusableOutput
-from covalent.server.store.records import NewDispatch, clean_text, reusable_outputs
+from covalent.server.store.records import (
+    NewDispatch,
+    clean_text,
+    insert_node_rows,
+    missing_node_rows,
+    read_dispatch,
+    reusable_outputs,
+)
+from covalent.server.store.writer import Writer
 from covalent.status import Status
 
-__all__ = ["GraphLines", "ManifestError", "NodeRows", "StoredManifest", "prepare_dispatch", "reusable_outputs"]
+__all__ = [
+    "GraphLines",
+    "ManifestError",
+    "NodeRows",
+    "StoredManifest",
+    "prepare_dispatch",
+    "recorded_rows",
+    "reusable_outputs",
+    "write_missing_rows",
+]
 
 
 def _check_executors(graph: TransportGraph, default: str) -> None:
@@ -295,3 +313,38 @@ class NodeRows:
                     None,  # history
                 )
             )
+
+
+def recorded_rows(conn: Connection, dispatch_id: str) -> NodeRows | None:
+    """A recorded dispatch's new node rows made again from its stored manifest, as its registration made them."""
+    record = read_dispatch(conn, dispatch_id, with_manifest=True)
+    if record is None or record.manifest is None:
+        return None
+    graph_json = record.manifest["graph"]
+    graph = CompactGraph.from_parts(_taken(graph_json["nodes"], True), _taken(graph_json["edges"], True))
+    reuse = reusable_outputs(conn, record.reuse_from) if record.reuse_from else {}
+    return NodeRows(dispatch_id, graph, fingerprints(graph), default_executor_name(), reuse)
+
+
+async def write_missing_rows(engine: Engine, writer: Writer) -> list[str]:
+    """Write the node rows of every dispatch recorded without them (the server stopped first).
+
+    A large upload is answered once its dispatch and manifest are committed,
+    and its rows are written after; this, at start-up before the dispatches
+    are resumed, finishes what a stop or kill -9 interrupted.  Returns their ids.
+    """
+
+    def missing() -> list[str]:
+        with engine.connect() as conn:
+            return missing_node_rows(conn)
+
+    def made(dispatch_id: str) -> NodeRows | None:
+        with engine.connect() as conn:
+            return recorded_rows(conn, dispatch_id)
+
+    found = await asyncio.to_thread(missing)
+    for dispatch_id in found:
+        rows = await asyncio.to_thread(made, dispatch_id)
+        if rows is not None:
+            await writer.write(insert_node_rows(dispatch_id, rows))
+    return found

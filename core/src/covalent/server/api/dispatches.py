@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
+from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
@@ -22,6 +25,7 @@ from covalent.server.store.records import (
     count_nodes,
     delete_dispatch,
     insert_dispatch,
+    insert_node_rows,
     list_dispatches,
     read_dispatch,
     reusable_outputs,
@@ -40,6 +44,8 @@ __all__ = [
     "register_dispatch",
     "start_dispatch",
 ]
+
+log = logging.getLogger(__name__)
 
 _MAX_PARTS = 8
 
@@ -168,7 +174,10 @@ async def _register(request: Request, state: Any, form: Any, began: float) -> Re
     start = options.start and not triggers  # a dispatch with triggers runs when they fire
     if start:
         new.starting()
-    operation = insert_dispatch(state.blobs, new)
+    # A large graph is answered once it is recorded (its manifest stored with its row), and its
+    # node rows are written after: see _rows_after.
+    rows_after = graph_lines is not None and not options.linger
+    operation = insert_dispatch(state.blobs, new, with_rows=not rows_after)
     observations = await _open_triggers(state, new.dispatch_id, triggers, began)
     if observations:
         operation = together(operation, insert_triggers([o.record for o in observations]))
@@ -177,6 +186,8 @@ async def _register(request: Request, state: Any, form: Any, began: float) -> Re
     except BaseException:
         await state.triggers.discard(observations)
         raise
+    if rows_after:
+        return _rows_after(state, new, start, observations)
     # Subscribed before the run starts: its end cannot be published before this listens.
     listening = state.events.open(new.dispatch_id) if start and options.linger else None
     try:
@@ -191,6 +202,36 @@ async def _register(request: Request, state: Any, form: Any, began: float) -> Re
     if end is not None:  # it ended within the linger: what get_result needs, so it asks nothing more
         answer.update({k: end[k] for k in ("status", "summary", "output") if k in end})
     return JSONResponse(answer, status_code=201)
+
+
+def _rows_after(state: Any, new: Any, start: bool, observations: list[Any]) -> Response:
+    """Answer a recorded dispatch at once; its node rows are written, and its run started, after.
+
+    Its rows are queued now, so the run's own writes (queued when it starts,
+    after the answer) come after them; while they are written it is listed,
+    read (without nodes yet) and, once its run is started, cancelled as any
+    other.  A server stopped before they are committed writes them from the
+    stored manifest when it starts again (``registration.write_missing_rows``).
+    """
+    written = state.writer.write(insert_node_rows(new.dispatch_id, new.node_rows))
+    written.add_done_callback(partial(_rows_written, new.dispatch_id))
+    state.triggers.begin(observations)
+    answer = JSONResponse({"dispatch_id": new.dispatch_id}, status_code=201)
+    if start:
+        answer.background = BackgroundTask(_start_run, state, new.dispatch_id, (new.record(), new.rows()))
+    return answer
+
+
+def _rows_written(dispatch_id: str, future: asyncio.Future[None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("the node rows of dispatch %s were not written: %s", dispatch_id, future.exception())
+
+
+async def _start_run(state: Any, dispatch_id: str, loaded: Any) -> None:
+    try:
+        await state.dispatcher.start(dispatch_id, loaded=loaded)
+    except Exception:
+        log.exception("dispatch %s could not be started", dispatch_id)
 
 
 async def _open_triggers(state: Any, dispatch_id: str, triggers: list[Any], began: float) -> list[Any]:

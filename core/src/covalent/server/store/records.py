@@ -47,8 +47,10 @@ __all__ = [
     "delete_dispatch",
     "dispatch_counts",
     "insert_dispatch",
+    "insert_node_rows",
     "lattice_names",
     "list_dispatches",
+    "missing_node_rows",
     "overview",
     "read_dispatch",
     "read_node",
@@ -177,8 +179,14 @@ _NEW_NODE_COLUMNS = (
 _new_node_values = itemgetter(*(NodeRecord._fields.index(name) for name in _NEW_NODE_COLUMNS))
 
 
-def insert_dispatch(store: BlobStore, new: NewDispatch) -> Any:
-    """An operation that records a whole new dispatch (blobs, dispatch row, node rows)."""
+def insert_dispatch(store: BlobStore, new: NewDispatch, *, with_rows: bool = True) -> Any:
+    """An operation that records a whole new dispatch (blobs, dispatch row, node rows).
+
+    ``with_rows=False``: all but the node rows, which :func:`insert_node_rows`
+    writes in a later commit.  The dispatch is recorded once this commits: its
+    manifest is stored with it, and a server stopped before its rows are
+    written makes them from it (:func:`missing_node_rows`).
+    """
 
     def op(conn: Connection) -> list[dict[str, Any]]:
         store.put_many(conn, new.blobs, new.previews)
@@ -213,12 +221,8 @@ def insert_dispatch(store: BlobStore, new: NewDispatch) -> Any:
         if in_pieces and pieces is not None:
             where = ("dispatch_id", new.dispatch_id)
             write_in_pieces(conn, dispatches, "manifest", where, pieces.size(), pieces.pieces())
-        # The rows' text is clean already (prepare_dispatch): no pass over every value here.
-        rows = iter(new.node_rows)
-        while chunk := list(islice(rows, 5000)):  # in chunks: rows made as they are inserted are never all here
-            if chunk[0].dispatch_id != new.dispatch_id:  # rows prepared for another id (a copy of a NewDispatch)
-                chunk = [row._replace(dispatch_id=new.dispatch_id) for row in chunk]
-            insert_tuples(conn, nodes, _NEW_NODE_COLUMNS, [_new_node_values(row) for row in chunk])
+        if with_rows:
+            _insert_rows(conn, new.dispatch_id, new.node_rows)
         return [
             {
                 "kind": "dispatch",
@@ -230,6 +234,42 @@ def insert_dispatch(store: BlobStore, new: NewDispatch) -> Any:
         ]
 
     return op
+
+
+def _insert_rows(conn: Connection, dispatch_id: str, node_rows: Iterable[NodeRecord]) -> None:
+    # The rows' text is clean already (prepare_dispatch): no pass over every value here.
+    rows = iter(node_rows)
+    while chunk := list(islice(rows, 5000)):  # in chunks: rows made as they are inserted are never all here
+        if chunk[0].dispatch_id != dispatch_id:  # rows prepared for another id (a copy of a NewDispatch)
+            chunk = [row._replace(dispatch_id=dispatch_id) for row in chunk]
+        insert_tuples(conn, nodes, _NEW_NODE_COLUMNS, [_new_node_values(row) for row in chunk])
+
+
+def insert_node_rows(dispatch_id: str, node_rows: Iterable[NodeRecord]) -> Any:
+    """An operation that writes a recorded dispatch's node rows (all of them, in one transaction)."""
+
+    def op(conn: Connection) -> list[dict[str, Any]]:
+        _insert_rows(conn, dispatch_id, node_rows)
+        return []
+
+    return op
+
+
+def missing_node_rows(conn: Connection) -> list[str]:
+    """Dispatches recorded without their node rows yet (the server stopped before it wrote them).
+
+    A dispatch holding its own rows (not a copy) and its own manifest, with
+    nodes, but no row: its rows are written in one transaction, so it has
+    either all of them or none.
+    """
+    has_rows = select(nodes.c.node_id).where(nodes.c.dispatch_id == dispatches.c.dispatch_id).exists()
+    stmt = select(dispatches.c.dispatch_id).where(
+        dispatches.c.nodes_from.is_(None),
+        dispatches.c.manifest.is_not(None),
+        dispatches.c.node_count > 0,
+        ~has_rows,
+    )
+    return list(conn.execute(stmt).scalars())
 
 
 @dataclass
