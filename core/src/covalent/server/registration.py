@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -119,7 +120,7 @@ def prepare_dispatch(
     if check_executors:
         _check_executors(graph, default)
     dispatch_id = str(uuid.uuid4())
-    rows = NodeRows(dispatch_id, graph, fingerprints(graph), default, reuse or {})
+    rows = NodeRows(dispatch_id, graph, default, reuse or {})
     previews = _previews(data, graph)
     return NewDispatch(
         dispatch_id=dispatch_id,
@@ -251,24 +252,35 @@ def _referenced_blobs(data: dict[str, Any], graph: TransportGraph) -> set[str]:
 
 
 class NodeRows:
-    """The node rows of a new dispatch, each made when it is read: a million of them are never all in memory."""
+    """The node rows of a new dispatch, each made when it is read: a million of them are never all in memory.
+
+    The nodes' fingerprints are worked out when the rows are first read (a
+    large upload's after it is answered), once, whichever thread reads first.
+    """
 
     def __init__(
         self,
         dispatch_id: str,
         graph: TransportGraph,
-        prints: Fingerprints,
         default: str,
         reuse: Mapping[str, ReusableOutput],
     ) -> None:
         self.dispatch_id = dispatch_id
         self.graph = graph
-        self.prints = prints
         self.default = default
         self.reuse = reuse
+        self._prints: Fingerprints | None = None
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.graph)
+
+    @property
+    def prints(self) -> Fingerprints:
+        with self._lock:
+            if self._prints is None:
+                self._prints = fingerprints(self.graph)
+            return self._prints
 
     def __iter__(self) -> Iterator[NodeRecord]:
         prints, default, reuse, dispatch_id = self.prints, self.default, self.reuse, self.dispatch_id
@@ -323,7 +335,7 @@ def recorded_rows(conn: Connection, dispatch_id: str) -> NodeRows | None:
     graph_json = record.manifest["graph"]
     graph = CompactGraph.from_parts(_taken(graph_json["nodes"], True), _taken(graph_json["edges"], True))
     reuse = reusable_outputs(conn, record.reuse_from) if record.reuse_from else {}
-    return NodeRows(dispatch_id, graph, fingerprints(graph), default_executor_name(), reuse)
+    return NodeRows(dispatch_id, graph, default_executor_name(), reuse)
 
 
 async def write_missing_rows(engine: Engine, writer: Writer) -> list[str]:

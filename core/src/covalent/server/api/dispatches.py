@@ -228,6 +228,9 @@ def _rows_written(dispatch_id: str, future: asyncio.Future[None]) -> None:
 
 
 async def _start_run(state: Any, dispatch_id: str, loaded: Any) -> None:
+    # The answer's bytes go out when this step of the event loop ends (server.connections): a run's
+    # start takes a while for a big graph, so it starts in the next step, after the answer is sent.
+    await asyncio.sleep(0)
     try:
         await state.dispatcher.start(dispatch_id, loaded=loaded)
     except Exception:
