@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from covalent._sdk.building import GraphBuilder, Inherited
+from covalent._sdk.collector import collector_paused
 from covalent._sdk.context import building
 from covalent._sdk.deps import DepsBash, DepsCall, DepsPip, as_deps_list
 from covalent._sdk.executors import executor_spec
@@ -148,6 +149,10 @@ class Lattice:
         return self._build(GraphBuilder(self, inherited=inherited), args, kwargs)
 
     def _build(self, builder: GraphBuilder, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Manifest:
+        with collector_paused():  # a large graph's objects all stay alive: no full collection walks them
+            return self._built(builder, args, kwargs)
+
+    def _built(self, builder: GraphBuilder, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Manifest:
         returned = self._run_body(builder, args, kwargs)
         output: dict[str, Any] = {"node": builder.add_postprocess(returned, self.name)}
         self.transport_graph = builder.graph
