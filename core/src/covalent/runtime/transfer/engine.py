@@ -7,8 +7,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
-
 from covalent.runtime.transfer.copying import Moved, copy
 from covalent.runtime.transfer.locations import redact, scheme_of
 from covalent.runtime.transfer.rsync import RsyncError, run_rsync
@@ -110,6 +108,11 @@ class NodeTransfers:
             self._run_one(spec, record)
 
     def _run_one(self, spec: TransferSpec, record: TransferRecord) -> None:
+        # Imported on the first transfer: the runtime module is imported by every
+        # server and worker, and tenacity (with tornado's logging, when installed) is
+        # ~15 ms of that; most jobs move no files.
+        from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
         record.start_time = time.time()
         try:
             for attempt in Retrying(

@@ -27,7 +27,6 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_never, wait_exponential
 
 from covalent.limits import LIMITS
 from covalent.server.db.engine import BUSY_TIMEOUT_MS
@@ -135,6 +134,11 @@ class Writer:
             else:
                 self.healthy = True
                 return events
+
+        # tenacity here, on the first commit that goes to the thread: imported at the
+        # module's top it was ~15 ms of the server's way to ready (it imports tornado's
+        # logging and curses when tornado is installed, as Dask installs it).
+        from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_never, wait_exponential
 
         def note(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
