@@ -107,3 +107,18 @@ def test_the_manifest_schema_accepts_every_node_kind():
     from covalent.graph.transport_graph import NodeKind
 
     assert set(typing.get_args(Kind)) == {str(kind) for kind in NodeKind}
+
+
+def test_graph_lines_read_back_as_the_standard_librarys_json_would():
+    """The lines' encoder (pydantic-core's) writes what json reads back the same: text, big ints, NaN."""
+    import json
+    import math
+
+    from covalent.graph.manifest import _lines
+
+    items = [{"id": 1, "name": "é ü \x00 \n", "big": 2**70, "t": (1, 2.5)}, {"x": float("nan"), "y": float("inf")}]
+    lines = b"".join(_lines(items, lambda item: item, batch=1)).split(b"\n")
+    assert lines[-1] == b"" and len(lines) == 3
+    assert json.loads(lines[0]) == {"id": 1, "name": "é ü \x00 \n", "big": 2**70, "t": [1, 2.5]}
+    back = json.loads(lines[1])
+    assert math.isnan(back["x"]) and back["y"] == math.inf
