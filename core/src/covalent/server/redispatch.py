@@ -19,16 +19,16 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Connection
 
 from covalent.limits import LIMITS
-from covalent.server.events import dispatch_event, dispatch_summary, encode_output
 from covalent.server.registration import prepare_dispatch
 from covalent.server.store.blobs import BlobStore
 from covalent.server.store.copies import CompletedOriginals, insert_copy
+from covalent.server.store.events import DispatchEvent, DispatchSummary, Event, encode_output
 from covalent.server.store.records import NewDispatch, insert_dispatch, read_dispatch, reusable_outputs
 from covalent.status import Status
 
@@ -60,7 +60,7 @@ class Redispatched:
     dispatch_id: str
     #: The new dispatch's final event (with its summary) when it ended at once:
     #: every node took a previous output.
-    final: dict[str, Any] | None = None
+    final: DispatchEvent | None = None
 
 
 async def redispatch_stored(state: Services, dispatch_id: str, *, reuse_previous_results: bool = False) -> str:
@@ -77,7 +77,7 @@ async def redispatch(state: Services, dispatch_id: str, *, reuse_previous_result
     if reuse_previous_results:
         final = await _copy_completed(state, dispatch_id)
         if final is not None:
-            return Redispatched(final["dispatch_id"], final)
+            return Redispatched(final.dispatch_id, final)
 
     def prepare() -> NewDispatch:
         with state.engine.connect() as conn:
@@ -102,7 +102,7 @@ async def redispatch(state: Services, dispatch_id: str, *, reuse_previous_result
 
 def copy_completed(
     conn: Connection, dispatch_id: str, new_id: str, now: float, originals: CompletedOriginals | None = None
-) -> dict[str, Any] | None:
+) -> DispatchEvent | None:
     """Record ``new_id`` as a completed copy of the completed ``dispatch_id``, reusing every output.
 
     Returns the new dispatch's event, or None (nothing written) when the original
@@ -115,8 +115,9 @@ def copy_completed(
     if not insert_copy(conn, dispatch_id, new_id, now):  # deleted since it was read
         originals.forget(dispatch_id)
         return None
-    copy = replace(
+    summary = DispatchSummary.of(
         original.record,
+        {Status.COMPLETED: original.tasks} if original.tasks else {},
         dispatch_id=new_id,
         root_dispatch_id=new_id,
         parent_dispatch_id=None,
@@ -127,8 +128,7 @@ def copy_completed(
         error=None,
         reuse_from=dispatch_id,
     )
-    summary = dispatch_summary(copy.as_json(), {Status.COMPLETED: original.tasks} if original.tasks else {})
-    return dispatch_event(
+    return DispatchEvent(
         new_id,
         new_id,
         Status.COMPLETED,
@@ -136,15 +136,15 @@ def copy_completed(
         original.tasks,
         summary=summary,
         output=encode_output(original.output),
-        name=summary["name"],
+        name=summary.record.name,
     )
 
 
-async def _copy_completed(state: Services, dispatch_id: str) -> dict[str, Any] | None:
+async def _copy_completed(state: Services, dispatch_id: str) -> DispatchEvent | None:
     new_id = str(uuid.uuid4())
-    copied: list[dict[str, Any]] = []
+    copied: list[DispatchEvent] = []
 
-    def op(conn: Connection) -> list[dict[str, Any]]:
+    def op(conn: Connection) -> list[Event]:
         copied.clear()  # a batch retried after a failure runs this again
         event = copy_completed(conn, dispatch_id, new_id, time.time(), state.originals)
         if event is None:
@@ -157,8 +157,6 @@ async def _copy_completed(state: Services, dispatch_id: str) -> dict[str, Any] |
     if not copied:
         return None
     dispatcher = state.dispatcher
-    dispatcher.hooks.notify(
-        "before_dispatch", dispatch_id=new_id, name=copied[0]["name"], node_count=copied[0]["total"]
-    )
+    dispatcher.hooks.notify("before_dispatch", dispatch_id=new_id, name=copied[0].name, node_count=copied[0].total)
     dispatcher.hooks.notify("after_dispatch", dispatch_id=new_id, status=Status.COMPLETED)
     return copied[0]

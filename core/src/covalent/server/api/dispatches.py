@@ -20,6 +20,7 @@ from covalent.graph.manifest_schema import ManifestError, parse_manifest
 from covalent.limits import LIMITS, Limits
 from covalent.server.api.common import committed, parse_body, parse_query, read_db, server_state
 from covalent.server.registration import GraphLines, prepare_dispatch
+from covalent.server.store.events import DispatchDeleted, Event
 from covalent.server.store.models import DispatchRecord
 from covalent.server.store.records import (
     count_nodes,
@@ -200,7 +201,7 @@ async def _register(request: Request, state: Any, form: Any, began: float) -> Re
         if listening is not None:
             listening.close()
     if end is not None:  # it ended within the linger: what get_result needs, so it asks nothing more
-        answer.update({k: end[k] for k in ("status", "summary", "output") if k in end})
+        answer.update(_end_fields(end.event))
     return JSONResponse(answer, status_code=201)
 
 
@@ -235,6 +236,12 @@ async def _start_run(state: Any, dispatch_id: str, loaded: Any) -> None:
         await state.dispatcher.start(dispatch_id, loaded=loaded)
     except Exception:
         log.exception("dispatch %s could not be started", dispatch_id)
+
+
+def _end_fields(end: Event) -> dict[str, Any]:
+    """What an answer carries of a dispatch's final event: its status, summary and small output (those it has)."""
+    data = end.as_json()
+    return {k: data[k] for k in ("status", "summary", "output") if k in data}
 
 
 async def _open_triggers(state: Any, dispatch_id: str, triggers: list[Any], began: float) -> list[Any]:
@@ -355,9 +362,9 @@ async def delete_dispatch_route(request: Request) -> Response:
         raise HTTPException(409, "cancel the dispatch before deleting it")
     deleted: list[str] = []
 
-    def op(conn: Any) -> list[dict[str, Any]]:
+    def op(conn: Any) -> list[Event]:
         deleted.extend(delete_dispatch(conn, dispatch_id))
-        return [{"kind": "deleted", "dispatch_id": dispatch_id}]
+        return [DispatchDeleted(dispatch_id)]
 
     await committed(request, state.writer.write(op))
     await state.triggers.forget(deleted)
@@ -445,7 +452,7 @@ async def redispatch_dispatch(request: Request) -> Response:
         raise HTTPException(422, f"cannot run this workflow again: {exc}") from None
     answer: dict[str, Any] = {"dispatch_id": new.dispatch_id, "status": Status.RUNNING}
     if new.final is not None:  # ended at once: what get_result needs, so it asks nothing more
-        answer.update({k: new.final[k] for k in ("status", "summary", "output") if k in new.final})
+        answer.update(_end_fields(new.final))
     return JSONResponse(answer, status_code=201)
 
 

@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from covalent.server.api.common import read_db, server_state
-from covalent.server.events import dispatch_event, dispatch_summary, encode_output
 from covalent.server.store.blobs import small_blob
+from covalent.server.store.events import DispatchEvent, DispatchSummary, encode_output
 from covalent.server.store.records import count_nodes, read_dispatch
 from covalent.status import TERMINAL, Status
 
@@ -25,23 +25,23 @@ _DISPATCH_ID = re.compile(r"[0-9A-Za-z._-]{1,64}")
 MAX_WAIT_SECONDS = 60.0
 
 
-async def _snapshot(request: Request, dispatch_id: str) -> dict[str, Any] | None:
+async def _snapshot(request: Request, dispatch_id: str) -> DispatchEvent | None:
     """The dispatch's current state as a stream's first event (None: no such dispatch).
 
     An ended dispatch's carries its summary and small output, like the live
     final event: what a waiting client needs, so it reads no more.
     """
 
-    def read(conn: Any) -> dict[str, Any] | None:
+    def read(conn: Any) -> DispatchEvent | None:
         record = read_dispatch(conn, dispatch_id)
         if record is None:
             return None
         counts = count_nodes(conn, [dispatch_id])[dispatch_id]
         summary = output = None
         if record.status in TERMINAL:
-            summary = dispatch_summary(record.as_json(), counts)
+            summary = DispatchSummary.of(record, counts)
             output = encode_output(small_blob(conn, record.output_key) if record.output_key else None)
-        return dispatch_event(
+        return DispatchEvent(
             dispatch_id,
             record.root_dispatch_id,
             record.status,
@@ -74,7 +74,7 @@ async def events(request: Request) -> Response:
     if dispatch_id is not None and not _DISPATCH_ID.fullmatch(dispatch_id):
         raise HTTPException(404, "no dispatch with that id")
     subscription = state.events.open(dispatch_id)
-    snapshot: dict[str, Any] | None = None
+    snapshot: DispatchEvent | None = None
     if dispatch_id:
         snapshot = await _snapshot(request, dispatch_id)
         if snapshot is None:
@@ -84,9 +84,10 @@ async def events(request: Request) -> Response:
     async def stream() -> AsyncIterator[dict[str, str]]:
         try:
             if snapshot is not None:
-                yield {"data": json.dumps(snapshot)}
-            async for event in subscription:
-                yield {"event": event.get("kind", "message"), "data": json.dumps(event), "id": str(event["id"])}
+                yield {"data": json.dumps(snapshot.as_json())}
+            async for published in subscription:
+                data = json.dumps(published.as_json())
+                yield {"event": published.event.kind, "data": data, "id": str(published.id)}
         finally:
             subscription.close()
 
@@ -129,11 +130,11 @@ async def wait_for_end(request: Request) -> Response:
         snapshot = await _snapshot(request, dispatch_id)
         if snapshot is None:
             raise HTTPException(404, f"no dispatch with id {dispatch_id}")
-        if snapshot["status"] in TERMINAL:
-            return JSONResponse(snapshot)
+        if snapshot.status in TERMINAL:
+            return JSONResponse(snapshot.as_json())
         end = await subscription.end_of(dispatch_id, seconds)
         if end is not None:
-            return JSONResponse(end)
-        return JSONResponse(snapshot)
+            return JSONResponse(end.as_json())
+        return JSONResponse(snapshot.as_json())
     finally:
         subscription.close()

@@ -24,6 +24,7 @@ from covalent.server.dispatcher.held import HeldValues
 from covalent.server.dispatcher.hooks import LifecycleHooks
 from covalent.server.dispatcher.run import DispatchRun, RunServices
 from covalent.server.store.blobs import BlobStore
+from covalent.server.store.events import DispatchEvent
 from covalent.server.store.models import DispatchRecord, NodeRecord
 from covalent.server.store.records import NewDispatch, read_dispatch, read_nodes, running_dispatch_ids
 from covalent.server.store.writer import Writer
@@ -125,7 +126,7 @@ class Dispatcher:
                 log.exception("could not resume dispatch %s", dispatch_id)
         return ids
 
-    def snapshot(self, dispatch_id: str) -> dict[str, Any] | None:
+    def snapshot(self, dispatch_id: str) -> DispatchEvent | None:
         """A running dispatch's first stream event from memory (None: read the database)."""
         run = self.runs.get(dispatch_id)
         return run.snapshot() if run is not None else None

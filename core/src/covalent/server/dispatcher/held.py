@@ -31,6 +31,7 @@ from typing import Any
 from covalent.executor.jobs import HeldRef, HeldValueLost, JobExecutor
 from covalent.server.dispatcher.executors import ExecutorInstances, spec_key
 from covalent.server.store.blobs import BlobStore
+from covalent.server.store.events import Event
 from covalent.server.store.models import HeldRow
 from covalent.server.store.writer import Writer
 
@@ -228,11 +229,11 @@ class HeldValues:
                 await asyncio.sleep(0.5 * attempt)
         raise AssertionError("unreachable")
 
-    def _mark(self, conn: Any, key: str, digest: str, size: int) -> list[dict[str, Any]]:
+    def _mark(self, conn: Any, key: str, digest: str, size: int) -> list[Event]:
         self._store.mark_persisted(conn, key, digest, size)
         return []
 
-    def _lost(self, conn: Any, key: str, reason: str) -> list[dict[str, Any]]:
+    def _lost(self, conn: Any, key: str, reason: str) -> list[Event]:
         self._store.mark_lost(conn, key, reason)
         return []
 

@@ -34,7 +34,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from covalent.executor.jobs import HeldRef, HeldValueLost, Job
@@ -54,7 +54,7 @@ from covalent.server.dispatcher.jobs import JobRecord, cancel_on_executor, run_o
 from covalent.server.dispatcher.payload import build_payload
 from covalent.server.dispatcher.planning import plan_jobs
 from covalent.server.dispatcher.writes import RunWrites
-from covalent.server.events import dispatch_event, dispatch_summary, encode_output
+from covalent.server.store.events import DispatchEvent, DispatchSummary, encode_output
 from covalent.server.store.models import Attempt, DispatchRecord, NodeRecord
 from covalent.server.store.records import NodeUpdate, attempts_json, transfers_json
 from covalent.server.store.writer import Writer
@@ -123,6 +123,8 @@ class DispatchRun:
         self.output = manifest.get("output", {})
         self.lattice_info = {**manifest.get("lattice", {}), "output": self.output}
         self.started_at = record.started_at or time.time()
+        #: The dispatch's record as it started (no manifest, no graph): its final summary is made from it.
+        self.record = replace(record, manifest=None, graph=None, node_counts=None)
         self.packing = bool(manifest.get("lattice", {}).get("task_packing", True))
         graph = record.graph
         self.graph = CompactGraph.of(graph) if graph is not None else CompactGraph.from_dict(manifest["graph"])
@@ -191,7 +193,7 @@ class DispatchRun:
         """Task nodes completed so far (kept as a counter: this is asked after every job)."""
         return self._completed_tasks
 
-    def snapshot(self) -> dict[str, Any] | None:
+    def snapshot(self) -> DispatchEvent | None:
         """The stream's first event for this running dispatch, from committed state only.
 
         None once the run has ended (its final record may not be committed yet)
@@ -199,7 +201,7 @@ class DispatchRun:
         """
         if self.over or not self.running_committed:
             return None
-        return dispatch_event(
+        return DispatchEvent(
             self.dispatch_id, self.root_dispatch_id, RUNNING, self.committed_completed, self.task_total, snapshot=True
         )
 
@@ -226,7 +228,7 @@ class DispatchRun:
     def mark_running(self, started_at: float) -> None:
         """Record the dispatch as RUNNING (a registered dispatch starting for the first time)."""
         self.started_at = started_at
-        event = dispatch_event(self.dispatch_id, self.root_dispatch_id, RUNNING, self._completed_tasks, self.task_total)
+        event = DispatchEvent(self.dispatch_id, self.root_dispatch_id, RUNNING, self._completed_tasks, self.task_total)
 
         def committed(f: asyncio.Future[None]) -> None:
             self.running_committed = not f.cancelled() and f.exception() is None
@@ -945,7 +947,7 @@ class DispatchRun:
                 self._write([NodeUpdate(n, {"status": CANCELLED, "end_time": now}) for n in pending])
         ended_at = time.time()
         small = self.svc.blobs.cached(end.output_key) if end.output_key else None
-        event = dispatch_event(
+        event = DispatchEvent(
             self.dispatch_id,
             self.root_dispatch_id,
             end.status,
@@ -958,21 +960,18 @@ class DispatchRun:
             event, status=end.status, ended_at=ended_at, output_key=end.output_key, error=end.error or None
         )
 
-    def _summary(self, end: RunEnd, ended_at: float) -> dict[str, Any]:
-        record = {
-            "dispatch_id": self.dispatch_id,
-            "root_dispatch_id": self.root_dispatch_id,
-            "parent_dispatch_id": self.parent_dispatch_id,
-            "parent_node_id": self.parent_node_id,
-            "name": self.name,
-            "status": end.status,
-            "started_at": self.started_at,
-            "ended_at": ended_at,
-            "output_key": end.output_key,
-            "error": end.error or None,
-            "lattice": self.lattice_info,
-        }
-        return dispatch_summary(record, node_counts(self.status, lambda n: self.node(n)["kind"] not in NOT_TASKS))
+    def _summary(self, end: RunEnd, ended_at: float) -> DispatchSummary:
+        """The final summary: the record as ``GET /dispatches/{id}`` will read it once the end is committed."""
+        return DispatchSummary.of(
+            self.record,
+            node_counts(self.status, lambda n: self.node(n)["kind"] not in NOT_TASKS),
+            status=end.status,
+            started_at=self.started_at,
+            ended_at=ended_at,
+            output_key=end.output_key,
+            error=end.error or None,
+            lattice=self.lattice_info,
+        )
 
     async def _finished(self, committed: asyncio.Future[None], end: RunEnd) -> None:
         await committed

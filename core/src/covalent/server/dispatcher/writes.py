@@ -13,6 +13,7 @@ from typing import Any
 
 from covalent.limits import LIMITS
 from covalent.server.dispatcher.blobcache import BlobCache
+from covalent.server.store.events import DispatchEvent, Event, NodesChanged
 from covalent.server.store.records import NodeUpdate, set_dispatch, update_nodes
 from covalent.server.store.writer import Writer
 
@@ -26,15 +27,8 @@ class RunWrites:
         self.dispatch_id = dispatch_id
         self.root_dispatch_id = root_dispatch_id
 
-    def node_event(self, changes: list[tuple[int, str]], completed: int, total: int) -> dict[str, Any]:
-        return {
-            "kind": "nodes",
-            "dispatch_id": self.dispatch_id,
-            "root_dispatch_id": self.root_dispatch_id,
-            "nodes": [{"node_id": n, "status": s} for n, s in changes],
-            "completed": completed,
-            "total": total,
-        }
+    def node_event(self, changes: list[tuple[int, str]], completed: int, total: int) -> NodesChanged:
+        return NodesChanged(self.dispatch_id, self.root_dispatch_id, changes, completed, total)
 
     def nodes(
         self,
@@ -58,13 +52,13 @@ class RunWrites:
         if blobs:
             self._blobs.pin(blobs)
 
-        def op(conn: Any) -> list[dict[str, Any]]:
+        def op(conn: Any) -> list[Event]:
             if blobs:
                 store.put_many(conn, blobs, previews)
             if held:
                 store.put_held(conn, held)
             update_nodes(conn, dispatch_id, updates)
-            return [event] if event["nodes"] else []
+            return [event] if event.nodes else []
 
         small = (
             len(updates) <= LIMITS.small_write_rows
@@ -76,11 +70,11 @@ class RunWrites:
             future.add_done_callback(lambda _f: self._blobs.unpin(keys))
         return future
 
-    def dispatch(self, event: dict[str, Any], **values: Any) -> asyncio.Future[None]:
+    def dispatch(self, event: DispatchEvent, **values: Any) -> asyncio.Future[None]:
         """Queue a change of the dispatch's own record (a few columns: always a small write)."""
         dispatch_id = self.dispatch_id
 
-        def op(conn: Any) -> list[dict[str, Any]]:
+        def op(conn: Any) -> list[Event]:
             set_dispatch(conn, dispatch_id, **values)
             return [event]
 

@@ -17,6 +17,7 @@ from covalent.graph.transport_graph import NOT_TASKS
 from covalent.server.db.tables import blobs as blob_rows
 from covalent.server.db.tables import dispatches, nodes
 from covalent.server.store.blobs import BlobStore
+from covalent.server.store.events import DispatchRegistered, Event
 from covalent.server.store.models import (
     Attempt,
     DispatchRecord,
@@ -188,7 +189,7 @@ def insert_dispatch(store: BlobStore, new: NewDispatch, *, with_rows: bool = Tru
     written makes them from it (:func:`missing_node_rows`).
     """
 
-    def op(conn: Connection) -> list[dict[str, Any]]:
+    def op(conn: Connection) -> list[Event]:
         store.put_many(conn, new.blobs, new.previews)
         manifest = new.manifest
         pieces = new.manifest_pieces
@@ -223,15 +224,7 @@ def insert_dispatch(store: BlobStore, new: NewDispatch, *, with_rows: bool = Tru
             write_in_pieces(conn, dispatches, "manifest", where, pieces.size(), pieces.pieces())
         if with_rows:
             _insert_rows(conn, new.dispatch_id, new.node_rows)
-        return [
-            {
-                "kind": "dispatch",
-                "dispatch_id": new.dispatch_id,
-                "root_dispatch_id": new.root_dispatch_id or new.dispatch_id,
-                "status": new.status,
-                "name": new.name,
-            }
-        ]
+        return [DispatchRegistered(new.dispatch_id, new.root_dispatch_id or new.dispatch_id, new.status, new.name)]
 
     return op
 
@@ -248,7 +241,7 @@ def _insert_rows(conn: Connection, dispatch_id: str, node_rows: Iterable[NodeRec
 def insert_node_rows(dispatch_id: str, node_rows: Iterable[NodeRecord]) -> Any:
     """An operation that writes a recorded dispatch's node rows (all of them, in one transaction)."""
 
-    def op(conn: Connection) -> list[dict[str, Any]]:
+    def op(conn: Connection) -> list[Event]:
         _insert_rows(conn, dispatch_id, node_rows)
         return []
 

@@ -16,6 +16,7 @@ from typing import Any, Literal, NamedTuple
 from sqlalchemy import Connection, case, delete, func, insert, or_, select, update
 
 from covalent.server.db.tables import dispatches, trigger_runs, triggers
+from covalent.server.store.events import Event, TriggerChanged
 from covalent.server.store.sql import insert_ignore
 from covalent.server.store.writer import Operation
 from covalent.status import TERMINAL
@@ -104,18 +105,12 @@ class TriggerLinks:
     origin: str | None = None
 
 
-def _event(record: TriggerRecord, **changes: Any) -> dict[str, Any]:
-    return {
-        "kind": "trigger",
-        "trigger_id": record.trigger_id,
-        "dispatch_id": record.dispatch_id,
-        "state": changes.get("state", record.state),
-        "error": changes.get("error", record.error),
-    }
+def _event(record: TriggerRecord, *, outcome: str | None = None, run_dispatch_id: str | None = None) -> TriggerChanged:
+    return TriggerChanged(record.trigger_id, record.dispatch_id, record.state, record.error, outcome, run_dispatch_id)
 
 
 def insert_triggers(records: Sequence[TriggerRecord]) -> Operation:
-    def op(conn: Connection) -> list[dict[str, Any]]:
+    def op(conn: Connection) -> list[Event]:
         if records:
             conn.execute(insert(triggers), [r.row() for r in records])
         return [_event(r) for r in records]
@@ -127,12 +122,12 @@ def set_state(records: Iterable[TriggerRecord], state: str, error: str | None = 
     """Move triggers to ``state`` (with the failure reason for ``failed``)."""
     chosen = list(records)
 
-    def op(conn: Connection) -> list[dict[str, Any]]:
+    def op(conn: Connection) -> list[Event]:
         ids = [r.trigger_id for r in chosen]
         if ids:
             values = {"state": state, "error": error, "updated_at": time.time()}
             conn.execute(update(triggers).where(triggers.c.trigger_id.in_(ids)).values(values))
-        return [_event(r, state=state, error=error) for r in chosen]
+        return [TriggerChanged(r.trigger_id, r.dispatch_id, state, error) for r in chosen]
 
     return op
 
@@ -153,7 +148,7 @@ def count_event(record: TriggerRecord, outcome: Outcome, run_dispatch_id: str | 
     elif outcome == "skipped":
         changes["skipped"] = c.skipped + 1
 
-    def op(conn: Connection) -> list[dict[str, Any]]:
+    def op(conn: Connection) -> list[Event]:
         conn.execute(update(triggers).where(c.trigger_id == record.trigger_id).values(changes))
         if run_dispatch_id is not None:
             link = {
@@ -163,7 +158,7 @@ def count_event(record: TriggerRecord, outcome: Outcome, run_dispatch_id: str | 
                 "fired_at": now,
             }
             insert_ignore(conn, trigger_runs, [link])  # a run counted twice is linked once
-        return [{**_event(record), "outcome": outcome, "run_dispatch_id": run_dispatch_id}]
+        return [_event(record, outcome=outcome, run_dispatch_id=run_dispatch_id)]
 
     return op
 

@@ -23,13 +23,14 @@ import errno
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from covalent.limits import LIMITS
 from covalent.server.db.engine import BUSY_TIMEOUT_MS
+from covalent.server.store.events import Event
 
 __all__ = ["EventSink", "Operation", "Writer", "is_transient", "together"]
 
@@ -46,13 +47,13 @@ def is_transient(exc: BaseException) -> bool:
 
 
 #: An operation runs inside the batch's transaction and returns events to publish.
-Operation = Callable[[Connection], list[dict[str, Any]] | None]
+Operation = Callable[[Connection], list[Event] | None]
 
 
 def together(*operations: Operation) -> Operation:
     """One operation that runs ``operations`` in order (in one transaction) and returns all their events."""
 
-    def op(conn: Connection) -> list[dict[str, Any]]:
+    def op(conn: Connection) -> list[Event]:
         return [event for operation in operations for event in operation(conn) or []]
 
     return op
@@ -61,7 +62,7 @@ def together(*operations: Operation) -> Operation:
 class EventSink(Protocol):
     """Where committed changes are announced: the server wires in its event bus."""
 
-    def publish(self, event: dict[str, Any]) -> None: ...
+    def publish(self, event: Event) -> None: ...
 
 
 class Writer:
@@ -98,18 +99,18 @@ class Writer:
         await self.write(lambda conn: None)
 
     @staticmethod
-    def _run_ops(conn: Connection, ops: list[Operation]) -> list[dict[str, Any]]:
+    def _run_ops(conn: Connection, ops: list[Operation]) -> list[Event]:
         """Run ``ops`` in the open transaction; the events they return."""
-        events: list[dict[str, Any]] = []
+        events: list[Event] = []
         for op in ops:
             events.extend(op(conn) or [])
         return events
 
-    def _commit(self, ops: list[Operation]) -> list[dict[str, Any]]:
+    def _commit(self, ops: list[Operation]) -> list[Event]:
         with self.engine.begin() as conn:
             return self._run_ops(conn, ops)
 
-    def _commit_here(self, ops: list[Operation]) -> list[dict[str, Any]]:
+    def _commit_here(self, ops: list[Operation]) -> list[Event]:
         """Commit on this thread, without waiting for a lock (a locked database raises at once)."""
         with self.engine.connect() as conn:
             sqlite = conn.connection.dbapi_connection  # pragmas outside SQLAlchemy's transaction
@@ -121,7 +122,7 @@ class Writer:
             finally:
                 sqlite.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
-    async def _commit_with_retry(self, ops: list[Operation], small: bool = False) -> list[dict[str, Any]]:
+    async def _commit_with_retry(self, ops: list[Operation], small: bool = False) -> list[Event]:
         """Commit, retrying transient failures (locked, full, disconnected) for as long as they last."""
         loop = asyncio.get_running_loop()
         if small and self.inline:

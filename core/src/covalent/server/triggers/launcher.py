@@ -14,6 +14,7 @@ from typing import Protocol
 from covalent.server.events import EventBus
 from covalent.server.redispatch import DispatchNotFound, Services, redispatch
 from covalent.server.registration import ManifestError
+from covalent.server.store.events import DispatchEvent, DispatchRegistered
 from covalent.server.store.records import read_dispatch
 from covalent.status import TERMINAL, Status
 
@@ -90,8 +91,13 @@ class LocalLauncher:
         try:
             if run_id not in await self.running([run_id]):
                 return
-            async for event in subscription:
-                if event.get("dispatch_id") == run_id and event.get("status") in TERMINAL:
+            async for published in subscription:
+                event = published.event
+                if (
+                    isinstance(event, DispatchEvent | DispatchRegistered)
+                    and event.dispatch_id == run_id
+                    and event.status in TERMINAL
+                ):
                     return
         finally:
             subscription.close()
