@@ -105,10 +105,19 @@ def test_each_event_writes_the_keys_the_api_has_always_sent():
     assert list(counted)[-2:] == ["outcome", "run_dispatch_id"] and counted["run_dispatch_id"] is None
 
 
-def test_events_are_frozen_and_slotted():
-    event = NodesChanged("d", "r", [], 0, 0)
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        event.total = 1  # type: ignore[misc]
+@pytest.mark.parametrize(
+    "event",
+    [
+        DispatchEvent("d", "r", Status.RUNNING, 0, 1),
+        DispatchRegistered("d", "r", Status.NEW_OBJECT, "n"),
+        NodesChanged("d", "r", [], 0, 0),
+        DispatchDeleted("d"),
+        TriggerChanged("t", "d", "observing", None),
+    ],
+)
+def test_events_are_read_only_and_slotted(event):
+    with pytest.raises((dataclasses.FrozenInstanceError, AttributeError)):
+        event.dispatch_id = "other"
     assert not hasattr(event, "__dict__")
 
 

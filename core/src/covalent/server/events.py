@@ -18,9 +18,18 @@ from typing import Any, NamedTuple
 from covalent.server.store.events import DispatchEvent, DispatchRegistered, Event
 from covalent.status import TERMINAL
 
-__all__ = ["EventBus", "Published", "Subscription"]
+__all__ = ["EventBus", "Published", "Subscription", "ends"]
 
 log = logging.getLogger(__name__)
+
+
+def ends(event: Event, dispatch_id: str) -> bool:
+    """Whether ``event`` says that ``dispatch_id`` has ended (not one of its sublattices)."""
+    return (
+        isinstance(event, DispatchEvent | DispatchRegistered)
+        and event.dispatch_id == dispatch_id
+        and event.status in TERMINAL
+    )
 
 
 class Published(NamedTuple):
@@ -70,12 +79,7 @@ class Subscription:
         try:
             async with asyncio.timeout(timeout):
                 async for published in self:
-                    event = published.event
-                    if (
-                        isinstance(event, DispatchEvent | DispatchRegistered)
-                        and event.dispatch_id == dispatch_id
-                        and event.status in TERMINAL
-                    ):
+                    if ends(published.event, dispatch_id):
                         return published
         except TimeoutError:
             pass

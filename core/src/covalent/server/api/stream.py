@@ -86,8 +86,8 @@ async def events(request: Request) -> Response:
             if snapshot is not None:
                 yield {"data": json.dumps(snapshot.as_json())}
             async for published in subscription:
-                data = json.dumps(published.as_json())
-                yield {"event": published.event.kind, "data": data, "id": str(published.id)}
+                data = published.as_json()
+                yield {"event": data["kind"], "data": json.dumps(data), "id": str(published.id)}
         finally:
             subscription.close()
 

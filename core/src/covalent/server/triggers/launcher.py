@@ -11,10 +11,9 @@ import asyncio
 from collections.abc import Iterable
 from typing import Protocol
 
-from covalent.server.events import EventBus
+from covalent.server.events import EventBus, ends
 from covalent.server.redispatch import DispatchNotFound, Services, redispatch
 from covalent.server.registration import ManifestError
-from covalent.server.store.events import DispatchEvent, DispatchRegistered
 from covalent.server.store.records import read_dispatch
 from covalent.status import TERMINAL, Status
 
@@ -92,12 +91,7 @@ class LocalLauncher:
             if run_id not in await self.running([run_id]):
                 return
             async for published in subscription:
-                event = published.event
-                if (
-                    isinstance(event, DispatchEvent | DispatchRegistered)
-                    and event.dispatch_id == run_id
-                    and event.status in TERMINAL
-                ):
+                if ends(published.event, run_id):
                     return
         finally:
             subscription.close()
