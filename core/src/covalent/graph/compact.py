@@ -15,7 +15,9 @@ is building, too much for a million-node map the server runs for hours.
   when they are first read after a change.
 
 ``node(n)`` gives a fresh dict equal to the node's JSON; mutate it through
-:meth:`set_node_attr`.  Nodes and edges can be fed one at a time
+:meth:`set_node_attr`.  ``view(n)`` gives the typed, read-only
+:class:`~covalent.graph.node_view.NodeView` of its shape (one per shape,
+made once): what the dispatcher reads.  Nodes and edges can be fed one at a time
 (:meth:`add_node_dict`, :meth:`add_edge_dict`), so a graph is built from a
 stream without the whole JSON in memory.
 """
@@ -28,6 +30,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from covalent.graph.node_view import NodeView
 from covalent.graph.transport_graph import Edge, NodeKind, TransportGraph
 
 __all__ = ["CompactGraph"]
@@ -60,6 +63,8 @@ class CompactGraph(TransportGraph):
         self._ids = array("q")
         self._shape = array("i")
         self._shapes: list[dict[str, Any]] = []
+        #: Each shape's view, made when first asked for.
+        self._views: list[NodeView | None] = []
         self._shape_index: dict[Any, int] = {}
         #: The value keys of parameter nodes, 32 bytes per node, where ``_has_value`` says there is one
         #: (a value that is not a key's hex form is in ``_odd_values``).
@@ -91,6 +96,7 @@ class CompactGraph(TransportGraph):
         if index is None:
             index = self._shape_index[key] = len(self._shapes)
             self._shapes.append(attrs)
+            self._views.append(None)
         return index
 
     def _string(self, text: str | None) -> int:
@@ -317,6 +323,14 @@ class CompactGraph(TransportGraph):
             )
             for i in self._in_indexes(self.position(node_id))
         ]
+
+    def view(self, node_id: int) -> NodeView:
+        """A node's typed, read-only view (shared by the nodes of its shape)."""
+        index = self._shape[self.position(node_id)]
+        view = self._views[index]
+        if view is None:
+            view = self._views[index] = NodeView.of(self._shapes[index])
+        return view
 
     def shape(self, node_id: int) -> dict[str, Any]:
         """A node's attributes but its id, value and preview: shared by nodes, read it, never change it."""

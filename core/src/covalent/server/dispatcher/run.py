@@ -39,6 +39,7 @@ from typing import Any, Protocol
 
 from covalent.executor.jobs import HeldRef, HeldValueLost, Job
 from covalent.graph.compact import CompactGraph
+from covalent.graph.node_view import NodeView
 from covalent.graph.serialize import blob_key
 from covalent.graph.transport_graph import NOT_TASKS
 from covalent.limits import LIMITS
@@ -186,8 +187,9 @@ class DispatchRun:
         self.committed_completed = self._completed_tasks
 
     # -- reading ------------------------------------------------------------------
-    def node(self, n: int) -> dict[str, Any]:
-        return self.graph.node(n)
+    def node(self, n: int) -> NodeView:
+        """What the run reads of node ``n`` (its kind, function, executor, ...): typed, shared, read-only."""
+        return self.graph.view(n)
 
     def completed_count(self) -> int:
         """Task nodes completed so far (kept as a counter: this is asked after every job)."""
@@ -270,11 +272,11 @@ class DispatchRun:
         node = self.node(n)
         return (
             self.packing
-            and node["kind"] != "sublattice"
-            and node["kind"] != "postprocess"
-            and not node.get("retries")
-            and not node.get("time_limit")
-            and (node["kind"] in ("collection", "operation") or self.svc.durations.is_fast(node["function"]))
+            and node.kind != "sublattice"
+            and node.kind != "postprocess"
+            and not node.retries
+            and not node.time_limit
+            and (node.kind in ("collection", "operation") or self.svc.durations.is_fast(node.function))
         )
 
     def _hold_unknown(self, ready: list[int], parallelism: int) -> list[int]:
@@ -283,8 +285,8 @@ class DispatchRun:
         probes: dict[str, int] = defaultdict(int)
         for n in ready:
             node = self.node(n)
-            key = node["function"]
-            unknown = node["kind"] == "electron" and self.svc.durations.estimate(key) is None
+            key = node.function
+            unknown = node.kind == "electron" and self.svc.durations.estimate(key) is None
             if not unknown or probes[key] < parallelism:
                 probes[key] += 1 if unknown else 0
                 runnable.append(n)
@@ -306,13 +308,13 @@ class DispatchRun:
     def _schedule(self, ready: list[int]) -> None:
         if not ready or self.cancel_requested or self.over:
             return
-        postprocess = [n for n in ready if self.node(n)["kind"] == "postprocess"]
+        postprocess = [n for n in ready if self.node(n).kind == "postprocess"]
         if postprocess:  # a workflow's return-value node runs nothing: it takes its input's output here
             self._take_input_outputs(postprocess)
-            ready = [n for n in ready if self.node(n)["kind"] != "postprocess"]
+            ready = [n for n in ready if self.node(n).kind != "postprocess"]
         groups: dict[str, list[int]] = defaultdict(list)
         for n in ready:
-            groups[spec_key(self.node(n).get("executor"))].append(n)
+            groups[spec_key(self.node(n).executor)].append(n)
         for nodes in groups.values():
             for n in nodes:
                 self.in_flight[n] = "planning"
@@ -320,7 +322,7 @@ class DispatchRun:
             asyncio.get_running_loop().create_task(self._plan_and_launch(nodes))
 
     async def _plan_and_launch(self, ready: list[int]) -> None:
-        spec = self.node(ready[0]).get("executor")
+        spec = self.node(ready[0]).executor
         try:
             try:
                 executor = await self.svc.executors.get(spec)
@@ -340,7 +342,7 @@ class DispatchRun:
             parallelism = max(1, executor.parallelism())
             ready = self._hold_unknown(ready, parallelism)
             cap = max(1, executor.max_nodes_per_job)
-            electrons = [self.node(n)["function"] for n in ready if self.node(n)["kind"] == "electron"]
+            electrons = [self.node(n).function for n in ready if self.node(n).kind == "electron"]
             functions = set(electrons)
             max_nodes = min((self.svc.durations.batch_limit(f, cap) for f in functions), default=cap)
             min_nodes = min((self.svc.durations.least_batch(f, cap) for f in functions), default=cap)
@@ -354,7 +356,7 @@ class DispatchRun:
                     self._packable(c)
                     and self.status.get(c) == NEW
                     and c not in self.in_flight
-                    and spec_key(self.node(c).get("executor")) == key
+                    and spec_key(self.node(c).executor) == key
                 ),
                 done=lambda p: self.status.get(p) == COMPLETED,
                 min_nodes=min_nodes,
@@ -375,7 +377,7 @@ class DispatchRun:
         job_id = f"{self.dispatch_id}:{node_ids[0]}:{uuid.uuid4().hex[:8]}"
         rec = JobRecord(job_id=job_id, node_ids=node_ids, spec=spec, executor=executor)
         rec.packed, rec.after = loop.create_future(), after
-        rec.time_limit = self.node(node_ids[0]).get("time_limit") if len(node_ids) == 1 else None
+        rec.time_limit = self.node(node_ids[0]).time_limit if len(node_ids) == 1 else None
         now = time.time()
         updates = []
         for n in node_ids:
@@ -395,7 +397,7 @@ class DispatchRun:
                 "before_task",
                 dispatch_id=self.dispatch_id,
                 node_id=n,
-                name=self.node(n)["name"],
+                name=self.node(n).name,
                 executor=executor.short_name,
             )
         # A job that ends within a moment writes its RUNNING rows in the same
@@ -454,7 +456,7 @@ class DispatchRun:
         executor = rec.executor.short_name if rec.executor else ""
         metadata: dict[str, Any] = {"executor": executor}
         files_handled_by = ""
-        files = {n: self.node(n)["files"] for n in rec.node_ids if self.node(n).get("files")}
+        files = {n: self.node(n).files for n in rec.node_ids if self.node(n).files}
         if files:  # only jobs with file transfers ask (no cost for the others)
             metadata["files"] = files
             transfers = [t for node_files in files.values() for t in node_files]
@@ -479,7 +481,7 @@ class DispatchRun:
             job_id=rec.job_id,
             dispatch_id=self.dispatch_id,
             node_ids=tuple(rec.node_ids),
-            names=tuple(self.node(n)["name"] for n in rec.node_ids),
+            names=tuple(self.node(n).name for n in rec.node_ids),
             payload=payload,
             time_limit=rec.time_limit,
             metadata=metadata,
@@ -562,8 +564,8 @@ class DispatchRun:
             if n not in self.status or self.in_flight.get(n) != rec.job_id:
                 continue
             seen.add(n)
-            if node.end_time and node.start_time and self.node(n)["kind"] == "electron":
-                key = self.node(n)["function"]
+            if node.end_time and node.start_time and self.node(n).kind == "electron":
+                key = self.node(n).function
                 self.svc.durations.observe(key, node.end_time - node.start_time)
                 timed.add(key)
             times = {
@@ -588,7 +590,7 @@ class DispatchRun:
                     # another executor's task: they need it stored); else those reach its worker first.
                     here = spec_key(rec.spec)
                     waited = all(
-                        self.node(c)["kind"] != "postprocess" and spec_key(self.node(c).get("executor")) == here
+                        self.node(c).kind != "postprocess" and spec_key(self.node(c).executor) == here
                         for c in self.graph.children(n)
                     )
                     delay = LIMITS.held_persist_delay if waited else 0.0
@@ -630,14 +632,14 @@ class DispatchRun:
                 if key is None or self.svc.held.entry(key) is None:
                     continue
                 if all(
-                    self.status.get(c) == COMPLETED or self.node(c)["kind"] == "postprocess"
+                    self.status.get(c) == COMPLETED or self.node(c).kind == "postprocess"
                     for c in self.graph.children(p)
                 ):
                     self.svc.held.done_with(key)
 
     def _after_task(self, n: int, status: Status) -> None:
         self.svc.hooks.notify(
-            "after_task", dispatch_id=self.dispatch_id, node_id=n, name=self.node(n)["name"], status=status
+            "after_task", dispatch_id=self.dispatch_id, node_id=n, name=self.node(n).name, status=status
         )
 
     def _take_input_outputs(self, nodes: list[int]) -> None:
@@ -672,7 +674,7 @@ class DispatchRun:
         self._schedule(ready)
 
     def _node_failed(self, n: int, error: str, extra: dict[str, Any] | None = None) -> list[NodeUpdate]:
-        retries = int(self.node(n).get("retries") or 0)
+        retries = int(self.node(n).retries or 0)
         extra = dict(extra or {})
         if self.attempts.get(n, 0) <= retries and not self.cancel_requested:
             delay = _backoff(self.attempts[n])
@@ -684,7 +686,7 @@ class DispatchRun:
         self.errors[n] = error
         extra.setdefault("end_time", time.time())  # every failed node says when it ended
         self.svc.hooks.notify(
-            "on_task_error", dispatch_id=self.dispatch_id, node_id=n, name=self.node(n)["name"], error=error
+            "on_task_error", dispatch_id=self.dispatch_id, node_id=n, name=self.node(n).name, error=error
         )
         return [NodeUpdate(n, {"status": FAILED, "error": error, "job_handle": None, **extra})]
 
@@ -723,7 +725,7 @@ class DispatchRun:
         for n in nodes:
             self.in_flight.pop(n, None)
         self._fail_nodes(nodes, error)
-        self._release_held({self.node(n)["function"] for n in rec.node_ids})
+        self._release_held({self.node(n).function for n in rec.node_ids})
 
     def _requeue(self, rec: JobRecord, nodes: list[int]) -> None:
         updates = []
@@ -749,9 +751,7 @@ class DispatchRun:
         producers = [
             n
             for n, key in self.output_key.items()
-            if key in lost
-            and self.status.get(n) == COMPLETED
-            and self.node(n)["kind"] not in ("parameter", "postprocess")
+            if key in lost and self.status.get(n) == COMPLETED and self.node(n).kind not in ("parameter", "postprocess")
         ]
         nodes = [n for n in rec.node_ids if self.in_flight.get(n) == rec.job_id]
         over = [n for n in producers if self.recomputed[n] >= LIMITS.recompute_attempts]
@@ -771,7 +771,7 @@ class DispatchRun:
             self.recomputed[n] += 1
             self.status[n] = NEW
             self.output_key.pop(n, None)
-            if self.node(n)["kind"] not in NOT_TASKS:
+            if self.node(n).kind not in NOT_TASKS:
                 self._completed_tasks -= 1
             for child in self.graph.children(n):
                 self.remaining[child] += 1
@@ -787,7 +787,7 @@ class DispatchRun:
 
     def _output_lost(self, key: str) -> None:
         """The dispatch's return value was lost before it was stored: compute it again."""
-        post = [n for n, k in self.output_key.items() if k == key and self.node(n)["kind"] == "postprocess"]
+        post = [n for n, k in self.output_key.items() if k == key and self.node(n).kind == "postprocess"]
         for n in post:  # it takes the recomputed value when that is ready (_inputs_lost counts it waiting)
             self.status[n] = NEW
             self.output_key.pop(n, None)
@@ -907,7 +907,7 @@ class DispatchRun:
             self.output_key,
             self.output,
             cancel_requested=self.cancel_requested,
-            name_of=lambda n: str(self.node(n)["name"]),
+            name_of=lambda n: str(self.node(n).name),
         )
         if end.status == COMPLETED and end.output_key and self.svc.held.pending(end.output_key):
             self._await_output(end.output_key)  # a result is COMPLETED only once it is stored
@@ -964,7 +964,7 @@ class DispatchRun:
         """The final summary: the record as ``GET /dispatches/{id}`` will read it once the end is committed."""
         return DispatchSummary.of(
             self.record,
-            node_counts(self.status, lambda n: self.node(n)["kind"] not in NOT_TASKS),
+            node_counts(self.status, lambda n: self.node(n).kind not in NOT_TASKS),
             status=end.status,
             started_at=self.started_at,
             ended_at=ended_at,
