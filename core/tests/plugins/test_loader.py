@@ -132,3 +132,75 @@ def test_call_each_goes_through_pluggy_and_isolates_a_failing_plugin():
     failures = call_each(pm, "register_routes", register=lambda path, app: seen.append(path))
     assert [(name, str(exc)) for name, exc in failures] == [("broken", "broken plugin")]
     assert [s for s in seen if s != "wrapper"] == ["/first", "/last"]
+
+
+def test_executor_classes_load_on_first_need_and_a_failing_one_is_still_isolated(tmp_path):
+    """Loading imports a plugin's module only; its executors are checked before any of its hooks runs."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "lazy_classes.py").write_text(
+        textwrap.dedent(
+            """
+            from covalent.executor import LocalExecutor
+
+            class LazyExecutor(LocalExecutor):
+                short_name = "lazy"
+            """
+        )
+    )
+    _fake_distribution(
+        site,
+        "lazy_plugin",
+        """
+        from covalent.plugins import hookimpl
+
+        @hookimpl
+        def register_executors(register):
+            from lazy_classes import LazyExecutor
+
+            register(LazyExecutor)
+        """,
+        "lazy",
+    )
+    _fake_distribution(
+        site,
+        "late_broken",
+        """
+        from covalent.plugins import hookimpl
+
+        @hookimpl
+        def register_executors(register):
+            import no_such_module_abc  # fails only when the executors are first needed
+
+        @hookimpl
+        def register_commands(register):
+            register("late", "late_broken:nothing")
+        """,
+        "late-broken",
+    )
+    code = textwrap.dedent(
+        """
+        import json, sys
+        from covalent.plugins.manager import call_each, get_plugin_manager, plugin_infos
+        from covalent.executor.registry import executor_classes
+
+        pm = get_plugin_manager()
+        loaded = "lazy_classes" in sys.modules
+        commands = []
+        failures = call_each(pm, "register_commands", register=lambda name, target: commands.append(name))
+        classes = sorted(executor_classes())
+        infos = {p.name: p.to_dict() for p in plugin_infos()}
+        print(json.dumps({"loaded_at_start": loaded, "commands": commands, "failures": len(failures),
+                          "classes": classes, "infos": infos}))
+        """
+    )
+    environ = {**os.environ, "PYTHONPATH": str(site), "COVALENT_CONFIG_DIR": str(tmp_path / "c")}
+    out = json.loads(
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environ).stdout
+    )
+    assert out["loaded_at_start"] is False
+    assert "late" not in out["commands"] and out["failures"] == 0  # its other hooks never ran
+    assert "lazy" in out["classes"] and "local" in out["classes"]
+    assert out["infos"]["lazy"]["loaded"] and out["infos"]["lazy"]["executors"] == ["lazy"]
+    assert out["infos"]["late-broken"]["loaded"] is False
+    assert "No module named 'no_such_module_abc'" in out["infos"]["late-broken"]["error"]

@@ -7,7 +7,13 @@ as the adapter of its executor (``covalent:<name>``), listed with
 ``contract="covalent"``, and isolated like any plugin.
 
 A plugin that fails to import or to register is logged and listed with its
-error; it never breaks the SDK or the server.  ``COVALENT_PLUGINS`` (a
+error; it never breaks the SDK or the server.  Loading imports each plugin's
+module only; its executors are registered and checked when first needed
+(:func:`check_executors`: by the executor registry, the listing, the
+lifecycle hooks, and before any other hook of that plugin is called), so a
+plugin that imports its executor classes in ``register_executors`` keeps them
+off the server's way to ready.  A plugin whose executors fail that check is
+unregistered then, and listed with its error, as one failing at load.  ``COVALENT_PLUGINS`` (a
 comma-separated list of entry-point names) restricts which plugins load;
 the built-in plugins always load.
 """
@@ -29,6 +35,7 @@ from covalent.plugins.hookspecs import PROJECT_NAME, CovalentSpec, hookimpl
 __all__ = [
     "BUILTIN_PLUGINS",
     "PluginInfo",
+    "check_executors",
     "executor_distributions",
     "get_plugin_manager",
     "plugin_infos",
@@ -74,6 +81,8 @@ class PluginInfo:
 _lock = threading.RLock()
 _manager: pluggy.PluginManager | None = None
 _infos: list[PluginInfo] = []
+#: Plugins loaded whose executors are not checked yet (see :func:`check_executors`).
+_unchecked: list[tuple[PluginInfo, object]] = []
 
 
 def _allowed() -> set[str] | None:
@@ -108,7 +117,9 @@ def _executor_names(pm: pluggy.PluginManager, plugin: object) -> list[str]:
     return names
 
 
-def _load_one(pm: pluggy.PluginManager, info: PluginInfo, load: Any) -> None:
+def _load_one(
+    pm: pluggy.PluginManager, info: PluginInfo, load: Any, unchecked: list[tuple[PluginInfo, object]]
+) -> None:
     try:
         plugin = load()
         pm.register(plugin, name=info.name)
@@ -117,6 +128,10 @@ def _load_one(pm: pluggy.PluginManager, info: PluginInfo, load: Any) -> None:
         log.warning("covalent plugin %r failed to load: %s", info.name, info.error)
         log.debug("%s", traceback.format_exc())
         return
+    unchecked.append((info, plugin))
+
+
+def _check_one(pm: pluggy.PluginManager, info: PluginInfo, plugin: object) -> None:
     try:
         info.executors = _executor_names(pm, plugin)
     except Exception as exc:
@@ -125,7 +140,25 @@ def _load_one(pm: pluggy.PluginManager, info: PluginInfo, load: Any) -> None:
         log.warning("covalent plugin %r failed to register: %s", info.name, info.error)
 
 
-def _load(pm: pluggy.PluginManager) -> list[PluginInfo]:
+def check_executors(pm: pluggy.PluginManager | None = None, plugins: Any = None) -> None:
+    """Register and check the executors of loaded plugins not checked yet (``plugins``: only those).
+
+    ``pm`` other than the process-wide manager (a test's own): nothing to do.
+    Cheap once done: a look at an empty list.
+    """
+    if not _unchecked or (pm is not None and pm is not _manager):
+        return
+    with _lock:
+        if _manager is None:
+            return
+        for pair in list(_unchecked):
+            if plugins is not None and pair[1] not in plugins:
+                continue
+            _unchecked.remove(pair)
+            _check_one(_manager, *pair)
+
+
+def _load(pm: pluggy.PluginManager, unchecked: list[tuple[PluginInfo, object]]) -> list[PluginInfo]:
     import importlib
 
     from covalent._version import DISTRIBUTION, __version__
@@ -139,7 +172,7 @@ def _load(pm: pluggy.PluginManager) -> list[PluginInfo]:
             distribution=DISTRIBUTION,
             builtin=True,
         )
-        _load_one(pm, info, lambda m=module: importlib.import_module(m))
+        _load_one(pm, info, lambda m=module: importlib.import_module(m), unchecked)
         infos.append(info)
     allowed = _allowed()
     seen: set[str] = set()
@@ -158,9 +191,9 @@ def _load(pm: pluggy.PluginManager) -> list[PluginInfo]:
             version=getattr(dist, "version", "") or "",
             distribution=getattr(dist, "name", "") or "",
         )
-        _load_one(pm, info, ep.load)
+        _load_one(pm, info, ep.load, unchecked)
         infos.append(info)
-    infos.extend(_load_covalent_plugins(pm, allowed, everything))
+    infos.extend(_load_covalent_plugins(pm, allowed, everything, unchecked))
     return infos
 
 
@@ -175,7 +208,9 @@ class _CovalentRegistration:
         register(self.adapter)
 
 
-def _load_covalent_plugins(pm: pluggy.PluginManager, allowed: set[str] | None, everything: Any) -> list[PluginInfo]:
+def _load_covalent_plugins(
+    pm: pluggy.PluginManager, allowed: set[str] | None, everything: Any, unchecked: list[tuple[PluginInfo, object]]
+) -> list[PluginInfo]:
     from covalent.executor.legacy.adapter import adapter_class
     from covalent.executor.legacy.discovery import NAME_PREFIX, find_sources, load_plugin
 
@@ -191,26 +226,28 @@ def _load_covalent_plugins(pm: pluggy.PluginManager, allowed: set[str] | None, e
             distribution=source.distribution,
             contract="covalent",
         )
-        _load_one(pm, info, lambda s=source: _CovalentRegistration(adapter_class(load_plugin(s))))
+        _load_one(pm, info, lambda s=source: _CovalentRegistration(adapter_class(load_plugin(s))), unchecked)
         infos.append(info)
     return infos
 
 
 def get_plugin_manager() -> pluggy.PluginManager:
     """The process-wide plugin manager, loading plugins on first use."""
-    global _manager, _infos
+    global _manager, _infos, _unchecked
     with _lock:
         if _manager is None:
             pm = pluggy.PluginManager(PROJECT_NAME)
             pm.add_hookspecs(CovalentSpec)
-            _infos = _load(pm)
+            unchecked: list[tuple[PluginInfo, object]] = []
+            _infos = _load(pm, unchecked)
+            _unchecked = unchecked
             _manager = pm
         return _manager
 
 
 def plugin_infos() -> list[PluginInfo]:
-    """What loaded and what failed to load, in load order."""
-    get_plugin_manager()
+    """What loaded and what failed to load (executors checked), in load order."""
+    check_executors(get_plugin_manager())
     return list(_infos)
 
 
@@ -231,6 +268,9 @@ def call_each(pm: pluggy.PluginManager, hook_name: str, /, **kwargs: Any) -> lis
     the failures as ``(plugin name, exception)``, in call order.
     """
     impls = getattr(pm.hook, hook_name).get_hookimpls()
+    if _unchecked and pm is _manager:  # a plugin's executors are checked before any of its hooks is called
+        check_executors(pm, {impl.plugin for impl in impls})
+        impls = getattr(pm.hook, hook_name).get_hookimpls()
     failures: list[tuple[str, Exception]] = []
     for impl in reversed(impls):  # get_hookimpls lists them in the reverse of call order
         if impl.hookwrapper or impl.wrapper:
@@ -250,7 +290,8 @@ def call_one(pm: pluggy.PluginManager, plugin: object, hook_name: str, /, **kwar
 
 def reset_plugins() -> None:
     """Forget loaded plugins (the next use loads them again)."""
-    global _manager, _infos
+    global _manager, _infos, _unchecked
     with _lock:
         _manager = None
         _infos = []
+        _unchecked = []

@@ -9,8 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from covalent.plugins import hookimpl
-from covalent_aws.awslambda import AWSLambdaExecutor
-from covalent_aws.batch import AWSBatchExecutor
 
 __all__ = ["register_executors"]
 
@@ -18,5 +16,9 @@ __all__ = ["register_executors"]
 @hookimpl
 def register_executors(register: Any) -> None:
     """Register ``AWSBatchExecutor`` ("awsbatch") and ``AWSLambdaExecutor`` ("awslambda")."""
+    # Here, not at the top: the class loads when executors are first needed.
+    from covalent_aws.awslambda import AWSLambdaExecutor
+    from covalent_aws.batch import AWSBatchExecutor
+
     register(AWSBatchExecutor)
     register(AWSLambdaExecutor)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from covalent.plugins import hookimpl
-from covalent_dask.executor import DaskExecutor
 
 __all__ = ["register_commands", "register_executors"]
 
@@ -16,6 +15,9 @@ __all__ = ["register_commands", "register_executors"]
 @hookimpl
 def register_executors(register: Any) -> None:
     """Register the Dask executor."""
+    # Here, not at the top: the class loads when executors are first needed.
+    from covalent_dask.executor import DaskExecutor
+
     register(DaskExecutor)
 
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from covalent.plugins import hookimpl
-from covalent_slurm.executor import SlurmExecutor
-from covalent_slurm.pool import SlurmPoolExecutor
 
 __all__ = ["register_executors"]
 
@@ -17,5 +15,9 @@ __all__ = ["register_executors"]
 @hookimpl
 def register_executors(register: Any) -> None:
     """Register ``slurm`` and ``slurm_pool``."""
+    # Here, not at the top: the class loads when executors are first needed.
+    from covalent_slurm.executor import SlurmExecutor
+    from covalent_slurm.pool import SlurmPoolExecutor
+
     register(SlurmExecutor)
     register(SlurmPoolExecutor)

@@ -6,8 +6,31 @@
   Slurm executor reaches a login node through it).
 * :mod:`covalent_ssh.envcheck`: is the remote Python able to run payloads?
 * :mod:`covalent_ssh.testing.sshd`: a real OpenSSH server on loopback, for tests.
+
+Names are loaded on first use: the server imports every plugin's entry point at
+start-up and registers its executor classes only when they are first needed.
 """
 
-from covalent_ssh.executor import SSHExecutor
+from __future__ import annotations
 
-__all__ = ["SSHExecutor"]
+import importlib
+from typing import Any
+
+__all__ = [
+    "SSHExecutor",
+]
+
+_WHERE = {
+    "SSHExecutor": "covalent_ssh.executor",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from covalent.plugins import hookimpl
-from covalent_ssh.executor import SSHExecutor
 
 __all__ = ["register_executors"]
 
@@ -13,4 +12,7 @@ __all__ = ["register_executors"]
 @hookimpl
 def register_executors(register: Any) -> None:
     """Register ``ssh``."""
+    # Here, not at the top: the class loads when executors are first needed.
+    from covalent_ssh.executor import SSHExecutor
+
     register(SSHExecutor)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from covalent.plugins.manager import check_executors
+
 __all__ = ["LifecycleHooks"]
 
 log = logging.getLogger(__name__)
@@ -22,10 +24,15 @@ class LifecycleHooks:
     def __init__(self, plugin_manager: Any = None) -> None:
         self._pm = plugin_manager
 
+    def _caller(self, hook_name: str) -> Any:
+        """The hook's caller, once every loaded plugin's executors are checked (one that fails them is out)."""
+        check_executors(self._pm)
+        return getattr(self._pm.hook, hook_name)
+
     def notify(self, hook_name: str, /, **kwargs: Any) -> None:
         if self._pm is None:
             return
-        caller = getattr(self._pm.hook, hook_name)
+        caller = self._caller(hook_name)
         if not caller.get_hookimpls():
             return
         try:
@@ -37,7 +44,7 @@ class LifecycleHooks:
         """A ``firstresult`` hook's answer; None when nobody implements it or the plugin failed."""
         if self._pm is None:
             return None
-        caller = getattr(self._pm.hook, hook_name)
+        caller = self._caller(hook_name)
         if not caller.get_hookimpls():
             return None
         try:
