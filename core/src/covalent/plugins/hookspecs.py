@@ -36,6 +36,10 @@ class CovalentSpec:
         (or :class:`~covalent.executor.SyncJobExecutor`) and set ``short_name``,
         the name electrons use (``executor="name"``).  It becomes reachable as
         ``ct.executor.<ClassName>``.
+
+        Called when executors are first needed, not when the plugin loads:
+        import the classes inside this hook, so loading the plugin (the server
+        loads every plugin on its way to ready) does not import them.
         """
 
     @hookspec
