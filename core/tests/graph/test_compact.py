@@ -118,3 +118,42 @@ def test_a_map_of_one_function_takes_few_bytes_per_node():
     # The dict graph takes ~700 bytes per node here; the columns, order and rows about 150.
     assert grown / (2 * n) < 300, grown / (2 * n)
     assert graph.node(1)["value"] == f"{0:064x}"
+
+
+@pytest.mark.parametrize("back_edges", [CompactGraph._BACK_EDGES, 0])
+def test_is_acyclic_answers_as_networkx_does(monkeypatch, back_edges):
+    """Cycles through edges against the columns' order, self-loops, and the topological order when there are many."""
+    monkeypatch.setattr(CompactGraph, "_BACK_EDGES", back_edges)
+    rng = random.Random(21)
+    seen = {True: 0, False: 0}
+    for _ in range(400):
+        n = rng.randint(1, 30)
+        graph = CompactGraph()
+        for _ in range(n):
+            graph.add_node(NodeKind.ELECTRON, "t", function="f" * 64)
+        plain = networkx.MultiDiGraph()
+        plain.add_nodes_from(range(n))
+        for _ in range(rng.randint(0, 2 * n)):
+            a, b = rng.randrange(n), rng.randrange(n)
+            if rng.random() < 0.85 and a > b:
+                a, b = b, a  # mostly forward, as the SDK adds them: a few edges go back
+            graph.add_edge(Edge(a, b, "x", arg_index=0))
+            plain.add_edge(a, b)
+        expected = networkx.is_directed_acyclic_graph(plain)
+        assert graph.is_acyclic() == expected, sorted(plain.edges())
+        seen[expected] += 1
+    assert min(seen.values()) > 50  # both answers were asked for often
+
+
+def test_a_map_gathered_by_a_collection_is_acyclic_without_its_order():
+    """The SDK's shape: a task's collection is added after the task, so one edge goes back, and no path closes it."""
+    graph = CompactGraph()
+    total = graph.add_node(NodeKind.ELECTRON, "total", function="f" * 64)
+    outputs = [graph.add_node(NodeKind.ELECTRON, "task", function="f" * 64) for _ in range(50)]
+    gather = graph.add_node(NodeKind.COLLECTION, ":list:", function="g" * 64)
+    for index, node in enumerate(outputs):
+        graph.add_edge(Edge(node, gather, f"[{index}]", arg_index=index))
+    graph.add_edge(Edge(gather, total, "values", arg_index=0))
+    assert graph.is_acyclic() and graph._order is None
+    graph.add_edge(Edge(total, outputs[3], "x", arg_index=0))
+    assert not graph.is_acyclic()

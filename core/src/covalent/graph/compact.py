@@ -347,6 +347,48 @@ class CompactGraph(TransportGraph):
         ids, dst = self._ids, self._dst
         return sorted({ids[dst[i]] for i in self._out_indexes(self.position(node_id))})
 
+    #: At most this many edges against the columns' order are followed (else the whole order is made).
+    _BACK_EDGES = 64
+
+    def is_acyclic(self) -> bool:
+        """Whether the graph has no cycle, mostly without ordering it (a registration asks before answering).
+
+        A cycle must hold an edge from a later position to an earlier one whose
+        source some edge enters (its positions cannot rise all the way round,
+        and every node on it is entered).  The SDK adds a task's new inputs
+        after it, so such edges are few (one a collection): the graph has a
+        cycle exactly when one of them is closed by a path from its target back
+        to its source.  Many of them: the topological order decides.
+        """
+        if self._order is not None:
+            return True
+        src, dst = self._src, self._dst
+        entered = bytearray(self._count)
+        for target in dst:
+            entered[target] = 1
+        back = [(s, t) for s, t in zip(src, dst, strict=True) if s >= t and entered[s]]
+        if len(back) > self._BACK_EDGES:
+            return super().is_acyclic()
+        return not any(self._reaches(t, s) for s, t in back)
+
+    def _reaches(self, start: int, goal: int) -> bool:
+        """Whether a path of edges leads from position ``start`` to position ``goal``."""
+        _, _, starts, order = self._rows()
+        dst = self._dst
+        seen = bytearray(self._count)
+        stack = [start]
+        seen[start] = 1
+        while stack:
+            position = stack.pop()
+            if position == goal:
+                return True
+            for i in order[starts[position] : starts[position + 1]]:
+                target = dst[i]
+                if not seen[target]:
+                    seen[target] = 1
+                    stack.append(target)
+        return False
+
     def topological_order(self) -> list[int]:
         if self._order is None:
             in_starts, in_order, out_starts, out_order = self._rows()
