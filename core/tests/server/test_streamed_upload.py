@@ -305,3 +305,32 @@ def _completed(server, dispatch_id):
             return list(conn.execute(text(query), {"d": dispatch_id}))
     finally:
         engine.dispose()
+
+
+def test_the_stored_texts_size_comes_from_the_check_and_matches_the_text():
+    """Its size, measured while the lines were checked, is the length of the text written (blank lines too)."""
+    manifest = squares.build_manifest(9)
+
+    class File:
+        def __init__(self, data: bytes) -> None:
+            self.data = data
+
+        def seek(self, offset: int) -> None:
+            pass
+
+        def __iter__(self):
+            return iter([b"\n", *(b"  " + line for line in self.data.splitlines(keepends=True)), b" \t\n"])
+
+    lines = GraphLines(
+        File(b"".join(manifest.node_lines(batch=4))),  # type: ignore[arg-type]
+        File(b"".join(manifest.edge_lines(batch=4))),  # type: ignore[arg-type]
+    )
+    stored = lines.stored(manifest.head())
+    unmeasured = stored.size()  # nothing read yet: made to be measured
+    assert lines.measured.keys() == {"nodes", "edges"}  # ... and reading measured both parts
+    text = b"".join(stored.pieces())
+    assert stored.size() == unmeasured == len(text) and json.loads(text) == manifest.to_json()
+    empty = GraphLines(File(b""), File(b""))  # type: ignore[arg-type]
+    for part in ("nodes", "edges"):
+        list(empty.lines(part))
+    assert empty.stored(manifest.head()).size() == len(b"".join(empty.stored(manifest.head()).pieces()))

@@ -7,7 +7,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from sqlalchemy import Connection, Engine
@@ -158,11 +158,28 @@ class GraphLines:
 
     nodes: BinaryIO
     edges: BinaryIO
+    #: By part, once its lines were all read: how many are not blank, and their bytes without the
+    #: blanks around them (what :meth:`joined` writes), so the stored text's size needs no second read.
+    measured: dict[str, tuple[int, int]] = field(default_factory=dict, init=False)
 
     def lines(self, part: str) -> Iterator[bytes]:
         file = self.nodes if part == "nodes" else self.edges
         file.seek(0)
-        yield from file
+        count = size = 0
+        for line in file:
+            length = len(line.strip())
+            if length:
+                count += 1
+                size += length
+            yield line
+        self.measured[part] = (count, size)
+
+    def joined_size(self, part: str) -> int | None:
+        """How many bytes :meth:`joined` makes of the part, if its lines were all read (else None)."""
+        if part not in self.measured:
+            return None
+        count, size = self.measured[part]
+        return size + max(count - 1, 0)
 
     def stored_text(self, data: dict[str, Any]) -> str:
         """The manifest as one JSON text (what is stored and read back): ``data`` with these nodes and edges."""
@@ -201,14 +218,24 @@ class StoredManifest:
     rest: bytes
 
     def pieces(self) -> Iterator[bytes]:
-        yield self.rest[:-1] + b', "graph": {"nodes": ['
+        yield self._opening()
         yield from self.lines.joined("nodes")
-        yield b'], "edges": ['
+        yield self._between
         yield from self.lines.joined("edges")
-        yield b"]}}"
+        yield self._closing
+
+    _between = b'], "edges": ['
+    _closing = b"]}}"
+
+    def _opening(self) -> bytes:
+        return self.rest[:-1] + b', "graph": {"nodes": ['
 
     def size(self) -> int:
-        return sum(len(piece) for piece in self.pieces())
+        """The text's length in bytes (from what the check's reading measured; else by making it)."""
+        nodes, edges = self.lines.joined_size("nodes"), self.lines.joined_size("edges")
+        if nodes is None or edges is None:
+            return sum(len(piece) for piece in self.pieces())
+        return len(self._opening()) + nodes + len(self._between) + edges + len(self._closing)
 
 
 def _streamed_graph(data: dict[str, Any], lines: GraphLines) -> CompactGraph:
