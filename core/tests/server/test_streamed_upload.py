@@ -183,22 +183,25 @@ def test_registration_of_a_large_streamed_graph_holds_no_copy_of_every_node(tmp_
     assert {r.status for r in rows if r.kind == "parameter"} == {"COMPLETED"}
 
 
+class _File:
+    """A part's file as the server reads it: its lines, with blank or padded lines around them."""
+
+    def __init__(self, data: bytes, *, before=(), indent: bytes = b"", after=()) -> None:
+        self.lines = [*before, *(indent + line for line in data.splitlines(keepends=True)), *after]
+
+    def seek(self, offset: int) -> None:
+        pass
+
+    def __iter__(self):
+        return iter(self.lines)
+
+
 def test_the_stored_text_is_the_manifest_as_one_json():
     manifest = squares.build_manifest(7)
 
-    class File:
-        def __init__(self, data: bytes) -> None:
-            self.data = data
-
-        def seek(self, offset: int) -> None:
-            pass
-
-        def __iter__(self):
-            return iter([*self.data.splitlines(keepends=True), b"\n", b"  \n"])
-
     lines = GraphLines(
-        File(b"".join(manifest.node_lines(batch=3))),  # type: ignore[arg-type]
-        File(b"".join(manifest.edge_lines(batch=3))),  # type: ignore[arg-type]
+        _File(b"".join(manifest.node_lines(batch=3)), after=[b"\n", b"  \n"]),  # type: ignore[arg-type]
+        _File(b"".join(manifest.edge_lines(batch=3)), after=[b"\n", b"  \n"]),  # type: ignore[arg-type]
     )
     assert json.loads(lines.stored_text(manifest.head())) == manifest.to_json()
     with pytest.raises(ManifestError, match="must be empty"):
@@ -311,26 +314,19 @@ def test_the_stored_texts_size_comes_from_the_check_and_matches_the_text():
     """Its size, measured while the lines were checked, is the length of the text written (blank lines too)."""
     manifest = squares.build_manifest(9)
 
-    class File:
-        def __init__(self, data: bytes) -> None:
-            self.data = data
-
-        def seek(self, offset: int) -> None:
-            pass
-
-        def __iter__(self):
-            return iter([b"\n", *(b"  " + line for line in self.data.splitlines(keepends=True)), b" \t\n"])
+    def padded(data: bytes) -> _File:
+        return _File(data, before=[b"\n"], indent=b"  ", after=[b" \t\n"])
 
     lines = GraphLines(
-        File(b"".join(manifest.node_lines(batch=4))),  # type: ignore[arg-type]
-        File(b"".join(manifest.edge_lines(batch=4))),  # type: ignore[arg-type]
+        padded(b"".join(manifest.node_lines(batch=4))),  # type: ignore[arg-type]
+        padded(b"".join(manifest.edge_lines(batch=4))),  # type: ignore[arg-type]
     )
     stored = lines.stored(manifest.head())
     unmeasured = stored.size()  # nothing read yet: made to be measured
     assert lines.measured.keys() == {"nodes", "edges"}  # ... and reading measured both parts
     text = b"".join(stored.pieces())
     assert stored.size() == unmeasured == len(text) and json.loads(text) == manifest.to_json()
-    empty = GraphLines(File(b""), File(b""))  # type: ignore[arg-type]
+    empty = GraphLines(_File(b""), _File(b""))  # type: ignore[arg-type]
     for part in ("nodes", "edges"):
         list(empty.lines(part))
     assert empty.stored(manifest.head()).size() == len(b"".join(empty.stored(manifest.head()).pieces()))
