@@ -52,6 +52,24 @@ class TestExternalScheduler(ExecutorConformance):
         # The worker really lacks the plugin: the wrapper arrived by value.
         assert node_value(harness.run(make_job(_can_import_plugin)).nodes[0]) is False
 
+    def test_jobs_go_through_the_channel_installed_by_value(
+        self, harness: ExecutorHarness, executor: DaskExecutor
+    ) -> None:
+        from covalent_dask.shipping import by_value
+        from covalent_dask.worker import channel_jobs
+
+        shared = DaskExecutor.clusters.get(executor.config)
+        assert shared is not None and shared.channel is not None
+
+        async def served() -> int:
+            return sum((await shared.client.run(by_value(channel_jobs))).values())
+
+        before = harness.call(served())
+        # The worker cannot import covalent_dask: the plugin and its handler arrived by value.
+        assert node_value(harness.run(make_job(_can_import_plugin)).nodes[0]) is False
+        assert node_value(harness.run(make_job(_square, 9)).nodes[0]) == 81
+        assert harness.call(served()) == before + 2
+
     def test_our_client_of_the_external_scheduler_batches_at_most_a_millisecond_apart(
         self, harness: ExecutorHarness, executor: DaskExecutor
     ) -> None:

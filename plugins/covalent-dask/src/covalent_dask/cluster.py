@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from covalent_dask import admin
+from covalent_dask.channel import JobChannel
 
 __all__ = ["ClusterCache", "ClusterConfig", "SharedCluster"]
 
@@ -86,6 +87,8 @@ class SharedCluster:
     identity: dict[str, Any] = field(default_factory=dict)
     #: The admin server of a local cluster (``covalent cluster`` reaches it), else None.
     admin: Any = None
+    #: The job channel to the workers (:mod:`covalent_dask.channel`), None if the cluster refused it.
+    channel: JobChannel | None = None
 
     @property
     def admin_address(self) -> str | None:
@@ -151,6 +154,7 @@ async def _start(config: ClusterConfig, connect_timeout: float) -> SharedCluster
         except OSError as exc:  # the cluster works without it; `covalent cluster` will say it is unreachable
             log.warning("could not serve the dask cluster's admin: %r", exc)
     shorten_batching(client)
+    shared.channel = await JobChannel.open(client)
     try:
         await shared.refresh()
     except OSError as exc:  # the totals are informative; the client works without them

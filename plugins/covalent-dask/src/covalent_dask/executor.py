@@ -15,6 +15,12 @@ small Dask task on that worker (:func:`~covalent_dask.worker.serve_value`),
 so Dask runs the job there and passes the value without a copy, or moves it
 worker to worker as it moves any task result.  The server persists it in the
 background through :meth:`DaskExecutor.fetch_held`.
+
+A job that can skip the scheduler (no held inputs, a payload that is not
+scattered, a worker thread free of this process's jobs) goes straight to a
+worker over the job channel (:mod:`covalent_dask.channel`): one request and
+one reply instead of the scheduler's round of messages.  A job the worker
+refuses (busy) or loses (it died) is submitted as a Dask task.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from covalent.executor.jobs import (
     JobOutcome,
 )
 from covalent.limits import LIMITS
+from covalent_dask.channel import ChannelLost, ChannelReply, JobChannel
 from covalent_dask.cluster import ClusterCache, ClusterConfig, SharedCluster
 
 __all__ = ["DaskExecutor"]
@@ -54,9 +61,24 @@ HOLDER_CHECK_SECONDS = 1.0
 class _RunningJob:
     """A job this process submitted and has not seen end yet."""
 
+    #: Its Dask future, or the task awaiting the channel's reply (``direct``).
     future: Any
     shared: SharedCluster
+    #: The job's key: unique per submission, it names the job to the workers' interrupt.
+    key: str
+    direct: bool = False
     stopping: asyncio.Task[bool] | None = None
+
+
+def _job_key(job: Job) -> str:
+    """A key unique per submission: an interrupt can never reach a later run of the job."""
+    return f"covalent-job-{job.job_id}-{uuid.uuid4().hex[:8]}"
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Read a channel task's end so that one nobody awaits any more logs nothing."""
+    if not task.cancelled():
+        task.exception()
 
 
 class DaskExecutor(JobExecutor):
@@ -81,6 +103,9 @@ class DaskExecutor(JobExecutor):
         cancel_grace: seconds a cancelled job gets to stop after it was
             interrupted, before the worker running it is restarted.
         connect_timeout: seconds to wait for the scheduler when connecting.
+        job_channel: send a job that can go straight to a worker with a free
+            thread over the job channel (:mod:`covalent_dask.channel`), past
+            the scheduler; False: every job is a Dask task.
     """
 
     short_name = "dask"
@@ -107,6 +132,7 @@ class DaskExecutor(JobExecutor):
         worker_profile: bool = False,
         cancel_grace: float = 10.0,
         connect_timeout: float = 30.0,
+        job_channel: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -121,6 +147,7 @@ class DaskExecutor(JobExecutor):
         )
         self.cancel_grace = float(cancel_grace)
         self.connect_timeout = float(connect_timeout)
+        self.job_channel = bool(job_channel)
         self._holding = False
         self._token = uuid.uuid4().hex
 
@@ -186,27 +213,78 @@ class DaskExecutor(JobExecutor):
     async def run(self, job: Job) -> JobOutcome:
         """Run the job on the cluster and return its outcome.
 
+        A job the channel can take goes straight to a worker with a free
+        thread (:mod:`covalent_dask.channel`); any other, or one the worker
+        refused or lost, goes through the scheduler.
+
         Raises :class:`JobFailedError` when Dask fails the job (a worker died
         running it, the scheduler went away, the payload could not run), and
         :class:`asyncio.CancelledError` when :meth:`cancel` stopped it.
         """
+        shared = await self._shared()
+        channel = shared.channel  # it counts every job of this process in flight, whichever way it goes
+        if channel is not None and self.job_channel and not job.held_inputs and len(job.payload) <= SCATTER_BYTES:
+            address = channel.pick()
+            if address is not None:
+                outcome = await self._run_direct(job, shared, channel, address)
+                if outcome is not None:
+                    return outcome
+        if channel is None:
+            return await self._run_scheduled(job, shared)
+        channel.scheduled += 1
+        try:
+            return await self._run_scheduled(job, shared)
+        finally:
+            channel.scheduled -= 1
+
+    async def _run_direct(
+        self, job: Job, shared: SharedCluster, channel: JobChannel, address: str
+    ) -> JobOutcome | None:
+        """The job's outcome through the channel, or None if the worker did not take it or was lost under it."""
+        key = _job_key(job)
+        task = asyncio.ensure_future(channel.send(address, key, job.payload))
+        task.add_done_callback(_retrieve)
+        running = _RunningJob(task, shared, key, direct=True)
+        self._jobs[job.job_id] = running
+        reply: ChannelReply | None = None
+        try:
+            # Shielded: when our caller is cancelled the job is stopped by its interrupt, not by
+            # closing the connection, which would leave it running on the worker.
+            reply = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            self._begin_stop(job.job_id, running)
+            raise
+        except ChannelLost as exc:
+            if running.stopping is None:
+                log.info("dask job %s: %s; submitting it through the scheduler", job.job_id, exc)
+        finally:
+            if running.stopping is None and self._jobs.get(job.job_id) is running:
+                del self._jobs[job.job_id]
+        if running.stopping is not None:
+            raise asyncio.CancelledError(f"job {job.job_id} was cancelled")
+        if reply is None:
+            return None
+        if reply.status == "OK":
+            return JobOutcome.from_bytes(reply.data)
+        failure = reply.error or reply.status
+        raise JobFailedError(f"dask failed job {job.job_id} ({', '.join(job.names)}): {failure}", log=reply.log)
+
+    async def _run_scheduled(self, job: Job, shared: SharedCluster) -> JobOutcome:
+        """The job's outcome through the scheduler (a Dask task)."""
         from covalent_dask.shipping import by_value
         from covalent_dask.worker import run_job
 
-        shared = await self._shared()
         client = shared.client
         payload: Any = job.payload
         try:
             if len(job.payload) > SCATTER_BYTES:
                 payload = await client.scatter(job.payload, hash=False)
-            # The key is unique per submission and also names the job to the
-            # workers, so an interrupt can never reach a later run of the job.
-            key = f"covalent-job-{job.job_id}-{uuid.uuid4().hex[:8]}"
+            key = _job_key(job)
             held = {k: self._serving(client, ref) for k, ref in job.held_inputs.items()}
             future = client.submit(by_value(run_job), key, payload, held or None, key=key, pure=False)
         except Exception as exc:
             raise JobFailedError(f"dask could not accept job {job.job_id}: {exc!r}", log=_format(exc)) from exc
-        running = _RunningJob(future, shared)
+        running = _RunningJob(future, shared, key)
         self._jobs[job.job_id] = running
         try:
             data = await (self._while_held(client, future, job) if held else future)
@@ -385,7 +463,7 @@ class DaskExecutor(JobExecutor):
         if future.done():
             return True
         try:
-            answers = await client.run(by_value(interrupt_job), running.future.key, on_error="return")
+            answers = await client.run(by_value(interrupt_job), running.key, on_error="return")
         except Exception as exc:  # the scheduler is gone: nothing runs there any more
             log.warning("could not reach the dask workers to stop job %s: %r", job_id, exc)
             return False
@@ -398,9 +476,11 @@ class DaskExecutor(JobExecutor):
             await asyncio.sleep(0.05)
         stopped = future.done() or not hosts
         # Release the future: a job still queued never starts, and a worker
-        # restarted below does not get the job rescheduled elsewhere.
+        # restarted below does not get the job rescheduled elsewhere.  (A channel
+        # job is no Dask task: the interrupt or the restart ends it.)
         try:
-            await client.cancel([future], force=True)
+            if not running.direct:
+                await client.cancel([future], force=True)
         except Exception as exc:
             log.warning("releasing dask job %s failed: %r", job_id, exc)
         if not stopped and not self.config.external and not self.config.processes:

@@ -29,6 +29,15 @@ worker's address): :func:`serve_value` hands one to the next job as a Dask
 task result (Dask moves it between workers when it must, and not at all when
 the next job runs here), :func:`persist_value` gives its plain pickle to the
 server, and :func:`drop_held` lets it go.
+
+The job channel (:mod:`covalent_dask.channel`): :func:`install_channel`,
+run on each worker by a worker plugin, adds the ``covalent_job`` handler to
+the worker's own comm listener.  The server sends it a job directly (key and
+payload) and gets the outcome's bytes in the reply, without the scheduler:
+the job runs through :func:`run_job` in the worker's own thread pool (so the
+interrupt, the holder and the outcome are those of a job Dask ran), and the
+handler refuses it (``busy``) when the worker's threads are all taken by
+Dask's tasks and other channel jobs, so the two never oversubscribe it.
 """
 
 from __future__ import annotations
@@ -42,7 +51,9 @@ __all__ = [
     "HOLDER_ATTRIBUTE",
     "TABLE_ATTRIBUTE",
     "JobInterrupted",
+    "channel_jobs",
     "drop_held",
+    "install_channel",
     "interrupt_job",
     "job_threads",
     "persist_value",
@@ -71,6 +82,8 @@ def _table(worker: Any) -> dict[str, Any]:
         "running": {},  # job id -> thread ident
         "interrupted": set(),  # job ids whose thread has been sent the interrupt
         "cancelled": {},  # job id -> time: cancelled before it started here
+        "channel": set(),  # job ids taken through the job channel and not yet answered
+        "channel_served": 0,  # how many jobs the channel has run here
     }
     return worker.__dict__.setdefault(TABLE_ATTRIBUTE, fresh)
 
@@ -105,10 +118,11 @@ def _holder(worker: Any) -> Any:
     return holder
 
 
-def run_job(job_id: str, payload: bytes, held_inputs: dict[str, Any] | None = None) -> bytes:
+def run_job(job_id: str, payload: bytes, held_inputs: dict[str, Any] | None = None, dask_worker: Any = None) -> bytes:
     """Run a covalent job payload in this worker thread; interruptible by job id.
 
     ``held_inputs``: input values by key, brought by Dask from :func:`serve_value`.
+    ``dask_worker``: the worker, when the job came through the channel (not a Dask task).
     Returns the bytes of the job's outcome (:func:`covalent.runtime.execute.execute_payload`);
     outputs over the payload's ``hold_bytes`` stay in this worker's holder.
     Raises :class:`JobInterrupted` if the job was cancelled.
@@ -117,7 +131,7 @@ def run_job(job_id: str, payload: bytes, held_inputs: dict[str, Any] | None = No
 
     from covalent.runtime.execute import execute_payload
 
-    worker = get_worker()
+    worker = dask_worker if dask_worker is not None else get_worker()
     holder = _holder(worker)
 
     def run_payload(data: bytes) -> bytes:
@@ -254,3 +268,73 @@ def drop_held(keys: list[str], dask_worker: Any = None) -> int:
 
         dask_worker = get_worker()
     return int(_holder(dask_worker).drop(list(keys)))
+
+
+def install_channel(worker: Any) -> None:
+    """Add the job channel's ``covalent_job`` handler to this worker's comm listener.
+
+    The reply is a dict: ``{"status": "OK", "data": outcome bytes}``, or
+    ``"busy"`` (every thread is taken: the job did not start), ``"interrupted"``
+    (cancelled), ``"failed"`` with ``error`` and ``log`` (the payload could not
+    run).  Never an exception: the server would have to unpickle it.
+    """
+    import asyncio
+    import traceback
+
+    from distributed.protocol import to_serialize
+
+    try:  # what Dask sets around a task in its thread (get_worker, get_client, get_current_task, secede)
+        from distributed.utils import set_thread_state
+        from distributed.worker import _worker_cvar
+    except ImportError:  # a Dask without them: no channel here, every job stays a Dask task
+        return
+
+    table = _table(worker)
+
+    def in_thread(key: str, payload: bytes) -> bytes:
+        """The job in a thread of the worker's pool, in the thread state Dask gives a task."""
+        ident = threading.get_ident()
+        with worker.active_threads_lock:
+            worker.active_threads[ident] = key
+        try:
+            with set_thread_state(start_time=time.time(), execution_state=worker.execution_state, key=key):
+                token = _worker_cvar.set(worker)
+                try:
+                    return run_job(key, payload, None, worker)
+                finally:
+                    _worker_cvar.reset(token)
+        finally:
+            with worker.active_threads_lock:
+                del worker.active_threads[ident]
+
+    async def covalent_job(key: str = "", payload: bytes = b"") -> dict[str, Any]:
+        state = worker.state
+        with table["lock"]:
+            if worker.status.name != "running" or len(state.executing) + len(table["channel"]) >= state.nthreads:
+                return {"status": "busy"}
+            table["channel"].add(key)
+        try:
+            loop = asyncio.get_running_loop()
+            data = await loop.run_in_executor(worker.executors["default"], in_thread, key, payload)
+        except JobInterrupted:
+            return {"status": "interrupted"}
+        except Exception as exc:
+            return {"status": "failed", "error": repr(exc), "log": "".join(traceback.format_exception(exc))}
+        finally:
+            with table["lock"]:
+                table["channel"].discard(key)
+                table["channel_served"] += 1
+        return {"status": "OK", "data": to_serialize(data)}
+
+    worker.handlers["covalent_job"] = covalent_job
+
+
+def channel_jobs(dask_worker: Any = None) -> int:
+    """How many jobs the channel has run on this worker (for tests and diagnostics)."""
+    if dask_worker is None:
+        from distributed import get_worker
+
+        dask_worker = get_worker()
+    table = _table(dask_worker)
+    with table["lock"]:
+        return int(table["channel_served"])
