@@ -72,6 +72,11 @@ MUTATIONS = {
     "deep-metadata": (lambda d: _electron(d).update(metadata={"m": _nest(MAX_DEPTH + 5)}), "metadata"),
     "dangling-edge": (lambda d: d["graph"]["edges"][0].update(source=999), "graph.edges[0].source"),
     "dangling-output": (lambda d: d.update(output={"node": 999}), "output.node"),
+    # found by the fuzz test: a wait edge into a parameter was stored, and its graph could not be drawn (500)
+    "edge-into-parameter": (
+        lambda d: d["graph"]["edges"][-1].update(target=_parameter(d)["id"]),
+        "graph.edges[4].target: node 1 is a parameter",
+    ),
     "both-outputs": (lambda d: d["output"].update(value="0" * 64), "output"),
     "duplicate-id": (lambda d: d["graph"]["nodes"].append(copy.deepcopy(_parameter(d))), "used twice"),
     "parameter-without-value": (lambda d: _parameter(d).pop("value"), "needs 'value'"),

@@ -183,7 +183,8 @@ class GraphChecker:
     """
 
     def __init__(self) -> None:
-        self.ids: set[int] = set()
+        self.ids: set[int] = set()  # of the nodes that take inputs
+        self.parameters: set[int] = set()
         self.problems: list[tuple[str, str]] = []
 
     @property
@@ -192,9 +193,9 @@ class GraphChecker:
 
     def node(self, index: int, node: dict[str, Any]) -> None:
         where = f"graph.nodes[{index}]"
-        if node["id"] in self.ids:
+        if node["id"] in self.ids or node["id"] in self.parameters:
             self.problems.append((f"{where}.id", f"id {node['id']} is used twice"))
-        self.ids.add(node["id"])
+        (self.parameters if node["kind"] == "parameter" else self.ids).add(node["id"])
         if node["kind"] == "parameter":
             if "value" not in node:
                 self.problems.append((where, "a parameter node needs 'value' (the blob key of its value)"))
@@ -206,9 +207,13 @@ class GraphChecker:
         ways = (edge.get("arg_index") is not None) + (edge.get("key") is not None) + bool(edge.get("wait"))
         if ways != 1:
             self.problems.append((where, "an edge is exactly one of: positional (arg_index), keyword (key) or wait"))
-        for end in ("source", "target"):
-            if edge[end] not in self.ids:
-                self.problems.append((f"{where}.{end}", f"no node has id {edge[end]}"))
+        if edge["source"] not in self.ids and edge["source"] not in self.parameters:
+            self.problems.append((f"{where}.source", f"no node has id {edge['source']}"))
+        if edge["target"] in self.parameters:
+            problem = f"node {edge['target']} is a parameter: a parameter takes no inputs"
+            self.problems.append((f"{where}.target", problem))
+        elif edge["target"] not in self.ids:
+            self.problems.append((f"{where}.target", f"no node has id {edge['target']}"))
 
 
 def _graph_references(graph: dict[str, Any]) -> list[tuple[str, str]]:
