@@ -76,6 +76,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "covalent.log",
             "covalent.logtail",
             "covalent.limits",
+            "covalent.lazy",
         ),
     ),
 ]

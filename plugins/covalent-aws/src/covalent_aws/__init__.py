@@ -8,8 +8,7 @@ importing the executor classes.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from covalent.lazy import lazy_names
 
 __all__ = [
     "AWSBatchExecutor",
@@ -19,21 +18,13 @@ __all__ = [
     "AWSResourceNotFoundError",
 ]
 
-_WHERE = {
-    "AWSBatchExecutor": "covalent_aws.batch",
-    "AWSLambdaExecutor": "covalent_aws.awslambda",
-    "AWSConfigurationError": "covalent_aws.errors",
-    "AWSCredentialsError": "covalent_aws.errors",
-    "AWSResourceNotFoundError": "covalent_aws.errors",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'covalent_aws' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(
+    __name__,
+    {
+        "AWSBatchExecutor": "covalent_aws.batch",
+        "AWSLambdaExecutor": "covalent_aws.awslambda",
+        "AWSConfigurationError": "covalent_aws.errors",
+        "AWSCredentialsError": "covalent_aws.errors",
+        "AWSResourceNotFoundError": "covalent_aws.errors",
+    },
+)

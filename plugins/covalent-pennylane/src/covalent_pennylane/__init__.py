@@ -10,8 +10,7 @@ start-up and registers its executor classes only when they are first needed.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from covalent.lazy import lazy_names
 
 __all__ = [
     "PennyLaneExecutor",
@@ -22,22 +21,14 @@ __all__ = [
     "shots",
 ]
 
-_WHERE = {
-    "PennyLaneExecutor": "covalent_pennylane.executor",
-    "TaskQNode": "covalent_pennylane.context",
-    "current_config": "covalent_pennylane.context",
-    "device": "covalent_pennylane.context",
-    "qnode": "covalent_pennylane.context",
-    "shots": "covalent_pennylane.context",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(
+    __name__,
+    {
+        "PennyLaneExecutor": "covalent_pennylane.executor",
+        "TaskQNode": "covalent_pennylane.context",
+        "current_config": "covalent_pennylane.context",
+        "device": "covalent_pennylane.context",
+        "qnode": "covalent_pennylane.context",
+        "shots": "covalent_pennylane.context",
+    },
+)

@@ -11,26 +11,17 @@ start-up and registers its executor classes only when they are first needed.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from covalent.lazy import lazy_names
 
 __all__ = [
     "SlurmExecutor",
     "SlurmPoolExecutor",
 ]
 
-_WHERE = {
-    "SlurmExecutor": "covalent_slurm.executor",
-    "SlurmPoolExecutor": "covalent_slurm.pool",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(
+    __name__,
+    {
+        "SlurmExecutor": "covalent_slurm.executor",
+        "SlurmPoolExecutor": "covalent_slurm.pool",
+    },
+)
