@@ -84,6 +84,28 @@ def test_a_bundle_names_a_value_handed_on_by_reference_by_its_key_and_checks_its
         read_bundle(body[: len(body) - len(data) - 20], aliases=True)
 
 
+def test_a_bundle_carries_a_blake3_digest_by_its_own_flag_and_checks_it():
+    import blake3
+
+    from covalent.graph.serialize import blob_key
+
+    key, data = "d" * 64, b"held" * 1000
+    digest = "blake3:" + blake3.blake3(data).hexdigest()
+    body = write_bundle([(key, data)], {key: digest})
+    assert read_bundle(body, aliases=True) == {key: data}
+    with pytest.raises(BundleError, match="not named by its hash"):
+        read_bundle(body)
+    # The same 32 bytes read as SHA-256 (the flag cleared) do not match: the flag names the algorithm.
+    header = bytearray(body[:40])
+    header[32] &= 0xBF
+    with pytest.raises(BundleError, match="does not match its content"):
+        read_bundle(bytes(header) + body[40:], aliases=True)
+    with pytest.raises(BundleError, match="does not match its content"):  # a BLAKE3 digest of other bytes
+        read_bundle(write_bundle([(key, data)], {key: "blake3:" + blake3.blake3(b"x").hexdigest()}), aliases=True)
+    sha_named = write_bundle([(key, data)], {key: blob_key(data)})  # SHA-256 (values stored before BLAKE3)
+    assert read_bundle(sha_named, aliases=True) == {key: data}
+
+
 def test_draw_previews_the_graph_as_svg(tmp_path):
     preview = wf.draw([1, 2])
     svg = preview._repr_svg_()

@@ -175,3 +175,25 @@ def test_held_values_migrate_up_and_down_forgetting_only_values_that_came_by_ref
     with engine.connect() as conn:
         assert conn.execute(text("SELECT key FROM blobs")).scalars().all() == ["a" * 64]
     engine.dispose()
+
+
+def test_blake3_digests_migrate_up_keeping_sha256_ones_and_down_forgetting_only_blake3_values(tmp_path):
+    url, engine = _database_at(tmp_path, "0008")
+    insert = "INSERT INTO blobs (key, size, created_at, digest) VALUES (:key, 5, 0, :d)"
+    with engine.begin() as conn:
+        conn.execute(text(insert), {"key": "a" * 64, "d": "d" * 64})  # stored under 0008: a SHA-256
+    _alembic(engine, "upgrade", "head")
+    assert "digest_algorithm" in {c[0] for c in _schema(url)["blobs"]["columns"]}
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT digest_algorithm FROM blobs")).scalar_one() is None  # read as SHA-256
+        conn.execute(
+            text(
+                "INSERT INTO blobs (key, size, created_at, digest, digest_algorithm) VALUES (:key, 5, 0, :d, 'blake3')"
+            ),
+            {"key": "b" * 64, "d": "e" * 64},
+        )
+    _alembic(engine, "downgrade", "0008")
+    assert "digest_algorithm" not in {c[0] for c in _schema(url)["blobs"]["columns"]}
+    with engine.connect() as conn:  # the older schema would check a BLAKE3 digest as SHA-256: that value goes
+        assert conn.execute(text("SELECT key, digest FROM blobs")).all() == [("a" * 64, "d" * 64)]
+    engine.dispose()

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import blake3
 import httpx
 import pytest
 
@@ -118,6 +119,11 @@ def _expected(n: int) -> bytes:
     return make(n)
 
 
+def _digest(data: bytes) -> str:
+    """What a held value's row records of its bytes (the hex of their BLAKE3; the algorithm beside it)."""
+    return str(blake3.blake3(data).hexdigest())
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     process = ServerProcess(tmp_path_factory.mktemp("held"), default_executor="dask", config=LOCAL, no_cluster=False)
@@ -139,7 +145,7 @@ def test_the_next_task_reads_the_value_on_the_worker_that_made_it_and_the_server
     assert not inline  # never in the database
     path = server.data_dir / "objects" / key[:2] / key
     assert path.stat().st_size == size
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == stored_digest
+    assert _digest(path.read_bytes()) == stored_digest
     # The intermediate value reads back through the API like any other (checked against its digest).
     nodes = httpx.get(f"{server.address}/api/v1/dispatches/{result.dispatch_id}/nodes", timeout=30).json()["nodes"]
     (made,) = [n["node_id"] for n in nodes if n["name"] == "make"]
@@ -264,7 +270,7 @@ def test_values_held_by_the_servers_own_cluster_are_computed_again_after_a_kill(
         stored = wait_until(lambda: [r for r in _blob_rows(server) if r[3] is None], 60, what="the new value stored")
         ((key, size, inline, _, digest),) = stored
         data = (server.data_dir / "objects" / key[:2] / key).read_bytes()
-        assert not inline and len(data) == size and hashlib.sha256(data).hexdigest() == digest
+        assert not inline and len(data) == size and _digest(data) == digest
 
 
 EXTERNAL = """
@@ -293,4 +299,4 @@ def test_values_on_an_external_cluster_survive_a_server_restart(
         assert len(log.read_text().split()) == 1  # ... but what made the value did not
         ((key, size, inline, _, digest),) = wait_until(lambda: _all_stored(server), 60, what="the value stored")
         stored = (server.data_dir / "objects" / key[:2] / key).read_bytes()
-        assert not inline and len(stored) == size and hashlib.sha256(stored).hexdigest() == digest
+        assert not inline and len(stored) == size and _digest(stored) == digest

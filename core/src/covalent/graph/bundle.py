@@ -3,8 +3,9 @@
 Each record is the 32-byte SHA-256 of the blob, its length as 8 bytes
 big-endian, then the blob.  The reader checks every hash.  A blob whose key
 is not its hash (a value that was handed on by reference, named before it was
-hashed) has the top bit of its length set and its SHA-256 after the length:
-the reader checks that one and gives the blob under its key.
+hashed) has the top bit of its length set and its 32-byte digest after the
+length (:mod:`covalent.runtime.digests`): BLAKE3 when the next bit is set too,
+else SHA-256.  The reader checks that one and gives the blob under its key.
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ import struct
 from collections.abc import Iterable, Iterator, Mapping
 from typing import BinaryIO
 
+from covalent.runtime.digests import BLAKE3, SHA256, Digest
+
 __all__ = ["BundleError", "bundle_chunks", "read_bundle", "write_bundle"]
 
 _HEADER = struct.Struct(">32sQ")
 _ALIASED = 1 << 63
+_BLAKE3 = 1 << 62  # with _ALIASED: the digest is BLAKE3
+_FLAGS = _ALIASED | _BLAKE3
 
 
 class BundleError(ValueError):
@@ -25,7 +30,7 @@ class BundleError(ValueError):
 
 
 def write_bundle(blobs: Iterable[tuple[str, bytes]], digests: Mapping[str, str] | None = None) -> bytes:
-    """``digests``: the SHA-256 of each blob whose key is not its hash."""
+    """``digests``: the digest text (:mod:`covalent.runtime.digests`) of each blob whose key is not its hash."""
     return b"".join(bundle_chunks(blobs, digests, chunk_bytes=None))
 
 
@@ -40,7 +45,9 @@ def bundle_chunks(
         if digest is None:
             parts.append(_HEADER.pack(bytes.fromhex(key), len(data)))
         else:
-            parts.append(_HEADER.pack(bytes.fromhex(key), len(data) | _ALIASED) + bytes.fromhex(digest))
+            parsed = Digest.parse(digest)
+            flags = _ALIASED | (_BLAKE3 if parsed.algorithm == BLAKE3 else 0)
+            parts.append(_HEADER.pack(bytes.fromhex(key), len(data) | flags) + parsed.value)
         parts.append(data)
         size += len(data) + _HEADER.size
         if chunk_bytes is None:
@@ -62,20 +69,21 @@ def iter_bundle(stream: BinaryIO, *, max_blob: int | None = None, aliases: bool 
         if len(header) != _HEADER.size:
             raise BundleError("blob bundle is truncated (partial record header)")
         key, size = _HEADER.unpack(header)
-        digest = key
+        digest: Digest | None = None  # None: the key is the SHA-256 (every blob a client sends)
         if size & _ALIASED:
             if not aliases:
                 raise BundleError(f"blob {key.hex()} is not named by its hash")
-            size &= ~_ALIASED
-            digest = stream.read(32)
-            if len(digest) != 32:
+            algorithm = BLAKE3 if size & _BLAKE3 else SHA256
+            size &= ~_FLAGS
+            digest = Digest(algorithm, stream.read(32))
+            if len(digest.value) != 32:
                 raise BundleError("blob bundle is truncated (partial record header)")
         if max_blob is not None and size > max_blob:
             raise BundleError(f"a blob of {size} bytes exceeds the limit of {max_blob} bytes")
         data = stream.read(size)
         if len(data) != size:
             raise BundleError("blob bundle is truncated (partial blob)")
-        if hashlib.sha256(data).digest() != digest:
+        if not (hashlib.sha256(data).digest() == key if digest is None else digest.matches(data)):
             raise BundleError(f"blob {key.hex()} does not match its content")
         yield key.hex(), data
 

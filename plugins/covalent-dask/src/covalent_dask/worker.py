@@ -219,7 +219,11 @@ def persist_value(key: str) -> bytes:
 
 
 async def write_held_file(key: str, path: str, dask_worker: Any = None) -> str:
-    """Write a held value's plain pickle to the new file ``path`` and return its SHA-256.
+    """Write a held value's plain pickle to the new file ``path`` and return its digest.
+
+    The digest is :mod:`covalent.runtime.digests`' text (BLAKE3), made in a
+    second thread while this one writes: both let go of the GIL on large
+    buffers, and hashing is the shorter of the two.
 
     Called through ``Client.run`` on the holding worker of a cluster on the
     server's machine: it runs in a thread of its own, so it takes no task slot
@@ -234,15 +238,15 @@ async def write_held_file(key: str, path: str, dask_worker: Any = None) -> str:
     held = _holder(dask_worker).get(key)
 
     def write() -> str:
-        import hashlib
         import os
         import threading
 
+        from covalent.runtime.digests import blake3_hasher, digest_of
         from covalent.runtime.held import persisted_stream
 
         parts = persisted_stream(held)
-        digest = hashlib.sha256()
-        # Hashing and writing both let go of the GIL on large buffers: done side by side.
+        digest = blake3_hasher()
+
         def hash_parts() -> None:
             for part in parts:
                 digest.update(part)
@@ -256,7 +260,7 @@ async def write_held_file(key: str, path: str, dask_worker: Any = None) -> str:
                     f.write(part)
         finally:
             hashing.join()
-        return digest.hexdigest()
+        return digest_of(digest)
 
     return await asyncio.to_thread(write)
 

@@ -95,9 +95,11 @@ blobs = Table(
     # A large value handed on by reference: where it is held until persisted (JSON: the executor and
     # the holder), or why it was lost; NULL once its file is written (and for every other blob).
     Column("location", Text, nullable=True),
-    # The SHA-256 of the stored bytes when the key is not it (a value kept by reference gets its key
-    # before anyone hashes it); NULL for content-addressed blobs.
+    # The digest of the stored bytes (hex) when the key is not their hash (a value kept by reference
+    # gets its key before anyone hashes it); NULL for content-addressed blobs.
     Column("digest", String(64), nullable=True),
+    # Its algorithm: "blake3", or NULL for SHA-256 (values stored before revision 0009).
+    Column("digest_algorithm", String(16), nullable=True),
 )
 
 # A trigger re-runs the dispatch ``dispatch_id`` on each event of its source.

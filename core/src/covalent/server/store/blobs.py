@@ -10,12 +10,12 @@ before its bytes are here: its row has no data and a ``location`` (where it
 is held), and reading it raises :class:`BlobPendingError` until
 :meth:`BlobStore.write_held` and :meth:`BlobStore.mark_persisted` have stored
 it, or :class:`BlobLostError` when it was lost first.  Its key is not its
-hash, so its row carries the ``digest`` of the bytes.
+hash, so its row carries the ``digest`` of the bytes (BLAKE3, see
+:mod:`covalent.runtime.digests`; SHA-256 for values stored before revision 0009).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -26,6 +26,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, select, update
 
 from covalent.limits import LIMITS
+from covalent.runtime.digests import SHA256, Digest, blake3_hasher, digest_of
 from covalent.server.db.tables import blobs
 from covalent.server.store.models import HeldRow
 from covalent.server.store.sql import insert_ignore
@@ -190,14 +191,23 @@ class BlobStore:
         return size
 
     def write_held(self, key: str, data: bytes) -> str:
-        """Write a held value's bytes to its file (no transaction: call from a thread); their SHA-256."""
-        digest = hashlib.sha256(data).hexdigest()
+        """Write a held value's bytes to its file (no transaction: call from a thread); their digest."""
+        digest = digest_of(blake3_hasher(data))
         self._write_file(key, data)
         return digest
 
     def mark_persisted(self, conn: Connection, key: str, digest: str, size: int) -> None:
-        """The held value's file (``size`` bytes) is written: its row now reads like any stored blob's."""
-        conn.execute(update(blobs).where(blobs.c.key == key).values(location=None, digest=digest, size=size))
+        """The held value's file (``size`` bytes) is written: its row now reads like any stored blob's.
+
+        ``digest``: its text (:class:`~covalent.runtime.digests.Digest`); the row keeps the hex and the algorithm.
+        """
+        parsed = Digest.parse(digest)
+        algorithm = None if parsed.algorithm == SHA256 else parsed.algorithm
+        conn.execute(
+            update(blobs)
+            .where(blobs.c.key == key)
+            .values(location=None, digest=parsed.value.hex(), digest_algorithm=algorithm, size=size)
+        )
 
     def mark_lost(self, conn: Connection, key: str, reason: str) -> None:
         conn.execute(
@@ -230,8 +240,8 @@ class BlobStore:
                 return self.read_many(keys, own)
         for i in range(0, len(keys), 500):
             chunk = keys[i : i + 500]
-            columns = (blobs.c.key, blobs.c.data, blobs.c.location, blobs.c.digest)
-            for key, data, location, digest in conn.execute(select(*columns).where(blobs.c.key.in_(chunk))):
+            columns = (blobs.c.key, blobs.c.data, blobs.c.location, blobs.c.digest, blobs.c.digest_algorithm)
+            for key, data, location, digest, algorithm in conn.execute(select(*columns).where(blobs.c.key.in_(chunk))):
                 if location is not None:
                     where = json.loads(location)
                     if "lost" in where:
@@ -239,7 +249,7 @@ class BlobStore:
                     raise BlobPendingError(key, where)
                 result[key] = data if data is not None else self._path(key).read_bytes()
                 if digest is not None:
-                    digests[key] = digest
+                    digests[key] = Digest(algorithm or SHA256, bytes.fromhex(digest)).text
         missing = [k for k in keys if k not in result]
         if missing:
             raise BlobNotFoundError(
