@@ -50,3 +50,28 @@ def test_get_many_answers_from_memory_and_reads_the_rest_in_one_query(store):
 def test_get_many_names_a_missing_blob(store):
     with pytest.raises(BlobNotFoundError, match="no blob " + "f" * 64):
         BlobCache(store).get_many(["f" * 64])
+
+
+def test_remember_keeps_an_uploads_blobs_named_by_their_digest(store):
+    upload = {blob_key(data): data for data in (pickle.dumps(f"input {i}") for i in range(3))}
+    with store.engine.begin() as conn:
+        store.put_many(conn, upload)
+    cache = BlobCache(store)
+    cache.remember(upload)
+    selects = _count_selects(store)
+    assert cache.get_many(list(upload)) == upload
+    assert all(cache.cached(key) == data for key, data in upload.items())
+    assert selects == []  # the payload of a dispatch just uploaded reads nothing
+
+
+def test_remember_skips_bytes_not_named_by_their_digest(store):
+    # A client names what it uploads: a key the store already had keeps its stored bytes.
+    stored = pickle.dumps("stored first")
+    key = blob_key(stored)
+    with store.engine.begin() as conn:
+        store.put_many(conn, {key: stored})
+        store.put_many(conn, {key: b"other bytes"})  # ignored: the key is taken
+    cache = BlobCache(store)
+    cache.remember({key: b"other bytes"})
+    assert cache.cached(key) is None
+    assert cache.get_many([key]) == {key: stored}

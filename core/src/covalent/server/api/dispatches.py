@@ -193,7 +193,8 @@ async def _register(request: Request, state: Any, form: Any, began: float) -> Re
     listening = state.events.open(new.dispatch_id) if start and options.linger else None
     try:
         if start:
-            await state.dispatcher.start(new.dispatch_id, loaded=(new.record(), new.rows()))
+            uploaded = blobs if small else None  # its first payloads read them from memory
+            await state.dispatcher.start(new.dispatch_id, loaded=(new.record(), new.rows()), uploaded=uploaded)
         state.triggers.begin(observations)
         answer: dict[str, Any] = {"dispatch_id": new.dispatch_id}
         end = await listening.end_of(new.dispatch_id, options.linger) if listening is not None else None

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
+from covalent.graph.serialize import blob_key
 from covalent.limits import LIMITS
 from covalent.server.store.blobs import BlobStore
 
@@ -42,6 +43,17 @@ class BlobCache:
             self._pin_counts.pop(key, None)
             data = self._pinned.pop(key, None)
             if data is not None:
+                self._remember(key, data)
+
+    def remember(self, blobs: Mapping[str, bytes]) -> None:
+        """Keep blobs just committed (a small upload's) for the payloads that read them next.
+
+        Only those named by their content's digest: a client names what it uploads,
+        and a key the store already had keeps the bytes stored first (read from the
+        store, as before, when they differ).
+        """
+        for key, data in blobs.items():
+            if key not in self._cache and blob_key(data) == key:
                 self._remember(key, data)
 
     def _remember(self, key: str, data: bytes) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -77,11 +77,15 @@ class Dispatcher:
         *,
         resuming: bool = False,
         loaded: tuple[DispatchRecord, Iterable[NodeRecord]] | None = None,
+        uploaded: Mapping[str, bytes] | None = None,
     ) -> bool:
         """Run a registered dispatch; False if it is unknown or already ended.
 
         ``loaded`` is its record and node rows when the caller has them in memory
         (a dispatch registered a moment ago), saving a read of the database.
+        ``uploaded``: the blobs a small upload has just committed, kept in memory
+        for its first payloads (a read of the store in a thread otherwise: a
+        new dispatch's inputs are new blobs).
         """
         if dispatch_id in self.runs:
             return True
@@ -97,6 +101,8 @@ class Dispatcher:
             return False
         if dispatch_id in self.runs:
             return True
+        if uploaded:
+            self.services.blobs.remember(uploaded)
         run = DispatchRun(self.services, record, rows)
         self.runs[dispatch_id] = run
         run.ended.add_done_callback(lambda f: self._run_ended(run, f.result()))
