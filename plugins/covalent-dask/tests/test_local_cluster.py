@@ -13,7 +13,14 @@ import pytest
 from covalent.executor.jobs import JobFailedError
 from covalent.testing import ExecutorConformance, ExecutorHarness, make_job, node_value
 from covalent_dask import DaskExecutor
-from covalent_dask.cluster import CLIENT_BATCH_INTERVAL, ClusterConfig, SharedCluster, shorten_batching
+from covalent_dask.cluster import (
+    CLIENT_BATCH_INTERVAL,
+    TICK_INTERVAL,
+    ClusterConfig,
+    SharedCluster,
+    local_cluster_settings,
+    shorten_batching,
+)
 
 SETTINGS = {
     "n_workers": 2,
@@ -53,6 +60,12 @@ def _profiling() -> bool:
     import dask
 
     return bool(dask.config.get("distributed.worker.profile.enabled"))
+
+
+def _tick_interval() -> str:
+    import dask
+
+    return str(dask.config.get("distributed.admin.tick.interval"))
 
 
 def _crash() -> None:
@@ -128,6 +141,19 @@ class TestDaskExecutorConformance(ExecutorConformance):
         config = ClusterConfig(n_workers=1, worker_profile=True).local_cluster_kwargs()["config"]
         assert config == {"distributed.worker.profile.enabled": True}
         assert "config" not in ClusterConfig(processes=False).local_cluster_kwargs()  # threads: no nanny
+
+    def test_local_cluster_checks_its_event_loops_less_often(
+        self, harness: ExecutorHarness, executor: DaskExecutor
+    ) -> None:
+        import dask
+
+        shared = harness.call(_current(executor.config))
+        assert node_value(harness.run(make_job(_tick_interval)).nodes[0]) == TICK_INTERVAL == "200ms"  # the worker
+        assert shared.cluster.scheduler._tick_interval == 0.2
+        assert {nanny._tick_interval for nanny in shared.cluster.workers.values()} == {0.2}
+        assert dask.config.get("distributed.admin.tick.interval") == "20ms"  # this process's Dask: as it was
+        with dask.config.set({"distributed.admin.tick.interval": "50ms"}):
+            assert local_cluster_settings() == {}  # the user's own setting is kept
 
     def test_equal_config_shares_one_cluster(self, harness: ExecutorHarness, executor: DaskExecutor) -> None:
         shared = harness.call(_current(executor.config))
