@@ -330,3 +330,102 @@ def test_the_stored_texts_size_comes_from_the_check_and_matches_the_text():
     for part in ("nodes", "edges"):
         list(empty.lines(part))
     assert empty.stored(manifest.head()).size() == len(b"".join(empty.stored(manifest.head()).pieces()))
+
+
+def _fed(arriving, part: str, data: bytes, sizes) -> None:
+    """``data`` handed to ``arriving`` in pieces of the given sizes (cut anywhere, mid-line too), then ended."""
+    sizes = iter(sizes)
+    while data:
+        size = next(sizes, len(data))
+        arriving.put(part, data[:size])
+        data = data[size:]
+    arriving.end(part)
+
+
+def _lines_graph(graph):
+    return list(graph.nodes()), [e.to_dict() for e in graph.edges()]
+
+
+def test_lines_checked_while_they_arrive_make_the_graph_the_files_make():
+    """Cut at any byte, with blank, padded and unterminated lines: the same graph, sizes and acyclicity."""
+    from covalent.server.registration import ArrivingLines
+
+    manifest = squares.build_manifest(40)
+    nodes = b"\n  \n" + b"".join(manifest.node_lines(batch=7)).replace(b"\n", b" \r\n", 3)
+    edges = b"".join(manifest.edge_lines(batch=5)).rstrip(b"\n")  # the last line without its newline
+    from_files = GraphLines(_File(nodes), _File(edges))  # type: ignore[arg-type]
+    expected = prepare_dispatch(None, None, manifest.head(), manifest.blobs, graph_lines=from_files).graph
+    for sizes in ([1] * 300, [7, 64, 3, 1000], [len(nodes)]):
+        arriving = ArrivingLines()
+        arriving.start()
+        _fed(arriving, "nodes", nodes, sizes)
+        _fed(arriving, "edges", edges, sizes)
+        graph, acyclic = arriving.result.result(timeout=60)
+        assert acyclic is True and _lines_graph(graph) == _lines_graph(expected)
+        assert arriving.measured == from_files.measured
+
+
+def test_the_nodes_are_read_before_the_edges_arrive():
+    """The check reads each part as it comes: the nodes are all read while the edges are still on their way."""
+    from covalent.server.registration import ArrivingLines
+
+    manifest = squares.build_manifest(30)
+    arriving = ArrivingLines()
+    arriving.start()
+    _fed(arriving, "nodes", b"".join(manifest.node_lines()), [100])
+    edges = b"".join(manifest.edge_lines())
+    arriving.put("edges", edges[:50])
+    deadline = time.monotonic() + 60
+    while "nodes" not in arriving.measured:  # the nodes' lines were all read, the upload not yet ended
+        assert time.monotonic() < deadline and not arriving.result.done()
+        time.sleep(0.01)
+    assert not arriving.result.done()
+    arriving.put("edges", edges[50:])
+    arriving.close()
+    graph, _ = arriving.result.result(timeout=60)
+    assert len(graph) == len(manifest.graph)
+
+
+def test_a_bad_line_ends_the_check_and_what_follows_is_let_go_of():
+    from covalent.server.registration import ArrivingLines
+
+    manifest = squares.build_manifest(10)
+    arriving = ArrivingLines()
+    arriving.start()
+    arriving.put("nodes", b'{"id": 0, "kind": "magic"}\n')
+    arriving.end("nodes")
+    with pytest.raises(ManifestError, match=r"graph.nodes\[0\]"):
+        arriving.result.result(timeout=60)
+    arriving.put("edges", b"".join(manifest.edge_lines()))  # not queued: the graph is known to be wrong
+    arriving.close()
+    arriving._thread.join(60)
+    assert not arriving._thread.is_alive()
+
+
+def test_an_upload_that_breaks_off_or_lacks_a_part_ends_the_check():
+    """Parts that never arrive read as empty once the upload is over: the thread ends either way."""
+    from covalent.server.registration import ArrivingLines
+
+    arriving = ArrivingLines()
+    arriving.start()
+    arriving.put("nodes", b'{"id": 0, "kind": "param')  # broken off mid-line
+    arriving.close()
+    with pytest.raises(ManifestError, match=r"graph.nodes\[0\]"):
+        arriving.result.result(timeout=60)
+    arriving._thread.join(60)
+    assert not arriving._thread.is_alive()
+
+
+def test_a_graph_part_sent_twice_answers_422_naming_it(server):
+    manifest = squares.build_manifest(5)
+    nodes, edges = _lines(manifest.graph.nodes()), _lines(e.to_dict() for e in manifest.graph.edges())
+    files = list(_send(manifest, manifest.head(), nodes, edges).items())
+    files.append(("edges", ("e2.jsonl", edges, "application/x-ndjson")))
+    answer = httpx.post(api(server, "/dispatches"), files=files, headers=CLIENT_HEADERS)
+    assert answer.status_code == 422, answer.text
+    assert "'edges' is sent twice" in answer.json()["detail"]
+    edges_first = [(name, part) for name, part in files[:-1] if name == "edges"]
+    edges_first += [(name, part) for name, part in files[:-1] if name != "edges"]
+    answer = httpx.post(api(server, "/dispatches"), files=edges_first, headers=CLIENT_HEADERS)  # any order
+    assert answer.status_code == 201, answer.text
+    assert ct.get_result(answer.json()["dispatch_id"], wait=True, progress=False).result == sum(i * i for i in range(5))
