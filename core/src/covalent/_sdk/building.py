@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from covalent._sdk.executors import executor_spec
+from covalent._sdk.source import cached_source
 from covalent.errors import GraphBuildError, GraphBuildWarning, SerializationError
 from covalent.graph.serialize import blob_key, code_fingerprint, dumps
 from covalent.graph.transport_graph import Edge, NodeKind, TransportGraph
@@ -296,7 +297,7 @@ MAX_SOURCE_CHARS = 100_000
 def _source(target: Any) -> str:
     """A function's source as written (dedented), or "" where Python cannot find it (a REPL, a C function)."""
     try:
-        text = textwrap.dedent(inspect.getsource(target))
+        text = textwrap.dedent(cached_source(target))
     except (OSError, TypeError):
         return ""
     return text if len(text) <= MAX_SOURCE_CHARS else ""

@@ -13,6 +13,7 @@ from covalent._sdk.context import building
 from covalent._sdk.deps import DepsBash, DepsCall, DepsPip, as_deps_list
 from covalent._sdk.executors import executor_spec
 from covalent._sdk.metadata import executor_metadata, hooks_metadata
+from covalent._sdk.source import cached_source
 from covalent.errors import CovalentError, GraphBuildError
 from covalent.graph.manifest import Manifest
 from covalent.graph.serialize import dumps
@@ -112,7 +113,7 @@ class Lattice:
     @property
     def source(self) -> str:
         try:
-            return inspect.getsource(self._function)
+            return cached_source(self._function)
         except (OSError, TypeError):
             return ""
 
