@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import os
 import time
 import uuid
@@ -14,7 +16,7 @@ import pytest
 
 from covalent.testing import ExecutorHarness, make_job, node_value
 from covalent_dask import DaskExecutor
-from covalent_dask.channel import channel_plugin
+from covalent_dask.channel import SHORT_SECONDS, WAIT, JobChannel, Slot, channel_plugin, is_short
 from covalent_dask.shipping import by_value
 from covalent_dask.worker import channel_jobs
 
@@ -265,3 +267,195 @@ def test_the_channel_counts_its_jobs_in_flight_and_forgets_them_after(harness: E
     assert shared.channel.direct == {} and shared.channel.scheduled == 0
     listed = harness.call(shared.client.scheduler.identity(n_workers=-1))["workers"]
     assert shared.channel.workers == {address: 1 for address in listed}
+
+
+# -- short jobs: a worker-side queue of one per thread, and waiting here for a slot --------------
+
+
+def _short(job: Any) -> Any:
+    """The job as the dispatcher sends one it expects to end soon."""
+    return dataclasses.replace(job, metadata={**job.metadata, "expected_seconds": 0.05})
+
+
+def _mark(path: str) -> int:
+    Path(path).write_text(str(os.getpid()))
+    return os.getpid()
+
+
+def _channel(executor: DaskExecutor) -> JobChannel:
+    shared = executor.clusters.get(executor.config)
+    assert shared is not None and shared.channel is not None
+    return shared.channel
+
+
+def _in_flight(harness: ExecutorHarness) -> dict[str, int]:
+    async def read() -> dict[str, int]:
+        return dict(_channel(harness.executor).direct)
+
+    return harness.call(read())
+
+
+def test_short_jobs_all_go_by_the_channel_and_never_share_a_thread(harness: ExecutorHarness, tmp_path: Path) -> None:
+    """Six short jobs at once on 2 workers of 1 thread: one running and one queued per thread, the rest wait here."""
+    before = harness.call(_served(harness.executor))
+    futures = [harness.submit(_short(make_job(_alone, str(tmp_path), f"job{i}"))) for i in range(6)]
+    results = [node_value(f.result(timeout=120).nodes[0]) for f in futures]
+    assert all(seen == 1 for _, seen in results), results
+    assert harness.call(_served(harness.executor)) == before + 6
+    assert _in_flight(harness) == {}
+
+
+def _occupy(harness: ExecutorHarness, tmp_path: Path, wait_until: Any, short: bool) -> tuple[list[str], list[Any]]:
+    """A job waiting for its ``.go`` file on each of the two threads; their markers and futures."""
+    markers = [str(tmp_path / f"holding-{i}") for i in range(2)]
+    futures = []
+    for m in markers:
+        job = make_job(_wait_for, m)
+        futures.append(harness.submit(_short(job) if short else job))
+    assert wait_until(lambda: all(_read(m) for m in markers), timeout=60)
+    return markers, futures
+
+
+def test_a_short_job_waits_in_a_workers_queue_and_runs_when_the_thread_frees(
+    harness: ExecutorHarness, tmp_path: Path, wait_until
+) -> None:
+    before = harness.call(_served(harness.executor))
+    markers, holding = _occupy(harness, tmp_path, wait_until, short=True)
+    try:
+        queued = harness.submit(_short(make_job(_mark, str(tmp_path / "queued"))))
+        assert wait_until(lambda: sum(_in_flight(harness).values()) == 3, timeout=30)
+        assert sorted(_in_flight(harness).values()) == [1, 2]  # it waits on one worker, behind the job there
+        time.sleep(0.3)
+        assert not queued.done() and not (tmp_path / "queued").exists()  # no thread for it yet
+    finally:
+        for m in markers:
+            Path(m + ".go").touch()
+    pids = {f.result(timeout=60).nodes[0].output is not None for f in holding}
+    assert pids == {True}
+    assert node_value(queued.result(timeout=60).nodes[0]) == int((tmp_path / "queued").read_text())
+    assert harness.call(_served(harness.executor)) == before + 3
+
+
+def test_a_queued_job_cancelled_before_it_starts_never_runs(
+    harness: ExecutorHarness, tmp_path: Path, wait_until
+) -> None:
+    markers, holding = _occupy(harness, tmp_path, wait_until, short=True)
+    try:
+        job = _short(make_job(_mark, str(tmp_path / "never")))
+        queued = harness.submit(job)
+        assert wait_until(lambda: sum(_in_flight(harness).values()) == 3, timeout=30)
+        assert harness.cancel(job) is True
+        with pytest.raises(CancelledError):
+            queued.result(timeout=30)
+    finally:
+        for m in markers:
+            Path(m + ".go").touch()
+    for f in holding:
+        f.result(timeout=60)
+    assert wait_until(lambda: _in_flight(harness) == {}, timeout=30)
+    time.sleep(0.3)
+    assert not (tmp_path / "never").exists(), "the cancelled job ran"
+
+
+def test_a_short_job_never_queues_behind_a_job_of_unknown_length(
+    harness: ExecutorHarness, tmp_path: Path, wait_until
+) -> None:
+    before = harness.call(_served(harness.executor))
+    markers, holding = _occupy(harness, tmp_path, wait_until, short=False)
+    try:
+        future = harness.submit(_short(make_job(_mark, str(tmp_path / "after"))))
+        time.sleep(0.5)
+        assert not future.done() and sum(_in_flight(harness).values()) == 2  # at the scheduler, not queued
+    finally:
+        for m in markers:
+            Path(m + ".go").touch()
+    for f in holding:
+        f.result(timeout=60)
+    assert node_value(future.result(timeout=60).nodes[0]) == int((tmp_path / "after").read_text())
+    assert harness.call(_served(harness.executor)) == before + 2
+
+
+def test_a_worker_that_dies_under_a_queued_job_gets_both_jobs_run_again(
+    harness: ExecutorHarness, tmp_path: Path, wait_until
+) -> None:
+    executor = harness.executor
+    markers, holding = _occupy(harness, tmp_path, wait_until, short=True)
+    queued_marker = tmp_path / "queued-on-the-doomed"
+    queued = harness.submit(_short(make_job(_wait_for, str(queued_marker))))
+    assert wait_until(lambda: sum(_in_flight(harness).values()) == 3, timeout=30)
+    doomed = max(_in_flight(harness).items(), key=lambda item: item[1])[0]
+
+    async def pid_of(address: str) -> int:
+        answers = await _channel(executor).client.run(os.getpid, workers=[address])
+        return int(answers[address])
+
+    first = harness.call(pid_of(doomed))
+    (alive,) = [m for m in markers if int(_read(m)) != first]
+    (dying,) = [m for m in markers if int(_read(m)) == first]
+    Path(alive + ".go").touch()
+    Path(dying).unlink()
+    os.kill(first, 9)  # the worker process with a running and a queued job (its nanny starts another)
+    assert wait_until(lambda: _read(dying), timeout=90), "the running job was not run again"
+    Path(dying + ".go").touch()
+    assert wait_until(lambda: _read(str(queued_marker)), timeout=90), "the queued job was not run again"
+    Path(str(queued_marker) + ".go").touch()
+    assert all(f.result(timeout=60).nodes[0].status == "COMPLETED" for f in holding)
+    assert node_value(queued.result(timeout=60).nodes[0]) != first
+    harness.call(_full(executor, 2), timeout=90)
+
+
+def _fake_channel(threads: dict[str, int]) -> JobChannel:
+    channel = JobChannel(client=None)
+    channel.workers = dict(threads)
+    channel.refreshed = time.monotonic() + 3600  # no refresh: there is no cluster
+    return channel
+
+
+def test_pick_fills_free_threads_then_queues_short_jobs_then_waits() -> None:
+    channel = _fake_channel({"a": 1, "b": 1})
+    first = channel.pick(short=True)
+    assert first is not None and not first.queued  # a free thread first
+    channel.direct = {first.address: 1}
+    assert channel.pick(short=True) == Slot("b" if first.address == "a" else "a")
+    channel.direct = {"a": 1, "b": 1}
+    assert channel.pick(short=False) is None  # a job of unknown length goes to the scheduler
+    slot = channel.pick(short=True)
+    assert slot is not None and slot.queued and slot is not WAIT
+    channel.direct = {"a": 2, "b": 1}
+    assert channel.pick(short=True) == Slot("b", queued=True)
+    channel.direct = {"a": 2, "b": 2}
+    assert channel.pick(short=True) is WAIT
+    channel.long = {"a": 1}
+    assert channel.pick(short=True) is None  # nothing queues behind a job of unknown length
+    channel.long = {}
+    channel.scheduled = 1
+    assert channel.pick(short=True) is None  # nor while jobs of this process run as Dask tasks
+    assert is_short(0.5) and not is_short(None) and not is_short(SHORT_SECONDS * 2)
+
+
+def test_jobs_waiting_for_a_slot_take_it_in_order() -> None:
+    async def scenario() -> list[str]:
+        channel = _fake_channel({"a": 1})
+        channel.direct = {"a": 2}
+        order: list[str] = []
+
+        async def take(name: str) -> None:
+            slot = await channel.slot(short=True)
+            assert slot is not None and slot.address == "a"
+            order.append(name)  # the slot is taken: the count went up again
+
+        tasks = [asyncio.ensure_future(take(name)) for name in ("first", "second", "third")]
+        cancelled = asyncio.ensure_future(channel.slot(short=True))
+        await asyncio.sleep(0)
+        assert order == [] and len(channel._waiters) == 4
+        cancelled.cancel()
+        for _ in range(3):
+            channel.direct["a"] -= 1  # what a reply does: a slot freed, the first waiter woken
+            channel._wake()
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+        await asyncio.wait_for(asyncio.gather(*tasks), 5)
+        assert not channel._waiters and channel.direct == {"a": 2}
+        return order
+
+    assert asyncio.run(scenario()) == ["first", "second", "third"]

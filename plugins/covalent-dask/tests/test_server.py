@@ -158,3 +158,40 @@ def test_a_time_limit_fails_the_node_at_the_limit_while_the_task_is_stopped(
         took = (node["end_time"] - node["start_time"]).total_seconds()
         assert took < 15  # at the limit, not after the 30 s it takes to stop
         assert ct.get_result(ct.dispatch(squares)(4), wait=True).status == ct.status.COMPLETED  # still serving
+
+
+@ct.electron
+def nap(i: int) -> int:
+    time.sleep(0.01)
+    return i
+
+
+@ct.lattice
+def naps(n: int) -> list:
+    return [nap(i) for i in range(n)]
+
+
+def _channel_jobs(address: str) -> int:
+    """Jobs the job channel has run on the cluster's workers."""
+    from distributed import Client
+
+    from covalent_dask.shipping import by_value
+    from covalent_dask.worker import channel_jobs
+
+    with Client(address, timeout=30) as client:
+        return sum(client.run(by_value(channel_jobs)).values())
+
+
+def test_every_job_of_a_map_of_short_tasks_goes_by_the_job_channel(server: ServerProcess) -> None:
+    """Tasks the server knows to be short wait in the workers' queues or here, never at the scheduler."""
+    learn = ct.get_result(ct.dispatch(naps)(8), wait=True, progress=False)  # the server learns how long a nap takes
+    assert learn.status == ct.status.COMPLETED, learn.error
+    (dask,) = [e for e in _status(server)["executors"] if e["name"] == "dask"]
+    before = _channel_jobs(dask["scheduler_address"])
+    result = ct.get_result(ct.dispatch(naps)(200), wait=True, progress=False)
+    assert result.status == ct.status.COMPLETED, result.error
+    assert result.result == list(range(200))
+    timeline = httpx.get(f"{server.address}/api/v1/dispatches/{result.dispatch_id}/timeline", timeout=30).json()
+    jobs = {node["submitted_at"] for node in timeline["nodes"] if node["submitted_at"]}  # one per job
+    assert len({n["submitted_at"] for n in timeline["nodes"] if n["name"] == "nap"}) > 4  # more than the slots
+    assert _channel_jobs(dask["scheduler_address"]) - before == len(jobs)

@@ -117,6 +117,9 @@ class Job:
     names: tuple[str, ...]
     payload: bytes
     time_limit: float | None = None
+    #: What the dispatcher tells the executor about the job: ``executor`` (its short name),
+    #: ``files`` (node id -> transfers, when there are any), ``expected_seconds`` (how long
+    #: its nodes took so far on average, summed; absent when a node's function is new).
     metadata: dict[str, Any] = field(default_factory=dict)
     #: Inputs this executor holds (see :attr:`JobExecutor.hold_values_over`), by key: the
     #: payload names them but carries no bytes; the executor brings them to the job.

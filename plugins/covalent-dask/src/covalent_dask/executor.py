@@ -19,7 +19,10 @@ background through :meth:`DaskExecutor.fetch_held`.
 A job that can skip the scheduler (no held inputs, a payload that is not
 scattered, a worker thread free of this process's jobs) goes straight to a
 worker over the job channel (:mod:`covalent_dask.channel`): one request and
-one reply instead of the scheduler's round of messages.  A job the worker
+one reply instead of the scheduler's round of messages.  A short job (the
+dispatcher's ``expected_seconds`` hint) may also wait in a worker's queue
+behind other short jobs, or here for the next free slot, so that a worker
+thread goes from one job to the next without a round trip.  A job the worker
 refuses (busy) or loses (it died) is submitted as a Dask task.
 """
 
@@ -43,7 +46,7 @@ from covalent.executor.jobs import (
     JobOutcome,
 )
 from covalent.limits import LIMITS
-from covalent_dask.channel import ChannelLost, ChannelReply, JobChannel
+from covalent_dask.channel import ChannelLost, ChannelReply, JobChannel, Slot, is_short
 from covalent_dask.cluster import ClusterCache, ClusterConfig, SharedCluster
 
 __all__ = ["DaskExecutor"]
@@ -68,6 +71,8 @@ class _RunningJob:
     key: str
     direct: bool = False
     stopping: asyncio.Task[bool] | None = None
+    #: A channel job's: resolved when it was stopped before its answer came (it never started).
+    abandoned: asyncio.Future[None] | None = None
 
 
 def _job_key(job: Job) -> str:
@@ -224,9 +229,10 @@ class DaskExecutor(JobExecutor):
         shared = await self._shared()
         channel = shared.channel  # it counts every job of this process in flight, whichever way it goes
         if channel is not None and self.job_channel and not job.held_inputs and len(job.payload) <= SCATTER_BYTES:
-            address = channel.pick()
-            if address is not None:
-                outcome = await self._run_direct(job, shared, channel, address)
+            short = is_short(job.metadata.get("expected_seconds"))
+            slot = await channel.slot(short)
+            if slot is not None:
+                outcome = await self._run_direct(job, shared, channel, slot, short)
                 if outcome is not None:
                     return outcome
         if channel is None:
@@ -238,19 +244,24 @@ class DaskExecutor(JobExecutor):
             channel.scheduled -= 1
 
     async def _run_direct(
-        self, job: Job, shared: SharedCluster, channel: JobChannel, address: str
+        self, job: Job, shared: SharedCluster, channel: JobChannel, slot: Slot, short: bool
     ) -> JobOutcome | None:
         """The job's outcome through the channel, or None if the worker did not take it or was lost under it."""
         key = _job_key(job)
-        task = asyncio.ensure_future(channel.send(address, key, job.payload))
+        task = asyncio.ensure_future(channel.send(slot, key, job.payload, short=short))
         task.add_done_callback(_retrieve)
         running = _RunningJob(task, shared, key, direct=True)
+        running.abandoned = asyncio.get_running_loop().create_future()
         self._jobs[job.job_id] = running
         reply: ChannelReply | None = None
         try:
-            # Shielded: when our caller is cancelled the job is stopped by its interrupt, not by
-            # closing the connection, which would leave it running on the worker.
-            reply = await asyncio.shield(task)
+            # Not cancelled with our caller: the job is stopped by its interrupt, not by closing
+            # the connection, which would leave it running on the worker.  A job stopped before
+            # it started (it waited in the worker's queue) is given up without its late answer.
+            ends: set[asyncio.Future[Any]] = {task, running.abandoned}
+            await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
+            if task.done():
+                reply = task.result()
         except asyncio.CancelledError:
             self._begin_stop(job.job_id, running)
             raise
@@ -447,9 +458,12 @@ class DaskExecutor(JobExecutor):
         if running.stopping is None:
             running.stopping = asyncio.ensure_future(self._stop(job_id, running))
 
-            def forget(_: Any) -> None:
+            def forget(stopping: asyncio.Task[bool]) -> None:
                 if self._jobs.get(job_id) is running:
                     del self._jobs[job_id]
+                stopped = not stopping.cancelled() and stopping.exception() is None and stopping.result()
+                if stopped and running.abandoned is not None and not running.abandoned.done():
+                    running.abandoned.set_result(None)
 
             running.stopping.add_done_callback(forget)
         return running.stopping

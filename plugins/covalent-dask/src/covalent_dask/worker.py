@@ -37,7 +37,10 @@ payload) and gets the outcome's bytes in the reply, without the scheduler:
 the job runs through :func:`run_job` in the worker's own thread pool (so the
 interrupt, the holder and the outcome are those of a job Dask ran), and the
 handler refuses it (``busy``) when the worker's threads are all taken by
-Dask's tasks and other channel jobs, so the two never oversubscribe it.
+Dask's tasks and other channel jobs, so the two never oversubscribe it.  A
+short job sent ``queued`` may wait in the thread pool's queue, one per
+thread, behind short channel jobs only (never behind a Dask task): the
+thread that ends one job takes the next at once.
 """
 
 from __future__ import annotations
@@ -82,7 +85,7 @@ def _table(worker: Any) -> dict[str, Any]:
         "running": {},  # job id -> thread ident
         "interrupted": set(),  # job ids whose thread has been sent the interrupt
         "cancelled": {},  # job id -> time: cancelled before it started here
-        "channel": set(),  # job ids taken through the job channel and not yet answered
+        "channel": {},  # job id -> short: the jobs taken through the job channel and not yet answered
         "channel_served": 0,  # how many jobs the channel has run here
     }
     return worker.__dict__.setdefault(TABLE_ATTRIBUTE, fresh)
@@ -311,12 +314,28 @@ def install_channel(worker: Any) -> None:
             with worker.active_threads_lock:
                 del worker.active_threads[ident]
 
-    async def covalent_job(key: str = "", payload: bytes = b"") -> dict[str, Any]:
+    def takes(state: Any, queued: bool) -> bool:
+        """A thread is free of Dask's tasks and channel jobs; or (``queued``) the job may wait for one.
+
+        A queued job waits in the thread pool's queue, one per thread, behind short channel
+        jobs only: never behind a Dask task or a job of unknown length.
+        """
+        channel = table["channel"]
+        if len(state.executing) + len(channel) < state.nthreads:
+            return True
+        return (
+            queued
+            and not state.executing
+            and len(channel) < 2 * state.nthreads
+            and all(channel.values())  # every job here is short
+        )
+
+    async def covalent_job(key: str = "", payload: bytes = b"", queued: bool = False, short: bool = False) -> Any:
         state = worker.state
         with table["lock"]:
-            if worker.status.name != "running" or len(state.executing) + len(table["channel"]) >= state.nthreads:
+            if worker.status.name != "running" or not takes(state, queued):
                 return {"status": "busy"}
-            table["channel"].add(key)
+            table["channel"][key] = short
         try:
             loop = asyncio.get_running_loop()
             data = await loop.run_in_executor(worker.executors["default"], in_thread, key, payload)
@@ -326,7 +345,7 @@ def install_channel(worker: Any) -> None:
             return {"status": "failed", "error": repr(exc), "log": "".join(traceback.format_exception(exc))}
         finally:
             with table["lock"]:
-                table["channel"].discard(key)
+                table["channel"].pop(key, None)
                 table["channel_served"] += 1
         return {"status": "OK", "data": to_serialize(data)}
 

@@ -455,6 +455,9 @@ class DispatchRun:
         blobs = self.svc.blobs
         executor = rec.executor.short_name if rec.executor else ""
         metadata: dict[str, Any] = {"executor": executor}
+        expected = self._expected_seconds(rec.node_ids)
+        if expected is not None:  # an executor may queue a job it knows to be short (the Dask job channel)
+            metadata["expected_seconds"] = expected
         files_handled_by = ""
         files = {n: self.node(n).files for n in rec.node_ids if self.node(n).files}
         if files:  # only jobs with file transfers ask (no cost for the others)
@@ -487,6 +490,21 @@ class DispatchRun:
             metadata=metadata,
             held_inputs=held,
         )
+
+    def _expected_seconds(self, node_ids: list[int]) -> float | None:
+        """How long the job's nodes took so far (their functions' running means); None if one is unknown."""
+        total = 0.0
+        for n in node_ids:
+            node = self.node(n)
+            if node.kind in ("collection", "operation"):
+                continue  # built-ins: no time to speak of
+            if node.kind != "electron":
+                return None
+            estimate = self.svc.durations.estimate(node.function)
+            if estimate is None:
+                return None
+            total += estimate
+        return total
 
     async def _inputs_by_reference(self, rec: JobRecord) -> tuple[dict[str, HeldRef], dict[str, str]]:
         """Inputs held by reference: those the executor brings from where they are held, and files.
