@@ -68,3 +68,28 @@ def test_plan_jobs_packs_a_map_in_guided_jobs():
     )
     assert [len(j) for j in jobs] == chunk_sizes(200, max_nodes=40, min_nodes=4, parallelism=2)
     assert sorted(n for j in jobs for n in j) == list(range(200))
+
+
+def test_a_gathers_parents_are_counted_once_per_plan_not_once_per_job():
+    """A map of 300 into one gather: every chunk meets the gather; its parents' states are asked once."""
+    nodes = [{"id": i, "kind": "electron", "name": "f", "function": "k"} for i in range(300)]
+    nodes.append({"id": 300, "kind": "electron", "name": "gather", "function": "g"})
+    edges = [{"source": i, "target": 300, "param": f"x{i}", "arg_index": i} for i in range(300)]
+    graph = TransportGraph.from_dict({"nodes": nodes, "edges": edges})
+    asked: list[int] = []
+
+    def done(n: int) -> bool:
+        asked.append(n)
+        return False
+
+    jobs = plan_jobs(
+        graph,
+        list(range(300)),
+        max_nodes=1024,
+        parallelism=2,
+        packable=lambda n: True,
+        fusable=lambda n: True,
+        done=done,
+    )
+    assert len(jobs) > 2 and sorted(n for job in jobs for n in job) == list(range(300))  # the gather waits
+    assert sorted(asked) == list(range(300))

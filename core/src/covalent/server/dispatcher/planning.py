@@ -62,6 +62,9 @@ def plan_jobs(
     if not batch:
         return jobs
     claimed: set[int] = set(ready)
+    # A candidate child's parents, and how many of them are done, counted once per plan (nothing
+    # is done meanwhile): a gather of n nodes was counted again for every chunk, n x chunks calls.
+    counted: dict[int, tuple[int, int]] = {}
     start = 0
     for size in chunk_sizes(len(batch), max_nodes=max_nodes, min_nodes=min_nodes, parallelism=parallelism):
         chunk = batch[start : start + size]
@@ -78,9 +81,10 @@ def plan_jobs(
                     if child in claimed or not fusable(child):
                         continue
                     if child not in needed:
-                        parents = graph.parents(child)
-                        needed[child] = len(parents)
-                        available[child] = sum(1 for p in parents if p not in members and done(p))
+                        if child not in counted:
+                            parents = graph.parents(child)
+                            counted[child] = (len(parents), sum(1 for p in parents if done(p)))
+                        needed[child], available[child] = counted[child]
                     available[child] += 1
                     if available[child] == needed[child] and len(chunk) < max_nodes:
                         chunk.append(child)
