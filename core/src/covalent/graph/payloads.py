@@ -62,8 +62,8 @@ def pack_job(
     def ref(source: int) -> Ref:
         if source in inside:
             return Ref(node=source)
-        attrs = graph.node(source)
-        key = attrs["value"] if attrs["kind"] == NodeKind.PARAMETER else output_key(source)
+        # The kind alone (a gather of n inputs read no n node dicts): only a parameter's dict is needed.
+        key = graph.node(source)["value"] if graph.kind(source) == NodeKind.PARAMETER else output_key(source)
         if key not in held and not (value_files and key in value_files):
             value_keys[key] = None
         return Ref(blob=key)
