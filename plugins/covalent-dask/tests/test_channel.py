@@ -459,3 +459,29 @@ def test_jobs_waiting_for_a_slot_take_it_in_order() -> None:
         return order
 
     assert asyncio.run(scenario()) == ["first", "second", "third"]
+
+
+def test_a_worker_whose_handler_fails_leaves_the_job_to_the_scheduler(harness: ExecutorHarness) -> None:
+    """A handler that raises (one of another version, which takes no ``queued``): the job is a Dask task."""
+    executor = harness.executor
+    shared = executor.clusters.get(executor.config)
+    assert shared is not None and shared.channel is not None
+
+    def older(dask_worker: Any = None) -> bool:
+        async def covalent_job(key: str = "", payload: bytes = b"") -> dict[str, str]:
+            return {"status": "busy"}
+
+        dask_worker.handlers["covalent_job"] = covalent_job
+        return True
+
+    async def run_with_older() -> Any:
+        assert all((await shared.client.run(older)).values())
+        try:
+            return await executor.run(_short(make_job(_where, "older")))
+        finally:
+            await shared.client.register_plugin(channel_plugin())  # installs ours again
+
+    before = harness.call(_served(executor))
+    assert node_value(harness.call(run_with_older(), timeout=120).nodes[0])[1] == "older"
+    assert harness.call(_served(executor)) == before
+    assert _in_flight(harness) == {}

@@ -250,6 +250,9 @@ class JobChannel:
             lost = True
             self.workers.pop(address, None)  # until the scheduler lists it again
             raise ChannelLost(f"lost the connection to dask worker {address}: {exc!r}") from exc
+        except Exception as exc:  # the worker's handler raised (one of another version): the job did not start
+            log.warning("dask worker %s refused a channel job: %r; it goes through the scheduler", address, exc)
+            return None
         finally:
             _drop(self.direct, address)
             if not short:
