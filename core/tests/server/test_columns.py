@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from covalent.graph.compact import CompactGraph
-from covalent.server.dispatcher.columns import IntColumn, OutputKeys, StatusColumn
+from covalent.server.dispatcher.columns import FloatColumn, IntColumn, OutputKeys, StatusColumn
 from covalent.status import Status
 
 
@@ -54,3 +54,31 @@ def test_output_keys_answer_parameters_from_the_graph():
     assert 11 not in keys and keys.get(11) is None
     keys[11] = "ef" * 32
     assert keys[11] == "ef" * 32 and len(keys) == 2
+
+
+def test_float_column_reads_and_writes_as_a_dict():
+    times = FloatColumn(_graph())
+    times[3] = 0.0
+    times[9] = 1.5e9
+    assert times.get(5) is None and times[9] == 1.5e9 and dict(times) == {3: 0.0, 9: 1.5e9} and len(times) == 2
+    del times[3]
+    assert 3 not in times
+    with pytest.raises(KeyError):
+        times[5]
+
+
+def test_output_keys_keep_digests_packed_and_other_keys_as_they_are():
+    keys = OutputKeys(_graph())
+    keys[3] = "0f" * 32
+    keys[5] = "AB" * 32  # not the lowercase hex form of 32 bytes: kept as it is
+    keys[9] = "held:worker-1:xyz"
+    assert dict(keys) == {3: "0f" * 32, 5: "AB" * 32, 9: "held:worker-1:xyz", 11: "ab" * 32}
+    keys[9] = "12" * 32  # a digest after all
+    keys[5] = "odd"
+    assert keys[9] == "12" * 32 and keys[5] == "odd"
+    keys.pop(3)
+    keys.pop(9)
+    assert 3 not in keys and 9 not in keys and keys.get(3) is None and len(keys) == 2
+    assert keys._own._packed and len(keys._own._packed) == 32 * 4  # 32 bytes a node, made at the first digest
+    with pytest.raises(KeyError):
+        keys[12]

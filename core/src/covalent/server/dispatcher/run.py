@@ -45,7 +45,7 @@ from covalent.graph.transport_graph import NOT_TASKS
 from covalent.limits import LIMITS
 from covalent.runtime.outcome import JobOutcome
 from covalent.server.dispatcher.blobcache import BlobCache
-from covalent.server.dispatcher.columns import IntColumn, OutputKeys, StatusColumn
+from covalent.server.dispatcher.columns import FloatColumn, IntColumn, OutputKeys, StatusColumn
 from covalent.server.dispatcher.durations import DurationModel
 from covalent.server.dispatcher.ending import RunEnd, decide_end, node_counts
 from covalent.server.dispatcher.executors import ExecutorInstances, spec_key
@@ -142,7 +142,7 @@ class DispatchRun:
         self.awaiting_output: str | None = None
         self.resume_handles: dict[str, dict[str, Any]] = {}
         #: When each node's current attempt was handed to its executor, and its earlier attempts.
-        self.submitted: dict[int, float] = {}
+        self.submitted: MutableMapping[int, float] = FloatColumn(self.graph)
         self.history: dict[int, list[Attempt]] = {}
         for row in rows:
             n = row.node_id
