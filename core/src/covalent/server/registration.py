@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import queue
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import Future
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -35,7 +33,6 @@ from covalent.server.store.writer import Writer
 from covalent.status import Status
 
 __all__ = [
-    "ArrivingLines",
     "GraphLines",
     "ManifestError",
     "NodeRows",
@@ -93,9 +90,8 @@ def prepare_dispatch(
     is accepted; it fails, naming the executor, when it would run.
     """
     validate_manifest(data, graph_apart=graph_lines is not None)
-    acyclic: bool | None = None
     if graph_lines is not None:
-        graph, acyclic = _streamed_graph(data, graph_lines)
+        graph = _streamed_graph(data, graph_lines)
         pieces: StoredManifest | None = graph_lines.stored(data)
     else:
         pieces = None
@@ -108,7 +104,7 @@ def prepare_dispatch(
             raise ManifestError(f"manifest.graph is malformed: {exc}") from None
         if consume:
             data["graph"] = {"nodes": [], "edges": []}
-    if not (graph.is_acyclic() if acyclic is None else acyclic):
+    if not graph.is_acyclic():
         raise ManifestError("manifest.graph has a cycle")
     output_node = data["output"].get("node")
     if output_node is not None and output_node not in graph:
@@ -156,41 +152,27 @@ def _previews(data: dict[str, Any], graph: TransportGraph) -> dict[str, str]:
     return found
 
 
-def _measuring(lines: Iterable[bytes], part: str, into: dict[str, tuple[int, int]]) -> Iterator[bytes]:
-    """``lines`` of ``part``, counted as they pass: ``into[part]`` (lines not blank, their bytes), once all have."""
-    count = size = 0
-    for line in lines:
-        length = len(line.strip())
-        if length:
-            count += 1
-            size += length
-        yield line
-    into[part] = (count, size)
-
-
 @dataclass
 class GraphLines:
-    """A graph sent as JSON lines: one file of nodes, one of edges (read twice: checked, then stored).
-
-    ``arriving``: the same lines, checked by a thread while they arrived (the
-    files are then read once, to be stored).
-    """
+    """A graph sent as JSON lines: one file of nodes, one of edges (read twice: checked, then stored)."""
 
     nodes: BinaryIO
     edges: BinaryIO
-    arriving: ArrivingLines | None = None
     #: By part, once its lines were all read: how many are not blank, and their bytes without the
     #: blanks around them (what :meth:`joined` writes), so the stored text's size needs no second read.
     measured: dict[str, tuple[int, int]] = field(default_factory=dict, init=False)
 
-    def __post_init__(self) -> None:
-        if self.arriving is not None:  # what the check measured while the lines arrived
-            self.measured = self.arriving.measured
-
     def lines(self, part: str) -> Iterator[bytes]:
         file = self.nodes if part == "nodes" else self.edges
         file.seek(0)
-        return _measuring(file, part, self.measured)
+        count = size = 0
+        for line in file:
+            length = len(line.strip())
+            if length:
+                count += 1
+                size += length
+            yield line
+        self.measured[part] = (count, size)
 
     def joined_size(self, part: str) -> int | None:
         """How many bytes :meth:`joined` makes of the part, if its lines were all read (else None)."""
@@ -256,109 +238,17 @@ class StoredManifest:
         return len(self._opening()) + nodes + len(self._between) + edges + len(self._closing)
 
 
-class _Part:
-    """One part's bytes, handed over in the order they arrived; None ends them."""
-
-    def __init__(self) -> None:
-        self.chunks: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-        self.ended = False  # its None was put
-        self.read = False  # its None was taken
-
-    def drain(self) -> None:
-        """Take what is still queued, up to its end (the lines are not read)."""
-        while not self.read:
-            self.read = self.chunks.get() is None
-
-    def lines(self) -> Iterator[bytes]:
-        """The part's lines (split at newlines only, as a file's lines are), each once it is whole."""
-        pending: list[bytes] = []
-        while (chunk := self.chunks.get()) is not None:
-            last = chunk.rfind(b"\n")
-            if last < 0:
-                pending.append(chunk)
-                continue
-            whole = b"".join([*pending, chunk[: last + 1]]) if pending else chunk[: last + 1]
-            pending = [chunk[last + 1 :]] if last + 1 < len(chunk) else []
-            yield from whole.split(b"\n")[:-1]
-        self.read = True
-        if pending:
-            yield b"".join(pending)
-
-
-class ArrivingLines:
-    """A streamed graph read and checked in a thread of its own while its two parts arrive.
-
-    The event loop hands each part's bytes over as they arrive (:meth:`put`,
-    :meth:`end`, nodes first); the thread builds the graph as
-    :func:`prepare_dispatch` would from the stored files, and asks whether it
-    is acyclic, so a registration finds it ready (or its problem) when the
-    upload ends: :attr:`result`.  A part that never arrives reads as empty
-    once :meth:`close` is called.
-    """
-
-    PARTS = ("nodes", "edges")
-
-    def __init__(self) -> None:
-        self._parts = {part: _Part() for part in self.PARTS}
-        #: What :class:`GraphLines` measures of the parts' lines, measured here as they are read.
-        self.measured: dict[str, tuple[int, int]] = {}
-        self.result: Future[tuple[CompactGraph, bool]] = Future()
-        self._thread = threading.Thread(target=self._run, name="graph-check", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def put(self, part: str, data: bytes) -> None:
-        if not self.result.done():  # a graph found wrong reads no more
-            self._parts[part].chunks.put(data)
-
-    def end(self, part: str) -> None:
-        arriving = self._parts[part]
-        if not arriving.ended:
-            arriving.ended = True
-            arriving.chunks.put(None)
-
-    def close(self) -> None:
-        """End both parts (the upload ended, or broke off): the thread then finishes."""
-        for part in self.PARTS:
-            self.end(part)
-
-    def _run(self) -> None:
-        try:
-            found = _read_graph(*(_measuring(self._parts[p].lines(), p, self.measured) for p in self.PARTS))
-            self.result.set_result((found, found.is_acyclic()))
-        except BaseException as exc:
-            self.result.set_exception(exc)
-            for part in self.PARTS:  # what is still queued is let go of; the upload is answered 4xx
-                self._parts[part].drain()
-
-
-def _streamed_graph(data: dict[str, Any], lines: GraphLines) -> tuple[CompactGraph, bool | None]:
-    """The graph of ``lines``, each node and edge checked as it is read (``data``'s own graph must be empty).
-
-    With whether it is acyclic, when the lines were checked while they arrived (else None: not asked yet).
-    """
+def _streamed_graph(data: dict[str, Any], lines: GraphLines) -> CompactGraph:
+    """The graph of ``lines``, each node and edge checked as it is read (``data``'s own graph must be empty)."""
     if data["graph"]["nodes"] or data["graph"]["edges"]:
         raise ManifestError("manifest is not valid: graph: its nodes and edges are sent as parts, so it must be empty")
-    if lines.arriving is not None:
-        graph, acyclic = lines.arriving.result.result()
-    else:
-        graph, acyclic = _read_graph(lines.lines("nodes"), lines.lines("edges")), None
-    output = data["output"]
-    if "node" in output and output["node"] not in graph:
-        raise ManifestError(f"manifest is not valid: output.node: no node has id {output['node']}")
-    return graph, acyclic
-
-
-def _read_graph(nodes: Iterable[bytes], edges: Iterable[bytes]) -> CompactGraph:
-    """The graph of these lines of nodes and of edges, each checked as it is read."""
     graph = CompactGraph()
     checker = GraphChecker()
-    for index, node in validated_lines(nodes, "nodes"):
+    for index, node in validated_lines(lines.lines("nodes"), "nodes"):
         checker.node(index, node)
         if not checker.problems:
             graph.add_node_dict(node)
-    for index, edge in validated_lines(edges, "edges"):
+    for index, edge in validated_lines(lines.lines("edges"), "edges"):
         checker.edge(index, edge)
         if checker.full:
             break
@@ -368,6 +258,9 @@ def _read_graph(nodes: Iterable[bytes], edges: Iterable[bytes]) -> CompactGraph:
         raise ManifestError(
             "manifest is not valid: " + "; ".join(f"{where}: {problem}" for where, problem in checker.problems)
         )
+    output = data["output"]
+    if "node" in output and output["node"] not in graph:
+        raise ManifestError(f"manifest is not valid: output.node: no node has id {output['node']}")
     return graph
 
 

@@ -19,8 +19,7 @@ from covalent.graph.bundle import BundleError, read_bundle
 from covalent.graph.manifest_schema import ManifestError, parse_manifest
 from covalent.limits import LIMITS, Limits
 from covalent.server.api.common import committed, parse_body, parse_query, read_db, server_state
-from covalent.server.api.upload_form import read_upload
-from covalent.server.registration import ArrivingLines, GraphLines, prepare_dispatch
+from covalent.server.registration import GraphLines, prepare_dispatch
 from covalent.server.store.events import DispatchDeleted, Event
 from covalent.server.store.models import DispatchRecord
 from covalent.server.store.records import (
@@ -87,34 +86,35 @@ async def register_dispatch(request: Request) -> Response:
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         raise HTTPException(415, "send the manifest and blobs as multipart/form-data")
-    try:  # a graph sent as lines is checked while it arrives (upload_form)
-        form, arriving = await read_upload(request, max_parts=_MAX_PARTS)
+    try:
+        form = await request.form(max_files=_MAX_PARTS, max_fields=_MAX_PARTS)
     except HTTPException:
         raise
     except ClientDisconnect:
         return Response(status_code=400)  # nobody to answer; nothing was registered
     except Exception as exc:  # malformed multipart body
         raise HTTPException(400, f"malformed multipart body: {exc}") from None
-    try:  # a graph sent as lines is read from its parts' files to be stored: closed after that
-        return await _register(request, state, form, _graph_lines(form, arriving), began)
+    try:  # a graph sent as lines is read from its parts' files while it is checked: closed after that
+        return await _register(request, state, form, began)
     finally:
         await form.close()
 
 
-def _graph_lines(form: Any, arriving: ArrivingLines | None) -> GraphLines | None:
+def _graph_lines(form: Any) -> GraphLines | None:
     """The graph's ``nodes`` and ``edges`` parts (JSON lines), if the upload sends its graph apart."""
     nodes, edges = form.get("nodes"), form.get("edges")
     if nodes is None and edges is None:
         return None
     if not isinstance(nodes, UploadFile) or not isinstance(edges, UploadFile):
         raise HTTPException(422, "multipart fields 'nodes' and 'edges' are sent together, as files (JSON lines)")
-    return GraphLines(nodes.file, edges.file, arriving)
+    return GraphLines(nodes.file, edges.file)
 
 
-async def _register(request: Request, state: Any, form: Any, graph_lines: GraphLines | None, began: float) -> Response:
+async def _register(request: Request, state: Any, form: Any, began: float) -> Response:
     raw_manifest = await _part(form, "manifest")
     raw_blobs = await _part(form, "blobs", required=False) or b""
     raw_options = await _part(form, "options", required=False)
+    graph_lines = _graph_lines(form)
     try:
         manifest_text = (raw_manifest or b"").decode()
     except UnicodeDecodeError as exc:
