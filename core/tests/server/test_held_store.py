@@ -76,7 +76,7 @@ def test_a_value_lost_before_it_was_stored_says_so_and_is_never_reused(store):
         conn.execute(
             dispatches.insert(),
             [{"dispatch_id": "d", "root_dispatch_id": "d", "name": "wf", "status": "COMPLETED",
-              "created_at": 1.0, "manifest": '{"name": "wf"}', "lattice": "{}", "node_count": 2}],
+              "created_at": 1.0, "lattice": "{}", "node_count": 2}],
         )  # fmt: skip
         base = {"dispatch_id": "d", "status": "COMPLETED", "kind": "electron", "name": "f", "attempts": 1}
         conn.execute(

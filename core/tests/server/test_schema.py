@@ -90,9 +90,9 @@ def test_shared_manifests_migrate_up_keeping_data_and_down_giving_copies_their_o
     url, engine = _database_at(tmp_path, "0001")
     with engine.begin() as conn:
         _add_dispatch(conn, "original", '{"name": "wf"}')
-    _alembic(engine, "upgrade", "head")
+    _alembic(engine, "upgrade", "0009")  # the last revision with the manifest in the dispatch's row
     schema = _schema(url)
-    assert schema["revision"] == HEAD_REVISION
+    assert schema["revision"] == "0009"
     assert ("manifest", "TEXT", True, "None") in schema["dispatches"]["columns"]
     assert "ix_nodes_dispatch_status" not in {index[0] for index in schema["nodes"]["indexes"]}
     with engine.begin() as conn:
@@ -196,4 +196,31 @@ def test_blake3_digests_migrate_up_keeping_sha256_ones_and_down_forgetting_only_
     assert "digest_algorithm" not in {c[0] for c in _schema(url)["blobs"]["columns"]}
     with engine.connect() as conn:  # the older schema would check a BLAKE3 digest as SHA-256: that value goes
         assert conn.execute(text("SELECT key, digest FROM blobs")).all() == [("a" * 64, "d" * 64)]
+    engine.dispose()
+
+
+def test_manifests_move_out_of_the_dispatch_rows_and_back(tmp_path):
+    url, engine = _database_at(tmp_path, "0009")
+    with engine.begin() as conn:
+        _add_dispatch(conn, "original", '{"name": "wf"}')
+        _add_dispatch(conn, "copy", None, reuse_from="original")  # a full copy shares the original's
+    _alembic(engine, "upgrade", "head")
+    schema = _schema(url)
+    assert "manifest" not in {c[0] for c in schema["dispatches"]["columns"]}
+    assert {i[0] for i in schema["dispatches"]["indexes"]} >= {"ix_dispatches_status", "ix_dispatches_nodes_from"}
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT dispatch_id, manifest FROM manifests")).all()
+        assert stored == [("original", '{"name": "wf"}')]
+        assert conn.execute(text("SELECT count(*) FROM dispatches")).scalar_one() == 2
+
+        from covalent.server.store.records import read_dispatch
+
+        for dispatch_id in ("original", "copy"):
+            record = read_dispatch(conn, dispatch_id, with_manifest=True)
+            assert record is not None and record.manifest == {"name": "wf"}
+    _alembic(engine, "downgrade", "0009")
+    assert "manifests" not in _schema(url)
+    with engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT dispatch_id, manifest FROM dispatches")).all())
+    assert rows == {"original": '{"name": "wf"}', "copy": None}
     engine.dispose()

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from covalent.server.db.engine import migrate, open_engine
-from covalent.server.db.tables import dispatches, nodes
+from covalent.server.db.tables import dispatches, manifests, nodes
 from covalent.server.redispatch import copy_completed
 from covalent.server.registration import reusable_outputs
 from covalent.server.store.records import count_nodes, delete_dispatch, read_dispatch, read_node, read_nodes
@@ -22,8 +22,9 @@ def engine(tmp_path, postgres):
         conn.execute(
             dispatches.insert(),
             [{"dispatch_id": "original", "root_dispatch_id": "original", "name": "wf", "status": "COMPLETED",
-              "created_at": 1.0, "manifest": '{"name": "wf"}', "lattice": "{}", "node_count": 3}],
+              "created_at": 1.0, "lattice": "{}", "node_count": 3}],
         )  # fmt: skip
+        conn.execute(manifests.insert(), [{"dispatch_id": "original", "manifest": '{"name": "wf"}'}])
         base = {"dispatch_id": "original", "status": "COMPLETED", "output_key": "k", "executor": "dask",
                 "fingerprint": None, "stdout": None, "attempts": 1, "error": None, "job_handle": None}  # fmt: skip
         conn.execute(

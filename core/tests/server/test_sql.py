@@ -21,7 +21,7 @@ def test_insert_update_and_insert_ignore_on_sqlite(tmp_path):
         conn.execute(
             dispatches.insert(),
             [{"dispatch_id": "d", "root_dispatch_id": "d", "name": "wf", "status": "RUNNING", "created_at": 0.0,
-              "manifest": "{}", "lattice": "{}"}],
+              "lattice": "{}"}],
         )  # fmt: skip
         insert_rows(conn, nodes, [_node(0), _node(1, start_time=1.5, output_key='k"1')])
         assert update_rows(

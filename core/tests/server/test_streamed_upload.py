@@ -81,7 +81,7 @@ def test_a_streamed_dispatch_runs_and_stores_the_whole_manifest(server):
 
         with sqlite3.connect(server.data_dir / "covalent.db") as db:
             kind, value = db.execute(
-                "SELECT typeof(manifest), manifest FROM dispatches WHERE dispatch_id = ?", (dispatch_id,)
+                "SELECT typeof(manifest), manifest FROM manifests WHERE dispatch_id = ?", (dispatch_id,)
             ).fetchone()
         assert kind == "blob" and json.loads(value) == stored
 

@@ -25,7 +25,7 @@ __all__ = ["BUSY_TIMEOUT_MS", "HEAD_REVISION", "migrate", "open_engine"]
 log = logging.getLogger(__name__)
 
 #: The newest migration; start-up skips alembic entirely when the database has it.
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 #: Milliseconds an SQLite connection waits for a lock another process holds.
 BUSY_TIMEOUT_MS = 10000
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"

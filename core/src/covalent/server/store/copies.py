@@ -46,8 +46,7 @@ def _copy_statements() -> tuple[Any, Any]:
         "started_at": now,
         "ended_at": now,
         "error": null(),
-        "reuse_from": old_id,
-        "manifest": null(),  # shared with the original (read_dispatch follows reuse_from)
+        "reuse_from": old_id,  # and no manifest of its own: it shares the original's (read_dispatch follows it)
         # The node rows are shared too, from whoever holds the original's.
         "nodes_from": func.coalesce(dispatches.c.nodes_from, old_id),
     }

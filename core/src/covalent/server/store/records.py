@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Update, and_, bindparam, delete, func, or_, s
 
 from covalent.graph.transport_graph import NOT_TASKS
 from covalent.server.db.tables import blobs as blob_rows
-from covalent.server.db.tables import dispatches, nodes
+from covalent.server.db.tables import dispatches, manifests, nodes
 from covalent.server.store.blobs import BlobStore
 from covalent.server.store.events import DispatchRegistered, Event
 from covalent.server.store.models import (
@@ -212,16 +212,16 @@ def insert_dispatch(store: BlobStore, new: NewDispatch, *, with_rows: bool = Tru
                     "status": new.status,
                     "created_at": new.created_at,
                     "started_at": new.started_at,
-                    "manifest": text,
                     "lattice": json.dumps(new.lattice()),
                     "reuse_from": new.reuse_from,
                     "node_count": len(new.node_rows),
                 }
             ],
         )
+        conn.execute(manifests.insert(), [{"dispatch_id": new.dispatch_id, "manifest": text or ""}])
         if in_pieces and pieces is not None:
             where = ("dispatch_id", new.dispatch_id)
-            write_in_pieces(conn, dispatches, "manifest", where, pieces.size(), pieces.pieces())
+            write_in_pieces(conn, manifests, "manifest", where, pieces.size(), pieces.pieces())
         if with_rows:
             _insert_rows(conn, new.dispatch_id, new.node_rows)
         return [DispatchRegistered(new.dispatch_id, new.root_dispatch_id or new.dispatch_id, new.status, new.name)]
@@ -256,9 +256,10 @@ def missing_node_rows(conn: Connection) -> list[str]:
     either all of them or none.
     """
     has_rows = select(nodes.c.node_id).where(nodes.c.dispatch_id == dispatches.c.dispatch_id).exists()
+    has_manifest = select(manifests.c.dispatch_id).where(manifests.c.dispatch_id == dispatches.c.dispatch_id).exists()
     stmt = select(dispatches.c.dispatch_id).where(
         dispatches.c.nodes_from.is_(None),
-        dispatches.c.manifest.is_not(None),
+        has_manifest,
         dispatches.c.node_count > 0,
         ~has_rows,
     )
@@ -344,7 +345,7 @@ def set_dispatch(conn: Connection, dispatch_id: str, **values: Any) -> None:
 
 
 #: A dispatch's record as clients see it (what a copy shares from where is the store's business).
-_SUMMARY_COLUMNS = [c for c in dispatches.c if c.name not in ("manifest", "nodes_from")]
+_SUMMARY_COLUMNS = [c for c in dispatches.c if c.name != "nodes_from"]
 _RECORD_FIELDS = [c.name for c in _SUMMARY_COLUMNS]
 
 
@@ -357,13 +358,12 @@ def _dispatch_record(row: Any, manifest: dict[str, Any] | None = None) -> Dispat
 
 def read_dispatch(conn: Connection, dispatch_id: str, *, with_manifest: bool = False) -> DispatchRecord | None:
     """A dispatch's record (with its manifest if asked for); None if there is none."""
-    cols = [*_SUMMARY_COLUMNS, dispatches.c.manifest] if with_manifest else _SUMMARY_COLUMNS
-    row = conn.execute(select(*cols).where(dispatches.c.dispatch_id == dispatch_id)).first()
+    row = conn.execute(select(*_SUMMARY_COLUMNS).where(dispatches.c.dispatch_id == dispatch_id)).first()
     if row is None:
         return None
     manifest = None
     if with_manifest:
-        manifest = json.loads(shared_manifest(conn, row._mapping["manifest"], row._mapping["reuse_from"]))
+        manifest = json.loads(shared_manifest(conn, dispatch_id, row._mapping["reuse_from"]))
     return _dispatch_record(row, manifest)
 
 
@@ -589,5 +589,6 @@ def delete_dispatch(conn: Connection, dispatch_id: str) -> list[str]:
     give_copies_their_own(conn, ids)
     delete_for_dispatches(conn, ids)  # their triggers, and their links as triggered runs
     conn.execute(delete(nodes).where(nodes.c.dispatch_id.in_(ids)))
+    conn.execute(delete(manifests).where(manifests.c.dispatch_id.in_(ids)))
     conn.execute(delete(dispatches).where(dispatches.c.dispatch_id.in_(ids)))
     return ids

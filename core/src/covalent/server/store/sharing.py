@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, String, bindparam, insert, literal, null, select, update
 
-from covalent.server.db.tables import dispatches, nodes
+from covalent.server.db.tables import dispatches, manifests, nodes
 from covalent.server.store.models import NodeBrief, NodeRecord, NodeTiming
 
 __all__ = ["COPY_RESETS", "as_copy", "give_copies_their_own", "node_holder", "node_holders", "shared_manifest"]
@@ -57,20 +57,25 @@ def as_copy(record: R, dispatch_id: str) -> R:
     return record._replace(**changes)
 
 
-def shared_manifest(conn: Connection, text: str | None, source: str | None) -> str:
-    """A dispatch's manifest: its own, or that of the dispatch it is a full copy of."""
-    seen: set[str] = set()
+def shared_manifest(conn: Connection, dispatch_id: str, source: str | None) -> str:
+    """A dispatch's manifest: its own, or that of the dispatch it is a full copy of (``source``)."""
+    text = _own_manifest(conn, dispatch_id)
+    seen = {dispatch_id}
     while text is None:
         if source is None or source in seen:
-            raise LookupError(f"the manifest shared from dispatch {source} is missing")
+            raise LookupError(f"the manifest of dispatch {dispatch_id} is missing, as is that of what it copies")
         seen.add(source)
-        row = conn.execute(
-            select(dispatches.c.manifest, dispatches.c.reuse_from).where(dispatches.c.dispatch_id == source)
-        ).first()
-        if row is None:
-            raise LookupError(f"the manifest shared from dispatch {source} is missing")
-        text, source = row
+        text = _own_manifest(conn, source)
+        if text is None:
+            source = conn.execute(select(dispatches.c.reuse_from).where(dispatches.c.dispatch_id == source)).scalar()
     return text
+
+
+def _own_manifest(conn: Connection, dispatch_id: str) -> str | None:
+    value = conn.execute(select(manifests.c.manifest).where(manifests.c.dispatch_id == dispatch_id)).scalar()
+    if isinstance(value, bytes):  # a manifest written in pieces (SQLite's incremental blob I/O) reads as a BLOB
+        return value.decode()
+    return value
 
 
 def _copy_rows_statement() -> Any:
@@ -108,11 +113,12 @@ def give_copies_their_own(conn: Connection, ids: list[str]) -> None:
         conn.execute(update(dispatches).where(dispatches.c.dispatch_id == heir).values(nodes_from=None))
         if rest:
             conn.execute(update(dispatches).where(dispatches.c.dispatch_id.in_(rest)).values(nodes_from=heir))
-    manifests = conn.execute(
+    has_own = select(manifests.c.dispatch_id).where(manifests.c.dispatch_id == dispatches.c.dispatch_id).exists()
+    sharers = conn.execute(
         select(dispatches.c.dispatch_id, dispatches.c.reuse_from).where(
-            dispatches.c.reuse_from.in_(ids), dispatches.c.manifest.is_(None), dispatches.c.dispatch_id.not_in(ids)
+            dispatches.c.reuse_from.in_(ids), ~has_own, dispatches.c.dispatch_id.not_in(ids)
         )
     ).all()
-    for copy_id, source in manifests:
-        text = shared_manifest(conn, None, source)
-        conn.execute(update(dispatches).where(dispatches.c.dispatch_id == copy_id).values(manifest=text))
+    for copy_id, source in sharers:
+        text = shared_manifest(conn, copy_id, source)
+        conn.execute(manifests.insert(), [{"dispatch_id": copy_id, "manifest": text}])
