@@ -116,10 +116,16 @@ class GraphBuilder:
                 _SublatticeBuilder(func, self.inherited_by(electron)) if is_sublattice else func,
                 f"electron {name!r}",
             ),
-            "executor": executor_spec(executor),
-            "retries": electron.retries,
-            "time_limit": electron.time_limit,
         }
+        # Unset settings are left out (readers take a missing one as unset): ~45 bytes less a node to
+        # encode, send, check and store.
+        spec = executor_spec(executor)
+        if spec is not None:
+            attrs["executor"] = spec
+        if electron.retries:
+            attrs["retries"] = electron.retries
+        if electron.time_limit is not None:
+            attrs["time_limit"] = electron.time_limit
         code_hash = None if is_sublattice else facts.code_hash
         if code_hash:
             attrs["code_hash"] = code_hash
@@ -181,12 +187,7 @@ class GraphBuilder:
         electron's, a collection's, or the constant returned).
         """
         node_id = self.graph.add_node(
-            NodeKind.POSTPROCESS,
-            POSTPROCESS_NAME,
-            function=self.add_function(ops.identity, POSTPROCESS_NAME),
-            executor=None,
-            retries=0,
-            time_limit=None,
+            NodeKind.POSTPROCESS, POSTPROCESS_NAME, function=self.add_function(ops.identity, POSTPROCESS_NAME)
         )
         source = self.input_node(returned, "return", lattice_name)
         self.graph.add_edge(Edge(source, node_id, "return", arg_index=0))
@@ -200,14 +201,10 @@ class GraphBuilder:
         inputs: list[Any],
         executor: dict[str, Any] | None,
     ) -> NodeOutput:
-        node_id = self.graph.add_node(
-            kind,
-            name,
-            function=self.add_function(func, name),
-            executor=executor,
-            retries=0,
-            time_limit=None,
-        )
+        attrs: dict[str, Any] = {"function": self.add_function(func, name)}
+        if executor is not None:
+            attrs["executor"] = executor
+        node_id = self.graph.add_node(kind, name, **attrs)
         for index, value in enumerate(inputs):
             source = self.input_node(value, f"[{index}]", name)
             self.graph.add_edge(Edge(source, node_id, f"[{index}]", arg_index=index))
