@@ -131,18 +131,53 @@ def test_wait_answers_the_committed_end_with_summary_and_output(server):
 
 
 def test_get_result_waits_on_one_kept_connection(server):
+    from covalent.client import wire
     from covalent.client.connection import Connection
 
     def round_trip(i):
         return ct.get_result(ct.dispatch(named_flow)(i), wait=True, progress=False).result
 
     assert round_trip(0) == 1
-    pool = Connection()._client._transport._pool  # httpcore's pool under the SDK's shared client
-    before = list(pool.connections)
+    kept = wire.kept_connection(Connection().address)  # this thread's connection to the server
+    assert kept is not None and kept.sock is not None
+    sock = kept.sock
     assert [round_trip(i) for i in (1, 2)] == [2, 3]
-    # Each dispatch and its wait went over connections kept open (an event stream
+    # Each dispatch and its wait went over the connection kept open (an event stream
     # left before its end closes its connection: a new one for every dispatch).
-    assert before and list(pool.connections) == before and not any(c.is_closed() for c in before)
+    assert wire.kept_connection(Connection().address) is kept and kept.sock is sock
+
+
+def test_a_connection_the_server_closed_while_idle_is_opened_again(server):
+    import select
+
+    from covalent.client import wire
+    from covalent.client.connection import Connection
+    from covalent.testing import wait_until
+
+    conn = Connection()
+    assert conn.get_json("/health")
+    kept = wire.kept_connection(conn.address)
+    assert kept is not None and kept.sock is not None
+    sock = kept.sock
+    # The server closes a connection idle for its keep-alive timeout (uvicorn's, 5 s).
+    wait_until(lambda: select.select([sock], [], [], 0)[0], timeout=60, what="the server closing the idle connection")
+    assert conn.get_json("/health")  # on a new connection, not an error
+    assert wire.kept_connection(conn.address) is not kept
+
+
+def _recording_requests(monkeypatch) -> list[tuple[str, str, bytes]]:
+    """The SDK's plain requests as they go out, (method, path, body): a spy on http.client's request."""
+    import http.client
+
+    sent: list[tuple[str, str, bytes]] = []
+    original = http.client.HTTPConnection.request
+
+    def request(self, method, url, body=None, headers={}, **kwargs):  # noqa: B006 (http.client's signature)
+        sent.append((method, url.split("?")[0], body or b""))
+        return original(self, method, url, body, headers, **kwargs)
+
+    monkeypatch.setattr(http.client.HTTPConnection, "request", request)
+    return sent
 
 
 @ct.lattice
@@ -187,19 +222,12 @@ def test_a_bad_linger_answers_422(server, linger):
 def test_a_result_that_came_with_the_dispatch_is_not_asked_for_again(server, monkeypatch):
     import importlib
 
-    from covalent.client.connection import Connection
-
     monkeypatch.setattr(importlib.import_module("covalent.client.dispatch"), "LINGER_SECONDS", 1.0)
     ct.dispatch_sync(named_flow)(0)  # the executor is up: what lingers is the run alone
-    asked: list[str] = []
-    hooks = Connection()._client.event_hooks["request"]
-    hook = hooks.append(lambda request: asked.append(f"{request.method} {request.url.path}")) or hooks[-1]
-    try:
-        dispatch_id = ct.dispatch(named_flow)(41)
-        assert ct.get_result(dispatch_id, wait=True, progress=False).result == 42
-    finally:
-        hooks.remove(hook)
-    assert asked == ["POST /api/v1/dispatches"]
+    sent = _recording_requests(monkeypatch)
+    dispatch_id = ct.dispatch(named_flow)(41)
+    assert ct.get_result(dispatch_id, wait=True, progress=False).result == 42
+    assert [(method, path) for method, path, _ in sent] == [("POST", "/api/v1/dispatches")]
 
 
 @ct.lattice
@@ -207,17 +235,10 @@ def fan(n):
     return [add(i, 1) for i in range(n)]
 
 
-def test_the_sdk_asks_for_a_linger_for_small_graphs_only(server):
-    from covalent.client.connection import Connection
-
-    lingers: list[bool] = []
-    hooks = Connection()._client.event_hooks["request"]
-    hooks.append(lambda request: lingers.append(b'"linger"' in request.content))
-    try:
-        small, big = ct.dispatch(fan)(3), ct.dispatch(fan)(70)  # 3 + 2 nodes, and 70 + 2
-    finally:
-        hooks.pop()
-    assert lingers == [True, False]
+def test_the_sdk_asks_for_a_linger_for_small_graphs_only(server, monkeypatch):
+    sent = _recording_requests(monkeypatch)
+    small, big = ct.dispatch(fan)(3), ct.dispatch(fan)(70)  # 3 + 2 nodes, and 70 + 2
+    assert [b'"linger"' in body for _, _, body in sent] == [True, False]
     assert len(ct.get_result(small, wait=True, progress=False).result) == 3
     assert len(ct.get_result(big, wait=True, progress=False).result) == 70
 

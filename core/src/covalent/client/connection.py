@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import threading
@@ -12,6 +13,8 @@ import httpx
 
 from covalent import config
 from covalent._version import __version__
+from covalent.client import wire
+from covalent.client.wire import Reply
 from covalent.errors import DispatchNotFoundError, ServerError, ServerUnavailableError
 
 __all__ = ["API", "Connection", "read_token"]
@@ -37,16 +40,20 @@ _clients: dict[tuple[str, str, int], httpx.Client] = {}
 _clients_lock = threading.Lock()
 
 
+def _headers(token: str) -> dict[str, str]:
+    headers = {config.CLIENT_HEADER: f"covalent-sdk/{__version__}"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
+
+
 def _shared_client(address: str, token: str, pid: int) -> httpx.Client:
     """One pooled client per server, token and process: no new TCP or TLS set-up per call."""
     key = (address, token, pid)
     with _clients_lock:
         client = _clients.get(key)
         if client is None or client.is_closed:
-            headers = {config.CLIENT_HEADER: f"covalent-sdk/{__version__}"}
-            if token:
-                headers["Authorization"] = f"Bearer {token}"
-            client = httpx.Client(base_url=address, headers=headers, timeout=60.0)
+            client = httpx.Client(base_url=address, headers=_headers(token), timeout=60.0)
             _clients[key] = client
         return client
 
@@ -59,7 +66,10 @@ class Connection:
         if "://" not in self.address:
             self.address = f"http://{self.address}"
         self.timeout = timeout
-        self._client = _shared_client(self.address, read_token(), os.getpid())
+        token = read_token()
+        self._headers = _headers(token)
+        self._direct = wire.takes(self.address)
+        self._client = _shared_client(self.address, token, os.getpid())
 
     def close(self) -> None:
         """Connections share a pooled client; nothing to release per connection."""
@@ -77,29 +87,50 @@ class Connection:
             "address of a running server."
         )
 
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """``method`` on ``path`` under the API; raises covalent errors.
+    def request(self, method: str, path: str, **kwargs: Any) -> Reply:
+        """``method`` on ``path`` under the API, read whole; raises covalent errors.
 
-        A small multipart body (``files=``) is joined before it is sent: httpx
-        writes each part's boundary, headers and content with a socket write of
-        its own (a dozen for a dispatch), and each one wakes the server to parse
-        a fragment.  A large one is streamed as httpx makes it.
+        A request whose body is small (``json=``, ``files=`` of bytes up to
+        :data:`ONE_PIECE_BYTES`, or none) goes on this thread's kept
+        ``http.client`` connection (:mod:`covalent.client.wire`), in one write.
+        Anything else, and any address that module does not take, goes through
+        httpx: a large multipart body is streamed as httpx makes it.
         """
+        kwargs.setdefault("timeout", self.timeout)
+        body = _small_body(kwargs) if self._direct else None
         try:
-            kwargs.setdefault("timeout", self.timeout)
-            if "files" in kwargs:
-                request = self._client.build_request(method, API + path, **kwargs)
-                if int(request.headers.get("content-length", ONE_PIECE_BYTES + 1)) <= ONE_PIECE_BYTES:
-                    request.read()  # the body as one bytes object, sent in one write
-                response = self._client.send(request)
+            if body is not None:
+                content, content_type = body
+                headers = self._headers if content_type is None else {**self._headers, "Content-Type": content_type}
+                response = wire.send(
+                    self.address,
+                    method,
+                    API + path,
+                    headers,
+                    params=kwargs.get("params"),
+                    body=content,
+                    timeout=kwargs["timeout"],
+                )
             else:
-                response = self._client.request(method, API + path, **kwargs)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                response = self._send_httpx(method, path, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout, ConnectionError) as exc:
             raise self._unavailable(exc) from None
-        except httpx.RemoteProtocolError as exc:
+        except (httpx.RemoteProtocolError, http.client.HTTPException) as exc:
             raise self._unavailable(exc) from None
+        except TimeoutError as exc:  # what httpx raises for a server that does not answer in time
+            raise httpx.ReadTimeout(f"no answer from {self.address} within {kwargs['timeout']} s: {exc}") from exc
         check(response)
         return response
+
+    def _send_httpx(self, method: str, path: str, **kwargs: Any) -> Reply:
+        if "files" in kwargs:
+            request = self._client.build_request(method, API + path, **kwargs)
+            if int(request.headers.get("content-length", ONE_PIECE_BYTES + 1)) <= ONE_PIECE_BYTES:
+                request.read()  # the body as one bytes object, sent in one write
+            answer = self._client.send(request)
+        else:
+            answer = self._client.request(method, API + path, **kwargs)
+        return Reply(answer.status_code, answer.content, dict(answer.headers))
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
         return self.request("GET", path, **kwargs).json()
@@ -121,7 +152,24 @@ class Connection:
             raise self._unavailable(exc) from None
 
 
-def check(response: httpx.Response) -> None:
+def _small_body(kwargs: dict[str, Any]) -> tuple[bytes | None, str | None] | None:
+    """The body and its content type for :mod:`~covalent.client.wire`, or None: too large, or streamed."""
+    if set(kwargs) - {"timeout", "params", "json", "files"}:
+        return None
+    if "files" in kwargs:
+        files = kwargs["files"]
+        if not all(isinstance(part[1][1], bytes) for part in files):
+            return None  # a part read while it is sent
+        if sum(len(part[1][1]) for part in files) > ONE_PIECE_BYTES:
+            return None
+        request = httpx.Request("POST", "http://body/", files=files)  # httpx's encoder, read whole
+        return request.read(), request.headers["Content-Type"]
+    if kwargs.get("json") is not None:
+        return json.dumps(kwargs["json"]).encode(), "application/json"
+    return None, None
+
+
+def check(response: Reply | httpx.Response) -> None:
     if response.status_code < 400:
         return
     try:
