@@ -55,3 +55,32 @@ def test_restart_resumes_without_rerunning_completed_nodes(fresh_server, tmp_pat
         i = str(step_ids[node_id])
         assert runs[i] == runs_before[i] == 1, f"step {i} was recorded complete before the {how}, yet ran again"
     assert set(runs) == {str(i) for i in range(width)}
+
+
+@ct.electron
+def _plus_one(x):
+    return x + 1
+
+
+@ct.lattice
+def _small(x):
+    return _plus_one(_plus_one(x))
+
+
+@pytest.mark.parametrize("linger", [True, False])
+def test_every_dispatch_the_server_answered_survives_a_kill(fresh_server, monkeypatch, linger):
+    """kill -9 at once after the last answer loses none of the answered dispatches, and each one completes.
+
+    With a linger a small dispatch is answered at its end (or the linger's); without, once it is registered.
+    """
+    import importlib
+
+    if not linger:  # answered once registered, while it runs
+        monkeypatch.setattr(importlib.import_module("covalent.client.dispatch"), "LINGER_NODES", 0)
+    answered = [ct.dispatch(_small)(i) for i in range(30)]
+    fresh_server.kill()  # at once after the last answer
+    fresh_server.start()
+    for i, dispatch_id in enumerate(answered):
+        result = ct.get_result(dispatch_id, wait=True, progress=False)
+        assert result.status == "COMPLETED", (i, result.status, result.error)
+        assert result.result == i + 2
