@@ -43,6 +43,10 @@ class Limits:
     small_copy_nodes: int = 1000
     #: At most this many small operations are committed on the event loop at once.
     inline_commit_ops: int = 8
+    #: A run launches no further job while its launched nodes and the rows queued to the database
+    #: writer are more than this: each waiting row holds its values in memory (about 1 KB), and
+    #: the writer falls behind while a big dispatch's node rows are written.
+    unsettled_rows: int = 131_072
     #: A job of up to this many nodes and input bytes, all in memory, has its payload built on the event loop.
     inline_payload_nodes: int = 16
     inline_payload_bytes: int = 256 * KiB

@@ -80,3 +80,35 @@ def test_a_small_write_to_a_locked_database_waits_on_the_thread_not_the_loop(tmp
     with engine.connect() as conn:
         threads = dict(conn.execute(text("SELECT name, thread FROM marks")).all())
     assert threads["small"].startswith("covalent-db-writer")
+
+
+def test_the_backlog_counts_rows_until_they_are_committed_or_rejected(tmp_path):
+    engine = _engine(tmp_path)
+    holder = sqlite3.connect(tmp_path / "covalent.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # nothing commits until it is released
+
+    def bad(conn):
+        raise ValueError("not a row")  # not a passing failure: rejected, not retried
+
+    async def main():
+        writer = Writer(engine, EventBus())
+        writer.start()
+        first = writer.write(_mark("a"), rows=3)
+        second = writer.write(_mark("b"), small=True, rows=2)
+        await asyncio.sleep(0.3)
+        assert writer.backlog == 5 and not first.done()
+        holder.execute("COMMIT")
+        await writer.committed(timeout=15)
+        await asyncio.wait_for(asyncio.gather(first, second), 15)
+        assert writer.backlog == 0
+        rejected = writer.write(bad, rows=4)
+        assert writer.backlog == 4
+        try:
+            await rejected
+        except Exception:
+            pass
+        assert rejected.exception() is not None and writer.backlog == 0
+        await writer.close()
+
+    asyncio.run(main())
+    holder.close()

@@ -171,6 +171,8 @@ class DispatchRun:
         #: Node -> "planning", "held" (waits for its function's first duration) or its job's id.
         self.in_flight: dict[int, str] = {}
         self.jobs: dict[str, JobRecord] = {}
+        #: Nodes of the jobs in ``jobs`` (launched, not ended): see ``_room``.
+        self.launched = 0
         self.retry_timers: dict[int, asyncio.TimerHandle] = {}
         self.held: dict[str, list[int]] = defaultdict(list)
         #: Groups of ready nodes being planned (an executor being set up, say).
@@ -362,11 +364,51 @@ class DispatchRun:
                 min_nodes=min_nodes,
             )
             after: asyncio.Future[None] | None = None
-            for plan in plans:
+            for i, plan in enumerate(plans):
+                if self._backed_up():
+                    await self._room()
+                    if self.cancel_requested or self.over or self.stopping:
+                        self._unplan([n for rest in plans[i:] for n in rest])
+                        return
+                    if any(self.in_flight.get(n) != "planning" for n in plan):  # some were cancelled meanwhile
+                        self._unplan(plan)
+                        self._schedule([n for n in plan if self.status.get(n) == NEW and self.remaining[n] == 0])
+                        continue
                 after = self._launch(plan, spec, executor, after)
         finally:
             self.busy -= 1
             self._check_finished()
+
+    def _backed_up(self) -> bool:
+        return self.launched + self.writes.backlog > LIMITS.unsettled_rows
+
+    async def _room(self) -> None:
+        """Wait while this run's launched nodes and the rows waiting for the writer are over the bound.
+
+        Every job that ends queues its rows, so what waits to be committed stays
+        about ``LIMITS.unsettled_rows`` rows, however far the database falls
+        behind (a big dispatch's node rows being written, a slow disk): it was a
+        row's values per task of the whole map, held until the writer caught up.
+        """
+        if self._backed_up():
+            log.debug(
+                "dispatch %s waits for the writer: %d nodes launched, %d rows queued",
+                self.dispatch_id,
+                self.launched,
+                self.writes.backlog,
+            )
+        while self._backed_up() and not (self.cancel_requested or self.over or self.stopping):
+            await self.writes.committed(timeout=1.0)
+
+    def _unplan(self, nodes: list[int]) -> None:
+        """Planned nodes that will not be launched now: no longer in flight."""
+        for n in nodes:
+            if self.in_flight.get(n) == "planning":
+                self.in_flight.pop(n)
+
+    def _forget_job(self, rec: JobRecord) -> None:
+        if self.jobs.pop(rec.job_id, None) is not None:
+            self.launched -= len(rec.node_ids)
 
     # -- launching: planned -> RUNNING -------------------------------------------------
     def _launch(
@@ -406,6 +448,7 @@ class DispatchRun:
         rec.running_rows = updates
         rec.running_timer = loop.call_later(RUNNING_WRITE_DELAY, self._write_running, rec)
         self.jobs[job_id] = rec
+        self.launched += len(node_ids)
         rec.task = loop.create_task(self._run(rec))
         return rec.packed
 
@@ -434,6 +477,7 @@ class DispatchRun:
         for n in rec.node_ids:
             self.in_flight[n] = rec.job_id
         self.jobs[rec.job_id] = rec
+        self.launched += len(rec.node_ids)
         rec.task = asyncio.get_running_loop().create_task(self._run(rec))
 
     async def _job_for(self, rec: JobRecord) -> Job:
@@ -551,7 +595,7 @@ class DispatchRun:
             self._job_cancelled(rec)
             return
         finally:
-            self.jobs.pop(rec.job_id, None)
+            self._forget_job(rec)
             self._write_running(rec)  # before the outcome: both land in one commit
             self._pack_next(rec)  # never packed (it failed first): the next job goes on
         if end.lost:
@@ -884,7 +928,7 @@ class DispatchRun:
         return targets
 
     def _job_cancelled(self, rec: JobRecord) -> None:
-        self.jobs.pop(rec.job_id, None)
+        self._forget_job(rec)
         updates = []
         for n in rec.node_ids:
             if self.in_flight.get(n) != rec.job_id:

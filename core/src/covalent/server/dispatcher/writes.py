@@ -64,11 +64,20 @@ class RunWrites:
             len(updates) <= LIMITS.small_write_rows
             and sum(map(len, (blobs or {}).values())) <= LIMITS.small_write_bytes
         )
-        future = self._writer.write(op, small=small)
+        future = self._writer.write(op, small=small, rows=len(updates))
         if blobs:
             keys = list(blobs)
             future.add_done_callback(lambda _f: self._blobs.unpin(keys))
         return future
+
+    @property
+    def backlog(self) -> int:
+        """Rows queued to the writer (every run's) and not committed yet."""
+        return self._writer.backlog
+
+    async def committed(self, timeout: float) -> None:
+        """Wait for the writer's next commit (or ``timeout`` seconds)."""
+        await self._writer.committed(timeout)
 
     def dispatch(self, event: DispatchEvent, **values: Any) -> asyncio.Future[None]:
         """Queue a change of the dispatch's own record (a few columns: always a small write)."""

@@ -70,7 +70,10 @@ class Writer:
         self.engine = engine
         self.events = events
         self.max_batch = max_batch
-        self._queue: list[tuple[Operation, asyncio.Future[None], bool]] = []
+        self._queue: list[tuple[Operation, asyncio.Future[None], bool, int]] = []
+        #: Rows queued and not committed yet (as declared by ``write(rows=)``).
+        self.backlog = 0
+        self._committed = asyncio.Event()
         self.inline = engine.dialect.name == "sqlite"
         self._wakeup = asyncio.Event()
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="covalent-db-writer")
@@ -84,15 +87,25 @@ class Writer:
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="db-writer")
 
-    def write(self, op: Operation, *, small: bool = False) -> asyncio.Future[None]:
+    def write(self, op: Operation, *, small: bool = False, rows: int = 0) -> asyncio.Future[None]:
         """Queue ``op``; the future resolves once it is committed.
 
         ``small``: the operation writes a few rows (it may be committed on the event loop).
+        ``rows``: how many rows it writes, counted in ``backlog`` until it is committed.
         """
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append((op, future, small))
+        self._queue.append((op, future, small, rows))
+        self.backlog += rows
         self._wakeup.set()
         return future
+
+    async def committed(self, timeout: float) -> None:
+        """Wait for the next batch to be committed (or ``timeout`` seconds)."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._committed.wait()
+        except TimeoutError:
+            pass
 
     async def flush(self) -> None:
         """Wait until everything queued so far is committed."""
@@ -170,13 +183,14 @@ class Writer:
             if self._closing and not self._queue:
                 return
 
-    async def _apply(self, batch: list[tuple[Operation, asyncio.Future[None], bool]]) -> None:
-        ops = [op for op, _, _ in batch]
+    async def _apply(self, batch: list[tuple[Operation, asyncio.Future[None], bool, int]]) -> None:
+        ops = [item[0] for item in batch]
         small = len(batch) <= LIMITS.inline_commit_ops and all(item[2] for item in batch)
         try:
             events = await self._commit_with_retry(ops, small)
         except Exception as exc:
             if len(batch) == 1:
+                self._settled(batch)
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.error("database write rejected: %s", self.last_error)
                 if not batch[0][1].done():
@@ -187,11 +201,18 @@ class Writer:
             return
         self.batches += 1
         self.operations += len(batch)
+        self._settled(batch)
         for event in events:
             self.events.publish(event)
-        for _, future, _ in batch:
+        for _, future, _, _ in batch:
             if not future.done():
                 future.set_result(None)
+
+    def _settled(self, batch: list[tuple[Operation, asyncio.Future[None], bool, int]]) -> None:
+        """``batch`` is committed (or rejected): its rows leave the backlog; whoever waits for room looks again."""
+        self.backlog -= sum(item[3] for item in batch)
+        self._committed.set()
+        self._committed = asyncio.Event()
 
     async def close(self) -> None:
         self._closing = True
