@@ -61,7 +61,9 @@ def _start(
         if not is_loopback(host):
             ensure_token(host)
         check_database(config.database_url())
-        info, seconds = background.start(host, port, no_cluster=no_cluster, triggers=triggers, cluster=cluster)
+        info, seconds = background.start(
+            host, port, no_cluster=no_cluster, triggers=triggers, cluster=cluster, fork=True
+        )
     except (background.ServiceError, TokenError, DatabaseFileError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(

@@ -15,15 +15,23 @@ __all__ = ["main"]
 STARTUP_FAILURE = 3
 
 
-def _server(config: Any, app: Any) -> Any:
+def _server(config: Any, app: Any, ready_fd: int | None = None) -> Any:
     """uvicorn's server for ``app``; stopping it first ends the requests that only wait.
 
     Those (``/wait``, the event stream) would otherwise hold the stop for
     uvicorn's whole graceful period; their clients ask the next server.
+    ``ready_fd``: a pipe to write one byte to once it serves (the lifespan's
+    start done, the socket bound), then closed: how ``covalent start``
+    learns it is up without polling.
     """
     import uvicorn
 
     class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets=sockets)
+            if ready_fd is not None and self.started:
+                _say_ready(ready_fd)
+
         async def shutdown(self, sockets: Any = None) -> None:
             state = getattr(app.state, "covalent", None)
             if state is not None:
@@ -31,6 +39,15 @@ def _server(config: Any, app: Any) -> Any:
             await super().shutdown(sockets=sockets)
 
     return Server(config)
+
+
+def _say_ready(fd: int) -> None:
+    try:
+        os.write(fd, b"1")
+    except OSError:  # the one who started it is gone: nobody to tell
+        pass
+    finally:
+        os.close(fd)
 
 
 def _configure_logging(log_file: str | None, level: str) -> None:
@@ -75,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None, help="workers of the default executor's Dask cluster")
     parser.add_argument("--threads-per-worker", type=int, default=None)
     parser.add_argument("--mem-per-worker", default=None, help='"auto", "4GiB", bytes, or "0" for no limit')
+    parser.add_argument("--ready-fd", type=int, default=None, help="a pipe to write a byte to once serving")
     args = parser.parse_args(argv)
     settings = config.load()["server"]
     host = args.host or settings.get("host", "127.0.0.1")
@@ -119,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         http=guarded_http(limits),
         limit_concurrency=limits.max_connections,
     )
-    server = _server(serving, app)
+    server = _server(serving, app, args.ready_fd)
     try:
         server.run()
     except KeyboardInterrupt:
