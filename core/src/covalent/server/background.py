@@ -175,11 +175,15 @@ def start(
     began = time.monotonic()
     read_end, write_end = os.pipe()
     stdin, log = os.open(os.devnull, os.O_RDONLY), config.open_private(log_path())
+    launcher = os.getpid()
     try:
         child = _fork(arguments, stdin, log, write_end, read_end) if fork else _spawn(arguments, stdin, log, write_end)
     finally:
-        for fd in (stdin, log, write_end):
-            os.close(fd)
+        # A forked server ends by SystemExit raised through here; it closed its copies of
+        # these (or made them its stdin, stdout, stderr and ready pipe) long before.
+        if os.getpid() == launcher:
+            for fd in (stdin, log, write_end):
+                os.close(fd)
     info = ServerInfo(child.pid, host, port)
     with os.fdopen(config.open_private(pid_path(), os.O_WRONLY | os.O_TRUNC), "w") as pid_file:
         pid_file.write(json.dumps({"pid": child.pid, "host": host, "port": port}))
