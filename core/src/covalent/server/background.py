@@ -10,10 +10,11 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, Protocol
+from typing import NoReturn, Protocol
 
 from covalent import config
 from covalent.logtail import tail_text
+from covalent.server.cluster_options import ClusterOptions
 
 __all__ = [
     "ClusterOptions",
@@ -51,39 +52,6 @@ class ServerInfo:
     @property
     def address(self) -> str:
         return f"http://{self.local_host}:{self.port}"
-
-
-@dataclass(frozen=True)
-class ClusterOptions:
-    """How big the default executor's local Dask cluster is (None: its own default)."""
-
-    workers: int | None = None
-    threads_per_worker: int | None = None
-    #: Per worker: "auto", "4GiB", bytes, or "0" for no limit.
-    mem_per_worker: str | None = None
-
-    def arguments(self) -> list[str]:
-        """The server's command-line arguments for these options."""
-        out: list[str] = []
-        if self.workers is not None:
-            out += ["--workers", str(self.workers)]
-        if self.threads_per_worker is not None:
-            out += ["--threads-per-worker", str(self.threads_per_worker)]
-        if self.mem_per_worker is not None:
-            out += ["--mem-per-worker", str(self.mem_per_worker)]
-        return out
-
-    def executor_kwargs(self) -> dict[str, Any]:
-        """What they mean to the Dask executor (``n_workers``, ``threads_per_worker``, ``memory_limit``)."""
-        kwargs: dict[str, Any] = {}
-        if self.workers is not None:
-            kwargs["n_workers"] = int(self.workers)
-        if self.threads_per_worker is not None:
-            kwargs["threads_per_worker"] = int(self.threads_per_worker)
-        if self.mem_per_worker is not None:
-            memory = str(self.mem_per_worker).strip()
-            kwargs["memory_limit"] = 0 if memory in ("0", "") else memory
-        return kwargs
 
 
 def pid_path() -> Path:

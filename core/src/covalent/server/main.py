@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     from covalent.limits import Limits
     from covalent.server.access import TokenError
     from covalent.server.app import create_app
-    from covalent.server.background import ClusterOptions
+    from covalent.server.cluster_options import ClusterOptions
     from covalent.server.connections import guarded_http
     from covalent.server.db.sqlite_file import DatabaseFileError
 
