@@ -112,3 +112,40 @@ def test_the_backlog_counts_rows_until_they_are_committed_or_rejected(tmp_path):
 
     asyncio.run(main())
     holder.close()
+
+
+def test_commits_on_the_loop_keep_one_connection_that_never_waits_and_never_goes_back_to_the_pool(tmp_path):
+    from covalent.server.db.engine import BUSY_TIMEOUT_MS
+
+    engine = _engine(tmp_path)
+
+    def fails(conn):
+        conn.execute(text("INSERT INTO marks VALUES ('bad', 'x')"))
+        raise ValueError("a rejected operation")
+
+    async def main():
+        writer = Writer(engine, EventBus())
+        writer.start()
+        await writer.write(_mark("one"), small=True)
+        kept = writer._here
+        await writer.write(_mark("two"), small=True)
+        assert kept is not None and writer._here is kept  # the same connection for each commit on the loop
+        assert kept.connection.dbapi_connection.execute("PRAGMA busy_timeout").fetchone()[0] == 0
+        # Readers (and the writer's thread) get pooled connections that wait for a lock as configured.
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == BUSY_TIMEOUT_MS
+        try:
+            await writer.write(fails, small=True)
+        except ValueError:
+            pass
+        assert writer._here is None  # dropped after a failure, rolled back
+        await writer.write(_mark("three"), small=True)  # on a new one
+        assert writer._here is not None and writer._here is not kept
+        await writer.close()
+        assert writer._here is None
+
+    asyncio.run(main())
+    with engine.connect() as conn:
+        names = [row[0] for row in conn.execute(text("SELECT name FROM marks ORDER BY rowid"))]
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == BUSY_TIMEOUT_MS
+    assert names == ["one", "two", "three"]
