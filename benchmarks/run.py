@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/run.py --big      # also the 100,000-electron map
     .venv/bin/python benchmarks/run.py --huge     # also the 1,000,000-electron map (time, peak RSS, database)
     .venv/bin/python benchmarks/run.py --no-ray   # without the Ray column even where Ray is installed
+    .venv/bin/python benchmarks/run.py --big-values --rounds 9   # only the big values, interleaved
 
 Each workload runs three times on each side and the medians are compared.
 Prints a table of ratios (this machine is shared and noisy: compare ratios,
@@ -26,6 +27,7 @@ sys.path.insert(0, str(HERE))
 
 import workloads as w  # noqa: E402
 from harness import Ours, dir_stats, peak_rss, start_to_ready, timed  # noqa: E402
+from interleaved import DaskPeer, Interleaved, interleaved_big_values  # noqa: E402
 from peers import ray_available, ray_baselines  # noqa: E402
 
 import covalent as ct  # noqa: E402
@@ -139,8 +141,14 @@ def main() -> None:
     parser.add_argument("--no-ray", action="store_true", help="leave out the Ray column")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--big-values", action="store_true", help="only the big values, ours and baselines interleaved")
+    parser.add_argument("--rounds", type=int, default=0, help="rounds of the interleaved big values (7; quick 3)")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="covalent-bench-"))
+    if args.big_values:
+        for found in big_values(root, args):
+            print(found.line())
+        return
     from distributed import Client, LocalCluster
 
     # Raw Dask first, then ours, one after the other: a LocalCluster's scheduler
@@ -182,6 +190,7 @@ def main() -> None:
         small_seconds = timed(lambda: [ours.result(w.three, i) for i in range(small_count(args))])[0]
         big = huge_run(ours, 100_000) if args.big else None
         huge = huge_run(ours, 1_000_000) if args.huge else None
+    interleaved = big_values(root, args)
     starts = [start_to_ready(root / f"start{i}") for i in range(5)]
     single = {"ours_median": round_trips[10], "dask_median": dask_trips[10]}
     sleepy_reuse_share = sleepy_reuse / sleepy["seconds"]
@@ -189,7 +198,10 @@ def main() -> None:
     report_unqueued(rows, unqueued)
     small = {"ours": small_seconds, "dask": dask_small, "ray": ray.get("small_workflows"), "count": small_count(args)}
     report_issue21(rows, small, single, ray, huge, args)
+    for found in interleaved:
+        print(found.line())
     results = {
+        "big_values_interleaved": [found.as_dict() for found in interleaved],
         "rows": rows,
         "dask_without_queuing": unqueued,
         "reuse_seconds": reuse_seconds,
@@ -202,6 +214,14 @@ def main() -> None:
         "sleepy_chain": {"seconds": sleepy["seconds"], "reuse_seconds": sleepy_reuse},
     }
     (HERE / "results.json").write_text(json.dumps(results, indent=2, default=str))
+
+
+def big_values(root: Path, args: argparse.Namespace) -> list[Interleaved]:
+    """Both big-value workloads, each against its baseline in alternating rounds of this run (see interleaved)."""
+    size = (1 if args.quick else 100) * 1024 * 1024
+    rounds = args.rounds or (3 if args.quick else 7)
+    with Ours(root / "interleaved", args.workers, args.threads) as ours, DaskPeer(args.workers, args.threads) as peer:
+        return interleaved_big_values(ours, peer, size, rounds, tempfile.mkdtemp(prefix="covalent-bench-store-"))
 
 
 def small_count(args: argparse.Namespace) -> int:

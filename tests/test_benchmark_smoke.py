@@ -23,5 +23,7 @@ def test_benchmark_harness_quick_run(tmp_path):
         "wide map of 500 + reduce",
         "`covalent start` (the command, default settings, fresh data) to ready",
         "redispatch of the no-op chain",
+        "1 MB value between two electrons, interleaved over 3 rounds",
+        "1 MB value, dask -> local, interleaved over 3 rounds",
     ):
         assert line in out.stdout, out.stdout
