@@ -20,7 +20,7 @@ from sqlalchemy import (
 
 from covalent.server.db.sqlite_file import prepare_sqlite_file, sqlite_path
 
-__all__ = ["BUSY_TIMEOUT_MS", "HEAD_REVISION", "migrate", "open_engine"]
+__all__ = ["BUSY_TIMEOUT_MS", "HEAD_REVISION", "WAL_KEPT_BYTES", "migrate", "open_engine"]
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 HEAD_REVISION = "0010"
 #: Milliseconds an SQLite connection waits for a lock another process holds.
 BUSY_TIMEOUT_MS = 10000
+#: Bytes of its write-ahead log SQLite keeps on disk once the log is checkpointed and begun again.
+#: Without a limit the file stays as large as the largest transaction made it: a big map's node
+#: rows are written in one transaction (200,000 electrons: a log of 130 MiB beside 252 MiB of database).
+WAL_KEPT_BYTES = 64 << 20
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -35,6 +39,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
+    cursor.execute(f"PRAGMA journal_size_limit={WAL_KEPT_BYTES}")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
