@@ -47,8 +47,9 @@ class Limits:
     #: writer are more than this: each waiting row holds its values in memory (about 1 KB), and
     #: the writer falls behind while a big dispatch's node rows are written.
     unsettled_rows: int = 131_072
-    #: A job of up to this many nodes and input bytes, all in memory, has its payload built on the event loop.
+    #: A job of up to this many nodes, inputs and input bytes, all in memory, has its payload built on the event loop.
     inline_payload_nodes: int = 16
+    inline_payload_inputs: int = 4096
     inline_payload_bytes: int = 256 * KiB
     #: Bytes of recently read or written blobs the dispatcher keeps in memory.
     blob_cache_bytes: int = 64 * MiB

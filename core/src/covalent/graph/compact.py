@@ -339,6 +339,11 @@ class CompactGraph(TransportGraph):
     def in_edges(self, node_id: int) -> list[Edge]:
         return [self._edge(i) for i in self._in_indexes(self.position(node_id))]
 
+    def in_degree(self, node_id: int) -> int:
+        starts = self._rows()[0]
+        position = self.position(node_id)
+        return starts[position + 1] - starts[position]
+
     def parents(self, node_id: int) -> list[int]:
         ids, src = self._ids, self._src
         return sorted({ids[src[i]] for i in self._in_indexes(self.position(node_id))})

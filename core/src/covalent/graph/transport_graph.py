@@ -159,6 +159,14 @@ class TransportGraph:
     def in_edges(self, node_id: int) -> list[Edge]:
         return list(self._in[node_id])
 
+    def in_edge_tuples(self, node_id: int) -> list[tuple[int, int | None, str | None, bool]]:
+        """``(source, arg_index, key, wait)`` of each edge into ``node_id``."""
+        return [(e.source, e.arg_index, e.key, e.wait) for e in self._in[node_id]]
+
+    def in_degree(self, node_id: int) -> int:
+        """How many edges end at ``node_id``."""
+        return len(self._in[node_id])
+
     def parents(self, node_id: int) -> list[int]:
         return sorted({e.source for e in self._in[node_id]})
 

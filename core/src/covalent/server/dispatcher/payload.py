@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
 
-from covalent.graph.payloads import pack_job
+from covalent.graph.payloads import job_payload
 from covalent.graph.transport_graph import TransportGraph
 from covalent.limits import LIMITS
 
 __all__ = ["build_payload"]
 
-#: Jobs up to this many nodes and bytes of inputs, all in memory, are built on the event loop.
+#: Jobs up to this many nodes, inputs and bytes of inputs, all in memory, are built on the event loop.
 INLINE_NODES = LIMITS.inline_payload_nodes
+INLINE_INPUTS = LIMITS.inline_payload_inputs
 INLINE_BYTES = LIMITS.inline_payload_bytes
 
 
@@ -37,29 +38,31 @@ async def build_payload(
     """The job's payload bytes.
 
     ``cached_blob(key)`` answers from memory only (None when it would have to
-    read the store); ``blobs(keys)`` may read the store (once for the whole
-    job), so it is only called in a worker thread.  A small job whose inputs
-    are all in memory is packed right here: faster than the thread hop.
+    read the store); ``blobs(keys)`` may read the store (once for a small
+    job, once per :data:`~covalent.graph.payloads.VALUES_PER_READ` inputs for a
+    big one, streamed into the payload), so it is only called in a worker
+    thread.  A small job whose inputs are all in memory is packed right here:
+    faster than the thread hop.
     """
 
     def build(get: Callable[[list[str]], Mapping[str, bytes]]) -> bytes:
-        spec = pack_job(
+        return job_payload(
             dispatch_id,
             graph,
             node_ids,
-            None,
             output_key,
-            blobs=get,
+            get,
             files_handled_by=files_handled_by,
             held=held,
             hold_bytes=hold_bytes,
             live_output=live_output,
             value_files=value_files,
         )
-        return spec.to_bytes()
+
+    budget = INLINE_BYTES
 
     def in_memory(keys: list[str]) -> dict[str, bytes]:
-        budget = INLINE_BYTES
+        nonlocal budget
         found: dict[str, bytes] = {}
         for key in keys:
             data = cached_blob(key)
@@ -69,7 +72,9 @@ async def build_payload(
             found[key] = data
         return found
 
-    if len(node_ids) <= INLINE_NODES:
+    # Inputs counted first: a gather of a million inputs is not planned on the event loop only to
+    # find its first input's bytes are not in memory (and then planned again in the thread).
+    if len(node_ids) <= INLINE_NODES and sum(graph.in_degree(n) for n in node_ids) <= INLINE_INPUTS:
         try:
             return build(in_memory)
         except _NotInMemory:

@@ -557,16 +557,20 @@ class DispatchRun:
         this machine (``reads_server_files``) then reads it from its file, by
         path.  Raises :class:`HeldValueLost` when an input was lost before it was stored.
         """
-        inside = set(rec.node_ids)
-        keys = {
-            self.output_key[e.source]
-            for n in rec.node_ids
-            for e in self.graph.in_edges(n)
-            if not e.wait and e.source not in inside and e.source in self.output_key
-        }
         held: dict[str, HeldRef] = {}
         files: dict[str, str] = {}
         held_values = self.svc.held
+        if not held_values:  # nothing is held by reference: no input can be
+            # (and a gather of a million inputs made no million edges and keys on the event loop here)
+            return held, files
+        inside = set(rec.node_ids)
+        output_key = self.output_key
+        keys = {
+            output_key[source]
+            for n in rec.node_ids
+            for source, _index, _key, wait in self.graph.in_edge_tuples(n)
+            if not wait and source not in inside and source in output_key
+        }
         for key in keys:
             ref = held_values.routable(key, rec.spec)
             if ref is not None:
