@@ -20,6 +20,7 @@ from typing import Any
 import platformdirs
 import tomli_w
 
+from covalent.errors import SettingError
 from covalent.limits import LIMITS
 
 __all__ = [
@@ -188,7 +189,7 @@ def _effective() -> dict[str, Any]:
     try:
         settings = _merge(copy.deepcopy(DEFAULTS), tomllib.loads(raw.decode()))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path} is not valid TOML: {exc}") from exc
+        raise SettingError(f"{path} is not valid TOML: {exc}") from exc
     _parsed[path] = (raw, settings)
     return settings
 

@@ -14,6 +14,7 @@ __all__ = [
     "ServerError",
     "ServerUnavailableError",
     "SerializationError",
+    "SettingError",
     "TaskCancelledError",
     "TaskFailedError",
     "TaskRuntimeError",
@@ -42,6 +43,10 @@ class ExecutorNotFoundError(CovalentError):
 
 class ExecutorOptionsError(CovalentError, TypeError):
     """An executor's constructor arguments cannot travel as JSON (the server never unpickles them)."""
+
+
+class SettingError(CovalentError, ValueError):
+    """A setting's value is not of its kind; the message names the setting, the value and what was expected."""
 
 
 class ServerUnavailableError(CovalentError):

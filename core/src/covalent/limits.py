@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-__all__ = ["LIMITS", "Limits"]
+from covalent.errors import SettingError
+
+__all__ = ["LIMITS", "Limits", "setting_number"]
 
 KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 
@@ -65,17 +67,54 @@ class Limits:
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> Limits:
-        """The limits with those that are settings taken from ``settings`` (``config.load()``)."""
+        """The limits with those that are settings taken from ``settings`` (``config.load()``).
+
+        A value that is not a number of the setting's kind raises :class:`SettingError`.
+        """
         server = settings.get("server", {})
         return replace(
             LIMITS,
-            inline_value_bytes=int(server.get("inline_value_bytes", LIMITS.inline_value_bytes)),
-            max_request_bytes=int(server.get("max_request_bytes", LIMITS.max_request_bytes)),
-            header_timeout=float(server.get("header_timeout", LIMITS.header_timeout)),
-            body_timeout=float(server.get("body_timeout", LIMITS.body_timeout)),
-            max_connections_per_client=int(server.get("max_connections_per_client", LIMITS.max_connections_per_client)),
-            max_connections=int(server.get("max_connections", LIMITS.max_connections)),
+            **{
+                name: setting_number(server, name, type(getattr(LIMITS, name)), getattr(LIMITS, name))
+                for name in _SETTINGS
+            },
         )
+
+
+#: The limits that are settings (``[server]`` in ``covalent.conf``).
+_SETTINGS = (
+    "inline_value_bytes",
+    "max_request_bytes",
+    "header_timeout",
+    "body_timeout",
+    "max_connections_per_client",
+    "max_connections",
+)
+
+
+def setting_number(section: dict[str, Any], name: str, kind: type[int] | type[float], default: Any) -> Any:
+    """``section[name]`` (of ``[server]``) as a ``kind`` of at least 0, or ``default`` when it is not set.
+
+    TOML's numbers, and text that reads as one (``"4096"``), are taken; anything
+    else, a boolean or a negative number raises :class:`SettingError` naming
+    the setting, its value and what was expected, for one clear line where a
+    bare ``int()`` left a ValueError's traceback.
+    """
+    value = section.get(name, default)
+    if isinstance(value, kind) and not isinstance(value, bool) and value >= 0:
+        return value
+    try:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ValueError
+        number = kind(value)
+        if kind is int and isinstance(value, float) and number != value:
+            raise ValueError  # 2.5 is no count of connections
+        if not number >= 0:  # negative, or NaN
+            raise ValueError
+    except (ValueError, OverflowError):
+        expected = "a whole number" if kind is int else "a number"
+        raise SettingError(f"server.{name} = {value!r} in covalent.conf: expected {expected} (at least 0)") from None
+    return number
 
 
 #: The defaults.

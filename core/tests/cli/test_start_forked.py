@@ -103,10 +103,13 @@ def test_another_server_answering_health_on_the_port_is_not_ready(env):
         conn.close()
 
 
-def test_a_bad_setting_is_the_commands_error(env):
+def test_a_bad_numeric_setting_is_one_line_from_the_command_before_any_server_starts(env):
     covalent(env, "config", "server.max_connections", "lots")
     out = covalent(env, "start", "--port", env["PORT"], "--no-cluster", check=False)
-    assert_refused(env, out, "max_connections", "'lots'")
+    assert out.returncode == 1, out.stdout
+    said = "server.max_connections = 'lots' in covalent.conf: expected a whole number (at least 0)"
+    assert out.stderr.strip().splitlines() == [f"Error: {said}"], out.stderr
+    assert not (data_dir(env) / "covalent.pid").exists() and not (data_dir(env) / "covalent.log").exists()
 
 
 def test_a_database_it_cannot_migrate_is_the_commands_error(env):

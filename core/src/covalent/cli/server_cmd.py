@@ -42,9 +42,16 @@ def _start(
     triggers: str = "on",
     cluster: background.ClusterOptions | None = None,
 ) -> None:
-    settings = config.load()["server"]
+    from covalent.errors import SettingError
+    from covalent.limits import Limits, setting_number
+
+    try:  # refused here, in one line, before a server is started
+        settings = config.load()["server"]
+        port = port or setting_number(settings, "port", int, config.DEFAULT_PORT)
+        Limits.from_settings({"server": settings})
+    except SettingError as exc:
+        raise click.ClickException(str(exc)) from None
     host = host or settings.get("host", "127.0.0.1")
-    port = port or int(settings.get("port", config.DEFAULT_PORT))
     cluster = cluster or background.ClusterOptions()
     if develop:
         from covalent.server.main import main as server_main

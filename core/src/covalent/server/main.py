@@ -118,17 +118,23 @@ def _serve(argv: list[str] | None) -> int:
     parser.add_argument("--mem-per-worker", default=None, help='"auto", "4GiB", bytes, or "0" for no limit')
     parser.add_argument("--ready-fd", type=int, default=None, help="a pipe to write a byte to once serving")
     args = parser.parse_args(argv)
-    settings = config.load()["server"]
-    host = args.host or settings.get("host", "127.0.0.1")
-    port = args.port or int(settings.get("port", config.DEFAULT_PORT))
     _configure_logging(args.log_file, args.log_level)
+    from covalent.errors import SettingError
+    from covalent.limits import Limits, setting_number
+
+    try:
+        settings = config.load()["server"]
+        port = args.port or setting_number(settings, "port", int, config.DEFAULT_PORT)
+        limits = Limits.from_settings({"server": settings})
+    except SettingError as exc:
+        return _refuse(str(exc), args.log_file)
+    host = args.host or settings.get("host", "127.0.0.1")
     from covalent.server.allocator import tune_allocator
 
     tune_allocator()
 
     import uvicorn
 
-    from covalent.limits import Limits
     from covalent.server.access import TokenError
     from covalent.server.app import create_app
     from covalent.server.cluster_options import ClusterOptions
@@ -146,7 +152,6 @@ def _serve(argv: list[str] | None) -> int:
         )
     except (TokenError, DatabaseFileError) as exc:
         return _refuse(str(exc), args.log_file)
-    limits = Limits.from_settings({"server": settings})
     logging.getLogger("covalent.server").info("starting on http://%s:%d (pid %d)", host, port, os.getpid())
     serving = uvicorn.Config(
         app,
