@@ -58,6 +58,41 @@ def test_a_forged_multipart_dispatch_is_refused_and_nothing_runs(server, tmp_pat
     assert not marker.exists()
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": EVIL, "Sec-Fetch-Site": "same-site"},
+        {"Origin": "null", "Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "cross-site"},
+    ],
+    ids=["other-origin", "file-page", "fetch-site-only"],
+)
+def test_a_forged_framed_dispatch_is_refused_and_nothing_runs(server, tmp_path, headers):
+    # The framed body's type is not a simple one: a page's fetch of it is preflighted, and the
+    # preflight grants nothing; a request as a browser would send it is refused like any other write.
+    from covalent.client.upload import framed_body
+    from covalent.graph.dispatch_body import MEDIA_TYPE
+
+    marker = tmp_path / "ran"
+    before = _total(server)
+    body = framed_body(touching.build_manifest(str(marker)), {})
+    page = {**headers, "Content-Type": MEDIA_TYPE}
+    answer = httpx.post(f"{server.address}/api/v1/dispatches", content=body, headers=page)
+    assert answer.status_code == 403, answer.text
+    assert "refused" in answer.json()["detail"]
+    preflight = httpx.options(
+        f"{server.address}/api/v1/dispatches",
+        headers={
+            "Origin": EVIL,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+    assert _total(server) == before
+    assert not marker.exists()
+
+
 def test_forged_start_cancel_redispatch_and_delete_change_nothing(server, tmp_path):
     marker = tmp_path / "ran"
     dispatch_id = ct.dispatch(touching, disable_run=True)(str(marker))

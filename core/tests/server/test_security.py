@@ -56,6 +56,19 @@ def test_non_loopback_bind_requires_the_token(exposed):
     assert ct.dispatch_sync(wf)(1).result == 2
 
 
+def test_a_framed_dispatch_needs_the_token_like_any_other(exposed):
+    from covalent.client.upload import framed_body
+    from covalent.graph.dispatch_body import MEDIA_TYPE
+
+    token = (exposed.config_dir / "token").read_text().strip()
+    url = f"{exposed.address}/api/v1/dispatches"
+    body = framed_body(wf.build_manifest(1), {})
+    typed = {"Content-Type": MEDIA_TYPE, "X-Covalent-Client": "covalent-tests"}
+    assert httpx.post(url, content=body, headers=typed).status_code == 401
+    assert httpx.post(url, content=body, headers={**typed, "Authorization": "Bearer wrong"}).status_code == 401
+    assert httpx.post(url, content=body, headers={**typed, "Authorization": f"Bearer {token}"}).status_code == 201
+
+
 def test_sdk_without_the_token_gets_a_clear_error(exposed, monkeypatch, tmp_path):
     monkeypatch.setenv("COVALENT_CONFIG_DIR", str(tmp_path / "elsewhere"))
     with pytest.raises(ct.ServerError, match=r"401.*token"):

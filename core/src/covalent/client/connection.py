@@ -110,7 +110,8 @@ class Connection:
         """``method`` on ``path`` under the API, read whole; raises covalent errors.
 
         A request whose body is small (``json=``, ``files=`` of bytes up to
-        :data:`ONE_PIECE_BYTES`, or none) goes on this thread's kept
+        :data:`ONE_PIECE_BYTES`, ``content=`` bytes up to that with only
+        ``headers={"Content-Type": ...}``, or none) goes on this thread's kept
         ``http.client`` connection (:mod:`covalent.client.wire`), in one write.
         Anything else, and any address that module does not take, goes through
         httpx: a large multipart body is streamed as httpx makes it.
@@ -173,8 +174,15 @@ class Connection:
 
 def _small_body(kwargs: dict[str, Any]) -> tuple[bytes | None, str | None] | None:
     """The body and its content type for :mod:`~covalent.client.wire`, or None: too large, or streamed."""
-    if set(kwargs) - {"timeout", "params", "json", "files"}:
+    if set(kwargs) - {"timeout", "params", "json", "files", "content", "headers"}:
         return None
+    if "content" in kwargs or "headers" in kwargs:  # bytes of a type: ``headers`` only its Content-Type
+        headers = kwargs.get("headers") or {}
+        if set(headers) - {"Content-Type"} or not isinstance(kwargs.get("content"), bytes):
+            return None
+        if len(kwargs["content"]) > ONE_PIECE_BYTES:
+            return None
+        return kwargs["content"], headers.get("Content-Type")
     if "files" in kwargs:
         files = kwargs["files"]
         if not all(isinstance(part[1][1], bytes) for part in files):

@@ -12,8 +12,9 @@ from covalent._sdk.lattice import Lattice
 from covalent.client import finished
 from covalent.client.connection import Connection
 from covalent.client.result import Result, ResultOptions
-from covalent.client.upload import upload_parts
+from covalent.client.upload import framed_body, upload_parts
 from covalent.errors import ServerError
+from covalent.graph import dispatch_body
 from covalent.graph.bundle import read_bundle
 from covalent.graph.manifest import Manifest
 from covalent.status import TERMINAL, Status
@@ -50,11 +51,29 @@ def submit_manifest(
     elif start and len(manifest.graph) <= LINGER_NODES:
         options["linger"] = LINGER_SECONDS
     with Connection(dispatcher_addr, timeout=600) as conn:
-        files = upload_parts(manifest, options)
-        answer = conn.request("POST", "/dispatches", files=files).json()
+        answer = _post_dispatch(conn, manifest, options)
         if "summary" in answer:  # it ended within the linger: get_result takes it from here
             finished.remember(conn.address, answer)
         return str(answer["dispatch_id"])
+
+
+#: Servers that answered a framed dispatch body with 415 (older ones): sent multipart from then on.
+_multipart_only: set[str] = set()
+
+
+def _post_dispatch(conn: Connection, manifest: Manifest, options: dict[str, Any]) -> Any:
+    """``POST /dispatches``: a small upload as one framed body, else (or to a server without it) multipart."""
+    body = framed_body(manifest, options) if conn.address not in _multipart_only else None
+    if body is not None:
+        try:
+            return conn.request(
+                "POST", "/dispatches", content=body, headers={"Content-Type": dispatch_body.MEDIA_TYPE}
+            ).json()
+        except ServerError as exc:
+            if exc.status_code != 415:
+                raise
+            _multipart_only.add(conn.address)
+    return conn.request("POST", "/dispatches", files=upload_parts(manifest, options)).json()
 
 
 def dispatch(

@@ -1,5 +1,10 @@
 """The body of a dispatch upload: small ones in one piece, large ones streamed as they are encoded.
 
+A small dispatch (fewer than :data:`STREAMED_NODES` nodes, at most
+:data:`~covalent.graph.dispatch_body.MAX_BYTES`) is one framed body
+(:func:`framed_body`, :mod:`covalent.graph.dispatch_body`); a server that does
+not take it answers 415 and the multipart parts (:func:`upload_parts`) are sent.
+
 A large graph travels as JSON lines, its nodes and its edges each in a part
 of their own beside the manifest (whose graph is then empty), and the blob
 bundle in pieces: each part is encoded while it is sent (``httpx`` sends a
@@ -14,10 +19,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from covalent.graph import dispatch_body
 from covalent.graph.bundle import bundle_chunks, write_bundle
 from covalent.graph.manifest import Manifest
 
-__all__ = ["STREAMED_NODES", "ChunkReader", "upload_parts"]
+__all__ = ["STREAMED_NODES", "ChunkReader", "framed_body", "upload_parts"]
 
 #: Graphs of this many nodes and more are sent as streamed JSON lines.
 STREAMED_NODES = 5000
@@ -59,3 +65,13 @@ def upload_parts(manifest: Manifest, options: dict[str, Any]) -> list[tuple[str,
         ("edges", ("edges.jsonl", ChunkReader(manifest.edge_lines()), "application/x-ndjson")),
         ("blobs", ("blobs.bin", ChunkReader(bundle_chunks(manifest.blobs.items())), "application/octet-stream")),
     ]
+
+
+def framed_body(manifest: Manifest, options: dict[str, Any]) -> bytes | None:
+    """The framed body (:data:`~covalent.graph.dispatch_body.MEDIA_TYPE`) of a small upload; None for a large one."""
+    if len(manifest.graph) >= STREAMED_NODES or sum(map(len, manifest.blobs.values())) > dispatch_body.MAX_BYTES:
+        return None
+    body = dispatch_body.write_dispatch_body(
+        json.dumps(manifest.to_json()).encode(), json.dumps(options).encode(), write_bundle(manifest.blobs.items())
+    )
+    return body if len(body) <= dispatch_body.MAX_BYTES else None

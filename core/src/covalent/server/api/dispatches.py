@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
+from covalent.graph import dispatch_body
 from covalent.graph.bundle import BundleError, read_bundle
 from covalent.graph.manifest_schema import ManifestError, parse_manifest
 from covalent.limits import LIMITS, Limits
@@ -64,10 +65,17 @@ async def _part(form: Any, name: str, *, required: bool = True) -> bytes | None:
 
 async def register_dispatch(request: Request) -> Response:
     """
-    summary: Register a dispatch (manifest and blobs in one multipart upload), and start it
+    summary: Register a dispatch (manifest and blobs in one multipart upload or framed body), and start it
     requestBody:
       required: true
       content:
+        application/vnd.covalent.dispatch:
+          schema:
+            type: string
+            format: binary
+            description: >
+              CVD1, then the manifest, options and blob bundle, each a 4-byte big-endian length
+              and its bytes (at most 1 MiB in all)
         multipart/form-data:
           schema:
             type: object
@@ -78,14 +86,22 @@ async def register_dispatch(request: Request) -> Response:
               options: {type: string, format: binary, description: "{start, reuse_from, linger, ...} JSON"}
     responses:
       201: {description: "{dispatch_id}, and its end (status, summary, output) if it ended within linger"}
+      400: {description: malformed body}
       413: {description: request too large}
+      415: {description: "neither multipart/form-data nor application/vnd.covalent.dispatch"}
       422: {description: "the manifest, bundle or options are not acceptable"}
     """
     began = time.time()  # a time trigger registered with the dispatch counts from here
     state = server_state(request)
     content_type = request.headers.get("content-type", "")
+    if content_type.split(";", 1)[0].strip().lower() == dispatch_body.MEDIA_TYPE:
+        framed = await _framed_body(request)
+        if framed is None:
+            return Response(status_code=400)  # nobody to answer; nothing was registered
+        parts = _Parts(framed.manifest, framed.blobs, framed.options or None, None)
+        return await _register(request, state, parts, began)
     if not content_type.startswith("multipart/form-data"):
-        raise HTTPException(415, "send the manifest and blobs as multipart/form-data")
+        raise HTTPException(415, f"send the manifest and blobs as multipart/form-data or {dispatch_body.MEDIA_TYPE}")
     try:
         form = await request.form(max_files=_MAX_PARTS, max_fields=_MAX_PARTS)
     except HTTPException:
@@ -95,9 +111,49 @@ async def register_dispatch(request: Request) -> Response:
     except Exception as exc:  # malformed multipart body
         raise HTTPException(400, f"malformed multipart body: {exc}") from None
     try:  # a graph sent as lines is read from its parts' files while it is checked: closed after that
-        return await _register(request, state, form, began)
+        parts = _Parts(
+            await _part(form, "manifest"),
+            await _part(form, "blobs", required=False) or b"",
+            await _part(form, "options", required=False),
+            _graph_lines(form),
+        )
+        return await _register(request, state, parts, began)
     finally:
         await form.close()
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """What an upload sent: the manifest, the blob bundle, the options, and its graph's lines if apart."""
+
+    manifest: bytes | None
+    blobs: bytes
+    options: bytes | None
+    graph_lines: GraphLines | None
+
+
+async def _framed_body(request: Request) -> dispatch_body.DispatchBody | None:
+    """A framed body's frames (400 if malformed, 413 over its limit); None if the client went away.
+
+    Read chunk by chunk up to :data:`~covalent.graph.dispatch_body.MAX_BYTES`: a larger
+    body (declared or sent) is refused before more of it is kept.
+    """
+    limit = dispatch_body.MAX_BYTES
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"a {dispatch_body.MEDIA_TYPE} body is at most {limit} bytes; send multipart")
+    data = bytearray()
+    try:
+        async for chunk in request.stream():
+            if len(data) + len(chunk) > limit:
+                raise HTTPException(413, f"a {dispatch_body.MEDIA_TYPE} body is at most {limit} bytes; send multipart")
+            data += chunk
+    except ClientDisconnect:
+        return None
+    try:
+        return dispatch_body.read_dispatch_body(bytes(data))
+    except dispatch_body.FrameError as exc:
+        raise HTTPException(400, f"malformed {dispatch_body.MEDIA_TYPE} body: {exc}") from None
 
 
 def _graph_lines(form: Any) -> GraphLines | None:
@@ -110,11 +166,8 @@ def _graph_lines(form: Any) -> GraphLines | None:
     return GraphLines(nodes.file, edges.file)
 
 
-async def _register(request: Request, state: Any, form: Any, began: float) -> Response:
-    raw_manifest = await _part(form, "manifest")
-    raw_blobs = await _part(form, "blobs", required=False) or b""
-    raw_options = await _part(form, "options", required=False)
-    graph_lines = _graph_lines(form)
+async def _register(request: Request, state: Any, parts: _Parts, began: float) -> Response:
+    raw_manifest, raw_blobs, raw_options, graph_lines = parts.manifest, parts.blobs, parts.options, parts.graph_lines
     try:
         manifest_text = (raw_manifest or b"").decode()
     except UnicodeDecodeError as exc:
