@@ -28,7 +28,7 @@ from covalent.server.store.models import (
     ReusableOutput,
 )
 from covalent.server.store.sharing import as_copy, give_copies_their_own, node_holder, node_holders, shared_manifest
-from covalent.server.store.sql import insert_tuples, update_rows, write_in_pieces
+from covalent.server.store.sql import insert_rows, insert_tuples, update_rows, write_in_pieces
 from covalent.server.store.triggers import delete_for_dispatches
 from covalent.status import Status
 
@@ -200,8 +200,9 @@ def insert_dispatch(store: BlobStore, new: NewDispatch, *, with_rows: bool = Tru
             text = b"".join(pieces.pieces()).decode()
         else:
             text = new.manifest_text or json.dumps(manifest)
-        conn.execute(
-            dispatches.insert(),
+        insert_rows(
+            conn,
+            dispatches,
             [
                 {
                     "dispatch_id": new.dispatch_id,
@@ -218,7 +219,7 @@ def insert_dispatch(store: BlobStore, new: NewDispatch, *, with_rows: bool = Tru
                 }
             ],
         )
-        conn.execute(manifests.insert(), [{"dispatch_id": new.dispatch_id, "manifest": text or ""}])
+        insert_rows(conn, manifests, [{"dispatch_id": new.dispatch_id, "manifest": text or ""}])
         if in_pieces and pieces is not None:
             where = ("dispatch_id", new.dispatch_id)
             write_in_pieces(conn, manifests, "manifest", where, pieces.size(), pieces.pieces())
@@ -339,9 +340,11 @@ def _dispatch_update(cols: tuple[str, ...]) -> Update:
 
 
 def set_dispatch(conn: Connection, dispatch_id: str, **values: Any) -> None:
-    row = {f"v_{k}": clean_text(v) for k, v in values.items()}
-    row["b_dispatch_id"] = dispatch_id
-    conn.execute(_dispatch_update(tuple(sorted(values))), row)
+    cols = tuple(sorted(values))
+    row = (*(clean_text(values[k]) for k in cols), dispatch_id)
+    if not update_rows(conn, dispatches, cols, ("dispatch_id",), [row]):
+        names = [f"v_{k}" for k in cols] + ["b_dispatch_id"]
+        conn.execute(_dispatch_update(cols), dict(zip(names, row, strict=True)))
 
 
 #: A dispatch's record as clients see it (what a copy shares from where is the store's business).
