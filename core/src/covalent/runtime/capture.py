@@ -2,14 +2,18 @@
 
 Several tasks may run at once in one worker process (Dask threads), so a
 process-wide ``redirect_stdout`` would mix their output.  Instead the streams
-are replaced, once, by a proxy that writes to the current thread's buffer
-when one is set and to the original stream otherwise.
+are replaced, once, by a proxy that writes to the current thread's capture
+when one is set and to the original stream otherwise.  A capture makes each
+stream's buffer at that stream's first write: most tasks print nothing, and
+a task's set-up and tear-down are then an object with two empty slots.
 
 A running task's output can be followed while it runs: given a folder that
 exists where the task runs (the server's live-output folder when the worker
 shares its machine), what the task prints is also written to
 ``<folder>/<name>.stdout`` and ``.stderr``, opened at the first write (a task
-that prints nothing creates no file), flushed every :data:`FLUSH_SECONDS` by
+that prints nothing creates no file and asks nothing of the file system; where
+the folder does not exist, that first open fails and the capture goes on in
+memory only), flushed every :data:`FLUSH_SECONDS` by
 one thread per process (no system call per print), and removed when the task
 ends (its outcome carries everything printed).
 """
@@ -25,7 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-__all__ = ["FLUSH_SECONDS", "captured", "live_file", "live_name"]
+__all__ = ["FLUSH_SECONDS", "Capture", "captured", "live_file", "live_name"]
 
 #: Seconds at most between a task printing and its live file showing it.
 FLUSH_SECONDS = 0.25
@@ -40,16 +44,19 @@ class _ThreadStream(io.TextIOBase):
         self._original = original
 
     def _target(self) -> TextIO:
-        buffers = getattr(_local, "buffers", None)
-        if buffers is not None:
-            return buffers[self._name]
+        capture = getattr(_local, "capture", None)
+        if capture is not None:
+            return capture[self._name]
         return self._original
 
     def write(self, text: str) -> int:  # type: ignore[override]
         return self._target().write(text)
 
     def flush(self) -> None:
-        self._target().flush()
+        capture = getattr(_local, "capture", None)
+        if capture is None:
+            self._original.flush()
+        # A capture's buffers are in memory; a live file is flushed by the flusher.
 
     def isatty(self) -> bool:
         return False
@@ -160,24 +167,45 @@ class _Flusher:
                 mirror.push()
 
 
+class Capture:
+    """What one task printed: ``capture["stdout"]`` and ``["stderr"]`` are buffers made at first use."""
+
+    __slots__ = ("_live", "stderr", "stdout")
+
+    def __init__(self, live: tuple[str, str] | None) -> None:
+        self._live = live if live is not None and live[0] else None
+        self.stdout: io.StringIO | None = None
+        self.stderr: io.StringIO | None = None
+
+    def __getitem__(self, stream: str) -> io.StringIO:
+        buffer: io.StringIO | None = getattr(self, stream)
+        if buffer is None:
+            buffer = _Mirrored(live_file(*self._live, stream)) if self._live else io.StringIO()
+            setattr(self, stream, buffer)
+        return buffer
+
+    def text(self, stream: str) -> str:
+        """Everything written to ``stream`` ("" when nothing was)."""
+        buffer: io.StringIO | None = getattr(self, stream)
+        return "" if buffer is None else buffer.getvalue()
+
+    def _finish(self) -> None:
+        for buffer in (self.stdout, self.stderr):
+            if isinstance(buffer, _Mirrored):
+                buffer.finish()
+
+
 @contextmanager
-def captured(live: tuple[str, str] | None = None) -> Iterator[dict[str, io.StringIO]]:
-    """Capture what this thread prints; yields ``{"stdout": buf, "stderr": buf}``.
+def captured(live: tuple[str, str] | None = None) -> Iterator[Capture]:
+    """Capture what this thread prints; yields the :class:`Capture` (``text("stdout")``, say).
 
     ``live``: ``(folder, name)`` to mirror the output to while it runs, if the folder exists here.
     """
     _install()
-    previous = getattr(_local, "buffers", None)
-    buffers: dict[str, io.StringIO]
-    if live is not None and live[0] and os.path.isdir(live[0]):
-        buffers = {stream: _Mirrored(live_file(*live, stream)) for stream in ("stdout", "stderr")}
-    else:
-        buffers = {"stdout": io.StringIO(), "stderr": io.StringIO()}
-    _local.buffers = buffers
+    previous = getattr(_local, "capture", None)
+    capture = _local.capture = Capture(live)
     try:
-        yield buffers
+        yield capture
     finally:
-        _local.buffers = previous
-        for buffer in buffers.values():
-            if isinstance(buffer, _Mirrored):
-                buffer.finish()
+        _local.capture = previous
+        capture._finish()

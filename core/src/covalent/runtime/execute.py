@@ -280,9 +280,9 @@ def _run_node(
                 transfers.skip_pending("not run: the task failed")
     if transfers is not None:
         result.transfers = transfers.to_json()
-    result.stdout = streams["stdout"].getvalue()
+    result.stdout = streams.text("stdout")
     # A failed task's traceback also ends its stderr, where Covalent shows it.
-    result.stderr = streams["stderr"].getvalue() + result.error
+    result.stderr = streams.text("stderr") + result.error
     result.end_time = time.time()
     return result
 
