@@ -11,13 +11,31 @@ from covalent.config import mask_secrets
 from covalent.executor.jobs import JobExecutor
 from covalent.executor.registry import build_executor, default_executor_name
 
-__all__ = ["ExecutorInstances", "spec_key"]
+__all__ = ["ExecutorInstances", "SpecKeys", "spec_key"]
 
 log = logging.getLogger(__name__)
 
 
 def spec_key(spec: dict[str, Any] | None) -> str:
     return json.dumps(spec or None, sort_keys=True)
+
+
+class SpecKeys:
+    """:func:`spec_key` of each spec object, worked out once (a run asks it per node, and the nodes of a
+    shape share one spec object: a map's thousand tasks, one key).
+
+    Each spec is kept with its key, so its ``id`` is never another object's while it is here; keep an
+    instance only as long as the specs it sees (a run's).
+    """
+
+    def __init__(self) -> None:
+        self._keys: dict[int, tuple[Any, str]] = {}
+
+    def __call__(self, spec: Any) -> str:
+        found = self._keys.get(id(spec))
+        if found is None or found[0] is not spec:
+            found = self._keys[id(spec)] = (spec, spec_key(spec))
+        return found[1]
 
 
 class ExecutorInstances:

@@ -48,7 +48,7 @@ from covalent.server.dispatcher.blobcache import BlobCache
 from covalent.server.dispatcher.columns import FloatColumn, IntColumn, OutputKeys, StatusColumn
 from covalent.server.dispatcher.durations import DurationModel
 from covalent.server.dispatcher.ending import RunEnd, decide_end, node_counts
-from covalent.server.dispatcher.executors import ExecutorInstances, spec_key
+from covalent.server.dispatcher.executors import ExecutorInstances, SpecKeys
 from covalent.server.dispatcher.held import HeldValues
 from covalent.server.dispatcher.hooks import LifecycleHooks
 from covalent.server.dispatcher.jobs import JobRecord, cancel_on_executor, run_on_executor
@@ -129,6 +129,8 @@ class DispatchRun:
         self.packing = bool(manifest.get("lattice", {}).get("task_packing", True))
         graph = record.graph
         self.graph = CompactGraph.of(graph) if graph is not None else CompactGraph.from_dict(manifest["graph"])
+        #: The key of each executor spec the run groups its nodes by (once per spec object).
+        self.spec_key = SpecKeys()
         self.writes = RunWrites(services.writer, services.blobs, self.dispatch_id, self.root_dispatch_id)
         # -- per node: status, output, attempts, error, child dispatch (in columns: a million nodes fit) --
         self.status: MutableMapping[int, str] = StatusColumn(self.graph)
@@ -316,7 +318,7 @@ class DispatchRun:
             ready = [n for n in ready if self.node(n).kind != "postprocess"]
         groups: dict[str, list[int]] = defaultdict(list)
         for n in ready:
-            groups[spec_key(self.node(n).executor)].append(n)
+            groups[self.spec_key(self.node(n).executor)].append(n)
         for nodes in groups.values():
             for n in nodes:
                 self.in_flight[n] = "planning"
@@ -340,7 +342,7 @@ class DispatchRun:
                 for n in ready:
                     self.in_flight.pop(n, None)
                 return
-            key = spec_key(spec)
+            key = self.spec_key(spec)
             parallelism = max(1, executor.parallelism())
             ready = self._hold_unknown(ready, parallelism)
             cap = max(1, executor.max_nodes_per_job)
@@ -358,7 +360,7 @@ class DispatchRun:
                     self._packable(c)
                     and self.status.get(c) == NEW
                     and c not in self.in_flight
-                    and spec_key(self.node(c).executor) == key
+                    and self.spec_key(self.node(c).executor) == key
                 ),
                 done=lambda p: self.status.get(p) == COMPLETED,
                 min_nodes=min_nodes,
@@ -654,9 +656,9 @@ class DispatchRun:
                     held.append((key, ref.size, node.preview, self.svc.held.location(ref, rec.spec)))
                     # Stored at once unless tasks on the same executor wait for it (a return value,
                     # another executor's task: they need it stored); else those reach its worker first.
-                    here = spec_key(rec.spec)
+                    here = self.spec_key(rec.spec)
                     waited = all(
-                        self.node(c).kind != "postprocess" and spec_key(self.node(c).executor) == here
+                        self.node(c).kind != "postprocess" and self.spec_key(self.node(c).executor) == here
                         for c in self.graph.children(n)
                     )
                     delay = LIMITS.held_persist_delay if waited else 0.0
