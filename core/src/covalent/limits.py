@@ -41,6 +41,10 @@ class Limits:
     small_write_bytes: int = 64 * KiB
     #: An upload up to this size (manifest and blobs) is checked on the event loop and committed as a small write.
     small_upload_bytes: int = 64 * KiB
+    #: A dispatch of at least this many nodes (or sent as lines) is answered, and its run started,
+    #: once its record and manifest are committed; its node rows are committed after (queued ahead
+    #: of the run's own writes): a map of 1,000 tasks waited ~0.1 s for its rows before its first task.
+    rows_after_nodes: int = 1000
     #: A full-reuse copy of up to this many nodes is committed as a small write.
     small_copy_nodes: int = 1000
     #: At most this many small operations are committed on the event loop at once.

@@ -14,6 +14,8 @@ import covalent as ct
 from covalent.client.upload import STREAMED_NODES, ChunkReader, upload_parts
 from covalent.graph.bundle import write_bundle
 from covalent.graph.manifest_schema import ManifestError
+from covalent.limits import LIMITS
+from covalent.server.api.dispatches import rows_written_after
 from covalent.server.registration import GraphLines, prepare_dispatch
 from covalent.testing import CLIENT_HEADERS
 
@@ -236,7 +238,24 @@ def _node_rows(server, dispatch_id):
         engine.dispose()
 
 
-def test_a_dispatch_recorded_without_its_rows_gets_them_from_its_manifest_at_start(fresh_server):
+#: Squares maps large enough to be answered before their rows are written: sent as lines, and in one piece.
+LARGE = pytest.mark.parametrize(
+    "n", [STREAMED_NODES // 2 + 10, LIMITS.rows_after_nodes // 2 + 10], ids=["lines", "one piece"]
+)
+
+
+def test_a_large_graph_is_answered_before_its_rows_are_written_however_it_is_sent():
+    one_piece = squares.build_manifest(LIMITS.rows_after_nodes // 2 + 10)
+    assert LIMITS.rows_after_nodes <= len(one_piece.graph) < STREAMED_NODES
+    assert "nodes" not in dict(upload_parts(one_piece, {}))  # not streamed
+    assert rows_written_after(len(one_piece.graph), streamed=False, linger=None)
+    assert rows_written_after(3, streamed=True, linger=None)
+    assert not rows_written_after(LIMITS.rows_after_nodes - 1, streamed=False, linger=None)
+    assert not rows_written_after(10**6, streamed=True, linger=0.03)  # its answer waits for its end
+
+
+@LARGE
+def test_a_dispatch_recorded_without_its_rows_gets_them_from_its_manifest_at_start(fresh_server, n):
     """A large upload is answered before its node rows are written: the next server writes what a stop left out.
 
     The state a kill -9 between the two commits leaves (the dispatch and its
@@ -245,7 +264,6 @@ def test_a_dispatch_recorded_without_its_rows_gets_them_from_its_manifest_at_sta
     """
     from sqlalchemy import text
 
-    n = STREAMED_NODES // 2 + 10
     dispatch_id = ct.dispatch(squares, disable_run=True)(n)
     assert httpx.get(api(fresh_server, f"/dispatches/{dispatch_id}")).status_code == 200
     ct.get_result(dispatch_id)  # readable at once
@@ -283,10 +301,10 @@ def _logged_squares(log: str):
     return many
 
 
-def test_a_server_killed_while_a_large_dispatchs_rows_are_written_loses_nothing(fresh_server, tmp_path):
+@pytest.mark.parametrize("n", [STREAMED_NODES // 3 + 10, LIMITS.rows_after_nodes // 3 + 10], ids=["lines", "one piece"])
+def test_a_server_killed_while_a_large_dispatchs_rows_are_written_loses_nothing(fresh_server, tmp_path, n):
     """kill -9 right after the answer to a large upload: the next server writes its rows and runs it, once each."""
     log = tmp_path / "runs.log"
-    n = STREAMED_NODES // 3 + 10
     lattice = _logged_squares(str(log))
     dispatch_id = ct.dispatch(lattice)(n, str(log))
     fresh_server.kill()

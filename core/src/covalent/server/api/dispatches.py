@@ -44,6 +44,7 @@ __all__ = [
     "list_dispatches_route",
     "redispatch_dispatch",
     "register_dispatch",
+    "rows_written_after",
     "start_dispatch",
 ]
 
@@ -228,9 +229,7 @@ async def _register(request: Request, state: Any, parts: _Parts, began: float) -
     start = options.start and not triggers  # a dispatch with triggers runs when they fire
     if start:
         new.starting()
-    # A large graph is answered once it is recorded (its manifest stored with its row), and its
-    # node rows are written after: see _rows_after.
-    rows_after = graph_lines is not None and not options.linger
+    rows_after = rows_written_after(len(new.node_rows), streamed=graph_lines is not None, linger=options.linger)
     operation = insert_dispatch(state.blobs, new, with_rows=not rows_after)
     observations = await _open_triggers(state, new.dispatch_id, triggers, began)
     if observations:
@@ -257,6 +256,16 @@ async def _register(request: Request, state: Any, parts: _Parts, began: float) -
     if end is not None:  # it ended within the linger: what get_result needs, so it asks nothing more
         answer.update(_end_fields(end.event))
     return JSONResponse(answer, status_code=201)
+
+
+def rows_written_after(nodes: int, *, streamed: bool, linger: float | None) -> bool:
+    """Whether a dispatch is answered (and its run started) once it is recorded, its node rows written after.
+
+    A large graph's rows take a while to write (some 0.1 s for a map of 1,000
+    tasks, 2,000 nodes): its first tasks need not wait for them.  A dispatch
+    whose answer waits for its end (``linger``) is a small one, written whole.
+    """
+    return (streamed or nodes >= LIMITS.rows_after_nodes) and not linger
 
 
 def _rows_after(state: Any, new: Any, start: bool, observations: list[Any]) -> Response:
