@@ -9,6 +9,7 @@ from covalent.server.db.engine import migrate, open_engine
 from covalent.server.db.tables import dispatches, manifests, nodes
 from covalent.server.redispatch import copy_completed
 from covalent.server.registration import reusable_outputs
+from covalent.server.store.copies import insert_copy
 from covalent.server.store.records import count_nodes, delete_dispatch, read_dispatch, read_node, read_nodes
 
 
@@ -111,3 +112,17 @@ def test_a_copy_of_an_incomplete_or_missing_dispatch_writes_nothing(engine):
         assert copy_completed(conn, "original", "copy", 2.0) is None
         assert copy_completed(conn, "missing", "copy", 2.0) is None
     assert _holders(engine) == {"original": None}
+
+
+def test_a_copys_row_is_the_originals_with_its_own_ids_and_times(engine):
+    with engine.begin() as conn:
+        conn.execute(dispatches.update().values(output_key="out", started_at=1.5, ended_at=1.75, lattice='{"a": 1}'))
+        assert insert_copy(conn, "original", "copy", 2.0)
+        assert not insert_copy(conn, "missing", "other", 2.0)  # the original is gone: no row
+    with engine.connect() as conn:
+        rows = {r.dispatch_id: r._asdict() for r in conn.execute(select(dispatches))}
+    assert set(rows) == {"original", "copy"}
+    copied = {"dispatch_id": "copy", "root_dispatch_id": "copy", "parent_dispatch_id": None, "parent_node_id": None,
+              "created_at": 2.0, "started_at": 2.0, "ended_at": 2.0, "error": None, "reuse_from": "original",
+              "nodes_from": "original"}  # fmt: skip
+    assert rows["copy"] == {**rows["original"], **copied}
