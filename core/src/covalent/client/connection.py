@@ -18,11 +18,17 @@ from covalent.client import wire
 from covalent.client.wire import Reply
 from covalent.errors import DispatchNotFoundError, ServerError, ServerUnavailableError
 
-__all__ = ["API", "Connection", "read_token"]
+__all__ = ["API", "Connection", "read_token", "server_address"]
 
 API = "/api/v1"
 #: A multipart body up to this size is sent in one piece (see :meth:`Connection.request`).
 ONE_PIECE_BYTES = 1 << 20
+
+
+def server_address(address: str | None = None) -> str:
+    """The server's address as a :class:`Connection` names it: ``address`` or the configured one, with its scheme."""
+    found = (address or config.dispatcher_address()).rstrip("/")
+    return found if "://" in found else f"http://{found}"
 
 
 def read_token() -> str:
@@ -81,9 +87,7 @@ class Connection:
     """One server address; methods raise covalent errors, never raw httpx ones."""
 
     def __init__(self, address: str | None = None, timeout: float = 60.0) -> None:
-        self.address = (address or config.dispatcher_address()).rstrip("/")
-        if "://" not in self.address:
-            self.address = f"http://{self.address}"
+        self.address = server_address(address)
         self.timeout = timeout
         token = read_token()
         self._headers = _headers(token)

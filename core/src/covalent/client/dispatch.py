@@ -10,7 +10,7 @@ from typing import Any
 
 from covalent._sdk.lattice import Lattice
 from covalent.client import finished
-from covalent.client.connection import Connection
+from covalent.client.connection import Connection, server_address
 from covalent.client.result import Result, ResultOptions
 from covalent.client.upload import framed_body, upload_parts
 from covalent.errors import ServerError
@@ -238,22 +238,30 @@ def _get_result(
     progress: bool | None,
     options: ResultOptions,
 ) -> Any:
+    kept = finished.take(dispatch_id, server_address(dispatcher_addr) if dispatcher_addr else None)
+    if kept is not None:  # ended with the answer that started it: nothing to ask
+        return _ended(kept[1], kept[0], status_only, options)
     with Connection(dispatcher_addr, timeout=600) as conn:
-        final = finished.take(conn.address, dispatch_id)
-        if final is None and wait:
+        final = None
+        if wait:
             show = sys.stderr.isatty() if progress is None else progress
             final = _wait(conn, dispatch_id, show)
-        if final is not None and status_only:
-            return _status_only(final["summary"])
         if final is not None:
-            summary = final["summary"]
-            blobs = {}
-            if final.get("output") and summary.get("output_key"):
-                blobs[summary["output_key"]] = base64.b64decode(final["output"])
-            return Result(summary, None, blobs, conn.address, options)
+            return _ended(final, conn.address, status_only, options)
         if status_only:
             return _status_only(conn.get_json(f"/dispatches/{dispatch_id}"))
         return Result.read(conn, dispatch_id, options)
+
+
+def _ended(final: dict[str, Any], address: str, status_only: bool, options: ResultOptions) -> Any:
+    """The result (or status) of an ended dispatch from its final event (summary and small output)."""
+    summary = final["summary"]
+    if status_only:
+        return _status_only(summary)
+    blobs = {}
+    if final.get("output") and summary.get("output_key"):
+        blobs[summary["output_key"]] = base64.b64decode(final["output"])
+    return Result(summary, None, blobs, address, options)
 
 
 def cancel(dispatch_id: str, task_ids: list[int] | None = None, dispatcher_addr: str | None = None) -> str:
