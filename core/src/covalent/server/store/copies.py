@@ -69,9 +69,9 @@ def _sqlite_copy() -> tuple[str, tuple[int, ...]]:
     """The copy's ``INSERT ... SELECT`` as SQLite's driver takes it, compiled once.
 
     Its SQL text, and where each ``?`` takes its value from (0: the original's id,
-    1: the copy's, 2: the time).  Run on the driver's connection, inside the
-    caller's transaction: SQLAlchemy's execution of the cached statement (its
-    cache lookup, parameter processing and result object) cost more CPU than
+    1: the copy's, 2: the time).  Run as driver SQL (as :mod:`.sql`'s helpers
+    do), inside the caller's transaction: SQLAlchemy's execution of the cached
+    statement (its cache lookup and parameter processing) cost more CPU than
     SQLite's own insert.
     """
     from sqlalchemy.dialects import sqlite
@@ -141,8 +141,7 @@ def insert_copy(conn: Connection, dispatch_id: str, new_id: str, now: float) -> 
     if conn.dialect.name == "sqlite":
         sql, order = _sqlite_copy()
         values = (dispatch_id, new_id, now)
-        driver: Any = conn.connection.driver_connection
-        return bool(driver.execute(sql, [values[i] for i in order]).rowcount == 1)
+        return bool(conn.exec_driver_sql(sql, tuple(values[i] for i in order)).rowcount == 1)
     rowcount = conn.execute(_COPY_DISPATCH, {"old_id": dispatch_id, "new_id": new_id, "now": now}).rowcount
     if rowcount >= 0:
         return rowcount == 1
