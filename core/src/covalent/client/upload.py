@@ -49,15 +49,21 @@ class ChunkReader:
         return data
 
 
+def _small_parts(manifest: Manifest, options: dict[str, Any]) -> tuple[bytes, bytes, bytes]:
+    """A small upload's manifest, options and blob bundle, encoded whole (multipart or framed)."""
+    return json.dumps(manifest.to_json()).encode(), json.dumps(options).encode(), write_bundle(manifest.blobs.items())
+
+
 def upload_parts(manifest: Manifest, options: dict[str, Any]) -> list[tuple[str, tuple[str, Any, str]]]:
     """The multipart parts of ``POST /dispatches`` for ``manifest``."""
-    encoded_options = json.dumps(options).encode()
     if len(manifest.graph) < STREAMED_NODES:
+        encoded_manifest, encoded_options, bundle = _small_parts(manifest, options)
         return [
-            ("manifest", ("manifest.json", json.dumps(manifest.to_json()).encode(), "application/json")),
+            ("manifest", ("manifest.json", encoded_manifest, "application/json")),
             ("options", ("options.json", encoded_options, "application/json")),
-            ("blobs", ("blobs.bin", write_bundle(manifest.blobs.items()), "application/octet-stream")),
+            ("blobs", ("blobs.bin", bundle, "application/octet-stream")),
         ]
+    encoded_options = json.dumps(options).encode()
     return [
         ("manifest", ("manifest.json", json.dumps(manifest.head()).encode(), "application/json")),
         ("options", ("options.json", encoded_options, "application/json")),
@@ -71,7 +77,5 @@ def framed_body(manifest: Manifest, options: dict[str, Any]) -> bytes | None:
     """The framed body (:data:`~covalent.graph.dispatch_body.MEDIA_TYPE`) of a small upload; None for a large one."""
     if len(manifest.graph) >= STREAMED_NODES or sum(map(len, manifest.blobs.values())) > dispatch_body.MAX_BYTES:
         return None
-    body = dispatch_body.write_dispatch_body(
-        json.dumps(manifest.to_json()).encode(), json.dumps(options).encode(), write_bundle(manifest.blobs.items())
-    )
+    body = dispatch_body.write_dispatch_body(*_small_parts(manifest, options))
     return body if len(body) <= dispatch_body.MAX_BYTES else None
